@@ -1,0 +1,1 @@
+//! Policy files of okaz: types, loading and validation

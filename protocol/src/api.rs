@@ -1,0 +1,297 @@
+//! Request and response bodies of the broker API v1 (see `docs/openapi.yaml`).
+//! Requests reject unknown fields: a typo in a field name is an error, not a
+//! silently ignored value.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::document::{Document, DocumentType};
+
+/// `POST /v1/sessions`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The officer's login.
+    pub login: String,
+    /// The password.
+    pub password: String,
+    /// The current six-digit TOTP code.
+    pub totp: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An officer as the API shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficerView {
+    /// Stable id.
+    pub id: String,
+    /// Login name.
+    pub login: String,
+    /// Name shown on screens (the officer's, not a citizen's).
+    pub display_name: String,
+    /// Policy role, e.g. `clerk`.
+    pub role: String,
+    /// Organisational unit.
+    pub unit: String,
+}
+
+/// The officer's daily query allowance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaView {
+    /// Attempts counted today.
+    pub used: u32,
+    /// Attempts allowed today (role limit plus any extra allowance).
+    pub limit: u32,
+    /// Local midnight, when the count starts again.
+    pub resets_at: DateTime<Utc>,
+}
+
+/// `201` answer to `POST /v1/sessions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionCreated {
+    /// Opaque bearer token.
+    pub token: String,
+    /// End of shift.
+    pub expires_at: DateTime<Utc>,
+    /// Who is logged in.
+    pub officer: OfficerView,
+    /// Today's quota.
+    pub quota: QuotaView,
+}
+
+/// `GET /v1/me`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Me {
+    /// Who is logged in.
+    pub officer: OfficerView,
+    /// Today's quota.
+    pub quota: QuotaView,
+    /// What the officer's role may ask for.
+    pub permissions: Permissions,
+}
+
+/// What a role may ask for, so a terminal offers only those choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permissions {
+    /// Documents the role may request.
+    pub documents: Vec<DocumentType>,
+    /// Purposes the role may state.
+    pub purposes: Vec<String>,
+    /// Whether every check needs a case reference.
+    pub case_reference_required: bool,
+    /// Whether checks need the citizen's SMS code.
+    pub consent: String,
+    /// Seconds a released document stays on screen.
+    pub display_seconds: u32,
+    /// Seconds of inactivity after which the terminal locks itself.
+    pub idle_seconds: u32,
+    /// Whether the officer may use the security officer's calls.
+    pub administers: bool,
+}
+
+/// Whose document is asked for.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// The citizen's PESEL as typed; validated by the broker.
+    pub pesel: String,
+}
+
+impl std::fmt::Debug for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Subject(<redacted>)")
+    }
+}
+
+/// `POST /v1/verifications`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationRequest {
+    /// The citizen.
+    pub subject: Subject,
+    /// Which document.
+    pub document: DocumentType,
+    /// Why (a purpose named in the policy).
+    pub purpose: String,
+    /// Case or file reference, required for some roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_reference: Option<String>,
+}
+
+/// Where a verification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    /// The SMS was sent; waiting for the citizen's code.
+    AwaitingCode,
+    /// The document was released.
+    Completed,
+}
+
+/// Answer to `POST /v1/verifications` and `POST /v1/verifications/{id}/code`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Verification {
+    /// The challenge / verification id.
+    pub id: String,
+    /// Where it stands.
+    pub status: VerificationStatus,
+    /// While awaiting the code: when the code expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// While awaiting the code: wrong codes still allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// While awaiting the code: the phone number it went to, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
+    /// When completed: the document cut to the purpose's fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Document>,
+    /// When completed: until when the terminal may show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_until: Option<DateTime<Utc>>,
+    /// The officer's quota after this call.
+    pub quota: QuotaView,
+}
+
+/// `POST /v1/verifications/{id}/code`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// The six digits the citizen read out.
+    pub code: String,
+}
+
+impl std::fmt::Debug for CodeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeRequest(<redacted>)")
+    }
+}
+
+/// One locked account, for the security officer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LockoutView {
+    /// The locked officer.
+    pub officer: OfficerView,
+    /// When.
+    pub locked_at: DateTime<Utc>,
+    /// Why (e.g. `daily_limit_exceeded`).
+    pub reason: String,
+    /// Attempts counted today.
+    pub attempts_today: u32,
+}
+
+/// `POST /v1/admin/officers/{id}/unlock`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockRequest {
+    /// Why the account is unlocked; required and audited.
+    pub reason: String,
+    /// Extra checks allowed today on top of the role's limit.
+    #[serde(default)]
+    pub extra_allowance: u32,
+}
+
+/// `POST /v1/admin/officers`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOfficer {
+    /// Login name.
+    pub login: String,
+    /// Name shown on screens.
+    pub display_name: String,
+    /// Policy role.
+    pub role: String,
+    /// Unit; a security officer may only create officers in their own unit.
+    pub unit: String,
+}
+
+/// Answer to creating an officer: the first password and the TOTP URI, shown once.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct OfficerCreated {
+    /// The new officer.
+    pub officer: OfficerView,
+    /// Password to hand over; to be changed at first login.
+    pub initial_password: String,
+    /// `otpauth://` URI for the authenticator app.
+    pub totp_uri: String,
+}
+
+impl std::fmt::Debug for OfficerCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfficerCreated")
+            .field("officer", &self.officer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One audit record as the security officer sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditRecordView {
+    /// Position in its chain.
+    pub seq: i64,
+    /// The chain (one per officer).
+    pub chain: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The event kind, e.g. `verification_started`.
+    pub event: String,
+    /// Officer id who acted.
+    pub officer: String,
+    /// Their unit.
+    pub unit: String,
+    /// The citizen's pseudonym, never their PESEL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizen: Option<String>,
+    /// Document asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentType>,
+    /// Purpose stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Outcome code.
+    pub outcome: String,
+    /// Names of released fields (never values).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// Hash of this record (hex).
+    pub hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let r: Result<VerificationRequest, _> = serde_json::from_str(
+            r#"{"subject":{"pesel":"1"},"document":"id_card","purpose":"x","color":"red"}"#,
+        );
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn secrets_are_not_in_debug() {
+        let l = LoginRequest {
+            login: "a".into(),
+            password: "hunter2".into(),
+            totp: "123456".into(),
+        };
+        let s = format!("{l:?}");
+        assert!(!s.contains("hunter2") && !s.contains("123456"));
+        let s = format!(
+            "{:?}",
+            Subject {
+                pesel: "44051401359".into()
+            }
+        );
+        assert!(!s.contains("4405"));
+    }
+}

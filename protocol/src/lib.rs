@@ -1,0 +1,12 @@
+//! Wire types of the okaz broker API: what the terminal, the broker and the
+//! registers say to each other. No I/O lives here, so every side can link it.
+
+pub mod api;
+pub mod document;
+pub mod error;
+pub mod pesel;
+
+pub use api::*;
+pub use document::{Document, DocumentStatus, DocumentType, FieldValue, Photo, Source};
+pub use error::{ErrorCode, Problem};
+pub use pesel::{Pesel, PeselError};

@@ -1,0 +1,1 @@
+//! Adapters to the state registers, the document model mapping, and the okaz-sandbox

@@ -1,0 +1,2 @@
+//! The `okaz` launcher.
+fn main() {}

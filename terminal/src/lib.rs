@@ -1,0 +1,1 @@
+//! The okaz terminal (ratatui + crossterm)

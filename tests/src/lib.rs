@@ -1,0 +1,1 @@
+//! Whole-system tests of okaz and the test kit they share
