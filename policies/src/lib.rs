@@ -1,1 +1,20 @@
-//! Policy files of okaz: types, loading and validation
+//! Policy files of okaz: types, loading and validation.
+//!
+//! The broker loads every `*.toml` of its policy directory into one
+//! [`PolicySet`] at start-up, all or nothing: a set with any problem is
+//! refused as a whole, with every problem listed ([`PolicyErrors`]). At run
+//! time [`PolicySet::authorize`] answers whether a role may ask for a document
+//! for a purpose, resolving role and purpose into one [`ResolvedCheck`].
+
+mod authorize;
+mod load;
+mod model;
+mod parse;
+mod problem;
+mod raw;
+mod validate;
+
+pub use authorize::{validate_case_reference, Denial, ResolvedCheck, CASE_REFERENCE_MAX_LEN};
+pub use load::{check_dir, Summary};
+pub use model::{AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
+pub use problem::{PolicyErrors, PolicyProblem};

@@ -1,1 +1,26 @@
-//! Adapters to the state registers, the document model mapping, and the okaz-sandbox
+//! Adapters to the state registers, the document model mapping, and the
+//! okaz-sandbox that serves synthetic registers, an SMS gateway and more.
+//!
+//! The broker calls [`RegisterClient`]; each register has its own module in
+//! [`registers`] (wire shape + mapping into [`okaz_protocol::Document`]); one
+//! shared HTTP client ([`http`]) applies timeouts, retries, the size limit and
+//! a circuit breaker ([`breaker`]) per register.
+
+pub mod breaker;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod registers;
+pub mod sandbox;
+pub mod sms;
+
+pub use client::{Contact, RegisterClient};
+pub use config::RegistryConfig;
+pub use error::RegistryError;
+pub use registers::{
+    parse_contact, parse_driving_licence, parse_id_card, parse_large_family_card,
+    parse_oc_insurance, parse_pensioner_id, parse_school_id, parse_student_id,
+    parse_technical_inspection, parse_vehicle_registration, Register,
+};

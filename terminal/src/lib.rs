@@ -1,1 +1,20 @@
-//! The okaz terminal (ratatui + crossterm)
+//! The okaz terminal: the ratatui + crossterm client that clerks, police
+//! officers and security officers use. Elm architecture: one [`Model`], one
+//! [`Msg`] enum, a pure [`update`] returning [`Command`]s, a pure [`view`].
+
+pub mod app;
+pub mod client;
+pub mod i18n;
+pub mod input;
+pub mod model;
+pub mod msg;
+pub mod photo;
+pub mod profile;
+pub mod screens;
+pub mod update;
+pub mod view;
+
+pub use model::{Model, Screen, Session};
+pub use msg::{Command, Failure, Key, Msg};
+pub use update::update;
+pub use view::view;

@@ -1,1 +1,500 @@
-//! Whole-system tests of okaz and the test kit they share
+//! The test kit: starts a fresh PostgreSQL database, the sandbox registers
+//! and SMS gateway, and a broker over real HTTPS, and hands back a client,
+//! so that each whole-system test reads as a user's story.
+//!
+//! PostgreSQL is found at `OKAZ_TEST_DATABASE_URL` (an admin URL; the test
+//! command `scripts/test` sets it, starting a throwaway server if none runs).
+//! Without one the kit fails loudly: no test is skipped.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test kit: any failure should abort the test with its message"
+)]
+
+pub mod http_client;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use okaz_registry::sandbox::{Sandbox, SandboxOptions};
+use okaz_server::config::Config;
+use okaz_server::core::audit::{AuditEntry, AuditEvent};
+use okaz_server::core::broker::Broker;
+use okaz_server::core::clock::ManualClock;
+use okaz_server::core::credentials::totp_code_at;
+use okaz_server::core::ports::{NewOfficer, Store};
+use okaz_server::core::pseudonym::Pseudonym;
+use okaz_server::http::{metrics::Metrics, App};
+use okaz_server::wiring;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub use http_client::{HttpClient, Reply};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The admin URL of the test PostgreSQL server.
+pub fn admin_url() -> String {
+    std::env::var("OKAZ_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// Creates a fresh database and returns its URL and name.
+pub async fn fresh_database() -> (String, String) {
+    let admin = admin_url();
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {admin} ({e}). Run the tests with scripts/test, which starts one.")
+    });
+    tokio::spawn(conn);
+    let name = format!("okaz_t_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    (url.to_string(), name)
+}
+
+/// How to start the kit.
+pub struct Options {
+    /// Edits applied to `policies/default.toml` (find, replace), e.g. a lower limit.
+    pub policy_edits: Vec<(String, String)>,
+    /// Where the manual clock starts.
+    pub start: DateTime<Utc>,
+    /// Sandbox population size.
+    pub population: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            policy_edits: Vec::new(),
+            start: Utc::now(),
+            population: 10_000,
+        }
+    }
+}
+
+/// A test officer with their credentials.
+#[derive(Clone, Debug)]
+pub struct TestOfficer {
+    /// Id.
+    pub id: String,
+    /// Login.
+    pub login: String,
+    /// Password.
+    pub password: String,
+    /// TOTP secret.
+    pub totp_secret: Vec<u8>,
+    /// Unit.
+    pub unit: String,
+}
+
+/// A synthetic citizen from the sandbox.
+#[derive(Clone, Debug)]
+pub struct TestCitizen {
+    /// PESEL.
+    pub pesel: String,
+    /// Full name.
+    pub name: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Scenario tags.
+    pub tags: Vec<String>,
+}
+
+/// Everything a whole-system test needs.
+pub struct Kit {
+    /// The broker's database URL.
+    pub database_url: String,
+    /// The database name.
+    pub database: String,
+    /// The sandbox registers and SMS gateway.
+    pub sandbox: Sandbox,
+    /// The broker's base URL (https://127.0.0.1:PORT).
+    pub broker_url: String,
+    /// HTTPS client trusting the broker's and sandbox's certificates.
+    pub http: HttpClient,
+    /// The broker's clock.
+    pub clock: Arc<ManualClock>,
+    /// The broker (for the kit's set-up; tests act through HTTP).
+    pub broker: Broker,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Config, policy and secret files.
+    pub dir: TempDir,
+    /// The broker's certificate (PEM).
+    pub broker_cert: String,
+    stop: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Kit {
+    /// Starts everything with default options.
+    pub async fn start() -> Kit {
+        Self::start_with(Options::default()).await
+    }
+
+    /// Starts everything.
+    pub async fn start_with(opts: Options) -> Kit {
+        let (database_url, database) = fresh_database().await;
+        let sandbox = Sandbox::start(SandboxOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            population: opts.population,
+            seed: 7,
+            faults: Default::default(),
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = write_config(dir.path(), &database_url, &sandbox, &opts.policy_edits);
+        let cfg = Config::load(&config_path, Vec::new()).unwrap();
+        let clock = Arc::new(ManualClock::new(opts.start));
+        let broker = wiring::broker_with_clock(&cfg, clock.clone())
+            .await
+            .unwrap();
+        let (tls, broker_cert) = okaz_server::http::server::self_signed().unwrap();
+        let listener = okaz_server::http::server::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Arc::new(App {
+            broker: broker.clone(),
+            metrics: Metrics::default(),
+            max_body: cfg.server.max_body_bytes,
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let limits = wiring::limits(&cfg);
+        let served = tokio::spawn(okaz_server::http::server::serve(
+            listener,
+            tls,
+            app,
+            limits,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let http = HttpClient::new(&[broker_cert.as_bytes(), sandbox.ca_pem.as_bytes()]);
+        let store = broker.store.clone();
+        Kit {
+            database_url,
+            database,
+            sandbox,
+            broker_url: format!("https://{addr}"),
+            http,
+            clock,
+            broker,
+            store,
+            dir,
+            broker_cert,
+            stop: Some(stop),
+            served: Some(served),
+        }
+    }
+
+    /// Stops the broker gracefully and waits for it.
+    pub async fn stop_broker(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.served.take() {
+            let _ = h.await;
+        }
+    }
+
+    /// Creates an officer with a known password and TOTP secret.
+    pub async fn officer(&self, role: &str, unit: &str) -> TestOfficer {
+        let login = format!("{role}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
+        let totp_secret = uuid::Uuid::new_v4().as_bytes().repeat(2)[..20].to_vec();
+        let hash = self
+            .broker
+            .hasher
+            .hash(password.clone().into())
+            .await
+            .unwrap();
+        let audit = AuditEntry::new(
+            self.clock.now_utc(),
+            AuditEvent::OfficerCreated,
+            "system",
+            unit,
+        );
+        let o = self
+            .store
+            .insert_officer(
+                NewOfficer {
+                    login: login.clone(),
+                    display_name: format!("Officer {login}"),
+                    role: role.to_string(),
+                    unit: unit.to_string(),
+                    password_hash: hash,
+                    totp_secret: totp_secret.clone(),
+                },
+                audit,
+            )
+            .await
+            .unwrap();
+        TestOfficer {
+            id: o.id,
+            login,
+            password,
+            totp_secret,
+            unit: unit.to_string(),
+        }
+    }
+
+    /// The officer's TOTP code at the broker's current time.
+    pub fn totp(&self, o: &TestOfficer) -> String {
+        totp_code_at(&o.totp_secret, self.clock.now_utc().timestamp() as u64).unwrap()
+    }
+
+    /// Logs in over HTTPS and returns the token; moves the clock one TOTP
+    /// step first so that consecutive logins never reuse a step.
+    pub async fn login(&self, o: &TestOfficer) -> String {
+        self.clock.advance(chrono::Duration::seconds(30));
+        let r = self
+            .post(
+                "/v1/sessions",
+                None,
+                json!({"login": o.login, "password": o.password, "totp": self.totp(o)}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "login failed: {}", r.body);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// Up to `n` sandbox citizens with a scenario tag, read over HTTPS.
+    pub async fn citizens(&self, tag: &str, n: usize) -> Vec<TestCitizen> {
+        let url = format!("{}_population?tag={tag}&limit={n}", self.sandbox.base_url());
+        let r = self.http.request("GET", &url, None, None).await;
+        assert_eq!(r.status, 200, "population: {}", r.body);
+        let list = r.body.as_array().cloned().unwrap_or_default();
+        assert!(!list.is_empty(), "the sandbox has no citizen tagged {tag}");
+        list.iter()
+            .map(|s| TestCitizen {
+                pesel: s["pesel"].as_str().unwrap().to_string(),
+                name: s["name"].as_str().unwrap_or_default().to_string(),
+                phone: s["phone"].as_str().map(str::to_string),
+                tags: s["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_string())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// One citizen with all of these tags.
+    pub async fn citizen(&self, tags: &[&str]) -> TestCitizen {
+        self.citizens(tags[0], 200)
+            .await
+            .into_iter()
+            .find(|c| tags.iter().all(|t| c.tags.iter().any(|x| x == t)))
+            .unwrap_or_else(|| panic!("no sandbox citizen tagged {tags:?}"))
+    }
+
+    /// Activates the service for a citizen (what the portal will do).
+    pub async fn activate(&self, pesel: &str) {
+        let p = okaz_protocol::Pesel::parse(pesel).unwrap();
+        let citizen = Pseudonym::of(&self.broker.keys.pepper, &p);
+        let mut e = AuditEntry::new(
+            self.clock.now_utc(),
+            AuditEvent::CitizenActivated,
+            "citizen",
+            "portal",
+        );
+        e.citizen = Some(citizen.as_str().to_string());
+        self.store.set_activation(&citizen, true, e).await.unwrap();
+    }
+
+    /// The messages in a phone's inbox at the sandbox SMS gateway, oldest first.
+    pub async fn inbox(&self, phone: &str) -> Vec<String> {
+        let url = format!(
+            "{}phones/{}/messages",
+            self.sandbox.base_url(),
+            url_escape(phone)
+        );
+        let r = self.http.request("GET", &url, None, None).await;
+        assert_eq!(r.status, 200, "inbox: {}", r.body);
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The code in the newest SMS to a phone, read as the citizen would.
+    pub async fn latest_code(&self, phone: &str) -> String {
+        let messages = self.inbox(phone).await;
+        let last = messages.last().expect("no SMS arrived");
+        code_in(last).expect("no six-digit code in the SMS")
+    }
+
+    /// `POST` JSON to the broker.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        let url = format!("{}{path}", self.broker_url);
+        self.http
+            .request("POST", &url, token, Some(body.to_string().into_bytes()))
+            .await
+    }
+
+    /// `GET` from the broker.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.http
+            .request("GET", &format!("{}{path}", self.broker_url), token, None)
+            .await
+    }
+
+    /// `DELETE` at the broker.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.http
+            .request("DELETE", &format!("{}{path}", self.broker_url), token, None)
+            .await
+    }
+
+    /// Starts a verification.
+    pub async fn start_check(
+        &self,
+        token: &str,
+        pesel: &str,
+        document: &str,
+        purpose: &str,
+    ) -> Reply {
+        self.post(
+            "/v1/verifications",
+            Some(token),
+            json!({"subject": {"pesel": pesel}, "document": document, "purpose": purpose}),
+        )
+        .await
+    }
+
+    /// Gives a code for a verification.
+    pub async fn give_code(&self, token: &str, id: &str, code: &str) -> Reply {
+        self.post(
+            &format!("/v1/verifications/{id}/code"),
+            Some(token),
+            json!({"code": code}),
+        )
+        .await
+    }
+}
+
+/// Extracts the six-digit code from an SMS text.
+pub fn code_in(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(str::to_string)
+}
+
+fn url_escape(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Writes okaz.toml, the policy dir, and the secret files; returns the config path.
+pub fn write_config(
+    dir: &Path,
+    database_url: &str,
+    sandbox: &Sandbox,
+    policy_edits: &[(String, String)],
+) -> PathBuf {
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    let mut policy = std::fs::read_to_string(workspace().join("policies/default.toml")).unwrap();
+    for (from, to) in policy_edits {
+        assert!(
+            policy.contains(from.as_str()),
+            "policy edit does not apply: {from}"
+        );
+        policy = policy.replacen(from.as_str(), to, 1);
+    }
+    std::fs::write(policies.join("default.toml"), policy).unwrap();
+    std::fs::write(
+        dir.join("master.key"),
+        uuid::Uuid::new_v4().simple().to_string().repeat(2),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("kannel.pw"),
+        okaz_registry::sandbox::KANNEL_PASSWORD,
+    )
+    .unwrap();
+    std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem).unwrap();
+    let cfg = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+max_body_bytes = 16384
+[database]
+url = "{database_url}"
+pool_size = 8
+[secrets]
+master_key_file = "{dir}/master.key"
+[policies]
+dir = "{dir}/policies"
+[registers]
+base_url = "{base}"
+ca_file = "{dir}/sandbox-ca.pem"
+timeout_ms = 2000
+retries = 1
+[sms]
+sendsms_url = "{sms}"
+username = "{user}"
+password_file = "{dir}/kannel.pw"
+ca_file = "{dir}/sandbox-ca.pem"
+"#,
+        dir = dir.display(),
+        base = sandbox.base_url(),
+        sms = sandbox.sendsms_url(),
+        user = okaz_registry::sandbox::KANNEL_USERNAME,
+    );
+    let path = dir.join("okaz.toml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+/// A manual clock's time, named for readability in tests.
+pub trait NowUtc {
+    /// The current instant of the clock.
+    fn now_utc(&self) -> DateTime<Utc>;
+}
+
+impl NowUtc for ManualClock {
+    fn now_utc(&self) -> DateTime<Utc> {
+        okaz_server::core::clock::Clock::now(self)
+    }
+}
+
+/// A binary of the workspace, built by the test command before the tests
+/// (`cargo build --bins`); a missing one fails the test with that advice.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run the tests with scripts/test (it builds the binaries first)",
+        path.display()
+    );
+    path
+}
+
+/// The local time in Warsaw as a UTC instant, for stepping a clock.
+pub fn warsaw(local: &str) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S").unwrap();
+    chrono_tz::Europe::Warsaw
+        .from_local_datetime(&naive)
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}

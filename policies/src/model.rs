@@ -1,0 +1,136 @@
+//! The validated policy model: what the broker consults at run time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use okaz_protocol::document::DocumentType;
+use serde::Deserialize;
+
+/// A complete, validated set of policies (all files of a directory merged).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicySet {
+    /// Settings that apply to every role.
+    pub global: Global,
+    /// Roles by name (e.g. `clerk`, `police`).
+    pub roles: BTreeMap<String, Role>,
+    /// Purposes by name (e.g. `age_check`).
+    pub purposes: BTreeMap<String, Purpose>,
+}
+
+/// Settings that apply to every role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Global {
+    /// The zone whose calendar date is the "day" of daily limits.
+    pub time_zone: chrono_tz::Tz,
+    /// How long an SMS challenge stays answerable (1 s ..= 10 min).
+    pub challenge_lifetime: Duration,
+    /// Wrong codes that end one challenge.
+    pub challenge_attempts: u32,
+    /// How long the terminal shows a document before clearing it.
+    pub display: Duration,
+    /// Wrong codes across challenges, per officer per day, that lock the account.
+    pub wrong_code_lock_threshold: u32,
+    /// Login failure throttling and locking.
+    pub login: LoginThrottle,
+    /// How long a check without consent stays out of the citizen's history.
+    pub operational_history_delay: Duration,
+}
+
+/// What repeated login failures lead to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottle {
+    /// Consecutive failures after which logins are throttled.
+    pub throttle_after: u32,
+    /// How long a throttled login must wait.
+    pub throttle_for: Duration,
+    /// Consecutive failures after which the account is locked.
+    pub lock_after: u32,
+}
+
+/// How the citizen consents to a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentMode {
+    /// The citizen reads out a one-time code sent by SMS.
+    Sms,
+    /// No consent (operational checks); a case reference is then required.
+    None,
+}
+
+impl ConsentMode {
+    /// The policy-file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentMode::Sms => "sms",
+            ConsentMode::None => "none",
+        }
+    }
+}
+
+/// How an officer of a role may authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// Password plus TOTP code.
+    PasswordTotp,
+    /// Client certificate of the unit's CA plus the officer's PIN.
+    CertificatePin,
+}
+
+impl AuthMethod {
+    /// The policy-file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::PasswordTotp => "password_totp",
+            AuthMethod::CertificatePin => "certificate_pin",
+        }
+    }
+}
+
+/// What officers of one role may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// Checks per officer per day (0 for roles that check nothing).
+    pub daily_limit: u32,
+    /// How the citizen consents.
+    pub consent: ConsentMode,
+    /// Documents the role may ask for.
+    pub documents: BTreeSet<DocumentType>,
+    /// Purposes the role may give.
+    pub purposes: BTreeSet<String>,
+    /// Whether every check needs a case reference.
+    pub case_reference_required: bool,
+    /// Accepted ways to log in.
+    pub auth: BTreeSet<AuthMethod>,
+    /// Longest session (a shift).
+    pub shift: Duration,
+    /// Idle time that ends a session.
+    pub idle: Duration,
+    /// Whether the role administers officers, lockouts and the audit of its unit.
+    pub administers: bool,
+    /// Whether the role may look a vehicle up by its plate.
+    pub plate_lookup: bool,
+}
+
+/// A reason for a check, and what it releases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purpose {
+    /// Shown to officers and citizens.
+    pub description: String,
+    /// Whether this purpose needs a case reference whatever the role says.
+    pub case_reference_required: bool,
+    /// Per document, the fields released (names from `DocumentType::fields`).
+    pub fields: BTreeMap<DocumentType, BTreeSet<String>>,
+}
+
+impl PolicySet {
+    /// The role of this name, if defined.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.get(name)
+    }
+
+    /// The purpose of this name, if defined.
+    pub fn purpose(&self, name: &str) -> Option<&Purpose> {
+        self.purposes.get(name)
+    }
+}

@@ -1,0 +1,73 @@
+//! The shape of one policy file as written, before cross-checks.
+//!
+//! Values that later checks may refuse are `Spanned` so a problem can name
+//! its line; `deny_unknown_fields` everywhere because a misspelt key that is
+//! silently ignored would quietly widen or narrow a policy.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{AuthMethod, ConsentMode};
+
+/// One policy file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFile {
+    #[serde(default)]
+    pub global: Option<RawGlobal>,
+    #[serde(default)]
+    pub roles: BTreeMap<Spanned<String>, RawRole>,
+    #[serde(default)]
+    pub purposes: BTreeMap<Spanned<String>, RawPurpose>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGlobal {
+    pub time_zone: Spanned<String>,
+    pub challenge_lifetime_seconds: Spanned<u64>,
+    pub challenge_attempts: Spanned<u32>,
+    pub display_seconds: Spanned<u64>,
+    pub wrong_code_lock_threshold: Spanned<u32>,
+    pub operational_history_delay_hours: Spanned<u64>,
+    pub login: RawLogin,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLogin {
+    pub throttle_after: Spanned<u32>,
+    pub throttle_seconds: Spanned<u64>,
+    pub lock_after: Spanned<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRole {
+    pub daily_limit: Spanned<u32>,
+    pub consent: Spanned<ConsentMode>,
+    #[serde(default)]
+    pub documents: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub purposes: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub case_reference_required: bool,
+    pub auth: Vec<Spanned<AuthMethod>>,
+    pub shift_hours: Spanned<u64>,
+    pub idle_minutes: Spanned<u64>,
+    #[serde(default)]
+    pub administers: bool,
+    #[serde(default)]
+    pub plate_lookup: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPurpose {
+    pub description: Spanned<String>,
+    #[serde(default)]
+    pub case_reference_required: bool,
+    pub fields: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+}

@@ -1,0 +1,707 @@
+//! Cross-checks over the merged raw files, and the build of the model.
+//!
+//! Every check runs even after others failed, so one start-up attempt shows
+//! the operator the whole list; the model is only handed out when the list
+//! is empty.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::time::Duration;
+
+use okaz_protocol::document::DocumentType;
+use toml::Spanned;
+
+use crate::model::{ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
+use crate::problem::{span_line, PolicyProblem};
+use crate::raw::{RawFile, RawGlobal, RawPurpose, RawRole};
+
+/// The design caps a challenge at ten minutes: an SMS code that lives longer
+/// invites relaying it to someone who is not at the counter.
+const MAX_CHALLENGE_SECONDS: u64 = 600;
+/// More wrong guesses than this per challenge make guessing a 6-digit code practical.
+const MAX_CHALLENGE_ATTEMPTS: u32 = 10;
+/// A document left on screen longer than this is no longer "shown", it is kept.
+const MAX_DISPLAY_SECONDS: u64 = 600;
+/// A citizen must see every check eventually; a month is the longest delay.
+const MAX_HISTORY_DELAY_HOURS: u64 = 24 * 30;
+/// A daily limit above this is no limit at all and would hide misuse.
+const MAX_DAILY_LIMIT: u32 = 10_000;
+/// A session never outlives a day.
+const MAX_SHIFT_HOURS: u64 = 24;
+
+/// The source texts and the problems found so far.
+struct Checker<'a> {
+    sources: &'a [(String, String)],
+    problems: Vec<PolicyProblem>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, file: usize, span: Option<Range<usize>>, key: String, message: String) {
+        let (name, text) = match self.sources.get(file) {
+            Some((n, t)) => (n.clone(), t.as_str()),
+            None => (String::new(), ""),
+        };
+        self.problems.push(PolicyProblem {
+            file: name,
+            line: span_line(text, span),
+            key,
+            message,
+        });
+    }
+
+    fn name(&self, file: usize) -> &str {
+        self.sources.get(file).map(|s| s.0.as_str()).unwrap_or("")
+    }
+
+    /// The line of `[header]` in a file, for tables serde gives no span for.
+    fn header_span(&self, file: usize, header: &str) -> Option<Range<usize>> {
+        let text = self.sources.get(file)?.1.as_str();
+        let mut offset = 0;
+        for l in text.split_inclusive('\n') {
+            if crate::problem::header_path(l).as_deref() == Some(header) {
+                return Some(offset..offset);
+            }
+            offset += l.len();
+        }
+        None
+    }
+}
+
+/// Merges the files (index into `sources`, raw file) and checks them.
+pub(crate) fn validate(
+    sources: &[(String, String)],
+    files: Vec<(usize, RawFile)>,
+    mut problems: Vec<PolicyProblem>,
+) -> Result<PolicySet, Vec<PolicyProblem>> {
+    let mut c = Checker {
+        sources,
+        problems: Vec::new(),
+    };
+    let mut globals: Vec<(usize, RawGlobal)> = Vec::new();
+    let mut roles: BTreeMap<String, (usize, Spanned<String>, RawRole)> = BTreeMap::new();
+    let mut purposes: BTreeMap<String, (usize, Spanned<String>, RawPurpose)> = BTreeMap::new();
+    for (file, raw) in files {
+        if let Some(g) = raw.global {
+            globals.push((file, g));
+        }
+        for (name, role) in raw.roles {
+            merge(&mut c, "roles", &mut roles, file, name, role);
+        }
+        for (name, purpose) in raw.purposes {
+            merge(&mut c, "purposes", &mut purposes, file, name, purpose);
+        }
+    }
+
+    let global = match globals.len() {
+        0 => {
+            c.report(
+                usize::MAX,
+                None,
+                "global".into(),
+                "no file defines [global]; exactly one must".into(),
+            );
+            None
+        }
+        _ => {
+            let (first, _) = &globals[0];
+            let first_name = c.name(*first).to_owned();
+            for (file, _) in &globals[1..] {
+                let span = c.header_span(*file, "global");
+                let message = format!(
+                    "[global] is defined in both {first_name} and {}; exactly one file may define it",
+                    c.name(*file)
+                );
+                c.report(*file, span, "global".into(), message);
+            }
+            let (file, g) = &globals[0];
+            check_global(&mut c, *file, g)
+        }
+    };
+
+    let mut built_purposes = BTreeMap::new();
+    for (name, (file, _, p)) in &purposes {
+        built_purposes.insert(name.clone(), check_purpose(&mut c, *file, name, p));
+    }
+    let mut built_roles = BTreeMap::new();
+    for (name, (file, _, r)) in &roles {
+        built_roles.insert(
+            name.clone(),
+            check_role(&mut c, *file, name, r, &built_purposes),
+        );
+    }
+
+    problems.append(&mut c.problems);
+    match global {
+        Some(global) if problems.is_empty() => Ok(PolicySet {
+            global,
+            roles: built_roles,
+            purposes: built_purposes,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// Adds one named entry, refusing a name that another file already defined.
+fn merge<T>(
+    c: &mut Checker<'_>,
+    section: &str,
+    into: &mut BTreeMap<String, (usize, Spanned<String>, T)>,
+    file: usize,
+    name: Spanned<String>,
+    value: T,
+) {
+    if let Some((first, _, _)) = into.get(name.get_ref()) {
+        let message = format!(
+            "defined in both {} and {}; a name may be defined once",
+            c.name(*first),
+            c.name(file)
+        );
+        c.report(
+            file,
+            Some(name.span()),
+            format!("{section}.{}", name.get_ref()),
+            message,
+        );
+        return;
+    }
+    into.insert(name.get_ref().clone(), (file, name, value));
+}
+
+fn check_global(c: &mut Checker<'_>, file: usize, g: &RawGlobal) -> Option<Global> {
+    let mut ok = true;
+    let mut bad = |c: &mut Checker<'_>, span: Range<usize>, key: &str, message: String| {
+        ok = false;
+        c.report(file, Some(span), format!("global.{key}"), message);
+    };
+    let time_zone = match g.time_zone.get_ref().parse::<chrono_tz::Tz>() {
+        Ok(tz) => tz,
+        Err(_) => {
+            let message = format!("unknown time zone \"{}\"", g.time_zone.get_ref());
+            bad(c, g.time_zone.span(), "time_zone", message);
+            chrono_tz::UTC
+        }
+    };
+    let lifetime = *g.challenge_lifetime_seconds.get_ref();
+    if !(1..=MAX_CHALLENGE_SECONDS).contains(&lifetime) {
+        let message = format!("{lifetime} is outside 1..={MAX_CHALLENGE_SECONDS} seconds");
+        bad(
+            c,
+            g.challenge_lifetime_seconds.span(),
+            "challenge_lifetime_seconds",
+            message,
+        );
+    }
+    let attempts = *g.challenge_attempts.get_ref();
+    if !(1..=MAX_CHALLENGE_ATTEMPTS).contains(&attempts) {
+        let message = format!("{attempts} is outside 1..={MAX_CHALLENGE_ATTEMPTS}");
+        bad(
+            c,
+            g.challenge_attempts.span(),
+            "challenge_attempts",
+            message,
+        );
+    }
+    let display = *g.display_seconds.get_ref();
+    if !(1..=MAX_DISPLAY_SECONDS).contains(&display) {
+        let message = format!("{display} is outside 1..={MAX_DISPLAY_SECONDS} seconds");
+        bad(c, g.display_seconds.span(), "display_seconds", message);
+    }
+    let threshold = *g.wrong_code_lock_threshold.get_ref();
+    if threshold < attempts {
+        // Below one challenge's attempts, a single mistyping citizen locks the officer.
+        let message = format!("{threshold} is below challenge_attempts ({attempts})");
+        bad(
+            c,
+            g.wrong_code_lock_threshold.span(),
+            "wrong_code_lock_threshold",
+            message,
+        );
+    }
+    let delay = *g.operational_history_delay_hours.get_ref();
+    if delay > MAX_HISTORY_DELAY_HOURS {
+        let message = format!("{delay} is above {MAX_HISTORY_DELAY_HOURS} hours");
+        bad(
+            c,
+            g.operational_history_delay_hours.span(),
+            "operational_history_delay_hours",
+            message,
+        );
+    }
+    let l = &g.login;
+    let (after, lock) = (*l.throttle_after.get_ref(), *l.lock_after.get_ref());
+    if after == 0 {
+        bad(
+            c,
+            l.throttle_after.span(),
+            "login.throttle_after",
+            "must be at least 1".into(),
+        );
+    }
+    if lock < after {
+        let message = format!("{lock} is below throttle_after ({after})");
+        bad(c, l.lock_after.span(), "login.lock_after", message);
+    }
+    let throttle_for = *l.throttle_seconds.get_ref();
+    if !(1..=3600).contains(&throttle_for) {
+        let message = format!("{throttle_for} is outside 1..=3600 seconds");
+        bad(
+            c,
+            l.throttle_seconds.span(),
+            "login.throttle_seconds",
+            message,
+        );
+    }
+    ok.then(|| Global {
+        time_zone,
+        challenge_lifetime: Duration::from_secs(lifetime),
+        challenge_attempts: attempts,
+        display: Duration::from_secs(display),
+        wrong_code_lock_threshold: threshold,
+        login: LoginThrottle {
+            throttle_after: after,
+            throttle_for: Duration::from_secs(throttle_for),
+            lock_after: lock,
+        },
+        operational_history_delay: Duration::from_secs(delay * 3600),
+    })
+}
+
+fn check_purpose(c: &mut Checker<'_>, file: usize, name: &str, p: &RawPurpose) -> Purpose {
+    let key = |k: &str| format!("purposes.{name}.{k}");
+    if p.description.get_ref().trim().is_empty() {
+        c.report(
+            file,
+            Some(p.description.span()),
+            key("description"),
+            "must not be empty".into(),
+        );
+    }
+    if p.fields.is_empty() {
+        c.report(
+            file,
+            c.header_span(file, &format!("purposes.{name}")),
+            key("fields"),
+            "releases no document".into(),
+        );
+    }
+    let mut fields = BTreeMap::new();
+    for (doc, names) in &p.fields {
+        let Some(kind) = DocumentType::parse(doc.get_ref()) else {
+            let message = format!("unknown document \"{}\"", doc.get_ref());
+            c.report(file, Some(doc.span()), key("fields"), message);
+            continue;
+        };
+        let doc_key = key(&format!("fields.{kind}"));
+        if names.is_empty() {
+            c.report(
+                file,
+                Some(doc.span()),
+                doc_key.clone(),
+                "releases no field".into(),
+            );
+        }
+        let mut set = BTreeSet::new();
+        for f in names {
+            if !kind.fields().contains(&f.get_ref().as_str()) {
+                let message = format!("{kind} has no field \"{}\"", f.get_ref());
+                c.report(file, Some(f.span()), doc_key.clone(), message);
+            } else if !set.insert(f.get_ref().clone()) {
+                let message = format!("field \"{}\" is listed twice", f.get_ref());
+                c.report(file, Some(f.span()), doc_key.clone(), message);
+            }
+        }
+        fields.insert(kind, set);
+    }
+    Purpose {
+        description: p.description.get_ref().clone(),
+        case_reference_required: p.case_reference_required,
+        fields,
+    }
+}
+
+fn check_role(
+    c: &mut Checker<'_>,
+    file: usize,
+    name: &str,
+    r: &RawRole,
+    purposes: &BTreeMap<String, Purpose>,
+) -> Role {
+    let key = |k: &str| format!("roles.{name}.{k}");
+    let header = c.header_span(file, &format!("roles.{name}"));
+
+    let mut documents = BTreeSet::new();
+    for d in &r.documents {
+        match DocumentType::parse(d.get_ref()) {
+            None => {
+                let message = format!("unknown document \"{}\"", d.get_ref());
+                c.report(file, Some(d.span()), key("documents"), message);
+            }
+            Some(kind) if !documents.insert(kind) => {
+                let message = format!("document \"{kind}\" is listed twice");
+                c.report(file, Some(d.span()), key("documents"), message);
+            }
+            Some(_) => {}
+        }
+    }
+    let mut role_purposes = BTreeSet::new();
+    for p in &r.purposes {
+        let pname = p.get_ref();
+        match purposes.get(pname) {
+            None => {
+                let message = format!("unknown purpose \"{pname}\"");
+                c.report(file, Some(p.span()), key("purposes"), message);
+            }
+            Some(_) if role_purposes.contains(pname) => {
+                let message = format!("purpose \"{pname}\" is listed twice");
+                c.report(file, Some(p.span()), key("purposes"), message);
+            }
+            Some(purpose) => {
+                // A purpose that covers none of the role's documents can never
+                // be used by it: almost certainly a mistake in one list or the other.
+                if !documents.is_empty() && !purpose.fields.keys().any(|d| documents.contains(d)) {
+                    let message =
+                        format!("purpose \"{pname}\" releases none of this role's documents");
+                    c.report(file, Some(p.span()), key("purposes"), message);
+                }
+            }
+        }
+        role_purposes.insert(pname.clone());
+    }
+    let checks = !r.documents.is_empty() || !r.purposes.is_empty();
+    if !r.documents.is_empty() && r.purposes.is_empty() {
+        c.report(
+            file,
+            header.clone(),
+            key("purposes"),
+            "role has documents but no purpose".into(),
+        );
+    }
+    if r.documents.is_empty() && !r.purposes.is_empty() {
+        c.report(
+            file,
+            header.clone(),
+            key("documents"),
+            "role has purposes but no document".into(),
+        );
+    }
+
+    let limit = *r.daily_limit.get_ref();
+    if checks && !(1..=MAX_DAILY_LIMIT).contains(&limit) {
+        let message =
+            format!("{limit} is outside 1..={MAX_DAILY_LIMIT} for a role that checks documents");
+        c.report(
+            file,
+            Some(r.daily_limit.span()),
+            key("daily_limit"),
+            message,
+        );
+    }
+    if !checks && limit != 0 {
+        let message = format!("{limit} for a role with no documents; use 0");
+        c.report(
+            file,
+            Some(r.daily_limit.span()),
+            key("daily_limit"),
+            message,
+        );
+    }
+    let consent = *r.consent.get_ref();
+    if consent == ConsentMode::None && !r.case_reference_required {
+        // A check the citizen did not consent to must be traceable to a case.
+        c.report(
+            file,
+            Some(r.consent.span()),
+            key("case_reference_required"),
+            "consent = \"none\" requires case_reference_required = true".into(),
+        );
+    }
+    let mut auth = BTreeSet::new();
+    for a in &r.auth {
+        if !auth.insert(*a.get_ref()) {
+            let message = format!("auth method \"{}\" is listed twice", a.get_ref().as_str());
+            c.report(file, Some(a.span()), key("auth"), message);
+        }
+    }
+    if auth.is_empty() {
+        c.report(file, header.clone(), key("auth"), "no way to log in".into());
+    }
+    let shift = *r.shift_hours.get_ref();
+    if !(1..=MAX_SHIFT_HOURS).contains(&shift) {
+        let message = format!("{shift} is outside 1..={MAX_SHIFT_HOURS} hours");
+        c.report(
+            file,
+            Some(r.shift_hours.span()),
+            key("shift_hours"),
+            message,
+        );
+    }
+    let idle = *r.idle_minutes.get_ref();
+    if idle == 0 || idle > shift.saturating_mul(60) {
+        let message = format!("{idle} is outside 1 minute ..= shift_hours");
+        c.report(
+            file,
+            Some(r.idle_minutes.span()),
+            key("idle_minutes"),
+            message,
+        );
+    }
+    Role {
+        daily_limit: limit,
+        consent,
+        documents,
+        purposes: role_purposes,
+        case_reference_required: r.case_reference_required,
+        auth,
+        shift: Duration::from_secs(shift * 3600),
+        idle: Duration::from_secs(idle * 60),
+        administers: r.administers,
+        plate_lookup: r.plate_lookup,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{PolicyErrors, PolicySet};
+
+    pub(crate) const GLOBAL: &str = "[global]\ntime_zone = \"Europe/Warsaw\"\nchallenge_lifetime_seconds = 300\nchallenge_attempts = 3\ndisplay_seconds = 60\nwrong_code_lock_threshold = 10\noperational_history_delay_hours = 24\n[global.login]\nthrottle_after = 5\nthrottle_seconds = 60\nlock_after = 10\n";
+
+    const AGE: &str = "[purposes.age_check]\ndescription = \"age\"\nfields = { id_card = [\"photo\", \"age_over_18\"] }\n";
+
+    fn load(files: &[(&str, &str)]) -> Result<PolicySet, PolicyErrors> {
+        let sources: Vec<(String, String)> = files
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        PolicySet::from_sources(&sources)
+    }
+
+    fn problems(files: &[(&str, &str)]) -> Vec<String> {
+        load(files)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    fn role(extra: &str) -> String {
+        format!("[roles.clerk]\ndaily_limit = 10\nconsent = \"sms\"\ndocuments = [\"id_card\"]\npurposes = [\"age_check\"]\nauth = [\"password_totp\"]\nshift_hours = 8\nidle_minutes = 15\n{extra}")
+    }
+
+    #[test]
+    fn a_minimal_set_loads() {
+        let text = format!("{GLOBAL}{}{AGE}", role(""));
+        let set = load(&[("a.toml", &text)]).unwrap();
+        assert_eq!(set.global.time_zone, chrono_tz::Europe::Warsaw);
+        assert_eq!(set.global.challenge_lifetime.as_secs(), 300);
+        assert_eq!(set.roles["clerk"].idle.as_secs(), 15 * 60);
+    }
+
+    #[test]
+    fn unknown_document_names_file_line_and_key() {
+        let text = format!(
+            "{GLOBAL}{}{AGE}",
+            role("").replace("[\"id_card\"]", "[\"id_card\", \"passport\"]")
+        );
+        let line = text.lines().position(|l| l.contains("passport")).unwrap() + 1;
+        assert_eq!(
+            problems(&[("policies/extra.toml", &text)]),
+            vec![format!(
+                "policies/extra.toml:{line}: roles.clerk.documents: unknown document \"passport\""
+            )]
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_file_line_and_key() {
+        let text = format!("{GLOBAL}{}{AGE}", role("dialy_limit = 5\n"));
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("dialy_limit"))
+            .unwrap()
+            + 1;
+        let got = load(&[("a.toml", &text)]).unwrap_err().0;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].file, "a.toml");
+        assert_eq!(got[0].line, Some(line));
+        assert_eq!(got[0].key, "roles.clerk.dialy_limit");
+        assert!(
+            got[0].message.contains("unknown field"),
+            "{}",
+            got[0].message
+        );
+    }
+
+    #[test]
+    fn two_bad_things_in_one_file_are_both_reported() {
+        let text = format!("{GLOBAL}{}{AGE}", role("colour = \"blue\"\n"))
+            .replace(
+                "challenge_lifetime_seconds = 300",
+                "challenge_lifetime_seconds = 0",
+            )
+            .replace("[\"age_check\"]", "[\"age_check\", \"fishing\"]");
+        let got = problems(&[("a.toml", &text)]);
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert!(got
+            .iter()
+            .any(|p| p.contains("roles.clerk.colour: unknown field")));
+        assert!(got
+            .iter()
+            .any(|p| p.contains("global.challenge_lifetime_seconds: 0 is outside")));
+        assert!(got
+            .iter()
+            .any(|p| p.contains("roles.clerk.purposes: unknown purpose \"fishing\"")));
+    }
+
+    #[test]
+    fn purpose_field_outside_the_document_model_is_refused() {
+        let text = format!(
+            "{GLOBAL}{}{}",
+            role(""),
+            AGE.replace("\"photo\"", "\"photo\", \"pesel\"")
+        );
+        let got = problems(&[("a.toml", &text)]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(
+            got[0].contains("purposes.age_check.fields.id_card: id_card has no field \"pesel\""),
+            "{}",
+            got[0]
+        );
+    }
+
+    #[test]
+    fn purpose_naming_an_unknown_document_is_refused() {
+        let text = format!(
+            "{GLOBAL}{}{}",
+            role(""),
+            AGE.replace("fields = { ", "fields = { passport = [\"photo\"], ")
+        );
+        let got = problems(&[("a.toml", &text)]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(
+            got[0].contains("purposes.age_check.fields: unknown document \"passport\""),
+            "{}",
+            got[0]
+        );
+    }
+
+    #[test]
+    fn challenge_lifetime_above_ten_minutes_is_refused() {
+        let ok = format!("{GLOBAL}{}{AGE}", role("")).replace("= 300", "= 600");
+        assert!(load(&[("a.toml", &ok)]).is_ok());
+        let bad = ok.replace("= 600", "= 601");
+        let got = problems(&[("a.toml", &bad)]);
+        assert_eq!(
+            got,
+            vec![
+                "a.toml:3: global.challenge_lifetime_seconds: 601 is outside 1..=600 seconds"
+                    .to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_time_zone_and_zero_attempts_are_refused() {
+        let text = format!("{GLOBAL}{}{AGE}", role(""))
+            .replace("Europe/Warsaw", "Europe/Atlantis")
+            .replace("challenge_attempts = 3", "challenge_attempts = 0");
+        let got = problems(&[("a.toml", &text)]);
+        assert!(
+            got.iter()
+                .any(|p| p.contains("global.time_zone: unknown time zone")),
+            "{got:#?}"
+        );
+        assert!(
+            got.iter()
+                .any(|p| p.contains("global.challenge_attempts: 0 is outside")),
+            "{got:#?}"
+        );
+    }
+
+    #[test]
+    fn consent_none_without_case_reference_is_refused() {
+        let text = format!("{GLOBAL}{}{AGE}", role("").replace("\"sms\"", "\"none\""));
+        let got = problems(&[("a.toml", &text)]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(
+            got[0].contains("roles.clerk.case_reference_required: consent = \"none\" requires"),
+            "{}",
+            got[0]
+        );
+        let fixed = format!(
+            "{GLOBAL}{}{AGE}",
+            role("case_reference_required = true\n").replace("\"sms\"", "\"none\"")
+        );
+        assert!(load(&[("a.toml", &fixed)]).is_ok());
+    }
+
+    #[test]
+    fn insane_limits_are_refused() {
+        let text = format!(
+            "{GLOBAL}{}{AGE}",
+            role("").replace("daily_limit = 10", "daily_limit = 0")
+        );
+        assert!(problems(&[("a.toml", &text)])[0].contains("roles.clerk.daily_limit: 0 is outside"));
+        let admin = "[roles.admin]\ndaily_limit = 5\nconsent = \"sms\"\nauth = [\"password_totp\"]\nshift_hours = 8\nidle_minutes = 15\nadministers = true\n";
+        let text = format!("{GLOBAL}{}{AGE}{admin}", role(""));
+        assert!(problems(&[("a.toml", &text)])[0]
+            .contains("roles.admin.daily_limit: 5 for a role with no documents"));
+    }
+
+    #[test]
+    fn files_merge_roles_and_purposes() {
+        let a = format!("{GLOBAL}{}", role(""));
+        let set = load(&[("a.toml", &a), ("b.toml", AGE)]).unwrap();
+        assert_eq!(set.roles.len(), 1);
+        assert!(set.purposes.contains_key("age_check"));
+    }
+
+    #[test]
+    fn a_role_defined_in_two_files_is_refused_naming_both() {
+        let a = format!("{GLOBAL}{}{AGE}", role(""));
+        let got = problems(&[("a.toml", &a), ("b.toml", &role(""))]);
+        assert_eq!(got, vec!["b.toml:1: roles.clerk: defined in both a.toml and b.toml; a name may be defined once".to_string()]);
+    }
+
+    #[test]
+    fn global_must_be_in_exactly_one_file() {
+        let a = format!("{GLOBAL}{}{AGE}", role(""));
+        let got = problems(&[("a.toml", &a), ("b.toml", GLOBAL)]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(
+            got[0].starts_with("b.toml:1: global: [global] is defined in both a.toml and b.toml"),
+            "{}",
+            got[0]
+        );
+        let got = problems(&[("a.toml", &format!("{}{AGE}", role("")))]);
+        assert_eq!(
+            got,
+            vec!["global: no file defines [global]; exactly one must".to_string()]
+        );
+    }
+
+    #[test]
+    fn problems_of_several_files_are_all_reported() {
+        let a = format!(
+            "{GLOBAL}{}{AGE}",
+            role("").replace("shift_hours = 8", "shift_hours = 30")
+        );
+        let b = "[purposes.x]\ndescription = \"\"\nfields = {}\n";
+        let got = problems(&[("a.toml", &a), ("b.toml", b)]);
+        assert!(
+            got.iter()
+                .any(|p| p.starts_with("a.toml:") && p.contains("shift_hours")),
+            "{got:#?}"
+        );
+        assert!(
+            got.iter()
+                .any(|p| p.starts_with("b.toml:2: purposes.x.description")),
+            "{got:#?}"
+        );
+        assert!(
+            got.iter()
+                .any(|p| p.starts_with("b.toml:1: purposes.x.fields")),
+            "{got:#?}"
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! What a caller sees when a register misbehaves: hangs, errors, broken or
+//! oversized answers, and the circuit breaker opening and closing.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use okaz_protocol::DocumentType;
+use okaz_registry::breaker::BreakerState;
+use okaz_registry::sandbox::Fault;
+use okaz_registry::{Register, RegisterClient, RegistryConfig, RegistryError};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_register_is_unavailable_within_the_bound() {
+    let sb = sandbox().await;
+    let client = RegisterClient::new(RegistryConfig {
+        total_timeout: Duration::from_millis(400),
+        ..config(&sb)
+    })
+    .unwrap();
+    let s = &sb.find("valid_id", 1)[0];
+    sb.set_fault(
+        "persons",
+        Fault {
+            hang: true,
+            ..Fault::default()
+        },
+    );
+    let t0 = Instant::now();
+    let e = client
+        .fetch_document(&pesel(&s.pesel), DocumentType::IdCard)
+        .await
+        .unwrap_err();
+    let took = t0.elapsed();
+    assert!(
+        matches!(
+            e,
+            RegistryError::Unavailable {
+                register: "persons",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    // Other registers are unaffected.
+    client.contact(&pesel(&s.pesel)).await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_below_the_bound_is_tolerated_and_above_it_is_not() {
+    let sb = sandbox().await;
+    let client = RegisterClient::new(RegistryConfig {
+        total_timeout: Duration::from_millis(600),
+        ..config(&sb)
+    })
+    .unwrap();
+    let s = &sb.find("licence", 1)[0];
+    sb.set_fault(
+        "drivers",
+        Fault {
+            latency_ms: 100,
+            ..Fault::default()
+        },
+    );
+    client
+        .fetch_document(&pesel(&s.pesel), DocumentType::DrivingLicence)
+        .await
+        .unwrap();
+    sb.set_fault(
+        "drivers",
+        Fault {
+            latency_ms: 2000,
+            ..Fault::default()
+        },
+    );
+    let e = client
+        .fetch_document(&pesel(&s.pesel), DocumentType::DrivingLicence)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, RegistryError::Unavailable { .. }), "{e}");
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn circuit_opens_after_repeated_failures_and_closes_after_cooldown() {
+    let sb = sandbox().await;
+    let client = RegisterClient::new(RegistryConfig {
+        breaker_failures: 3,
+        breaker_cooldown: Duration::from_millis(300),
+        retries: 1,
+        ..config(&sb)
+    })
+    .unwrap();
+    let s = &sb.find("valid_id", 1)[0];
+    let p = pesel(&s.pesel);
+    sb.set_fault(
+        "persons",
+        Fault {
+            error_rate: 1.0,
+            ..Fault::default()
+        },
+    );
+    for _ in 0..3 {
+        let e = client
+            .fetch_document(&p, DocumentType::IdCard)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, RegistryError::Unavailable { .. }), "{e}");
+    }
+    assert!(matches!(
+        client.breaker_state(Register::Persons),
+        BreakerState::Open { .. }
+    ));
+    let e = client
+        .fetch_document(&p, DocumentType::IdCard)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RegistryError::CircuitOpen {
+                register: "persons"
+            }
+        ),
+        "{e}"
+    );
+    // The register recovers; after the cooldown one probe closes the circuit.
+    sb.clear_faults();
+    let e = client
+        .fetch_document(&p, DocumentType::IdCard)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, RegistryError::CircuitOpen { .. }));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    client
+        .fetch_document(&p, DocumentType::IdCard)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.breaker_state(Register::Persons),
+        BreakerState::Closed { failures: 0 }
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_ride_over_intermittent_errors() {
+    let sb = sandbox().await;
+    let client = RegisterClient::new(RegistryConfig {
+        retries: 8,
+        breaker_failures: 100,
+        ..config(&sb)
+    })
+    .unwrap();
+    let s = &sb.find("valid_id", 1)[0];
+    sb.set_fault(
+        "persons",
+        Fault {
+            error_rate: 0.5,
+            ..Fault::default()
+        },
+    );
+    let mut ok = 0;
+    for _ in 0..10 {
+        if client
+            .fetch_document(&pesel(&s.pesel), DocumentType::IdCard)
+            .await
+            .is_ok()
+        {
+            ok += 1;
+        }
+    }
+    // Nine attempts at 50% each fail together with p = 1/512 per call.
+    assert!(ok >= 9, "only {ok} of 10 succeeded");
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_answers_are_typed_errors_for_every_register() {
+    let sb = sandbox().await;
+    let client = RegisterClient::new(RegistryConfig {
+        breaker_failures: 1000,
+        ..config(&sb)
+    })
+    .unwrap();
+    sb.set_fault(
+        "all",
+        Fault {
+            malformed: true,
+            ..Fault::default()
+        },
+    );
+    for kind in DocumentType::ALL {
+        let tag = format!("{}:valid", kind.as_str());
+        let s = &sb.find(&tag, 1)[0];
+        // Three rounds cover each way the sandbox breaks answers.
+        for _ in 0..3 {
+            let e = client
+                .fetch_document(&pesel(&s.pesel), kind)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, RegistryError::Malformed { .. }), "{kind}: {e}");
+            assert!(!e.to_string().contains(&s.pesel));
+        }
+    }
+    let s = &sb.find("contactable", 1)[0];
+    let e = client.contact(&pesel(&s.pesel)).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RegistryError::Malformed {
+                register: "contacts",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_answers_are_too_large() {
+    let sb = sandbox().await;
+    let client = client(&sb);
+    let s = &sb.find("student_id:valid", 1)[0];
+    sb.set_fault(
+        "students",
+        Fault {
+            oversized: true,
+            ..Fault::default()
+        },
+    );
+    let e = client
+        .fetch_document(&pesel(&s.pesel), DocumentType::StudentId)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RegistryError::TooLarge {
+                register: "students"
+            }
+        ),
+        "{e}"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_port_is_unavailable_not_a_panic() {
+    let sb = sandbox().await;
+    let mut cfg = config(&sb);
+    sb.shutdown().await;
+    cfg.retries = 0;
+    let client = RegisterClient::new(cfg).unwrap();
+    let p = pesel("44051401359");
+    let e = client
+        .fetch_document(&p, DocumentType::IdCard)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, RegistryError::Unavailable { .. }), "{e}");
+}

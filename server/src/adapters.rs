@@ -1,0 +1,58 @@
+//! Connects the core's ports to the register client and the Kannel SMS
+//! gateway of `okaz-registry`.
+
+use async_trait::async_trait;
+use okaz_protocol::{Document, DocumentType, Pesel};
+use okaz_registry::sms::KannelGateway;
+use okaz_registry::{RegisterClient, RegistryError};
+
+use crate::core::ports::{Contact, RegisterFailure, Registers, SmsFailure, SmsGateway};
+
+/// The live registers, over HTTPS.
+#[derive(Clone)]
+pub struct LiveRegisters(pub RegisterClient);
+
+fn failure(e: RegistryError) -> RegisterFailure {
+    let register = e.register().unwrap_or("registry").to_string();
+    match e {
+        RegistryError::NotFound { .. } => RegisterFailure::NotFound(register),
+        // Every other failure means no trustworthy answer: fail closed.
+        other => RegisterFailure::Unavailable {
+            register,
+            reason: other.to_string(),
+        },
+    }
+}
+
+#[async_trait]
+impl Registers for LiveRegisters {
+    async fn contact(&self, pesel: &Pesel) -> Result<Contact, RegisterFailure> {
+        let c = self.0.contact(pesel).await.map_err(failure)?;
+        Ok(Contact {
+            phone: c.phone.clone(),
+            reserved: c.reserved,
+        })
+    }
+
+    async fn document(
+        &self,
+        pesel: &Pesel,
+        kind: DocumentType,
+    ) -> Result<Document, RegisterFailure> {
+        self.0.fetch_document(pesel, kind).await.map_err(failure)
+    }
+}
+
+/// SMS through Kannel's `sendsms` interface.
+#[derive(Clone)]
+pub struct KannelSms(pub KannelGateway);
+
+#[async_trait]
+impl SmsGateway for KannelSms {
+    async fn send(&self, phone: &str, text: &str) -> Result<(), SmsFailure> {
+        self.0
+            .send(phone, text)
+            .await
+            .map_err(|e| SmsFailure(e.to_string()))
+    }
+}

@@ -1,0 +1,294 @@
+//! Configuration: one `okaz.toml`, every key overridable by an environment
+//! variable `OKAZ_<SECTION>_<KEY>` (e.g. `OKAZ_DATABASE_URL`). Secrets are
+//! never in the file itself: the file names the files that hold them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// Which file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML (after environment overrides) is not a valid configuration.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The HTTPS listener.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// Secret material.
+    pub secrets: SecretsConfig,
+    /// Policy files.
+    #[serde(default)]
+    pub policies: PoliciesConfig,
+    /// The registers.
+    pub registers: RegistersConfig,
+    /// The SMS gateway.
+    pub sms: SmsConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// The HTTPS listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// PEM certificate chain.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    pub tls_key: Option<PathBuf>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Time a client has to send its request headers.
+    pub header_timeout_secs: u64,
+    /// Time a whole request may take to be read and answered.
+    pub request_timeout_secs: u64,
+    /// Time an idle keep-alive connection is kept.
+    pub idle_timeout_secs: u64,
+    /// Time in-flight requests get to finish on shutdown.
+    pub drain_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            tls_cert: None,
+            tls_key: None,
+            max_body_bytes: 64 * 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            drain_secs: 20,
+        }
+    }
+}
+
+/// The database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://…`.
+    pub url: String,
+    /// Connections in the pool.
+    #[serde(default = "default_pool")]
+    pub pool_size: usize,
+}
+
+fn default_pool() -> usize {
+    16
+}
+
+/// Secret material, each in its own file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// File holding the master secret (at least 32 bytes) from which the
+    /// pseudonym pepper and the challenge key are derived. Losing it makes
+    /// existing pseudonyms unsearchable; keep it backed up and private.
+    pub master_key_file: PathBuf,
+}
+
+/// Policy files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoliciesConfig {
+    /// Directory of `*.toml` policy files.
+    pub dir: PathBuf,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        PoliciesConfig {
+            dir: PathBuf::from("policies"),
+        }
+    }
+}
+
+/// The registers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistersConfig {
+    /// Root URL of the registers.
+    pub base_url: url::Url,
+    /// CA to trust for them (PEM file); none means the public roots.
+    pub ca_file: Option<PathBuf>,
+    /// Bound on a whole fetch, in milliseconds.
+    #[serde(default = "default_register_timeout")]
+    pub timeout_ms: u64,
+    /// Retries of idempotent reads.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+fn default_register_timeout() -> u64 {
+    5000
+}
+
+fn default_retries() -> u32 {
+    2
+}
+
+/// The SMS gateway (Kannel `sendsms`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    /// The `sendsms` URL.
+    pub sendsms_url: url::Url,
+    /// sendsms user.
+    pub username: String,
+    /// File holding the sendsms password.
+    pub password_file: PathBuf,
+    /// CA to trust for an https URL.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// JSON lines instead of text.
+    #[serde(default)]
+    pub json: bool,
+}
+
+impl Config {
+    /// Reads `path`, applies `OKAZ_*` overrides from `env`, and validates.
+    pub fn load(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, env)
+    }
+
+    /// Parses TOML text with environment overrides.
+    pub fn parse(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        for (name, value) in env {
+            apply_override(&mut table, &name, &value)?;
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
+    }
+}
+
+const SECTIONS: [&str; 7] = [
+    "server",
+    "database",
+    "secrets",
+    "policies",
+    "registers",
+    "sms",
+    "log",
+];
+
+/// Applies `OKAZ_SECTION_KEY=value`. A value that parses as a TOML value
+/// (number, boolean) is taken as such, otherwise as a string.
+fn apply_override(table: &mut toml::Table, name: &str, value: &str) -> Result<(), ConfigError> {
+    let Some(rest) = name.strip_prefix("OKAZ_") else {
+        return Ok(());
+    };
+    let rest = rest.to_ascii_lowercase();
+    let Some(section) = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else {
+        return Ok(());
+    };
+    let key = &rest[section.len() + 1..];
+    let parsed = format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .filter(|v| !v.is_str())
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    let entry = table
+        .entry((*section).to_string())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    match entry {
+        toml::Value::Table(t) => {
+            t.insert(key.to_string(), parsed);
+            Ok(())
+        }
+        _ => Err(ConfigError::Invalid(format!("[{section}] is not a table"))),
+    }
+}
+
+/// Reads a secret file, trimming one trailing newline.
+pub fn read_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let mut bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+        [database]
+        url = "postgres://localhost/okaz"
+        [secrets]
+        master_key_file = "/etc/okaz/master.key"
+        [registers]
+        base_url = "https://registers.example/"
+        [sms]
+        sendsms_url = "http://kannel:13013/cgi-bin/sendsms"
+        username = "okaz"
+        password_file = "/etc/okaz/kannel.pw"
+    "#;
+
+    #[test]
+    fn environment_overrides_file_values_with_types() {
+        let env = vec![
+            (
+                "OKAZ_DATABASE_URL".to_string(),
+                "postgres://db/other".to_string(),
+            ),
+            ("OKAZ_SERVER_MAX_BODY_BYTES".to_string(), "1024".to_string()),
+            ("OKAZ_LOG_JSON".to_string(), "true".to_string()),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let c = Config::parse(BASE, env).unwrap();
+        assert_eq!(c.database.url, "postgres://db/other");
+        assert_eq!(c.server.max_body_bytes, 1024);
+        assert!(c.log.json);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = Config::parse(&format!("{BASE}\n[log]\ncolour = true"), vec![]).unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+    }
+}

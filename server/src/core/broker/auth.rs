@@ -1,0 +1,181 @@
+//! Logging in, checking a session, logging out.
+
+use okaz_policy::AuthMethod;
+use okaz_protocol::{ErrorCode, LoginRequest, Me, Permissions, SessionCreated};
+use rand::rngs::OsRng;
+use zeroize::Zeroizing;
+
+use super::{officer_view, Broker};
+use crate::core::audit::{AuditEntry, AuditEvent};
+use crate::core::credentials::{totp_step, DUMMY_HASH};
+use crate::core::error::{BrokerError, Refusal};
+use crate::core::login::{self, Gate};
+use crate::core::ports::{NewSession, Officer};
+use crate::core::session::{self, TokenHash};
+
+/// An officer with a live session.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The officer, as stored now.
+    pub officer: Officer,
+    /// Their session.
+    pub session: TokenHash,
+}
+
+impl Broker {
+    /// Password + TOTP login. Every failure looks alike to the caller
+    /// (`invalid_credentials`), except throttling and a locked account.
+    pub async fn login(&self, req: LoginRequest) -> Result<SessionCreated, BrokerError> {
+        let LoginRequest {
+            login,
+            password,
+            totp,
+        } = req;
+        let password = Zeroizing::new(password);
+        let totp = Zeroizing::new(totp);
+        let now = self.clock.now();
+        let Some(officer) = self.store.officer_by_login(login.trim()).await? else {
+            // Same work as a real check, so response time does not reveal
+            // which logins exist.
+            let _ = self.hasher.verify(password, DUMMY_HASH.to_string()).await;
+            return Err(BrokerError::refused(ErrorCode::InvalidCredentials));
+        };
+        let role = self.role_of(&officer)?;
+        let throttle = &self.policy.global.login;
+        if let Gate::Throttled(until) = login::gate(
+            officer.failed_logins,
+            officer.last_failed_login,
+            throttle,
+            now,
+        ) {
+            return Err(Refusal::new(ErrorCode::LoginThrottled)
+                .detail(format!("try again after {}", until.to_rfc3339()))
+                .into());
+        }
+        let password_ok = self
+            .hasher
+            .verify(password, officer.password_hash.clone())
+            .await?;
+        let unix = u64::try_from(now.timestamp()).unwrap_or(0);
+        let step = totp_step(&officer.totp_secret, &totp, unix)?;
+        let allowed = role.auth.contains(&AuthMethod::PasswordTotp) && !officer.disabled;
+        let audit = AuditEntry::new(now, AuditEvent::LoginFailed, &officer.id, &officer.unit);
+        let step = match (password_ok && allowed, step) {
+            (true, Some(step)) => step,
+            _ => {
+                return Err(self
+                    .login_failure(&officer, audit.outcome("invalid_credentials"))
+                    .await)
+            }
+        };
+        if officer.locked.is_some() {
+            return Err(BrokerError::refused(ErrorCode::AccountLocked));
+        }
+        let issued = session::issue(&mut OsRng);
+        let expires_at = session::shift_end(now, chrono_duration(role.shift));
+        let new_session = NewSession {
+            token_hash: issued.hash.clone(),
+            officer_id: officer.id.clone(),
+            created_at: now,
+            expires_at,
+        };
+        let ok_audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit);
+        if !self
+            .store
+            .login_succeeded(&officer.id, step, new_session, ok_audit)
+            .await?
+        {
+            // The TOTP step was already used: a replayed code.
+            return Err(self
+                .login_failure(&officer, audit.outcome("totp_replayed"))
+                .await);
+        }
+        Ok(SessionCreated {
+            token: issued.token.to_string(),
+            expires_at,
+            officer: officer_view(&officer),
+            quota: self.quota(&officer).await?,
+        })
+    }
+
+    async fn login_failure(&self, officer: &Officer, audit: AuditEntry) -> BrokerError {
+        let now = self.clock.now();
+        match self
+            .store
+            .login_failed(&officer.id, now, &self.policy.global.login, audit)
+            .await
+        {
+            Ok(f) if f.locked => BrokerError::refused(ErrorCode::AccountLocked),
+            Ok(_) => BrokerError::refused(ErrorCode::InvalidCredentials),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Resolves a bearer token to a live session of an unlocked officer.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, BrokerError> {
+        let hash = session::hash(token);
+        let now = self.clock.now();
+        let expired = || BrokerError::refused(ErrorCode::SessionExpired);
+        let row = self.store.session(&hash).await?.ok_or_else(expired)?;
+        let officer = self
+            .store
+            .officer_by_id(&row.officer_id)
+            .await?
+            .ok_or_else(expired)?;
+        let role = self.role_of(&officer)?;
+        if !session::is_live(
+            row.expires_at,
+            row.last_seen,
+            chrono_duration(role.idle),
+            now,
+        ) {
+            return Err(expired());
+        }
+        if officer.disabled {
+            return Err(expired());
+        }
+        if officer.locked.is_some() {
+            return Err(BrokerError::refused(ErrorCode::AccountLocked));
+        }
+        self.store.touch_session(&hash, now).await?;
+        Ok(Authenticated {
+            officer,
+            session: hash,
+        })
+    }
+
+    /// Ends the session.
+    pub async fn logout(&self, auth: &Authenticated) -> Result<(), BrokerError> {
+        let o = &auth.officer;
+        let audit = AuditEntry::new(self.clock.now(), AuditEvent::LoggedOut, &o.id, &o.unit);
+        Ok(self.store.end_session(&auth.session, audit).await?)
+    }
+
+    /// Who is logged in, their quota and what they may ask for.
+    pub async fn me(&self, auth: &Authenticated) -> Result<Me, BrokerError> {
+        let role = self.role_of(&auth.officer)?;
+        let g = &self.policy.global;
+        Ok(Me {
+            officer: officer_view(&auth.officer),
+            quota: self.quota(&auth.officer).await?,
+            permissions: Permissions {
+                documents: role.documents.iter().copied().collect(),
+                purposes: role.purposes.iter().cloned().collect(),
+                case_reference_required: role.case_reference_required,
+                consent: match role.consent {
+                    okaz_policy::ConsentMode::Sms => "sms".into(),
+                    okaz_policy::ConsentMode::None => "none".into(),
+                },
+                display_seconds: u32::try_from(g.display.as_secs()).unwrap_or(u32::MAX),
+                idle_seconds: u32::try_from(role.idle.as_secs()).unwrap_or(u32::MAX),
+                administers: role.administers,
+            },
+        })
+    }
+}
+
+/// Policy durations are `std`; the rules use `chrono`. Out-of-range values
+/// become zero, which ends sessions rather than extending them.
+pub(crate) fn chrono_duration(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::zero())
+}

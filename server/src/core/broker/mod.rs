@@ -1,0 +1,111 @@
+//! The broker service: the officer's flows, in domain terms. It knows
+//! nothing of HTTP or SQL; the HTTP layer calls it, and it calls the ports.
+
+mod admin;
+mod auth;
+mod verify;
+
+use std::sync::Arc;
+
+use okaz_policy::{PolicySet, Role};
+use okaz_protocol::{ErrorCode, OfficerView, QuotaView};
+
+use super::clock::Clock;
+use super::credentials::PasswordHasherPool;
+use super::error::BrokerError;
+use super::ports::{Officer, Registers, SmsGateway, Store};
+use super::pseudonym::SecretKey;
+use super::quota;
+use super::session::TokenHash;
+
+pub use auth::Authenticated;
+
+/// The server's keys, derived from one master secret.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    /// Pseudonyms of citizens (must never change once data exists).
+    pub pepper: SecretKey,
+    /// MACs of challenge codes and the sealed subject.
+    pub challenge: SecretKey,
+}
+
+impl Keys {
+    /// Derives both keys from the master secret.
+    pub fn derive(master: &SecretKey) -> Result<Self, super::pseudonym::SecretError> {
+        Ok(Keys {
+            pepper: master.derive("okaz/pepper")?,
+            challenge: master.derive("okaz/challenge")?,
+        })
+    }
+}
+
+/// Everything the broker's flows need.
+#[derive(Clone)]
+pub struct Broker {
+    /// Persistent state.
+    pub store: Arc<dyn Store>,
+    /// The registers.
+    pub registers: Arc<dyn Registers>,
+    /// The SMS gateway.
+    pub sms: Arc<dyn SmsGateway>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// The loaded policy.
+    pub policy: Arc<PolicySet>,
+    /// Server keys.
+    pub keys: Keys,
+    /// Bounded password hashing.
+    pub hasher: PasswordHasherPool,
+}
+
+impl Broker {
+    /// The role of an officer; an officer whose role the policy no longer
+    /// knows may do nothing (fail closed).
+    pub(crate) fn role_of(&self, officer: &Officer) -> Result<&Role, BrokerError> {
+        self.policy
+            .role(&officer.role)
+            .ok_or_else(|| BrokerError::refused(ErrorCode::NotPermitted))
+    }
+
+    /// The officer's quota today.
+    pub async fn quota(&self, officer: &Officer) -> Result<QuotaView, BrokerError> {
+        let tz = self.policy.global.time_zone;
+        let now = self.clock.now();
+        let day = quota::business_day(now, tz);
+        let counter = self.store.counter(&officer.id, day).await?;
+        let limit = self.role_of(officer).map(|r| r.daily_limit).unwrap_or(0);
+        Ok(QuotaView {
+            used: counter.used,
+            limit: quota::allowance(limit, counter.extra),
+            resets_at: quota::resets_at(day, tz),
+        })
+    }
+
+    /// Attaches the officer's quota to a refusal, so every authenticated
+    /// answer states it.
+    pub async fn with_quota(&self, officer: &Officer, err: BrokerError) -> BrokerError {
+        match err {
+            BrokerError::Refused(mut r) if r.quota.is_none() => {
+                r.quota = self.quota(officer).await.ok();
+                BrokerError::Refused(r)
+            }
+            other => other,
+        }
+    }
+}
+
+/// The API view of an officer.
+pub fn officer_view(o: &Officer) -> OfficerView {
+    OfficerView {
+        id: o.id.clone(),
+        login: o.login.clone(),
+        display_name: o.display_name.clone(),
+        role: o.role.clone(),
+        unit: o.unit.clone(),
+    }
+}
+
+/// The session a request carries.
+pub fn session_of(token: &str) -> TokenHash {
+    super::session::hash(token)
+}

@@ -1,0 +1,226 @@
+//! Consent by one-time code: the challenge.
+//!
+//! ```text
+//!  created ──right code──▶ used        (single use: a second answer is `challenge_used`)
+//!     │ └──wrong code──▶ created (attempts left) ──last wrong──▶ exhausted
+//!     └──now >= expires_at──▶ expired
+//!     └──officer cancels──▶ cancelled
+//! ```
+//! The code is six random digits from the OS CSPRNG. Only an HMAC of it is
+//! stored, bound to the challenge id, under a server key: a plain hash of one
+//! million codes would be reversed at once. The comparison is constant-time.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use zeroize::Zeroizing;
+
+use super::pseudonym::SecretKey;
+
+/// Lifetime the design allows at most.
+pub const MAX_LIFETIME: Duration = Duration::minutes(10);
+
+/// Where a challenge stands, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeState {
+    /// Waiting for the citizen's code.
+    Awaiting,
+    /// The right code was given; the document was released (or attempted).
+    Used,
+    /// Too many wrong codes.
+    Exhausted,
+    /// The officer cancelled it.
+    Cancelled,
+}
+
+impl ChallengeState {
+    /// Database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChallengeState::Awaiting => "awaiting",
+            ChallengeState::Used => "used",
+            ChallengeState::Exhausted => "exhausted",
+            ChallengeState::Cancelled => "cancelled",
+        }
+    }
+
+    /// From the database name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "awaiting" => Some(ChallengeState::Awaiting),
+            "used" => Some(ChallengeState::Used),
+            "exhausted" => Some(ChallengeState::Exhausted),
+            "cancelled" => Some(ChallengeState::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// Why a code cannot be tried on a challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// No such challenge for this officer and session.
+    NotFound,
+    /// Its lifetime passed.
+    Expired,
+    /// All attempts were used.
+    Exhausted,
+    /// It was answered already.
+    Used,
+}
+
+/// Why a challenge refuses an answer, from its stored state and the time.
+pub fn closed_reason(
+    state: ChallengeState,
+    expires_at: DateTime<Utc>,
+    attempts_used: u32,
+    max_attempts: u32,
+    now: DateTime<Utc>,
+) -> Option<Closed> {
+    match state {
+        ChallengeState::Used => Some(Closed::Used),
+        ChallengeState::Exhausted => Some(Closed::Exhausted),
+        ChallengeState::Cancelled => Some(Closed::NotFound),
+        ChallengeState::Awaiting if attempts_used >= max_attempts => Some(Closed::Exhausted),
+        ChallengeState::Awaiting if is_expired(expires_at, now) => Some(Closed::Expired),
+        ChallengeState::Awaiting => None,
+    }
+}
+
+/// A challenge expires at its `expires_at` instant, not a moment later.
+pub fn is_expired(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now >= expires_at
+}
+
+/// Whether an officer's wrong codes today, across challenges, lock the
+/// account: a sign of guessing or misuse.
+pub fn wrong_codes_lock(wrong_today: u32, threshold: u32) -> bool {
+    threshold > 0 && wrong_today >= threshold
+}
+
+/// A fresh six-digit code, kept in memory only until it is sent.
+pub fn new_code(rng: &mut impl Rng) -> Zeroizing<String> {
+    Zeroizing::new(format!("{:06}", rng.gen_range(0..1_000_000u32)))
+}
+
+/// The stored form of a code: HMAC over the challenge id and the code.
+pub fn code_mac(key: &SecretKey, challenge_id: &str, code: &str) -> [u8; 32] {
+    key.mac(&[b"challenge-code", challenge_id.as_bytes(), code.as_bytes()])
+}
+
+/// Whether `presented` is the code of this challenge (constant-time).
+pub fn code_matches(key: &SecretKey, challenge_id: &str, presented: &str, stored: &[u8]) -> bool {
+    key.verify(
+        &[
+            b"challenge-code",
+            challenge_id.as_bytes(),
+            presented.trim().as_bytes(),
+        ],
+        stored,
+    )
+}
+
+/// Whether the text typed is shaped like a code at all (six digits).
+pub fn well_formed(code: &str) -> bool {
+    let c = code.trim();
+    c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Masks a phone number for the officer's screen: `+48 *** *** 789`.
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let tail: String = digits.iter().rev().take(3).rev().collect();
+    let country = if phone.starts_with("+48") { "+48 " } else { "" };
+    format!("{country}*** *** {tail}")
+}
+
+/// The SMS text: the code, who asks, for which document, and the warning.
+pub fn sms_text(code: &str, unit: &str, document: &str) -> String {
+    format!(
+        "okaz: kod {code}. {unit} prosi o wglad w dokument: {document}. \
+         Podaj kod tylko urzednikowi, ktory stoi przed Toba. / \
+         Code {code}: {unit} asks to see your {document}. \
+         Only tell it to the official in front of you."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::OsRng;
+
+    fn key() -> SecretKey {
+        SecretKey::new(vec![9; 32]).unwrap()
+    }
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn codes_are_six_digits_and_vary() {
+        let codes: std::collections::BTreeSet<String> =
+            (0..200).map(|_| new_code(&mut OsRng).to_string()).collect();
+        assert!(codes.iter().all(|c| well_formed(c)));
+        assert!(codes.len() > 150, "codes repeat too often: {}", codes.len());
+    }
+
+    #[test]
+    fn mac_binds_code_to_challenge() {
+        let m = code_mac(&key(), "ch-1", "123456");
+        assert!(code_matches(&key(), "ch-1", "123456", &m));
+        assert!(!code_matches(&key(), "ch-1", "123457", &m));
+        assert!(!code_matches(&key(), "ch-2", "123456", &m));
+    }
+
+    #[test]
+    fn closed_reasons_follow_the_diagram() {
+        use ChallengeState::*;
+        assert_eq!(closed_reason(Awaiting, t(300), 0, 3, t(0)), None);
+        assert_eq!(closed_reason(Awaiting, t(300), 2, 3, t(299)), None);
+        assert_eq!(
+            closed_reason(Awaiting, t(300), 0, 3, t(300)),
+            Some(Closed::Expired)
+        );
+        assert_eq!(
+            closed_reason(Awaiting, t(300), 3, 3, t(0)),
+            Some(Closed::Exhausted)
+        );
+        assert_eq!(closed_reason(Used, t(300), 1, 3, t(0)), Some(Closed::Used));
+        assert_eq!(
+            closed_reason(Exhausted, t(300), 3, 3, t(0)),
+            Some(Closed::Exhausted)
+        );
+        assert_eq!(
+            closed_reason(Cancelled, t(300), 0, 3, t(0)),
+            Some(Closed::NotFound)
+        );
+    }
+
+    #[test]
+    fn wrong_codes_lock_at_the_threshold() {
+        assert!(!wrong_codes_lock(9, 10));
+        assert!(wrong_codes_lock(10, 10));
+        assert!(!wrong_codes_lock(100, 0), "0 disables the rule");
+    }
+
+    #[test]
+    fn states_round_trip() {
+        use ChallengeState::*;
+        for s in [Awaiting, Used, Exhausted, Cancelled] {
+            assert_eq!(ChallengeState::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn phone_is_masked() {
+        assert_eq!(mask_phone("+48601234789"), "+48 *** *** 789");
+        assert!(!mask_phone("+48601234789").contains("601"));
+    }
+
+    #[test]
+    fn malformed_codes_are_spotted() {
+        assert!(!well_formed("12345"));
+        assert!(!well_formed("12345a"));
+        assert!(well_formed(" 123456 "));
+    }
+}

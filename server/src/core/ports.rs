@@ -1,0 +1,410 @@
+//! What the core needs from the outside world: storage, registers, SMS.
+//! The core is written against these traits; `store::postgres` and the
+//! register adapters implement them, and tests can too.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use okaz_policy::LoginThrottle;
+use okaz_protocol::{Document, DocumentType, Pesel};
+
+use super::audit::{AuditEntry, StoredRecord};
+use super::consent::{ChallengeState, Closed};
+use super::pseudonym::Pseudonym;
+use super::session::TokenHash;
+
+/// A storage failure. The core never sees SQL; it only learns whether the
+/// store is reachable, and whether a uniqueness rule was broken.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or the transaction failed.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A unique value (e.g. a login) is taken.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// Stored data does not have the shape the code expects.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// An officer account as stored.
+#[derive(Clone)]
+pub struct Officer {
+    /// Stable id (UUID text).
+    pub id: String,
+    /// Login name.
+    pub login: String,
+    /// Name shown on screens.
+    pub display_name: String,
+    /// Policy role.
+    pub role: String,
+    /// Unit.
+    pub unit: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// TOTP secret.
+    pub totp_secret: Vec<u8>,
+    /// Disabled accounts cannot log in.
+    pub disabled: bool,
+    /// Set while the account is locked.
+    pub locked: Option<Lock>,
+    /// Consecutive failed logins.
+    pub failed_logins: u32,
+    /// When the last login failed.
+    pub last_failed_login: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Officer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Officer")
+            .field("id", &self.id)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why and since when an account is locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    /// Since when.
+    pub at: DateTime<Utc>,
+    /// Reason code, e.g. `daily_limit_exceeded`.
+    pub reason: String,
+}
+
+/// A new officer to store.
+pub struct NewOfficer {
+    /// Login name.
+    pub login: String,
+    /// Name shown on screens.
+    pub display_name: String,
+    /// Policy role.
+    pub role: String,
+    /// Unit.
+    pub unit: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// TOTP secret.
+    pub totp_secret: Vec<u8>,
+}
+
+/// A new session to store.
+pub struct NewSession {
+    /// Hash of the bearer token.
+    pub token_hash: TokenHash,
+    /// The officer.
+    pub officer_id: String,
+    /// When it began.
+    pub created_at: DateTime<Utc>,
+    /// End of shift.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A stored session.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// The officer.
+    pub officer_id: String,
+    /// End of shift.
+    pub expires_at: DateTime<Utc>,
+    /// Last authenticated request.
+    pub last_seen: DateTime<Utc>,
+}
+
+/// Today's counters for one officer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counter {
+    /// Attempts counted.
+    pub used: u32,
+    /// Extra allowance granted by a security officer.
+    pub extra: u32,
+    /// Wrong codes entered across challenges.
+    pub wrong_codes: u32,
+}
+
+/// The result of counting one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// Counted and within today's allowance.
+    Counted {
+        /// The new count.
+        used: u32,
+        /// Today's allowance.
+        allowance: u32,
+    },
+    /// Counted, past the allowance; the account is now locked.
+    Exceeded {
+        /// The new count.
+        used: u32,
+        /// Today's allowance.
+        allowance: u32,
+    },
+    /// The account was already locked; nothing was counted.
+    Locked,
+}
+
+/// Outcome of a failed login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailure {
+    /// Consecutive failures now.
+    pub failures: u32,
+    /// Whether this failure locked the account.
+    pub locked: bool,
+}
+
+/// A new challenge to store. No phone number, no code: only its MAC.
+pub struct NewChallenge {
+    /// Id (UUID text).
+    pub id: String,
+    /// The officer who asked.
+    pub officer_id: String,
+    /// The session it is bound to.
+    pub session_hash: TokenHash,
+    /// The citizen.
+    pub citizen: Pseudonym,
+    /// The document.
+    pub document: DocumentType,
+    /// The purpose.
+    pub purpose: String,
+    /// Police case reference.
+    pub case_reference: Option<String>,
+    /// HMAC of the code.
+    pub code_mac: Vec<u8>,
+    /// The PESEL sealed under the code (see `core::seal`).
+    pub sealed_subject: Vec<u8>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Expires.
+    pub expires_at: DateTime<Utc>,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+}
+
+/// A stored challenge.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    /// Id.
+    pub id: String,
+    /// The officer who asked.
+    pub officer_id: String,
+    /// The citizen.
+    pub citizen: Pseudonym,
+    /// The document.
+    pub document: DocumentType,
+    /// The purpose.
+    pub purpose: String,
+    /// Police case reference.
+    pub case_reference: Option<String>,
+    /// State.
+    pub state: ChallengeState,
+    /// Attempts used so far (including the one just reserved).
+    pub attempts_used: u32,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// HMAC of the code.
+    pub code_mac: Vec<u8>,
+    /// The sealed PESEL; cleared once the challenge closes.
+    pub sealed_subject: Option<Vec<u8>>,
+}
+
+/// Result of reserving one attempt at a challenge.
+#[derive(Debug, Clone)]
+pub enum Reservation {
+    /// One attempt was taken; compare the code now.
+    Reserved(Challenge),
+    /// The challenge takes no more answers.
+    Closed(Closed),
+}
+
+/// Result of recording a wrong code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongCode {
+    /// Wrong codes by this officer today.
+    pub wrong_codes_today: u32,
+    /// Whether this locked the account.
+    pub locked: bool,
+}
+
+/// A search of the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this unit.
+    pub unit: Option<String>,
+    /// Only records acted by this officer id.
+    pub officer: Option<String>,
+    /// Only records about this citizen.
+    pub citizen: Option<Pseudonym>,
+    /// From.
+    pub since: Option<DateTime<Utc>>,
+    /// Until.
+    pub until: Option<DateTime<Utc>>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+/// Persistent state of the broker. Every method is one transaction; the
+/// audit entries handed in are written in that same transaction.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stores a new officer.
+    async fn insert_officer(&self, o: NewOfficer, audit: AuditEntry)
+        -> Result<Officer, StoreError>;
+    /// Finds an officer by login.
+    async fn officer_by_login(&self, login: &str) -> Result<Option<Officer>, StoreError>;
+    /// Finds an officer by id.
+    async fn officer_by_id(&self, id: &str) -> Result<Option<Officer>, StoreError>;
+
+    /// Counts a failed login; locks the account when the policy says so.
+    async fn login_failed(
+        &self,
+        officer_id: &str,
+        now: DateTime<Utc>,
+        policy: &LoginThrottle,
+        audit: AuditEntry,
+    ) -> Result<LoginFailure, StoreError>;
+    /// Records a successful login: consumes the TOTP step (only if it is
+    /// later than the last used one), resets failures, stores the session.
+    /// `false` means the step was used already: a replay, nothing stored.
+    async fn login_succeeded(
+        &self,
+        officer_id: &str,
+        totp_step: i64,
+        session: NewSession,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// Looks a session up by token hash.
+    async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRow>, StoreError>;
+    /// Marks activity on a session.
+    async fn touch_session(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Ends a session.
+    async fn end_session(&self, hash: &TokenHash, audit: AuditEntry) -> Result<(), StoreError>;
+
+    /// Counts one attempt against the daily limit, atomically; refuses
+    /// without counting if the account is locked; locks on excess.
+    async fn count_attempt(
+        &self,
+        officer_id: &str,
+        day: NaiveDate,
+        role_limit: u32,
+        audit: AuditEntry,
+    ) -> Result<AttemptOutcome, StoreError>;
+    /// Today's counters.
+    async fn counter(&self, officer_id: &str, day: NaiveDate) -> Result<Counter, StoreError>;
+
+    /// Whether the citizen has activated the service.
+    async fn is_activated(&self, citizen: &Pseudonym) -> Result<bool, StoreError>;
+    /// Activates or deactivates the service for a citizen.
+    async fn set_activation(
+        &self,
+        citizen: &Pseudonym,
+        active: bool,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Stores a new challenge.
+    async fn insert_challenge(&self, c: NewChallenge, audit: AuditEntry) -> Result<(), StoreError>;
+    /// Takes one attempt at a challenge of this officer and session.
+    async fn reserve_code_attempt(
+        &self,
+        id: &str,
+        officer_id: &str,
+        session: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError>;
+    /// Marks a challenge used and records the release; `false` if another
+    /// request used it first (then nothing may be released).
+    async fn complete_challenge(&self, id: &str, audit: AuditEntry) -> Result<bool, StoreError>;
+    /// Records a wrong code: exhausts the challenge if it was the last
+    /// attempt, counts toward the officer's daily wrong-code threshold, and
+    /// locks the account when the threshold is reached.
+    async fn record_wrong_code(
+        &self,
+        challenge_id: &str,
+        officer_id: &str,
+        day: NaiveDate,
+        threshold: u32,
+        audit: AuditEntry,
+    ) -> Result<WrongCode, StoreError>;
+    /// Cancels an awaiting challenge of this officer; `false` if none.
+    async fn cancel_challenge(
+        &self,
+        id: &str,
+        officer_id: &str,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError>;
+
+    /// Appends one audit record on its own.
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError>;
+    /// Searches the audit trail, newest first.
+    async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError>;
+    /// Every chain name.
+    async fn audit_chains(&self) -> Result<Vec<String>, StoreError>;
+    /// One chain in order.
+    async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError>;
+
+    /// Locked officers of a unit.
+    async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;
+    /// Unlocks an account and sets today's extra allowance.
+    async fn unlock(
+        &self,
+        officer_id: &str,
+        day: NaiveDate,
+        new_extra: u32,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError>;
+}
+
+/// A citizen's contact details from the contact register.
+#[derive(Clone, Default)]
+pub struct Contact {
+    /// Mobile number, E.164.
+    pub phone: Option<String>,
+    /// The citizen asked not to be contacted this way.
+    pub reserved: bool,
+}
+
+/// Why a register gave nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterFailure {
+    /// The register holds no such record.
+    #[error("no such record in register {0}")]
+    NotFound(String),
+    /// The register did not answer, answered badly, or its circuit is open.
+    #[error("register {register} unavailable: {reason}")]
+    Unavailable {
+        /// Which register.
+        register: String,
+        /// Why (never citizen data).
+        reason: String,
+    },
+}
+
+/// The state registers, read live.
+#[async_trait]
+pub trait Registers: Send + Sync {
+    /// The citizen's phone, from the contact register.
+    async fn contact(&self, pesel: &Pesel) -> Result<Contact, RegisterFailure>;
+    /// A document, from the register that owns it.
+    async fn document(
+        &self,
+        pesel: &Pesel,
+        kind: DocumentType,
+    ) -> Result<Document, RegisterFailure>;
+}
+
+/// Why an SMS was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sms gateway: {0}")]
+pub struct SmsFailure(pub String);
+
+/// The SMS gateway.
+#[async_trait]
+pub trait SmsGateway: Send + Sync {
+    /// Sends `text` to `phone`.
+    async fn send(&self, phone: &str, text: &str) -> Result<(), SmsFailure>;
+}

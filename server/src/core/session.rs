@@ -1,0 +1,85 @@
+//! Officer sessions.
+//!
+//! ```text
+//!  login ──▶ live ──(now >= expires_at: end of shift)──▶ ended
+//!              └──(now - last_seen >= idle)───────────▶ ended
+//!              └──(logout)─────────────────────────────▶ ended
+//! ```
+//! The token is 256 random bits shown to the terminal once; only its SHA-256
+//! is stored, so a database dump yields no usable session.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+/// A new bearer token and the hash to store.
+pub struct IssuedToken {
+    /// The token for the terminal, shown once.
+    pub token: Zeroizing<String>,
+    /// What the store keeps.
+    pub hash: TokenHash,
+}
+
+/// SHA-256 of a token, hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub String);
+
+/// Draws a fresh 256-bit token.
+pub fn issue(rng: &mut impl RngCore) -> IssuedToken {
+    let mut raw = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(raw.as_mut());
+    let token = Zeroizing::new(URL_SAFE_NO_PAD.encode(raw.as_ref()));
+    let hash = hash(&token);
+    IssuedToken { token, hash }
+}
+
+/// The stored form of a presented token.
+pub fn hash(token: &str) -> TokenHash {
+    TokenHash(hex::encode(Sha256::digest(token.as_bytes())))
+}
+
+/// When a session begun at `start` ends at the latest.
+pub fn shift_end(start: DateTime<Utc>, shift: Duration) -> DateTime<Utc> {
+    start + shift
+}
+
+/// Whether a session is still live at `now`.
+pub fn is_live(
+    expires_at: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    idle: Duration,
+    now: DateTime<Utc>,
+) -> bool {
+    now < expires_at && now - last_seen < idle
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::OsRng;
+
+    #[test]
+    fn tokens_are_256_bits_and_stored_hashed() {
+        let a = issue(&mut OsRng);
+        let b = issue(&mut OsRng);
+        assert_eq!(a.token.len(), 43); // 32 bytes in unpadded base64url
+        assert_ne!(a.token, b.token);
+        assert_eq!(hash(&a.token), a.hash);
+        assert!(!a.hash.0.contains(a.token.as_str()));
+    }
+
+    #[test]
+    fn shift_end_and_idle_both_end_a_session() {
+        let start = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let end = shift_end(start, Duration::hours(8));
+        let idle = Duration::minutes(15);
+        assert!(is_live(end, start, idle, start + Duration::minutes(14)));
+        assert!(!is_live(end, start, idle, start + Duration::minutes(15)));
+        let later = end - Duration::minutes(1);
+        assert!(is_live(end, later, idle, later));
+        assert!(!is_live(end, later, idle, end));
+    }
+}

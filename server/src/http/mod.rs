@@ -1,0 +1,335 @@
+//! The HTTP API v1: routes requests to the broker, maps answers and errors
+//! to JSON and problem+json. Handlers only translate; rules live in `core`.
+
+pub mod errors;
+pub mod metrics;
+pub mod routes;
+pub mod server;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{header, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use okaz_protocol::{CodeRequest, ErrorCode, LoginRequest, Problem, VerificationRequest};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::core::broker::{Authenticated, Broker};
+use crate::core::error::{BrokerError, Refusal};
+use crate::core::ports::AuditFilter;
+use errors::{problem, problem_response};
+use metrics::Metrics;
+use routes::{Matched, Route};
+
+/// What every request handler shares.
+pub struct App {
+    /// The broker.
+    pub broker: Broker,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+}
+
+type Resp = Response<Full<Bytes>>;
+
+/// Answers one request. Never fails: every error becomes a problem document.
+pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Result<Resp, std::convert::Infallible>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let (label, resp) = match routes::find(&method, &path) {
+        Matched::Route(route, pattern, id) => {
+            let id = id.map(str::to_string);
+            let label = format!("{method} {pattern}");
+            let resp = match dispatch(&app, route, id.as_deref(), req).await {
+                Ok(r) => r,
+                Err(e) => problem_response(&e, &request_id),
+            };
+            (label, resp)
+        }
+        Matched::WrongMethod => (
+            "unmatched".to_string(),
+            plain_problem(ErrorCode::InvalidRequest, 405, "method not allowed here"),
+        ),
+        Matched::NotFound => (
+            "unmatched".to_string(),
+            plain_problem(ErrorCode::NotFound, 404, "no such path"),
+        ),
+    };
+    let status = resp.status().as_u16();
+    app.metrics.request(&label, status, started.elapsed());
+    // The path pattern, never the concrete path or query: a query may hold a PESEL.
+    tracing::info!(request_id, route = %label, status, ms = started.elapsed().as_millis() as u64, "request");
+    let mut resp = resp;
+    if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
+fn plain_problem(code: ErrorCode, status: u16, detail: &str) -> Resp {
+    let mut p = Problem::new(code, status);
+    p.detail = Some(detail.to_string());
+    problem(p)
+}
+
+async fn dispatch<B>(
+    app: &App,
+    route: Route,
+    id: Option<&str>,
+    req: Request<B>,
+) -> Result<Resp, BrokerError>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let b = &app.broker;
+    match route {
+        Route::Health => Ok(text(StatusCode::OK, "ok\n")),
+        Route::Ready => Ok(match b.store.ping().await {
+            Ok(()) => text(StatusCode::OK, "ready\n"),
+            Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n"),
+        }),
+        Route::Metrics => Ok(text(StatusCode::OK, &app.metrics.render())),
+        Route::Login => {
+            let body: LoginRequest = read_json(req, app.max_body).await?;
+            json(StatusCode::CREATED, &b.login(body).await?)
+        }
+        Route::CreateOfficer => {
+            let auth = authenticate(b, &req).await?;
+            let body = read_json(req, app.max_body).await;
+            let r = async { b.create_officer(Some(&auth), body?).await }.await;
+            respond(b, &auth, StatusCode::CREATED, r).await
+        }
+        _ => {
+            let auth = authenticate(b, &req).await?;
+            let r = authed(app, route, id, &auth, req).await;
+            match r {
+                Ok(resp) => Ok(resp),
+                Err(e) => Err(b.with_quota(&auth.officer, e).await),
+            }
+        }
+    }
+}
+
+/// Routes that need a session; their errors get the quota attached.
+async fn authed<B>(
+    app: &App,
+    route: Route,
+    id: Option<&str>,
+    auth: &Authenticated,
+    req: Request<B>,
+) -> Result<Resp, BrokerError>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let b = &app.broker;
+    let id = id.unwrap_or_default();
+    match route {
+        Route::Me => json(StatusCode::OK, &b.me(auth).await?),
+        Route::Logout => {
+            b.logout(auth).await?;
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+        Route::StartVerification => {
+            let r = async {
+                let body: VerificationRequest = read_json(req, app.max_body).await?;
+                b.start_verification(auth, body).await
+            }
+            .await;
+            app.metrics.verification(outcome(&r));
+            json(StatusCode::CREATED, &r?)
+        }
+        Route::AnswerCode => {
+            let r = async {
+                let body: CodeRequest = read_json(req, app.max_body).await?;
+                b.answer_code(auth, id, &body.code).await
+            }
+            .await;
+            app.metrics.verification(outcome(&r));
+            json(StatusCode::OK, &r?)
+        }
+        Route::CancelVerification => {
+            b.cancel_verification(auth, id).await?;
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+        Route::Lockouts => json(StatusCode::OK, &b.lockouts(auth).await?),
+        Route::Unlock => {
+            let body = read_json(req, app.max_body).await?;
+            b.unlock(auth, id, body).await?;
+            json(StatusCode::OK, &serde_json::json!({ "unlocked": id }))
+        }
+        Route::Audit => {
+            let (filter, pesel) = audit_query(req.uri().query().unwrap_or(""))?;
+            json(
+                StatusCode::OK,
+                &b.audit_search(auth, filter, pesel.as_deref()).await?,
+            )
+        }
+        _ => Err(BrokerError::refused(ErrorCode::NotFound)),
+    }
+}
+
+async fn respond<T: Serialize>(
+    b: &Broker,
+    auth: &Authenticated,
+    status: StatusCode,
+    r: Result<T, BrokerError>,
+) -> Result<Resp, BrokerError> {
+    match r {
+        Ok(v) => json(status, &v),
+        Err(e) => Err(b.with_quota(&auth.officer, e).await),
+    }
+}
+
+fn outcome<T>(r: &Result<T, BrokerError>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(e) => e.code().as_str(),
+    }
+}
+
+fn audit_query(query: &str) -> Result<(AuditFilter, Option<String>), BrokerError> {
+    let mut f = AuditFilter {
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    let mut pesel = None;
+    let bad = |what: &str| Refusal::new(ErrorCode::InvalidRequest).detail(what.to_string());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "officer" => f.officer = Some(v.into_owned()),
+            "pesel" => pesel = Some(v.into_owned()),
+            "since" => {
+                f.since = Some(time(&v).ok_or_else(|| bad("since: RFC 3339 time expected"))?)
+            }
+            "until" => {
+                f.until = Some(time(&v).ok_or_else(|| bad("until: RFC 3339 time expected"))?)
+            }
+            "limit" => f.limit = v.parse().map_err(|_| bad("limit: a number expected"))?,
+            other => return Err(bad(&format!("unknown parameter {other}")).into()),
+        }
+    }
+    Ok((f, pesel))
+}
+
+fn time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+async fn authenticate<B>(b: &Broker, req: &Request<B>) -> Result<Authenticated, BrokerError> {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))?;
+    b.authenticate(token).await
+}
+
+/// Reads a bounded JSON body. Oversized, unreadable or malformed bodies are
+/// refused with a precise message; unknown fields are refused by the types.
+async fn read_json<T: DeserializeOwned, B>(req: Request<B>, max: usize) -> Result<T, BrokerError>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default();
+        if !ct.starts_with("application/json") {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail("content-type must be application/json")
+                .into());
+        }
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(BrokerError::refused(ErrorCode::PayloadTooLarge));
+    }
+    let body = Limited::new(req.into_body(), max)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                BrokerError::refused(ErrorCode::PayloadTooLarge)
+            } else {
+                Refusal::new(ErrorCode::InvalidRequest)
+                    .detail("the body could not be read")
+                    .into()
+            }
+        })?
+        .to_bytes();
+    serde_json::from_slice(&body).map_err(|e| {
+        // Unknown and missing fields are named; for a wrong type or value only
+        // the position is given, since serde's message would echo the value.
+        let msg = e.to_string();
+        let detail = match e.classify() {
+            serde_json::error::Category::Data
+                if msg.starts_with("unknown field") || msg.starts_with("missing field") =>
+            {
+                msg
+            }
+            serde_json::error::Category::Data => {
+                format!(
+                    "a field has the wrong type or value at line {} column {}",
+                    e.line(),
+                    e.column()
+                )
+            }
+            _ => format!("malformed JSON at line {} column {}", e.line(), e.column()),
+        };
+        Refusal::new(ErrorCode::InvalidRequest)
+            .detail(detail)
+            .into()
+    })
+}
+
+fn json<T: Serialize>(status: StatusCode, v: &T) -> Result<Resp, BrokerError> {
+    let body = serde_json::to_vec(v).map_err(|e| BrokerError::Internal(e.to_string()))?;
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    Ok(r)
+}
+
+fn text(status: StatusCode, s: &str) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from(s.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
+fn empty(status: StatusCode) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = status;
+    r
+}

@@ -1,0 +1,134 @@
+//! The route table: one list, used by the dispatcher and checked against
+//! `docs/openapi.yaml` by a test, so the two cannot drift apart.
+
+use http::Method;
+
+/// Every route the broker serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /v1/sessions`
+    Login,
+    /// `GET /v1/me`
+    Me,
+    /// `DELETE /v1/sessions/current`
+    Logout,
+    /// `POST /v1/verifications`
+    StartVerification,
+    /// `POST /v1/verifications/{id}/code`
+    AnswerCode,
+    /// `DELETE /v1/verifications/{id}`
+    CancelVerification,
+    /// `GET /v1/admin/lockouts`
+    Lockouts,
+    /// `POST /v1/admin/officers/{id}/unlock`
+    Unlock,
+    /// `POST /v1/admin/officers`
+    CreateOfficer,
+    /// `GET /v1/admin/audit`
+    Audit,
+    /// `GET /healthz`
+    Health,
+    /// `GET /readyz`
+    Ready,
+    /// `GET /metrics`
+    Metrics,
+}
+
+/// Method, path pattern (OpenAPI style) and route.
+pub const ROUTES: &[(&str, &str, Route)] = &[
+    ("POST", "/v1/sessions", Route::Login),
+    ("GET", "/v1/me", Route::Me),
+    ("DELETE", "/v1/sessions/current", Route::Logout),
+    ("POST", "/v1/verifications", Route::StartVerification),
+    ("POST", "/v1/verifications/{id}/code", Route::AnswerCode),
+    (
+        "DELETE",
+        "/v1/verifications/{id}",
+        Route::CancelVerification,
+    ),
+    ("GET", "/v1/admin/lockouts", Route::Lockouts),
+    ("POST", "/v1/admin/officers/{id}/unlock", Route::Unlock),
+    ("POST", "/v1/admin/officers", Route::CreateOfficer),
+    ("GET", "/v1/admin/audit", Route::Audit),
+    ("GET", "/healthz", Route::Health),
+    ("GET", "/readyz", Route::Ready),
+    ("GET", "/metrics", Route::Metrics),
+];
+
+/// What a request path matched.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Matched<'a> {
+    /// A route, with the `{id}` segment if the pattern has one.
+    Route(Route, &'static str, Option<&'a str>),
+    /// The path exists but not with this method.
+    WrongMethod,
+    /// No such path.
+    NotFound,
+}
+
+/// Finds the route for a method and path.
+pub fn find<'a>(method: &Method, path: &'a str) -> Matched<'a> {
+    let mut path_known = false;
+    for (m, pattern, route) in ROUTES {
+        if let Some(id) = matches(pattern, path) {
+            if method.as_str() == *m {
+                return Matched::Route(*route, pattern, id);
+            }
+            path_known = true;
+        }
+    }
+    if path_known {
+        Matched::WrongMethod
+    } else {
+        Matched::NotFound
+    }
+}
+
+/// `Some(id)` if `path` fits `pattern` (`{id}` matches one non-empty segment).
+fn matches<'a>(pattern: &str, path: &'a str) -> Option<Option<&'a str>> {
+    let mut id = None;
+    let mut p = pattern.split('/');
+    let mut s = path.split('/');
+    loop {
+        match (p.next(), s.next()) {
+            (None, None) => return Some(id),
+            (Some("{id}"), Some(seg)) if !seg.is_empty() => id = Some(seg),
+            (Some(a), Some(b)) if a == b => {}
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_with_ids() {
+        assert_eq!(
+            find(&Method::POST, "/v1/verifications/abc/code"),
+            Matched::Route(
+                Route::AnswerCode,
+                "/v1/verifications/{id}/code",
+                Some("abc")
+            )
+        );
+        assert_eq!(
+            find(&Method::DELETE, "/v1/verifications/abc"),
+            Matched::Route(
+                Route::CancelVerification,
+                "/v1/verifications/{id}",
+                Some("abc")
+            )
+        );
+        assert_eq!(
+            find(&Method::GET, "/v1/verifications"),
+            Matched::WrongMethod
+        );
+        assert_eq!(find(&Method::GET, "/v1/nothing"), Matched::NotFound);
+        assert_eq!(
+            find(&Method::POST, "/v1/verifications//code"),
+            Matched::NotFound
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! The HTTPS listener: rustls (TLS 1.3), HTTP/1.1 and HTTP/2, header and
+//! request timeouts, a bounded TLS handshake, and graceful shutdown (stop
+//! accepting, let in-flight requests finish within a bound, then return).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use okaz_protocol::ErrorCode;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::ServerConfig;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use super::{handle, App};
+
+/// Why the listener could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Certificate or key could not be read or used.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The socket could not be bound.
+    #[error("listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Timeouts and bounds of the listener.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time to send request headers.
+    pub header_timeout: Duration,
+    /// Time to read and answer one request.
+    pub request_timeout: Duration,
+    /// Time to finish a TLS handshake.
+    pub handshake_timeout: Duration,
+    /// HTTP/2 keep-alive ping interval; an unanswered ping closes the connection.
+    pub idle_timeout: Duration,
+    /// Time in-flight requests get on shutdown.
+    pub drain: Duration,
+}
+
+/// A rustls server config for a certificate chain and key, TLS 1.3 only,
+/// offering h2 and http/1.1.
+pub fn tls_config(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<ServerConfig>, ServeError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+/// Loads a PEM certificate chain and private key.
+pub fn load_tls(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, ServeError> {
+    let read =
+        |p: &Path| std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())));
+    let cert_pem = read(cert)?;
+    let key_pem = read(key)?;
+    let certs = rustls_pemfile::certs(&mut cert_pem.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServeError::Tls(format!(
+            "{}: no certificate found",
+            cert.display()
+        )));
+    }
+    let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", key.display())))?
+        .ok_or_else(|| ServeError::Tls(format!("{}: no private key found", key.display())))?;
+    tls_config(certs, key)
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, for development
+/// only. Returns the config and the certificate PEM for clients to trust.
+pub fn self_signed() -> Result<(Arc<ServerConfig>, String), ServeError> {
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    let ck =
+        rcgen::generate_simple_self_signed(names).map_err(|e| ServeError::Tls(e.to_string()))?;
+    let pem = ck.cert.pem();
+    let key = PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
+    Ok((tls_config(vec![ck.cert.der().clone()], key)?, pem))
+}
+
+/// Serves until `shutdown` resolves, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    app: Arc<App>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let acceptor = TlsAcceptor::from(tls);
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(limits.idle_timeout)
+        .keep_alive_timeout(limits.header_timeout)
+        .max_concurrent_streams(64);
+    let builder = Arc::new(builder);
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = &mut shutdown => break,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: log, breathe, go on.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let tls =
+                match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                };
+            let service = service_fn(move |req| {
+                let app = app.clone();
+                async move {
+                    match tokio::time::timeout(limits.request_timeout, handle(app, req)).await {
+                        Ok(r) => r,
+                        Err(_) => Ok(super::errors::problem(okaz_protocol::Problem::new(
+                            ErrorCode::ServiceUnavailable,
+                            503,
+                        ))),
+                    }
+                }
+            });
+            let conn = builder
+                .serve_connection(TokioIo::new(tls), service)
+                .into_owned();
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections drained"),
+        () = tokio::time::sleep(limits.drain) => tracing::warn!("drain time over; closing remaining connections"),
+    }
+}
+
+/// Binds a listener.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    Ok(TcpListener::bind(addr).await?)
+}

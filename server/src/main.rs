@@ -1,0 +1,260 @@
+//! `okaz-server`: serve the broker, migrate, check policies, add officers,
+//! activate citizens (until the portal exists), verify the audit trail.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use okaz_protocol::{NewOfficer, Pesel};
+use okaz_server::config::Config;
+use okaz_server::core::audit::{self, AuditEntry, AuditEvent};
+use okaz_server::core::pseudonym::Pseudonym;
+use okaz_server::http::{self, metrics::Metrics, App};
+use okaz_server::wiring;
+
+#[derive(Parser)]
+#[command(
+    name = "okaz-server",
+    version,
+    about = "The okaz document verification broker"
+)]
+struct Cli {
+    /// Configuration file.
+    #[arg(
+        long,
+        short,
+        global = true,
+        default_value = "okaz.toml",
+        env = "OKAZ_CONFIG"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API over HTTPS.
+    Serve {
+        /// Use a generated self-signed certificate (development only).
+        #[arg(long)]
+        dev_self_signed: bool,
+        /// Where to write the self-signed certificate for clients to trust.
+        #[arg(long, requires = "dev_self_signed")]
+        write_cert: Option<PathBuf>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Check a directory of policy files and exit.
+    CheckPolicy {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// Manage officer accounts.
+    Officer {
+        #[command(subcommand)]
+        action: OfficerAction,
+    },
+    /// Citizen activations (the citizen portal does this for citizens).
+    Citizen {
+        #[command(subcommand)]
+        action: CitizenAction,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum OfficerAction {
+    /// Create an officer; prints the first password and the TOTP URI once.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        unit: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CitizenAction {
+    /// Activate the service for a PESEL.
+    Activate { pesel: String },
+    /// Deactivate the service for a PESEL.
+    Deactivate { pesel: String },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check every hash chain; name the first broken link.
+    Verify,
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OKAZ_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if let Command::CheckPolicy { dir } = &cli.command {
+        return match okaz_policy::check_dir(dir) {
+            Ok(summary) => {
+                println!("{summary}");
+                Ok(())
+            }
+            Err(errors) => {
+                eprintln!("{errors}");
+                std::process::exit(1);
+            }
+        };
+    }
+    let cfg = Config::load(&cli.config, std::env::vars())
+        .with_context(|| format!("loading {}", cli.config.display()))?;
+    init_logging(cfg.log.json);
+    match cli.command {
+        Command::Serve {
+            dev_self_signed,
+            write_cert,
+        } => serve(cfg, dev_self_signed, write_cert).await,
+        Command::Migrate => {
+            wiring::store(&cfg).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Officer {
+            action:
+                OfficerAction::Add {
+                    login,
+                    name,
+                    role,
+                    unit,
+                },
+        } => {
+            let broker = wiring::broker(&cfg).await?;
+            let created = broker
+                .create_officer(
+                    None,
+                    NewOfficer {
+                        login,
+                        display_name: name,
+                        role,
+                        unit,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}: {}", e.code().message()))?;
+            println!(
+                "officer:          {} ({})",
+                created.officer.login, created.officer.id
+            );
+            println!("initial password: {}", created.initial_password);
+            println!("TOTP URI:         {}", created.totp_uri);
+            Ok(())
+        }
+        Command::Citizen { action } => {
+            let (pesel, active) = match action {
+                CitizenAction::Activate { pesel } => (pesel, true),
+                CitizenAction::Deactivate { pesel } => (pesel, false),
+            };
+            let pesel = Pesel::parse(&pesel).map_err(|e| anyhow::anyhow!("invalid PESEL: {e}"))?;
+            let keys = wiring::keys(&cfg)?;
+            let store = wiring::store(&cfg).await?;
+            let citizen = Pseudonym::of(&keys.pepper, &pesel);
+            let event = if active {
+                AuditEvent::CitizenActivated
+            } else {
+                AuditEvent::CitizenDeactivated
+            };
+            let mut entry = AuditEntry::new(chrono::Utc::now(), event, "citizen", "portal");
+            entry.citizen = Some(citizen.as_str().to_string());
+            store.set_activation(&citizen, active, entry).await?;
+            println!("{}", if active { "activated" } else { "deactivated" });
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let store = wiring::store(&cfg).await?;
+            match audit::verify_store(store.as_ref()).await? {
+                Ok(n) => {
+                    println!("audit trail intact: {n} records verified");
+                    Ok(())
+                }
+                Err(broken) => {
+                    eprintln!("{broken}");
+                    std::process::exit(2);
+                }
+            }
+        }
+        Command::CheckPolicy { .. } => Ok(()),
+    }
+}
+
+async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) -> Result<()> {
+    let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key, dev_self_signed) {
+        (Some(cert), Some(key), _) => http::server::load_tls(cert, key)?,
+        (_, _, true) => {
+            let (tls, pem) = http::server::self_signed()?;
+            if let Some(path) = write_cert {
+                std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
+            }
+            tracing::warn!("serving with a self-signed development certificate");
+            tls
+        }
+        _ => bail!(
+            "no TLS material: set server.tls_cert and server.tls_key, or pass --dev-self-signed for development"
+        ),
+    };
+    let broker = wiring::broker(&cfg).await?;
+    let app = Arc::new(App {
+        broker,
+        metrics: Metrics::default(),
+        max_body: cfg.server.max_body_bytes,
+    });
+    let listener = http::server::bind(cfg.server.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "okaz broker listening");
+    println!("listening on https://{addr}");
+    http::server::serve(listener, tls, app, wiring::limits(&cfg), shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

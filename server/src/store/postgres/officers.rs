@@ -1,0 +1,235 @@
+//! Officers, logins and sessions.
+
+use chrono::{DateTime, Utc};
+use okaz_policy::LoginThrottle;
+use tokio_postgres::Row;
+
+use super::{audit, count, map_err, PgStore};
+use crate::core::audit::{AuditEntry, AuditEvent};
+use crate::core::login;
+use crate::core::ports::{
+    Lock, LoginFailure, NewOfficer, NewSession, Officer, SessionRow, StoreError,
+};
+use crate::core::session::TokenHash;
+
+const COLUMNS: &str = "id, login, display_name, role, unit, password_hash, totp_secret, disabled,
+     locked_at, lock_reason, failed_logins, last_failed_login";
+
+fn officer(r: &Row) -> Result<Officer, StoreError> {
+    let id: uuid::Uuid = r.get(0);
+    let locked_at: Option<DateTime<Utc>> = r.get(8);
+    let reason: Option<String> = r.get(9);
+    Ok(Officer {
+        id: id.to_string(),
+        login: r.get(1),
+        display_name: r.get(2),
+        role: r.get(3),
+        unit: r.get(4),
+        password_hash: r.get(5),
+        totp_secret: r.get(6),
+        disabled: r.get(7),
+        locked: locked_at.map(|at| Lock {
+            at,
+            reason: reason.unwrap_or_default(),
+        }),
+        failed_logins: count(r.get(10))?,
+        last_failed_login: r.get(11),
+    })
+}
+
+pub(super) async fn insert(
+    s: &PgStore,
+    o: NewOfficer,
+    entry: AuditEntry,
+) -> Result<Officer, StoreError> {
+    let id = uuid::Uuid::new_v4();
+    let mut c = s.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    let row = tx
+        .query_one(
+            &format!(
+                "INSERT INTO officers (id, login, display_name, role, unit, password_hash, totp_secret, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            ),
+            &[&id, &o.login, &o.display_name, &o.role, &o.unit, &o.password_hash, &o.totp_secret, &entry.at],
+        )
+        .await
+        .map_err(map_err)?;
+    let created = officer(&row)?;
+    let mut entry = entry;
+    entry.subject_officer = Some(created.id.clone());
+    audit::append(&tx, &entry).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(created)
+}
+
+pub(super) async fn by_login(s: &PgStore, login: &str) -> Result<Option<Officer>, StoreError> {
+    let c = s.client().await?;
+    let row = c
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM officers WHERE login = $1"),
+            &[&login],
+        )
+        .await
+        .map_err(map_err)?;
+    row.as_ref().map(officer).transpose()
+}
+
+pub(super) async fn by_id(s: &PgStore, id: &str) -> Result<Option<Officer>, StoreError> {
+    let Ok(id) = uuid::Uuid::parse_str(id) else {
+        return Ok(None);
+    };
+    let c = s.client().await?;
+    let row = c
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM officers WHERE id = $1"),
+            &[&id],
+        )
+        .await
+        .map_err(map_err)?;
+    row.as_ref().map(officer).transpose()
+}
+
+pub(super) async fn locked_in_unit(s: &PgStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
+    let c = s.client().await?;
+    let rows = c
+        .query(
+            &format!("SELECT {COLUMNS} FROM officers WHERE unit = $1 AND locked_at IS NOT NULL ORDER BY locked_at"),
+            &[&unit],
+        )
+        .await
+        .map_err(map_err)?;
+    rows.iter().map(officer).collect()
+}
+
+pub(super) async fn login_failed(
+    s: &PgStore,
+    officer_id: &str,
+    now: DateTime<Utc>,
+    policy: &LoginThrottle,
+    entry: AuditEntry,
+) -> Result<LoginFailure, StoreError> {
+    let id = super::uuid(officer_id)?;
+    let mut c = s.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    let row = tx
+        .query_one(
+            "UPDATE officers SET failed_logins = failed_logins + 1, last_failed_login = $2
+             WHERE id = $1 RETURNING failed_logins, locked_at IS NOT NULL",
+            &[&id, &now],
+        )
+        .await
+        .map_err(map_err)?;
+    let failures = count(row.get(0))?;
+    let already_locked: bool = row.get(1);
+    audit::append(&tx, &entry).await?;
+    let locked = !already_locked && login::locks(failures, policy);
+    if locked {
+        tx.execute(
+            "UPDATE officers SET locked_at = $2, lock_reason = 'login_failures' WHERE id = $1",
+            &[&id, &now],
+        )
+        .await
+        .map_err(map_err)?;
+        let mut lock = entry.outcome("login_failures");
+        lock.event = AuditEvent::AccountLocked.as_str().to_string();
+        audit::append(&tx, &lock).await?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(LoginFailure {
+        failures,
+        locked: locked || already_locked,
+    })
+}
+
+pub(super) async fn login_succeeded(
+    s: &PgStore,
+    officer_id: &str,
+    totp_step: i64,
+    session: NewSession,
+    entry: AuditEntry,
+) -> Result<bool, StoreError> {
+    let id = super::uuid(officer_id)?;
+    let mut c = s.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    // Consuming the step and checking it is fresh is one statement, so two
+    // logins racing with the same code cannot both succeed.
+    let fresh = tx
+        .execute(
+            "UPDATE officers SET totp_last_step = $2, failed_logins = 0, last_failed_login = NULL
+             WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            &[&id, &totp_step],
+        )
+        .await
+        .map_err(map_err)?;
+    if fresh == 0 {
+        tx.rollback().await.map_err(map_err)?;
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
+         VALUES ($1, $2, $3, $4, $3)",
+        &[
+            &session.token_hash.0,
+            &id,
+            &session.created_at,
+            &session.expires_at,
+        ],
+    )
+    .await
+    .map_err(map_err)?;
+    audit::append(&tx, &entry).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(true)
+}
+
+pub(super) async fn session(
+    s: &PgStore,
+    hash: &TokenHash,
+) -> Result<Option<SessionRow>, StoreError> {
+    let c = s.client().await?;
+    let row = c
+        .query_opt(
+            "SELECT officer_id, expires_at, last_seen FROM sessions WHERE token_hash = $1",
+            &[&hash.0],
+        )
+        .await
+        .map_err(map_err)?;
+    Ok(row.map(|r| {
+        let id: uuid::Uuid = r.get(0);
+        SessionRow {
+            officer_id: id.to_string(),
+            expires_at: r.get(1),
+            last_seen: r.get(2),
+        }
+    }))
+}
+
+pub(super) async fn touch_session(
+    s: &PgStore,
+    hash: &TokenHash,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let c = s.client().await?;
+    c.execute(
+        "UPDATE sessions SET last_seen = GREATEST(last_seen, $2) WHERE token_hash = $1",
+        &[&hash.0, &now],
+    )
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub(super) async fn end_session(
+    s: &PgStore,
+    hash: &TokenHash,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let mut c = s.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&hash.0])
+        .await
+        .map_err(map_err)?;
+    audit::append(&tx, &entry).await?;
+    tx.commit().await.map_err(map_err)
+}

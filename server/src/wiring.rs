@@ -1,0 +1,115 @@
+//! Builds a running broker from configuration: the one place where config
+//! becomes parts. `main`, the `okaz demo` launcher and the test kit use it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use okaz_policy::PolicySet;
+use okaz_registry::sms::{KannelConfig, KannelGateway};
+use okaz_registry::{RegisterClient, RegistryConfig};
+
+use crate::adapters::{KannelSms, LiveRegisters};
+use crate::config::{read_secret, Config, ConfigError};
+use crate::core::broker::{Broker, Keys};
+use crate::core::clock::{Clock, SystemClock};
+use crate::core::credentials::PasswordHasherPool;
+use crate::core::ports::{Store, StoreError};
+use crate::core::pseudonym::{SecretError, SecretKey};
+use crate::http::server::Limits;
+
+/// Why the broker could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    /// Configuration problem.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Policy files are invalid.
+    #[error("policy files are invalid:\n{0}")]
+    Policy(#[from] okaz_policy::PolicyErrors),
+    /// The master secret is unusable.
+    #[error("master secret: {0}")]
+    Secret(#[from] SecretError),
+    /// The database is unreachable or migration failed.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The register or SMS client could not be built.
+    #[error("client: {0}")]
+    Client(String),
+}
+
+/// Loads the master secret and derives the keys.
+pub fn keys(cfg: &Config) -> Result<Keys, WiringError> {
+    let master = SecretKey::new(read_secret(&cfg.secrets.master_key_file)?)?;
+    Ok(Keys::derive(&master)?)
+}
+
+/// Opens the store named by the configuration (migrating it).
+pub async fn store(cfg: &Config) -> Result<Arc<dyn Store>, WiringError> {
+    Ok(crate::store::open(&cfg.database.url, cfg.database.pool_size).await?)
+}
+
+fn read_ca(path: Option<&std::path::Path>) -> Result<Option<Vec<u8>>, WiringError> {
+    path.map(|p| {
+        std::fs::read(p).map_err(|source| ConfigError::Read {
+            path: p.to_path_buf(),
+            source,
+        })
+    })
+    .transpose()
+    .map_err(WiringError::from)
+}
+
+/// Builds the broker with the system clock.
+pub async fn broker(cfg: &Config) -> Result<Broker, WiringError> {
+    broker_with_clock(cfg, Arc::new(SystemClock)).await
+}
+
+/// Builds the broker with a given clock (the test kit steps time).
+pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Broker, WiringError> {
+    let policy = PolicySet::load_dir(&cfg.policies.dir)?;
+    let keys = keys(cfg)?;
+    let store = store(cfg).await?;
+    let registers = RegisterClient::new(RegistryConfig {
+        base_url: cfg.registers.base_url.clone(),
+        ca_pem: read_ca(cfg.registers.ca_file.as_deref())?,
+        total_timeout: Duration::from_millis(cfg.registers.timeout_ms),
+        retries: cfg.registers.retries,
+        ..RegistryConfig::default()
+    })
+    .map_err(|e| WiringError::Client(e.to_string()))?;
+    let password = String::from_utf8(read_secret(&cfg.sms.password_file)?)
+        .map_err(|_| WiringError::Client("SMS password file is not UTF-8".to_string()))?;
+    let sms = KannelGateway::new(KannelConfig {
+        sendsms_url: cfg.sms.sendsms_url.clone(),
+        username: cfg.sms.username.clone(),
+        password,
+        from: None,
+        ca_pem: read_ca(cfg.sms.ca_file.as_deref())?,
+        timeout: Duration::from_secs(5),
+    })
+    .map_err(|e| WiringError::Client(e.to_string()))?;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    Ok(Broker {
+        store,
+        registers: Arc::new(LiveRegisters(registers)),
+        sms: Arc::new(KannelSms(sms)),
+        clock,
+        policy: Arc::new(policy),
+        keys,
+        hasher: PasswordHasherPool::new(cores),
+    })
+}
+
+/// The listener limits from configuration.
+pub fn limits(cfg: &Config) -> Limits {
+    let s = &cfg.server;
+    Limits {
+        header_timeout: Duration::from_secs(s.header_timeout_secs),
+        request_timeout: Duration::from_secs(s.request_timeout_secs),
+        handshake_timeout: Duration::from_secs(s.header_timeout_secs),
+        idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+        drain: Duration::from_secs(s.drain_secs),
+    }
+}

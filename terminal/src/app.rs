@@ -1,0 +1,140 @@
+//! The event loop: draw, wait for a key, an answer or a tick, update, hand
+//! the commands to the client. Generic over the ratatui backend so tests can
+//! run it on `TestBackend`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::model::Model;
+use crate::msg::{Command, Key, Msg};
+use crate::update::update;
+use crate::view::view;
+
+/// How often time is passed to `update` (countdowns, display and idle timers).
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// Runs until a [`Command::Quit`] or until every message source is gone.
+/// Commands other than quitting go to `commands`; a closed client channel
+/// is not an error (its answers simply never come).
+pub async fn run<B: Backend>(
+    terminal: &mut Terminal<B>,
+    model: &mut Model,
+    msgs: &mut UnboundedReceiver<Msg>,
+    commands: &UnboundedSender<Command>,
+    clock: impl Fn() -> DateTime<Utc>,
+) -> std::io::Result<()> {
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        terminal.draw(|f| view(model, f))?;
+        let msg = tokio::select! {
+            m = msgs.recv() => match m {
+                Some(m) => m,
+                None => return Ok(()),
+            },
+            _ = ticks.tick() => Msg::Tick(clock()),
+        };
+        for cmd in update(model, msg) {
+            match cmd {
+                Command::Quit => return Ok(()),
+                other => {
+                    let _ = commands.send(other);
+                }
+            }
+        }
+    }
+}
+
+/// Reads terminal events on a thread of its own (crossterm's reader blocks)
+/// and forwards keys; a resize becomes a tick so the screen is redrawn at once.
+pub fn spawn_key_reader(tx: UnboundedSender<Msg>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || loop {
+        if tx.is_closed() {
+            return;
+        }
+        match crossterm::event::poll(Duration::from_millis(200)) {
+            Ok(false) => continue,
+            Ok(true) => {}
+            Err(_) => return,
+        }
+        let msg = match crossterm::event::read() {
+            Ok(Event::Key(k)) => match key_from(k) {
+                Some(key) => Msg::Key(key),
+                None => continue,
+            },
+            Ok(Event::Resize(..)) => Msg::Tick(Utc::now()),
+            Ok(_) => continue,
+            Err(_) => return,
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
+    })
+}
+
+/// Maps a crossterm key event to a [`Key`]; releases and unknown keys are `None`.
+pub fn key_from(k: KeyEvent) -> Option<Key> {
+    if k.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match k.code {
+        KeyCode::Char('c') | KeyCode::Char('C') if ctrl => Key::Interrupt,
+        KeyCode::Char(_) if ctrl => return None,
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Tab => Key::Tab,
+        KeyCode::BackTab => Key::BackTab,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::F(n) => Key::F(n),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use crate::profile::Profile;
+    use ratatui::backend::TestBackend;
+
+    #[test]
+    fn keys_map_and_ctrl_c_interrupts() {
+        let k = |code, m| key_from(KeyEvent::new(code, m));
+        assert_eq!(
+            k(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Some(Key::Interrupt)
+        );
+        assert_eq!(k(KeyCode::Char('x'), KeyModifiers::CONTROL), None);
+        assert_eq!(k(KeyCode::F(2), KeyModifiers::NONE), Some(Key::F(2)));
+        assert_eq!(
+            k(KeyCode::Char('7'), KeyModifiers::NONE),
+            Some(Key::Char('7'))
+        );
+    }
+
+    #[tokio::test]
+    async fn loop_draws_and_quits_on_f10_and_survives_tiny_sizes() {
+        for (w, h) in [(80, 24), (40, 16), (3, 2), (1, 1)] {
+            let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+            let now = Utc::now();
+            let mut model = Model::new(Lang::En, Profile::Desktop, now);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let (ctx, _crx) = tokio::sync::mpsc::unbounded_channel();
+            tx.send(Msg::Key(Key::F(10))).unwrap();
+            run(&mut term, &mut model, &mut rx, &ctx, move || now)
+                .await
+                .unwrap();
+        }
+    }
+}

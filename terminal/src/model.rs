@@ -1,0 +1,143 @@
+//! The whole state of the terminal. Only `update` changes it.
+
+use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
+use okaz_protocol::{OfficerView, Permissions, QuotaView};
+
+use crate::i18n::{Lang, Note};
+use crate::profile::Profile;
+use crate::screens::{
+    audit::AuditSearch, awaiting::Awaiting, lockouts::LockoutList, login::LoginForm,
+    notice::Notice, query::QueryForm, result::Shown, unlock::UnlockForm,
+};
+
+/// Who is logged in, as the header shows it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The officer.
+    pub officer: OfficerView,
+    /// Today's quota, refreshed by every answer that carries it.
+    pub quota: QuotaView,
+    /// End of shift: the session ends then, whatever the officer is doing.
+    pub expires_at: DateTime<Utc>,
+    /// What the role may do; `None` until `GET /v1/me` answered.
+    pub permissions: Option<Permissions>,
+}
+
+/// The screen on display; each owns its state, so leaving a screen drops
+/// (and wipes) what it held.
+#[derive(Debug)]
+pub enum Screen {
+    /// Login form; also the locked screen (with a note saying why).
+    Login(LoginForm),
+    /// The query form.
+    Query(QueryForm),
+    /// Waiting for the citizen's SMS code.
+    Awaiting(Awaiting),
+    /// A released document, for a limited time.
+    Result(Shown),
+    /// A refusal or notice that needs acknowledging.
+    Notice(Notice),
+    /// Security officer: locked accounts.
+    Lockouts(LockoutList),
+    /// Security officer: unlock one account.
+    Unlock(UnlockForm),
+    /// Security officer: audit search.
+    Audit(AuditSearch),
+}
+
+/// The model of the Elm architecture.
+#[derive(Debug)]
+pub struct Model {
+    /// Language of the texts.
+    pub lang: Lang,
+    /// Handheld or desktop.
+    pub profile: Profile,
+    /// Offset used to show times (local time of the terminal at start).
+    pub offset: FixedOffset,
+    /// The time of the last tick.
+    pub now: DateTime<Utc>,
+    /// When a key was last pressed, for the idle lock.
+    pub last_key: DateTime<Utc>,
+    /// Who is logged in.
+    pub session: Option<Session>,
+    /// What is on screen.
+    pub screen: Screen,
+    /// A call to the broker is under way; submitting again is ignored.
+    pub busy: bool,
+}
+
+impl Model {
+    /// A terminal showing the login form.
+    pub fn new(lang: Lang, profile: Profile, now: DateTime<Utc>) -> Self {
+        Model {
+            lang,
+            profile,
+            offset: Utc.fix(),
+            now,
+            last_key: now,
+            session: None,
+            screen: Screen::Login(LoginForm::new(None)),
+            busy: false,
+        }
+    }
+
+    /// The role's permissions, once known.
+    pub fn permissions(&self) -> Option<&Permissions> {
+        self.session.as_ref().and_then(|s| s.permissions.as_ref())
+    }
+
+    /// What the views need besides the screen itself.
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            lang: self.lang,
+            profile: self.profile,
+            now: self.now,
+            offset: self.offset,
+            permissions: self.permissions(),
+        }
+    }
+
+    /// Whether a document is held anywhere in the model.
+    pub fn holds_document(&self) -> bool {
+        matches!(self.screen, Screen::Result(_))
+    }
+
+    /// The note on the current screen, if any (for tests and the footer).
+    pub fn note(&self) -> Option<Note> {
+        match &self.screen {
+            Screen::Login(s) => s.note,
+            Screen::Query(s) => s.note,
+            Screen::Awaiting(s) => s.note,
+            Screen::Result(_) => None,
+            Screen::Notice(s) => Some(s.note),
+            Screen::Lockouts(s) => s.note,
+            Screen::Unlock(s) => s.note,
+            Screen::Audit(s) => s.note,
+        }
+    }
+}
+
+/// Read-only context for drawing.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// Language.
+    pub lang: Lang,
+    /// Profile.
+    pub profile: Profile,
+    /// Time of the last tick (for countdowns).
+    pub now: DateTime<Utc>,
+    /// Offset for showing times.
+    pub offset: FixedOffset,
+    /// The role's permissions.
+    pub permissions: Option<&'a Permissions>,
+}
+
+impl Ctx<'_> {
+    /// A time as the officer reads it.
+    pub fn time(&self, t: DateTime<Utc>) -> String {
+        self.offset
+            .from_utc_datetime(&t.naive_utc())
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+}

@@ -1,0 +1,190 @@
+//! What flows into `update` (messages) and out of it (commands).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use okaz_protocol::{
+    AuditRecordView, ErrorCode, LockoutView, LoginRequest, Me, OfficerView, Problem, QuotaView,
+    UnlockRequest, Verification, VerificationRequest,
+};
+
+use crate::i18n::Note;
+
+/// A key press, independent of the terminal library so tests can type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A printable character.
+    Char(char),
+    /// Enter.
+    Enter,
+    /// Tab.
+    Tab,
+    /// Shift+Tab.
+    BackTab,
+    /// Backspace.
+    Backspace,
+    /// Escape.
+    Esc,
+    /// Arrow up.
+    Up,
+    /// Arrow down.
+    Down,
+    /// Arrow left.
+    Left,
+    /// Arrow right.
+    Right,
+    /// A function key, `F(2)` is F2.
+    F(u8),
+    /// Ctrl+C: quit from anywhere.
+    Interrupt,
+}
+
+/// Why a call to the broker did not succeed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The broker refused with a problem document.
+    Problem(Problem),
+    /// No answer: connection refused, dropped, TLS failure or timeout.
+    Network,
+    /// An answer that is not the API (wrong status or body).
+    Http(u16),
+}
+
+impl Failure {
+    /// The refusal code, when the broker gave one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Failure::Problem(p) => Some(p.code),
+            _ => None,
+        }
+    }
+
+    /// What the officer is told.
+    pub fn note(&self) -> Note {
+        match self {
+            Failure::Problem(p) => Note::Refused(p.code, p.attempts_left),
+            Failure::Network => Note::Network,
+            Failure::Http(s) => Note::Http(*s),
+        }
+    }
+
+    /// The quota the problem carried, if any.
+    pub fn quota(&self) -> Option<&QuotaView> {
+        match self {
+            Failure::Problem(p) => p.quota.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// A successful login, without the token: the client keeps the token so
+/// that it never sits in the model.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    /// Who logged in.
+    pub officer: OfficerView,
+    /// Today's quota.
+    pub quota: QuotaView,
+    /// End of shift.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Everything `update` reacts to.
+#[derive(Debug)]
+pub enum Msg {
+    /// A key was pressed.
+    Key(Key),
+    /// Time passed; `update` never reads the clock itself.
+    Tick(DateTime<Utc>),
+    /// Answer to [`Command::Login`].
+    LoggedIn(Result<LoggedIn, Failure>),
+    /// Answer to [`Command::FetchMe`].
+    Me(Result<Me, Failure>),
+    /// Answer to [`Command::Start`].
+    Started(Result<Verification, Failure>),
+    /// Answer to [`Command::SubmitCode`].
+    CodeChecked(Result<Verification, Failure>),
+    /// Answer to [`Command::Lockouts`].
+    Lockouts(Result<Vec<LockoutView>, Failure>),
+    /// Answer to [`Command::Unlock`].
+    Unlocked(Result<(), Failure>),
+    /// Answer to [`Command::Audit`].
+    Audit(Result<Vec<AuditRecordView>, Failure>),
+}
+
+/// Filters of an audit search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Officer id.
+    pub officer: Option<String>,
+    /// Citizen's PESEL; the broker turns it into the pseudonym.
+    pub pesel: Option<String>,
+    /// First day (inclusive).
+    pub since: Option<NaiveDate>,
+    /// Last day (inclusive).
+    pub until: Option<NaiveDate>,
+    /// Most records to return.
+    pub limit: u32,
+}
+
+/// What `update` asks the outside world to do.
+#[derive(Debug)]
+pub enum Command {
+    /// `POST /v1/sessions`.
+    Login(LoginRequest),
+    /// `GET /v1/me`.
+    FetchMe,
+    /// `POST /v1/verifications`.
+    Start(VerificationRequest),
+    /// `POST /v1/verifications/{id}/code`.
+    SubmitCode {
+        /// Verification id.
+        id: String,
+        /// The six digits.
+        code: String,
+    },
+    /// `DELETE /v1/verifications/{id}`; no answer is awaited.
+    Cancel {
+        /// Verification id.
+        id: String,
+    },
+    /// `DELETE /v1/sessions/current`, then forget the token.
+    Logout,
+    /// `GET /v1/admin/lockouts`.
+    Lockouts,
+    /// `POST /v1/admin/officers/{id}/unlock`.
+    Unlock {
+        /// Officer id.
+        officer: String,
+        /// Reason and extra allowance.
+        request: UnlockRequest,
+    },
+    /// `GET /v1/admin/audit`.
+    Audit(AuditQuery),
+    /// Leave the program.
+    Quit,
+}
+
+/// Every error code, for tests that must cover each one.
+pub const ALL_CODES: [ErrorCode; 22] = [
+    ErrorCode::InvalidRequest,
+    ErrorCode::InvalidPesel,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::InvalidCredentials,
+    ErrorCode::LoginThrottled,
+    ErrorCode::AccountLocked,
+    ErrorCode::SessionExpired,
+    ErrorCode::NotPermitted,
+    ErrorCode::CaseReferenceRequired,
+    ErrorCode::NotActivated,
+    ErrorCode::NoContact,
+    ErrorCode::DocumentNotFound,
+    ErrorCode::DailyLimitExceeded,
+    ErrorCode::RegistryUnavailable,
+    ErrorCode::SmsUnavailable,
+    ErrorCode::WrongCode,
+    ErrorCode::ChallengeExpired,
+    ErrorCode::ChallengeExhausted,
+    ErrorCode::ChallengeUsed,
+    ErrorCode::NotFound,
+    ErrorCode::ServiceUnavailable,
+    ErrorCode::Internal,
+];

@@ -1,0 +1,131 @@
+//! Login: login, password (masked) and TOTP code. Also the locked screen:
+//! after idle time or a lock the form comes back with a note saying why.
+
+use okaz_protocol::LoginRequest;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::Frame;
+
+use crate::i18n::{Note, T};
+use crate::input::{Charset, TextField};
+use crate::model::Ctx;
+use crate::msg::Key;
+use crate::screens::cycle;
+use crate::view::{form_row, frame_body, note_lines, para};
+
+/// Which field has the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// Login name.
+    Login,
+    /// Password.
+    Password,
+    /// TOTP code.
+    Totp,
+}
+
+const ORDER: [Focus; 3] = [Focus::Login, Focus::Password, Focus::Totp];
+
+/// The login form.
+#[derive(Debug)]
+pub struct LoginForm {
+    /// Login name.
+    pub login: TextField,
+    /// Password, masked.
+    pub password: TextField,
+    /// Six-digit TOTP code.
+    pub totp: TextField,
+    /// Focused field.
+    pub focus: Focus,
+    /// Why the form is shown (locked, logged out, refused).
+    pub note: Option<Note>,
+}
+
+/// What a key on this screen asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// Nothing beyond editing.
+    None,
+    /// Every field is filled: log in.
+    Submit,
+}
+
+impl LoginForm {
+    /// An empty form with an optional note.
+    pub fn new(note: Option<Note>) -> Self {
+        LoginForm {
+            login: TextField::new(64, Charset::Any),
+            password: TextField::new(128, Charset::Any).secret(),
+            totp: TextField::new(8, Charset::Digits),
+            focus: Focus::Login,
+            note,
+        }
+    }
+
+    fn field(&mut self, f: Focus) -> &mut TextField {
+        match f {
+            Focus::Login => &mut self.login,
+            Focus::Password => &mut self.password,
+            Focus::Totp => &mut self.totp,
+        }
+    }
+
+    /// Handles a key.
+    pub fn key(&mut self, key: Key) -> Intent {
+        match key {
+            Key::Tab | Key::Down => self.focus = cycle(&ORDER, self.focus, true),
+            Key::BackTab | Key::Up => self.focus = cycle(&ORDER, self.focus, false),
+            Key::Enter => {
+                // Enter on a filled field moves on to the first empty one,
+                // so typing top to bottom needs no Tab.
+                match ORDER.into_iter().find(|f| self.field(*f).is_empty()) {
+                    Some(empty) => self.focus = empty,
+                    None => return Intent::Submit,
+                }
+            }
+            other => {
+                let focus = self.focus;
+                self.field(focus).input(other);
+            }
+        }
+        Intent::None
+    }
+
+    /// The request to send; the password and code are wiped from the form.
+    pub fn take_request(&mut self) -> LoginRequest {
+        let req = LoginRequest {
+            login: self.login.value().trim().to_string(),
+            password: self.password.value().to_string(),
+            totp: self.totp.value().to_string(),
+        };
+        self.password.clear();
+        self.totp.clear();
+        self.focus = Focus::Password;
+        req
+    }
+
+    /// Key hints.
+    pub fn keys(&self) -> Vec<T> {
+        vec![T::KeyNext, T::KeyLogin, T::KeyQuit]
+    }
+
+    /// Draws the form.
+    pub fn draw(&self, ctx: &Ctx, area: Rect, f: &mut Frame) {
+        let l = ctx.lang;
+        let inner = frame_body(ctx, l.t(T::LoginTitle), area, f);
+        let labels = [l.t(T::Login), l.t(T::Password), l.t(T::Totp)];
+        let w = labels.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        let mut lines = vec![Line::raw("")];
+        for (focus, label) in ORDER.into_iter().zip(labels) {
+            let value = match focus {
+                Focus::Login => self.login.shown(),
+                Focus::Password => self.password.shown(),
+                Focus::Totp => self.totp.shown(),
+            };
+            lines.push(form_row(ctx, label, value, focus == self.focus, w));
+        }
+        lines.push(Line::raw(""));
+        lines.extend(note_lines(ctx, self.note));
+        f.render_widget(para(ctx, lines), inner);
+    }
+}

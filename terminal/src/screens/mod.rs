@@ -1,0 +1,22 @@
+//! One module per screen: its state, its keys and its drawing.
+
+pub mod audit;
+pub mod awaiting;
+pub mod lockouts;
+pub mod login;
+pub mod notice;
+pub mod query;
+pub mod result;
+pub mod unlock;
+
+/// Moves a focus enum forward or back through `order`, wrapping around.
+pub(crate) fn cycle<F: Copy + PartialEq>(order: &[F], current: F, forward: bool) -> F {
+    let n = order.len();
+    let i = order.iter().position(|f| *f == current).unwrap_or(0);
+    let j = if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    };
+    order.get(j).copied().unwrap_or(current)
+}

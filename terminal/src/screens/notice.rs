@@ -1,0 +1,73 @@
+//! A refusal that ends what the officer was doing: what happened, in words,
+//! and what to do next. Enter goes on to the next sensible screen.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::Frame;
+
+use crate::i18n::{Note, T};
+use crate::model::Ctx;
+use crate::msg::Key;
+use crate::view::{frame_body, para};
+
+/// Where Enter leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// A fresh query form.
+    Query,
+    /// Log out and back to the login form (e.g. the account is locked).
+    Login,
+}
+
+/// The notice screen.
+#[derive(Debug)]
+pub struct Notice {
+    /// What to say.
+    pub note: Note,
+    /// Where Enter leads.
+    pub next: Next,
+}
+
+/// What a key on this screen asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// Nothing.
+    None,
+    /// Go on to `next`.
+    Continue,
+}
+
+impl Notice {
+    /// Handles a key.
+    pub fn key(&mut self, key: Key) -> Intent {
+        match key {
+            Key::Enter | Key::Esc => Intent::Continue,
+            _ => Intent::None,
+        }
+    }
+
+    /// Key hints.
+    pub fn keys(&self) -> Vec<T> {
+        vec![T::KeyContinue, T::KeyLogout]
+    }
+
+    /// Draws the screen.
+    pub fn draw(&self, ctx: &Ctx, area: Rect, f: &mut Frame) {
+        let l = ctx.lang;
+        let inner = frame_body(ctx, l.t(T::NoticeTitle), area, f);
+        let (msg, hint) = self.note.texts(l);
+        let mut lines = vec![
+            Line::raw(""),
+            Line::from(Span::styled(format!("✖ {msg}"), ctx.profile.problem())),
+            Line::raw(""),
+        ];
+        if let Some(h) = hint {
+            lines.push(Line::from(Span::styled(
+                format!("{}:", l.t(T::WhatNext)),
+                ctx.profile.label(),
+            )));
+            lines.push(Line::raw(format!("→ {h}")));
+        }
+        f.render_widget(para(ctx, lines), inner);
+    }
+}

@@ -1,0 +1,485 @@
+//! The pure `update`: the only place the model changes.
+//!
+//! ```text
+//!  Login ──LoggedIn──▶ (GET /me) ──Me──▶ Query ──Started(awaiting)──▶ Awaiting
+//!    ▲                                  │  ▲  ╲                        │
+//!    │                                  │  │   Started(completed)      │ CodeChecked
+//!    │ idle, F10, session_expired,      │  │        ╲                  ▼
+//!    │ locked account (via Notice)      │  └── Enter / display time ─ Result
+//!    │                                  └─F2/F3─▶ Lockouts ⇄ Unlock, Audit
+//! ```
+//! A screen that is left is dropped, and dropping wipes what it held.
+
+use chrono::{DateTime, Duration, Utc};
+use okaz_protocol::{ErrorCode, Verification, VerificationStatus};
+
+use crate::i18n::Note;
+use crate::model::{Model, Screen, Session};
+use crate::msg::{Command, Failure, Key, Msg};
+use crate::screens::{
+    audit::{self, AuditSearch},
+    awaiting::{self, Awaiting},
+    lockouts::{self, LockoutList},
+    login::{self, LoginForm},
+    notice::{self, Next, Notice},
+    query::{self, QueryForm},
+    result::{self, Shown},
+    unlock::{self, UnlockForm},
+};
+
+/// Shown when the broker sends no display time and the role none either.
+const DEFAULT_DISPLAY_SECONDS: i64 = 60;
+/// Used when the broker sends no expiry for a challenge (policy default).
+const DEFAULT_CHALLENGE_SECONDS: i64 = 300;
+
+/// Applies one message and returns what to do outside.
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
+    match msg {
+        Msg::Tick(now) => tick(m, now),
+        Msg::Key(key) => {
+            m.last_key = m.now;
+            on_key(m, key)
+        }
+        Msg::LoggedIn(r) => {
+            m.busy = false;
+            if !matches!(m.screen, Screen::Login(_)) {
+                return Vec::new();
+            }
+            match r {
+                Ok(l) => {
+                    m.session = Some(Session {
+                        officer: l.officer,
+                        quota: l.quota,
+                        expires_at: l.expires_at,
+                        permissions: None,
+                    });
+                    m.last_key = m.now;
+                    m.busy = true;
+                    vec![Command::FetchMe]
+                }
+                Err(f) => {
+                    set_login_note(m, f.note());
+                    Vec::new()
+                }
+            }
+        }
+        Msg::Me(r) => {
+            m.busy = false;
+            match r {
+                Ok(me) => {
+                    let Some(s) = m.session.as_mut() else {
+                        return Vec::new();
+                    };
+                    s.officer = me.officer;
+                    s.quota = me.quota;
+                    s.permissions = Some(me.permissions);
+                    if matches!(m.screen, Screen::Login(_)) {
+                        return fresh_query(m, None);
+                    }
+                    Vec::new()
+                }
+                Err(f) => to_login(m, Some(f.note())),
+            }
+        }
+        Msg::Started(r) => started(m, r),
+        Msg::CodeChecked(r) => code_checked(m, r),
+        Msg::Lockouts(r) => {
+            m.busy = false;
+            let r = match r {
+                Err(f) => return refused_elsewhere(m, f),
+                Ok(v) => v,
+            };
+            if let Screen::Lockouts(s) = &mut m.screen {
+                s.selected = s.selected.min(r.len().saturating_sub(1));
+                s.items = Some(r);
+            }
+            Vec::new()
+        }
+        Msg::Unlocked(r) => {
+            m.busy = false;
+            match r {
+                Err(f) => refused_elsewhere(m, f),
+                Ok(()) => {
+                    m.screen = Screen::Lockouts(LockoutList::loading(Some(Note::Unlocked)));
+                    m.busy = true;
+                    vec![Command::Lockouts]
+                }
+            }
+        }
+        Msg::Audit(r) => {
+            m.busy = false;
+            let r = match r {
+                Err(f) => return refused_elsewhere(m, f),
+                Ok(v) => v,
+            };
+            if let Screen::Audit(s) = &mut m.screen {
+                s.results = Some(r);
+                s.scroll = 0;
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn tick(m: &mut Model, now: DateTime<Utc>) -> Vec<Command> {
+    m.now = now;
+    let idle = m
+        .permissions()
+        .map(|p| i64::from(p.idle_seconds))
+        .filter(|s| *s > 0);
+    if m.session.as_ref().is_some_and(|s| now >= s.expires_at) {
+        let mut cmds = cancel_pending(m);
+        cmds.extend(to_login(
+            m,
+            Some(Note::Refused(ErrorCode::SessionExpired, None)),
+        ));
+        return cmds;
+    }
+    if let Some(idle) = idle {
+        if now - m.last_key >= Duration::seconds(idle) {
+            let mut cmds = cancel_pending(m);
+            cmds.extend(to_login(m, Some(Note::IdleLocked)));
+            return cmds;
+        }
+    }
+    match &m.screen {
+        Screen::Result(s) if now >= s.until => fresh_query(m, Some(Note::DocumentCleared)),
+        Screen::Awaiting(a) if now >= a.expires_at => {
+            m.screen = Screen::Notice(Notice {
+                note: Note::Refused(ErrorCode::ChallengeExpired, None),
+                next: Next::Query,
+            });
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
+    match key {
+        Key::Interrupt => {
+            let mut cmds = cancel_pending(m);
+            cmds.extend(to_login(m, None));
+            cmds.push(Command::Quit);
+            return cmds;
+        }
+        Key::F(10) if m.session.is_some() => {
+            let mut cmds = cancel_pending(m);
+            cmds.extend(to_login(m, Some(Note::LoggedOut)));
+            return cmds;
+        }
+        Key::F(10) => return vec![Command::Quit],
+        _ if m.busy => return Vec::new(),
+        _ => {}
+    }
+    match &mut m.screen {
+        Screen::Login(s) => match s.key(key) {
+            login::Intent::Submit => {
+                let req = s.take_request();
+                s.note = None;
+                m.busy = true;
+                vec![Command::Login(req)]
+            }
+            login::Intent::None => Vec::new(),
+        },
+        Screen::Query(s) => match s.key(key) {
+            query::Intent::Submit(req) => {
+                m.busy = true;
+                vec![Command::Start(req)]
+            }
+            query::Intent::Lockouts => {
+                m.screen = Screen::Lockouts(LockoutList::loading(None));
+                m.busy = true;
+                vec![Command::Lockouts]
+            }
+            query::Intent::Audit => {
+                m.screen = Screen::Audit(AuditSearch::default());
+                Vec::new()
+            }
+            query::Intent::None => Vec::new(),
+        },
+        Screen::Awaiting(s) => match s.key(key) {
+            awaiting::Intent::Submit(code) => {
+                let id = s.id.clone();
+                m.busy = true;
+                vec![Command::SubmitCode { id, code }]
+            }
+            awaiting::Intent::Cancel => {
+                let mut cmds = cancel_pending(m);
+                cmds.extend(fresh_query(m, None));
+                cmds
+            }
+            awaiting::Intent::None => Vec::new(),
+        },
+        Screen::Result(s) => match s.key(key) {
+            result::Intent::New => fresh_query(m, None),
+            result::Intent::None => Vec::new(),
+        },
+        Screen::Notice(s) => match s.key(key) {
+            notice::Intent::Continue => match s.next {
+                Next::Query => fresh_query(m, None),
+                Next::Login => to_login(m, None),
+            },
+            notice::Intent::None => Vec::new(),
+        },
+        Screen::Lockouts(s) => match s.key(key) {
+            lockouts::Intent::Unlock(officer) => {
+                m.screen = Screen::Unlock(UnlockForm::new(officer));
+                Vec::new()
+            }
+            lockouts::Intent::Refresh => {
+                s.items = None;
+                m.busy = true;
+                vec![Command::Lockouts]
+            }
+            lockouts::Intent::Back => fresh_query(m, None),
+            lockouts::Intent::None => Vec::new(),
+        },
+        Screen::Unlock(s) => match s.key(key) {
+            unlock::Intent::Submit(officer, request) => {
+                m.busy = true;
+                vec![Command::Unlock { officer, request }]
+            }
+            unlock::Intent::Back => {
+                m.screen = Screen::Lockouts(LockoutList::loading(None));
+                m.busy = true;
+                vec![Command::Lockouts]
+            }
+            unlock::Intent::None => Vec::new(),
+        },
+        Screen::Audit(s) => match s.key(key) {
+            audit::Intent::Search(q) => {
+                m.busy = true;
+                vec![Command::Audit(q)]
+            }
+            audit::Intent::Back => fresh_query(m, None),
+            audit::Intent::None => Vec::new(),
+        },
+    }
+}
+
+fn started(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
+    m.busy = false;
+    if !matches!(m.screen, Screen::Query(_)) {
+        // An answer for a form that is gone (idle lock, logout): drop it,
+        // wiping any document, and withdraw a challenge nobody will answer.
+        return match r {
+            Ok(v) if v.status == VerificationStatus::AwaitingCode => {
+                vec![Command::Cancel { id: v.id }]
+            }
+            Ok(v) => {
+                drop(shown(m, v));
+                Vec::new()
+            }
+            Err(_) => Vec::new(),
+        };
+    }
+    match r {
+        Ok(v) => {
+            set_quota(m, &v.quota);
+            match v.status {
+                VerificationStatus::AwaitingCode => {
+                    let Screen::Query(form) = &m.screen else {
+                        return Vec::new();
+                    };
+                    let document = form
+                        .documents
+                        .get(form.document)
+                        .copied()
+                        .unwrap_or(okaz_protocol::DocumentType::IdCard);
+                    let expires_at = v
+                        .expires_at
+                        .unwrap_or(m.now + Duration::seconds(DEFAULT_CHALLENGE_SECONDS));
+                    m.screen = Screen::Awaiting(Awaiting::new(
+                        v.id,
+                        document,
+                        v.sent_to.unwrap_or_default(),
+                        expires_at,
+                        v.attempts_left,
+                    ));
+                    Vec::new()
+                }
+                VerificationStatus::Completed => show(m, v),
+            }
+        }
+        Err(f) => {
+            if let Some(q) = f.quota() {
+                set_quota(m, &q.clone());
+            }
+            match f.code() {
+                Some(
+                    ErrorCode::InvalidPesel
+                    | ErrorCode::InvalidRequest
+                    | ErrorCode::CaseReferenceRequired
+                    | ErrorCode::NotPermitted
+                    | ErrorCode::PayloadTooLarge,
+                ) => {
+                    // The officer can fix the form: keep what was typed.
+                    if let Screen::Query(form) = &mut m.screen {
+                        form.note = Some(f.note());
+                    }
+                    Vec::new()
+                }
+                _ => refused_elsewhere(m, f),
+            }
+        }
+    }
+}
+
+fn code_checked(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
+    m.busy = false;
+    if !matches!(m.screen, Screen::Awaiting(_)) {
+        if let Ok(v) = r {
+            drop(shown(m, v));
+        }
+        return Vec::new();
+    }
+    match r {
+        Ok(v) => {
+            set_quota(m, &v.quota);
+            match v.status {
+                VerificationStatus::Completed => show(m, v),
+                VerificationStatus::AwaitingCode => {
+                    if let Screen::Awaiting(a) = &mut m.screen {
+                        a.attempts_left = v.attempts_left.or(a.attempts_left);
+                    }
+                    Vec::new()
+                }
+            }
+        }
+        Err(f) => {
+            if let Some(q) = f.quota() {
+                let q = q.clone();
+                set_quota(m, &q);
+            }
+            let Screen::Awaiting(a) = &mut m.screen else {
+                return Vec::new();
+            };
+            match &f {
+                Failure::Problem(p) if p.code == ErrorCode::WrongCode => {
+                    a.attempts_left = p.attempts_left.or(a.attempts_left);
+                    if a.attempts_left == Some(0) {
+                        m.screen = Screen::Notice(Notice {
+                            note: Note::Refused(ErrorCode::ChallengeExhausted, None),
+                            next: Next::Query,
+                        });
+                    } else {
+                        a.note = Some(f.note());
+                    }
+                    Vec::new()
+                }
+                Failure::Network | Failure::Http(_) => {
+                    // The challenge may still be good: let the officer retry.
+                    a.note = Some(f.note());
+                    Vec::new()
+                }
+                Failure::Problem(_) => refused_elsewhere(m, f),
+            }
+        }
+    }
+}
+
+/// A refusal that ends the current step: to the login form when the session
+/// or account is gone, to a notice otherwise.
+fn refused_elsewhere(m: &mut Model, f: Failure) -> Vec<Command> {
+    if let Some(q) = f.quota() {
+        let q = q.clone();
+        set_quota(m, &q);
+    }
+    match f.code() {
+        Some(ErrorCode::SessionExpired) => to_login(m, Some(f.note())),
+        Some(ErrorCode::AccountLocked | ErrorCode::DailyLimitExceeded) => {
+            m.screen = Screen::Notice(Notice {
+                note: f.note(),
+                next: Next::Login,
+            });
+            Vec::new()
+        }
+        _ => {
+            match &mut m.screen {
+                // Admin screens keep their state and show the refusal inline.
+                Screen::Lockouts(s) => s.note = Some(f.note()),
+                Screen::Unlock(s) => s.note = Some(f.note()),
+                Screen::Audit(s) => s.note = Some(f.note()),
+                _ => {
+                    m.screen = Screen::Notice(Notice {
+                        note: f.note(),
+                        next: Next::Query,
+                    })
+                }
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn shown(m: &Model, mut v: Verification) -> Option<Shown> {
+    let document = v.document.take()?;
+    let local = m
+        .permissions()
+        .map(|p| i64::from(p.display_seconds))
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_DISPLAY_SECONDS);
+    let local = m.now + Duration::seconds(local);
+    // The shorter of the broker's and the policy's time wins; a broker time
+    // already past (clock skew) must not hide the document at once.
+    let until = match v.display_until {
+        Some(b) if b > m.now => b.min(local),
+        _ => local,
+    };
+    Some(Shown::new(document, until))
+}
+
+fn show(m: &mut Model, v: Verification) -> Vec<Command> {
+    match shown(m, v) {
+        Some(s) => {
+            m.screen = Screen::Result(s);
+            Vec::new()
+        }
+        None => {
+            m.screen = Screen::Notice(Notice {
+                note: Note::Refused(ErrorCode::Internal, None),
+                next: Next::Query,
+            });
+            Vec::new()
+        }
+    }
+}
+
+fn set_quota(m: &mut Model, q: &okaz_protocol::QuotaView) {
+    if let Some(s) = m.session.as_mut() {
+        s.quota = q.clone();
+    }
+}
+
+fn set_login_note(m: &mut Model, note: Note) {
+    if let Screen::Login(s) = &mut m.screen {
+        s.note = Some(note);
+    }
+}
+
+fn cancel_pending(m: &Model) -> Vec<Command> {
+    match &m.screen {
+        Screen::Awaiting(a) => vec![Command::Cancel { id: a.id.clone() }],
+        _ => Vec::new(),
+    }
+}
+
+fn fresh_query(m: &mut Model, note: Option<Note>) -> Vec<Command> {
+    match m.permissions() {
+        Some(p) => {
+            m.screen = Screen::Query(QueryForm::new(p, note));
+            Vec::new()
+        }
+        None => to_login(m, note),
+    }
+}
+
+fn to_login(m: &mut Model, note: Option<Note>) -> Vec<Command> {
+    m.screen = Screen::Login(LoginForm::new(note));
+    m.busy = false;
+    match m.session.take() {
+        Some(_) => vec![Command::Logout],
+        None => Vec::new(),
+    }
+}

@@ -1,0 +1,107 @@
+//! A small HTTPS client for tests: hyper + rustls, trusting given PEM roots.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// A status, the headers and the body parsed as JSON (or a JSON string of the text).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type.
+    pub content_type: String,
+    /// Body as JSON; non-JSON bodies become a JSON string.
+    pub body: Value,
+    /// Raw body text.
+    pub text: String,
+}
+
+/// HTTPS client.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl HttpClient {
+    /// A client trusting these PEM certificates.
+    pub fn new(roots_pem: &[&[u8]]) -> Self {
+        let mut roots = rustls::RootCertStore::empty();
+        for pem in roots_pem {
+            for cert in rustls_pemfile::certs(&mut &pem[..]) {
+                roots.add(cert.unwrap()).unwrap();
+            }
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        HttpClient {
+            inner: Client::builder(TokioExecutor::new()).build(https),
+        }
+    }
+
+    /// Sends a request; `token` becomes a bearer header; `body` is sent as JSON.
+    pub async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        self.raw(method, url, token, body, "application/json").await
+    }
+
+    /// Sends a request with an explicit content type.
+    pub async fn raw(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Reply {
+        let mut req = http::Request::builder().method(method).uri(url);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            req = req.header("content-type", content_type);
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .unwrap();
+        let resp = self
+            .inner
+            .request(req)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {url}: {e:?}"));
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text.clone()));
+        Reply {
+            status,
+            content_type,
+            body,
+            text,
+        }
+    }
+}
