@@ -31,10 +31,15 @@ fn parsers() -> Vec<(&'static str, Parser)> {
     ]
 }
 
-/// Valid answers of every register, as seeds for mutation.
-fn valid_answers() -> Vec<Vec<u8>> {
+/// Valid answers of every register, as seeds for mutation (built once).
+fn valid_answers() -> &'static [Vec<u8>] {
+    static ANSWERS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    ANSWERS.get_or_init(build_answers)
+}
+
+fn build_answers() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    for i in 0..400 {
+    for i in 0..200 {
         let c = citizen(3, i);
         out.push(serde_json::to_vec(&render::persons(&c)).unwrap());
         out.push(serde_json::to_vec(&render::contacts(&c)).unwrap());
@@ -101,7 +106,7 @@ proptest! {
         cut in any::<prop::sample::Index>(),
     ) {
         let answers = valid_answers();
-        let mut b = pick.get(&answers).clone();
+        let mut b = pick.get(answers).clone();
         for (at, byte) in edits {
             let i = at.index(b.len());
             b[i] = byte;

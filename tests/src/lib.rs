@@ -108,6 +108,8 @@ pub struct TestCitizen {
     pub phone: Option<String>,
     /// Scenario tags.
     pub tags: Vec<String>,
+    /// Index in the sandbox population.
+    pub index: u64,
 }
 
 /// Everything a whole-system test needs.
@@ -272,11 +274,16 @@ impl Kit {
 
     /// Up to `n` sandbox citizens with a scenario tag, read over HTTPS.
     pub async fn citizens(&self, tag: &str, n: usize) -> Vec<TestCitizen> {
-        let url = format!("{}_population?tag={tag}&limit={n}", self.sandbox.base_url());
+        self.citizens_from(tag, n, 0).await
+    }
+
+    /// Like [`Kit::citizens`], scanning from population index `start`.
+    pub async fn citizens_from(&self, tag: &str, n: usize, start: u64) -> Vec<TestCitizen> {
+        let url = format!("{}_population?tag={tag}&limit={n}&start={start}", self.sandbox.base_url());
         let r = self.http.request("GET", &url, None, None).await;
         assert_eq!(r.status, 200, "population: {}", r.body);
         let list = r.body.as_array().cloned().unwrap_or_default();
-        assert!(!list.is_empty(), "the sandbox has no citizen tagged {tag}");
+        assert!(!list.is_empty(), "the sandbox has no citizen tagged {tag} from index {start}");
         list.iter()
             .map(|s| TestCitizen {
                 pesel: s["pesel"].as_str().unwrap().to_string(),
@@ -288,17 +295,28 @@ impl Kit {
                     .iter()
                     .map(|t| t.as_str().unwrap().to_string())
                     .collect(),
+                index: s["index"].as_u64().unwrap(),
             })
             .collect()
     }
 
     /// One citizen with all of these tags.
     pub async fn citizen(&self, tags: &[&str]) -> TestCitizen {
-        self.citizens(tags[0], 200)
-            .await
-            .into_iter()
-            .find(|c| tags.iter().all(|t| c.tags.iter().any(|x| x == t)))
-            .unwrap_or_else(|| panic!("no sandbox citizen tagged {tags:?}"))
+        self.citizens_with(tags, 1).await.remove(0)
+    }
+
+    /// `n` different citizens with all of these tags.
+    pub async fn citizens_with(&self, tags: &[&str], n: usize) -> Vec<TestCitizen> {
+        let mut found = Vec::new();
+        let mut start = 0;
+        while found.len() < n {
+            let page = self.citizens_from(tags[0], 1000, start).await;
+            start = page.last().map(|c| c.index + 1).unwrap_or(u64::MAX);
+            found.extend(page.into_iter().filter(|c| tags.iter().all(|t| c.tags.iter().any(|x| x == t))));
+            assert!(start < u64::MAX / 2, "not {n} sandbox citizens tagged {tags:?}");
+        }
+        found.truncate(n);
+        found
     }
 
     /// Activates the service for a citizen (what the portal will do).
@@ -317,11 +335,7 @@ impl Kit {
 
     /// The messages in a phone's inbox at the sandbox SMS gateway, oldest first.
     pub async fn inbox(&self, phone: &str) -> Vec<String> {
-        let url = format!(
-            "{}phones/{}/messages",
-            self.sandbox.base_url(),
-            url_escape(phone)
-        );
+        let url = format!("{}phones/{phone}/messages", self.sandbox.base_url());
         let r = self.http.request("GET", &url, None, None).await;
         assert_eq!(r.status, 200, "inbox: {}", r.body);
         r.body
@@ -395,9 +409,6 @@ pub fn code_in(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn url_escape(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
 
 /// Writes okaz.toml, the policy dir, and the secret files; returns the config path.
 pub fn write_config(

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{Fault, Faults};
 pub use inbox::Message;
-pub use population::{citizen, index_of, Citizen, MAX_POPULATION};
+pub use population::{citizen, citizen_at, index_of, Citizen, MAX_POPULATION};
 pub use server::Subject;
 
 use server::{lock, State};

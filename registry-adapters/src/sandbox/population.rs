@@ -22,10 +22,14 @@ pub const DAYS: u64 = 30_681;
 const SLOTS: u64 = 2000;
 /// Largest population the index layout supports.
 pub const MAX_POPULATION: u64 = DAYS * SLOTS;
-/// The date dates are generated around, so the data never depends on the clock.
-/// Valid documents expire at least a year after it, expired ones before it.
+/// The date the population's dates are generated around: the first day of
+/// the current month (UTC). Valid documents (and inspections, which run on a
+/// one-year cycle) must stay valid whenever the sandbox runs, so dates follow
+/// the calendar; within a month [`citizen`] is a pure function of (seed, index),
+/// and [`citizen_at`] is pure outright.
 pub fn reference_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or(NaiveDate::MIN)
+    let today = chrono::Utc::now().date_naive();
+    today.with_day(1).unwrap_or(today)
 }
 
 fn first_birth() -> NaiveDate {
@@ -174,6 +178,8 @@ pub struct Citizen {
     pub large_family: Option<CardRecord>,
     /// School pupil card.
     pub school: Option<CardRecord>,
+    /// The date the citizen's dates were generated around.
+    pub reference: NaiveDate,
 }
 
 /// The PESEL of (seed, index) without building the whole citizen.
@@ -228,18 +234,23 @@ fn draw_status(r: &mut Rng, shares: [u64; 5]) -> DocumentStatus {
 }
 
 /// Expiry consistent with the status: in the future for all but expired.
-fn expiry_for(r: &mut Rng, status: DocumentStatus) -> NaiveDate {
-    let base = reference_date();
+fn expiry_for(r: &mut Rng, status: DocumentStatus, base: NaiveDate) -> NaiveDate {
     if status == DocumentStatus::Expired {
-        add_days(base, -r.range(200, 2000))
+        add_days(base, -r.range(400, 2000))
     } else {
         add_days(base, r.range(400, 3000))
     }
 }
 
-fn card(r: &mut Rng, number: String, issuer: String, shares: [u64; 5]) -> CardRecord {
+fn card(
+    r: &mut Rng,
+    base: NaiveDate,
+    number: String,
+    issuer: String,
+    shares: [u64; 5],
+) -> CardRecord {
     let status = draw_status(r, shares);
-    let expires = expiry_for(r, status);
+    let expires = expiry_for(r, status, base);
     let issued = add_days(expires, -r.range(3 * 365, 10 * 365));
     CardRecord {
         number,
@@ -311,11 +322,16 @@ const ENTITLEMENT_SHARES: [u64; 5] = [80, 8, 3, 5, 4];
 /// Cards whose registers have no suspension.
 const CARD_SHARES: [u64; 5] = [80, 8, 0, 6, 6];
 
-/// The citizen at `index` of the population of `seed`: a pure function.
+/// The citizen at `index` of the population of `seed`, dated around this month.
 pub fn citizen(seed: u64, index: u64) -> Citizen {
+    citizen_at(seed, index, reference_date())
+}
+
+/// The citizen at `index` of the population of `seed`, with dates around `base`: a pure function.
+pub fn citizen_at(seed: u64, index: u64, base: NaiveDate) -> Citizen {
     let (pesel, birth, sex) = pesel_of(seed, index);
     let mut r = Rng::new(seed, index, 1);
-    let age = age_on(birth, reference_date());
+    let age = age_on(birth, base);
     let (first_names, surname) = match sex {
         Sex::Male => (
             names::MALE,
@@ -353,17 +369,18 @@ pub fn citizen(seed: u64, index: u64) -> Citizen {
     };
     let id_card = card(
         &mut r,
+        base,
         id_number,
         format!("Prezydent Miasta {}", city.name),
         ID_SHARES,
     );
 
     let adult = age >= 18;
-    let licence = (adult && r.chance(70)).then(|| licence_for(&mut r, birth));
+    let licence = (adult && r.chance(70)).then(|| licence_for(&mut r, birth, base));
     let vehicles = if licence.is_some() && r.chance(60) {
         let count = if r.chance(15) { r.range(2, 3) } else { 1 } as u64;
         (0..count)
-            .map(|k| vehicle_for(seed, index, k, city.plate, &mut r))
+            .map(|k| vehicle_for(seed, index, k, city.plate, &mut r, base))
             .collect()
     } else {
         Vec::new()
@@ -382,7 +399,7 @@ pub fn citizen(seed: u64, index: u64) -> Citizen {
         phone: (!no_phone).then(|| phone_for(seed, index)),
         email,
         reserved,
-        updated: add_days(reference_date(), -r.range(1, 1500)),
+        updated: add_days(base, -r.range(1, 1500)),
     };
     let student = ((19..=26).contains(&age) && r.chance(50)).then(|| {
         let number = format!("{}", 100_000 + r.below(900_000));
@@ -390,12 +407,13 @@ pub fn citizen(seed: u64, index: u64) -> Citizen {
             .pick(UNIVERSITIES)
             .copied()
             .unwrap_or("Uniwersytet Warszawski");
-        card(&mut r, number, university.to_string(), CARD_SHARES)
+        card(&mut r, base, number, university.to_string(), CARD_SHARES)
     });
     let pensioner = (age >= 62 && r.chance(80)).then(|| {
         let number = format!("ZUS/{}/{:07}", city.postcode, r.below(10_000_000));
         card(
             &mut r,
+            base,
             number,
             format!("ZUS Oddział w {}", city.name),
             ENTITLEMENT_SHARES,
@@ -405,6 +423,7 @@ pub fn citizen(seed: u64, index: u64) -> Citizen {
         let number = format!("KDR{:09}", r.below(1_000_000_000));
         card(
             &mut r,
+            base,
             number,
             "Ministerstwo Rodziny".to_string(),
             CARD_SHARES,
@@ -416,9 +435,9 @@ pub fn citizen(seed: u64, index: u64) -> Citizen {
         } else {
             "Liceum Ogólnokształcące"
         };
-        let number = format!("{}/{}", r.range(1, 999), reference_date().year() - 1);
+        let number = format!("{}/{}", r.range(1, 999), base.year() - 1);
         let school = format!("{} nr {} w {}", kind, r.range(1, 60), city.name);
-        card(&mut r, number, school, CARD_SHARES)
+        card(&mut r, base, number, school, CARD_SHARES)
     });
     Citizen {
         seed,
@@ -438,17 +457,18 @@ pub fn citizen(seed: u64, index: u64) -> Citizen {
         pensioner,
         large_family,
         school,
+        reference: base,
     }
 }
 
-fn licence_for(r: &mut Rng, birth: NaiveDate) -> LicenceRecord {
+fn licence_for(r: &mut Rng, birth: NaiveDate, base: NaiveDate) -> LicenceRecord {
     let number = format!(
         "{:05}/{:02}/{:04}",
         r.below(100_000),
         r.below(100),
         r.below(10_000)
     );
-    let mut c = card(r, number, "Starosta".to_string(), LICENCE_SHARES);
+    let mut c = card(r, base, number, "Starosta".to_string(), LICENCE_SHARES);
     let first = add_days(birth, r.range(18 * 365, 30 * 365)).min(c.issued);
     let mut categories = vec![("B".to_string(), first)];
     if r.chance(20) {
@@ -465,8 +485,8 @@ fn licence_for(r: &mut Rng, birth: NaiveDate) -> LicenceRecord {
         Vec::new()
     };
     c.issued = c.issued.max(first);
-    let suspended_until = (c.status == DocumentStatus::Suspended)
-        .then(|| add_days(reference_date(), r.range(400, 900)));
+    let suspended_until =
+        (c.status == DocumentStatus::Suspended).then(|| add_days(base, r.range(400, 900)));
     LicenceRecord {
         card: c,
         categories,
@@ -475,18 +495,25 @@ fn licence_for(r: &mut Rng, birth: NaiveDate) -> LicenceRecord {
     }
 }
 
-fn vehicle_for(seed: u64, index: u64, k: u64, plate_prefix: &str, r: &mut Rng) -> VehicleRecord {
+fn vehicle_for(
+    seed: u64,
+    index: u64,
+    k: u64,
+    plate_prefix: &str,
+    r: &mut Rng,
+    base: NaiveDate,
+) -> VehicleRecord {
     let (wmi, make, models) = MAKES[r.below(MAKES.len() as u64) as usize];
     let model = models[r.below(models.len() as u64) as usize];
     let vin = vin_for(seed, index, k, wmi, r);
-    let first_registration = add_days(reference_date(), -r.range(30, 20 * 365));
+    let first_registration = add_days(base, -r.range(30, 20 * 365));
     let plate = format!("{}{:05}", plate_prefix, r.below(100_000));
     let reg_status = draw_status(r, REGISTRATION_SHARES);
     let registration = CardRecord {
         number: format!("DR/{}/{:07}", letters(r, 3), r.below(10_000_000)),
         issuer: "Starosta".to_string(),
-        issued: first_registration.max(add_days(reference_date(), -r.range(30, 8 * 365))),
-        expires: add_days(reference_date(), 3650),
+        issued: first_registration.max(add_days(base, -r.range(30, 8 * 365))),
+        expires: add_days(base, 3650),
         status: reg_status,
     };
     // Latest inspection: 80% passed and current, 12% overdue, 8% failed.
@@ -495,9 +522,9 @@ fn vehicle_for(seed: u64, index: u64, k: u64, plate_prefix: &str, r: &mut Rng) -
     let mut odo = r.range(5_000, 40_000);
     let outcome = r.weighted(&[80, 12, 8]);
     let last = if outcome == 1 {
-        add_days(reference_date(), -r.range(400, 800))
+        add_days(base, -r.range(400, 800))
     } else {
-        add_days(reference_date(), -r.range(10, 300))
+        add_days(base, -r.range(10, 300))
     };
     for i in (0..count).rev() {
         let date = add_days(last, -365 * i);
@@ -514,8 +541,8 @@ fn vehicle_for(seed: u64, index: u64, k: u64, plate_prefix: &str, r: &mut Rng) -
     let mut policies = Vec::new();
     let insurer = r.pick(INSURERS).copied().unwrap_or("PZU SA");
     let until = match policy_outcome {
-        1 => add_days(reference_date(), -r.range(30, 400)),
-        _ => add_days(reference_date(), r.range(400, 700)),
+        1 => add_days(base, -r.range(30, 400)),
+        _ => add_days(base, r.range(400, 700)),
     };
     policies.push(PolicyRecord {
         insurer: insurer.to_string(),
@@ -557,7 +584,7 @@ impl Citizen {
             if let Some(i) = v.inspections.last() {
                 let s = if !i.passed {
                     DocumentStatus::Cancelled
-                } else if i.next_due < reference_date() {
+                } else if i.next_due < self.reference {
                     DocumentStatus::Expired
                 } else {
                     DocumentStatus::Valid
@@ -593,7 +620,7 @@ impl Citizen {
         };
         t.push(id.into());
         t.push(
-            if age_on(self.birth_date, reference_date()) >= 18 {
+            if age_on(self.birth_date, self.reference) >= 18 {
                 "adult"
             } else {
                 "minor"
@@ -684,7 +711,8 @@ mod tests {
 
         #[test]
         fn same_seed_same_citizen(seed in any::<u64>(), index in 0..MAX_POPULATION) {
-            prop_assert_eq!(citizen(seed, index), citizen(seed, index));
+            let base = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+            prop_assert_eq!(citizen_at(seed, index, base), citizen_at(seed, index, base));
         }
 
         #[test]

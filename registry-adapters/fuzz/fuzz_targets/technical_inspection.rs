@@ -1,0 +1,8 @@
+#![no_main]
+//! Fuzzes the technical_inspection register's response parser: any bytes, never a panic.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = okaz_registry::parse_technical_inspection(data);
+});
