@@ -279,11 +279,17 @@ impl Kit {
 
     /// Like [`Kit::citizens`], scanning from population index `start`.
     pub async fn citizens_from(&self, tag: &str, n: usize, start: u64) -> Vec<TestCitizen> {
-        let url = format!("{}_population?tag={tag}&limit={n}&start={start}", self.sandbox.base_url());
+        let url = format!(
+            "{}_population?tag={tag}&limit={n}&start={start}",
+            self.sandbox.base_url()
+        );
         let r = self.http.request("GET", &url, None, None).await;
         assert_eq!(r.status, 200, "population: {}", r.body);
         let list = r.body.as_array().cloned().unwrap_or_default();
-        assert!(!list.is_empty(), "the sandbox has no citizen tagged {tag} from index {start}");
+        assert!(
+            !list.is_empty(),
+            "the sandbox has no citizen tagged {tag} from index {start}"
+        );
         list.iter()
             .map(|s| TestCitizen {
                 pesel: s["pesel"].as_str().unwrap().to_string(),
@@ -312,8 +318,14 @@ impl Kit {
         while found.len() < n {
             let page = self.citizens_from(tags[0], 1000, start).await;
             start = page.last().map(|c| c.index + 1).unwrap_or(u64::MAX);
-            found.extend(page.into_iter().filter(|c| tags.iter().all(|t| c.tags.iter().any(|x| x == t))));
-            assert!(start < u64::MAX / 2, "not {n} sandbox citizens tagged {tags:?}");
+            found.extend(
+                page.into_iter()
+                    .filter(|c| tags.iter().all(|t| c.tags.iter().any(|x| x == t))),
+            );
+            assert!(
+                start < u64::MAX / 2,
+                "not {n} sandbox citizens tagged {tags:?}"
+            );
         }
         found.truncate(n);
         found
@@ -408,7 +420,6 @@ pub fn code_in(text: &str) -> Option<String> {
         .find(|w| w.len() == 6)
         .map(str::to_string)
 }
-
 
 /// Writes okaz.toml, the policy dir, and the secret files; returns the config path.
 pub fn write_config(

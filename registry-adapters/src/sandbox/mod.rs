@@ -125,7 +125,6 @@ impl Sandbox {
             inboxes: std::sync::Mutex::new(inbox::Inboxes::default()),
             shutdown: stop_rx.clone(),
             malformed_turn: AtomicU64::new(0),
-            oidc: oidc::Oidc,
         });
         let acceptor = tokio_rustls::TlsAcceptor::from(pki.server);
         let task = tokio::spawn(accept_loop(listener, acceptor, state.clone(), stop_rx));

@@ -8,10 +8,6 @@ use hyper::{Request, StatusCode};
 
 use super::server::{text, Resp, State};
 
-/// OIDC provider state (signing key, pending codes) once implemented.
-#[derive(Debug, Default)]
-pub struct Oidc;
-
 /// Answers OIDC paths.
 pub(crate) async fn handle(
     _state: &State,

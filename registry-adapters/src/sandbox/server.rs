@@ -35,7 +35,6 @@ pub(crate) struct State {
     pub inboxes: Mutex<Inboxes>,
     pub shutdown: watch::Receiver<bool>,
     pub malformed_turn: AtomicU64,
-    pub oidc: super::oidc::Oidc,
 }
 
 /// Locks a mutex, recovering from poisoning: the guarded maps stay valid.

@@ -1,5 +1,5 @@
 //! Shared test kit: a sandbox on a free port and a client that trusts it.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
 use std::time::Duration;

@@ -115,7 +115,9 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .keep_alive_interval(limits.idle_timeout)
         .keep_alive_timeout(limits.header_timeout)
-        .max_concurrent_streams(64);
+        // At least the 100 streams an h2 client may open before it has read
+        // our SETTINGS, so a cold burst is queued rather than refused.
+        .max_concurrent_streams(128);
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
     loop {

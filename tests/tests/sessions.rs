@@ -1,0 +1,158 @@
+//! Officer sessions: TOTP replay, shift end, idle timeout, logout, and
+//! login throttling then lockout.
+
+use okaz_tests::Kit;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_totp_code_is_refused() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let body = json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)});
+    let first = kit.post("/v1/sessions", None, body.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let replay = kit.post("/v1/sessions", None, body).await;
+    assert_eq!(
+        (replay.status, replay.body["code"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    // The next step's code is fine.
+    kit.clock.advance(chrono::Duration::seconds(30));
+    let next = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
+        )
+        .await;
+    assert_eq!(next.status, 201, "{}", next.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_or_code_is_refused_alike() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let r = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": clerk.login, "password": "nope", "totp": kit.totp(&clerk)}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    let r = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": clerk.login, "password": clerk.password, "totp": "000000"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    let r = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": "nobody", "password": "x", "totp": "123456"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_ends() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let token = kit.login(&clerk).await;
+    kit.clock.advance(chrono::Duration::minutes(14));
+    assert_eq!(
+        kit.get("/v1/me", Some(&token)).await.status,
+        200,
+        "activity within the idle time keeps it"
+    );
+    kit.clock.advance(chrono::Duration::minutes(15));
+    let r = kit.get("/v1/me", Some(&token)).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("session_expired"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ends_with_the_shift_however_active() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let token = kit.login(&clerk).await;
+    // Clerks' shifts are 10 hours; stay active every 10 minutes.
+    for _ in 0..59 {
+        kit.clock.advance(chrono::Duration::minutes(10));
+        assert_eq!(kit.get("/v1/me", Some(&token)).await.status, 200);
+    }
+    kit.clock.advance(chrono::Duration::minutes(10));
+    let r = kit.get("/v1/me", Some(&token)).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("session_expired"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_ends_the_session() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let token = kit.login(&clerk).await;
+    assert_eq!(
+        kit.delete("/v1/sessions/current", Some(&token))
+            .await
+            .status,
+        204
+    );
+    let r = kit.get("/v1/me", Some(&token)).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("session_expired"))
+    );
+    assert_eq!(kit.get("/v1/me", Some("made-up-token")).await.status, 401);
+    assert_eq!(kit.get("/v1/me", None).await.status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_login_failures_throttle_then_lock() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let bad = || json!({"login": clerk.login, "password": "wrong", "totp": "000000"});
+    // Default policy: throttle after 5 failures for 60 s, lock after 10.
+    for _ in 0..5 {
+        assert_eq!(kit.post("/v1/sessions", None, bad()).await.status, 401);
+    }
+    let r = kit.post("/v1/sessions", None, bad()).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (429, Some("login_throttled"))
+    );
+    // Throttled even with the right password: no guessing while throttled.
+    kit.clock.advance(chrono::Duration::seconds(30));
+    let right = json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)});
+    assert_eq!(kit.post("/v1/sessions", None, right).await.status, 429);
+    let mut last = 0;
+    for _ in 0..5 {
+        kit.clock.advance(chrono::Duration::seconds(61));
+        last = kit.post("/v1/sessions", None, bad()).await.status;
+    }
+    assert_eq!(last, 423, "the tenth failure locks the account");
+    kit.clock.advance(chrono::Duration::seconds(61));
+    let right = json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)});
+    let r = kit.post("/v1/sessions", None, right).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (423, Some("account_locked"))
+    );
+}
