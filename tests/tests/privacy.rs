@@ -1,0 +1,78 @@
+//! The broker stores no citizen data: after every kind of check (released,
+//! refused, wrong code, cancelled, expired), a `pg_dump` of its database
+//! holds no PESEL, name or phone number of any citizen involved.
+
+use std::process::Command;
+
+use okaz_tests::{Kit, TestCitizen};
+
+async fn exercise(kit: &Kit, token: &str, citizens: &[TestCitizen]) {
+    for (i, c) in citizens.iter().enumerate() {
+        kit.activate(&c.pesel).await;
+        let r = kit
+            .start_check(token, &c.pesel, "id_card", "identity_confirmation")
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_string();
+        let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+        match i % 4 {
+            0 => assert_eq!(kit.give_code(token, &id, &code).await.status, 200),
+            1 => assert_eq!(kit.give_code(token, &id, "000000").await.status, 422),
+            2 => assert_eq!(
+                kit.delete(&format!("/v1/verifications/{id}"), Some(token))
+                    .await
+                    .status,
+                204
+            ),
+            _ => {} // left to expire with its sealed subject in place
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_dump_reveals_no_citizen() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let token = kit.login(&clerk).await;
+    let citizens = kit
+        .citizens_with(&["adult", "valid_id", "contactable"], 8)
+        .await;
+    exercise(&kit, &token, &citizens).await;
+    let unactivated = kit.citizens_with(&["adult", "no_phone"], 2).await;
+    for c in &unactivated {
+        kit.start_check(&token, &c.pesel, "id_card", "age_check")
+            .await;
+    }
+
+    let out = Command::new("pg_dump")
+        .args(["--data-only", "--inserts", &kit.database_url])
+        .output()
+        .expect("pg_dump is part of the PostgreSQL client tools the test command installs");
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = String::from_utf8_lossy(&out.stdout);
+    assert!(dump.contains("audit_log"), "the dump has the audit trail");
+    assert!(
+        dump.contains("verification_started"),
+        "the dump has the checks"
+    );
+
+    for c in citizens.iter().chain(&unactivated) {
+        assert!(!dump.contains(&c.pesel), "a PESEL is in the dump");
+        if let Some(phone) = &c.phone {
+            assert!(
+                !dump.contains(phone.trim_start_matches('+')),
+                "a phone number is in the dump"
+            );
+        }
+        for part in c.name.split_whitespace() {
+            assert!(
+                !dump.contains(&format!("'{part}'")) && !dump.contains(&format!(" {part} ")),
+                "a name ({part}) is in the dump"
+            );
+        }
+    }
+}
