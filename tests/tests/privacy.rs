@@ -1,6 +1,12 @@
 //! The broker stores no citizen data: after every kind of check (released,
 //! refused, wrong code, cancelled, expired), a `pg_dump` of its database
 //! holds no PESEL, name or phone number of any citizen involved.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers: a failure aborts the test with its message"
+)]
 
 use std::process::Command;
 

@@ -131,4 +131,30 @@ mod tests {
             Matched::NotFound
         );
     }
+
+    /// Every route is documented, with its method, and nothing else is.
+    #[test]
+    fn openapi_documents_exactly_the_routes() {
+        let doc = include_str!("../../../docs/openapi.yaml");
+        let mut documented = std::collections::BTreeSet::new();
+        let mut path: Option<&str> = None;
+        for line in doc.lines() {
+            if let Some(p) = line.strip_prefix("  /").and_then(|l| l.strip_suffix(':')) {
+                path = Some(p);
+            } else if !line.starts_with("   ") && !line.trim().is_empty() {
+                path = None;
+            }
+            let method = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'));
+            if let (Some(p), Some(m)) = (path, method) {
+                if ["get", "post", "delete", "put", "patch"].contains(&m) {
+                    documented.insert((m.to_uppercase(), format!("/{p}")));
+                }
+            }
+        }
+        let served: std::collections::BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p, _)| (m.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(served, documented);
+    }
 }

@@ -228,7 +228,7 @@ impl Broker {
         base.case_reference = ch.case_reference.clone();
 
         let opened = consent::code_matches(&self.keys.challenge, id, code, &ch.code_mac)
-            .then(|| ch.sealed_subject.as_deref())
+            .then_some(ch.sealed_subject.as_deref())
             .flatten()
             .and_then(|sealed| seal::open(&self.keys.challenge, id, code, sealed));
         let Some(pesel) = opened else {
