@@ -65,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
             let mut i = w as u64 * 7919;
             while Instant::now() < until {
                 i = (i + 104_729) % n;
-                let kind = if i % 4 == 0 {
+                let kind = if i.is_multiple_of(4) {
                     DocumentType::DrivingLicence
                 } else {
                     DocumentType::IdCard

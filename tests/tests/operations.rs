@@ -1,0 +1,276 @@
+//! Operating the broker as a process: the `okaz-server` commands, health
+//! and metrics, graceful shutdown on SIGTERM, and logs free of personal data.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers: a failure aborts the test with its message"
+)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+use okaz_registry::sandbox::Fault;
+use okaz_tests::{HttpClient, Kit};
+use serde_json::json;
+
+fn server_cmd(kit: &Kit) -> Command {
+    let mut c = Command::new(okaz_tests::binary("okaz-server"));
+    c.arg("--config").arg(kit.dir.path().join("okaz.toml"));
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
+    let kit = Kit::start().await;
+    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
+    kit.activate(&citizen.pesel).await;
+
+    // An officer created the way an administrator would.
+    let out = server_cmd(&kit)
+        .args([
+            "officer",
+            "add",
+            "--login",
+            "jkowalska",
+            "--name",
+            "Jan Kowalska",
+            "--role",
+            "clerk",
+            "--unit",
+            "USC-1",
+        ])
+        .env("OKAZ_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let password = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("initial password: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let uri = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("TOTP URI:         "))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    let secret = url::Url::parse(&uri)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "secret")
+        .unwrap()
+        .1
+        .to_string();
+    let secret = okaz_tests::base32_decode(&secret);
+
+    let cert = kit.dir.path().join("replica.pem");
+    let mut child = server_cmd(&kit)
+        .args(["serve", "--dev-self-signed", "--write-cert"])
+        .arg(&cert)
+        .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
+        .env("OKAZ_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let mut stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let http = HttpClient::new(&[&std::fs::read(&cert).unwrap()]);
+
+    assert_eq!(
+        http.request("GET", &format!("{base}/healthz"), None, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        http.request("GET", &format!("{base}/readyz"), None, None)
+            .await
+            .status,
+        200
+    );
+
+    let totp = okaz_server::core::credentials::totp_code_at(
+        &secret,
+        chrono::Utc::now().timestamp() as u64,
+    )
+    .unwrap();
+    let login = json!({"login": "jkowalska", "password": password, "totp": totp}).to_string();
+    let r = http
+        .request(
+            "POST",
+            &format!("{base}/v1/sessions"),
+            None,
+            Some(login.into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = r.body["token"].as_str().unwrap().to_string();
+    let start = json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": "identity_confirmation"}).to_string();
+    let r = http
+        .request(
+            "POST",
+            &format!("{base}/v1/verifications"),
+            Some(&token),
+            Some(start.into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
+    let wrong = json!({"code": "000000"}).to_string();
+    http.request(
+        "POST",
+        &format!("{base}/v1/verifications/{id}/code"),
+        Some(&token),
+        Some(wrong.into_bytes()),
+    )
+    .await;
+
+    // A slow register keeps the release in flight while SIGTERM arrives.
+    kit.sandbox.set_fault(
+        "persons",
+        Fault {
+            latency_ms: 1500,
+            ..Fault::default()
+        },
+    );
+    let url = format!("{base}/v1/verifications/{id}/code");
+    let body = json!({"code": code}).to_string();
+    let in_flight = {
+        let http = http.clone();
+        let token = token.clone();
+        tokio::spawn(async move {
+            http.request("POST", &url, Some(&token), Some(body.into_bytes()))
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let done = in_flight.await.unwrap();
+    assert_eq!(
+        done.status, 200,
+        "the in-flight request finished: {}",
+        done.body
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+
+    let metrics_ok = done.body["document"]["fields"]["given_names"].is_string();
+    assert!(metrics_ok);
+    let logs = logs.join().unwrap();
+    assert!(logs.contains("request"), "the broker did log: {logs}");
+    assert!(!logs.contains(&citizen.pesel), "a PESEL is in the log");
+    assert!(
+        !logs.contains(citizen.phone.as_deref().unwrap().trim_start_matches('+')),
+        "a phone is in the log"
+    );
+    assert!(!logs.contains(&code), "the SMS code is in the log");
+    for name in citizen.name.split_whitespace() {
+        assert!(!logs.contains(name), "a name ({name}) is in the log");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_and_verification_outcomes() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let token = kit.login(&clerk).await;
+    kit.start_check(&token, "12345678901", "id_card", "age_check")
+        .await;
+    let m = kit.get("/metrics", None).await;
+    assert_eq!(m.status, 200);
+    assert!(
+        m.text
+            .contains("okaz_requests_total{route=\"POST /v1/sessions\",status=\"201\"} 1"),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.text
+            .contains("okaz_verifications_total{outcome=\"invalid_pesel\"} 1"),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains(
+        "okaz_request_duration_seconds_bucket{route=\"POST /v1/verifications\",le=\"+Inf\"} 1"
+    ));
+}
+
+#[test]
+fn check_policy_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let good =
+        std::fs::read_to_string(okaz_tests::workspace().join("policies/default.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("default.toml"),
+        good.replace(
+            "challenge_attempts = 3",
+            "challenge_attempts = 3\ncolour = \"red\"",
+        ),
+    )
+    .unwrap();
+    let out = Command::new(okaz_tests::binary("okaz-server"))
+        .arg("check-policy")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("default.toml:") && err.contains("colour"),
+        "{err}"
+    );
+
+    let out = Command::new(okaz_tests::binary("okaz-server"))
+        .arg("check-policy")
+        .arg(okaz_tests::workspace().join("policies"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_to_start_without_tls_material() {
+    let kit = Kit::start().await;
+    let out = server_cmd(&kit)
+        .arg("serve")
+        .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dev-self-signed"));
+}
