@@ -1,0 +1,485 @@
+//! Embedded SQLite store (rusqlite, bundled SQLite).
+//!
+//! The same semantics as [`super::postgres`], statement for statement; the
+//! PostgreSQL store is the reference and both pass one conformance suite
+//! (`server/tests/store_conformance.rs`).
+//!
+//! rusqlite is blocking, so every trait method runs on
+//! [`tokio::task::spawn_blocking`] and takes a connection there; no lock is
+//! ever held across an `.await`. Writes go through one writer connection
+//! and each is a `BEGIN IMMEDIATE` transaction: the database write lock is
+//! taken at the start, so a count read inside the transaction cannot be
+//! changed by anyone else before it commits, also when another process has
+//! the same file open (it waits up to `busy_timeout`). Reads use a few
+//! read-only connections, which WAL mode lets run beside the writer.
+//!
+//! Counters are still incremented by one upsert that returns the new value
+//! (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), exactly as on PostgreSQL.
+
+mod audit;
+mod challenges;
+mod officers;
+mod quota;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use okaz_policy::LoginThrottle;
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};
+
+use crate::core::audit::{AuditEntry, StoredRecord};
+use crate::core::ports::*;
+use crate::core::pseudonym::Pseudonym;
+use crate::core::session::TokenHash;
+
+/// Versioned migrations, applied in order, each once.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../../../migrations/sqlite/0001_initial.sql"),
+)];
+
+/// How long a statement waits for another process's write lock on the same
+/// file before the store reports itself unavailable.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// At most this many read connections; reads are short and SQLite
+/// serialises writers anyway, so more would only hold file handles.
+const MAX_READERS: usize = 8;
+
+/// The SQLite store. Cheap to clone; clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The one connection that writes; its mutex orders writers in this
+    /// process so they do not spin in SQLite's busy handler.
+    writer: Mutex<Connection>,
+    /// Read-only connections; empty for an in-memory database, whose
+    /// contents only the writer connection can see.
+    readers: Vec<Mutex<Connection>>,
+    /// Where the next read starts looking for a free connection.
+    next: AtomicUsize,
+}
+
+/// Maps a rusqlite error: a broken uniqueness rule is a conflict (as
+/// PostgreSQL's `unique_violation`, which covers primary keys too); every
+/// other failure means the store could not do the work.
+pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::Conflict("a unique value is already taken".to_string())
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+/// Reads column `i`; a value of the wrong type means the stored data does
+/// not have the shape this code wrote.
+pub(crate) fn col<T: FromSql>(r: &Row<'_>, i: usize) -> Result<T, StoreError> {
+    r.get(i)
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
+/// Runs a query expected to return at most one row.
+pub(crate) fn one<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl Params,
+    f: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = c.prepare_cached(sql).map_err(map_err)?;
+    let mut rows = stmt.query(params).map_err(map_err)?;
+    match rows.next().map_err(map_err)? {
+        Some(r) => f(r).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Runs a query and maps every row.
+pub(crate) fn all<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut f: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = c.prepare_cached(sql).map_err(map_err)?;
+    let mut rows = stmt.query(params).map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(map_err)? {
+        out.push(f(r)?);
+    }
+    Ok(out)
+}
+
+/// Runs a statement; the number of rows it changed.
+pub(crate) fn exec(c: &Connection, sql: &str, params: impl Params) -> Result<usize, StoreError> {
+    c.prepare_cached(sql)
+        .and_then(|mut s| s.execute(params))
+        .map_err(map_err)
+}
+
+/// Counts are stored as integers that never go negative, so a value
+/// outside `u32` means corruption and is reported, not wrapped.
+pub(crate) fn count(v: i64) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("count out of range {v}")))
+}
+
+/// An instant as stored: microseconds since the epoch, the precision
+/// PostgreSQL keeps (and truncates to, as here).
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// A stored instant back.
+pub(crate) fn instant(v: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(v)
+        .ok_or_else(|| StoreError::Corrupt(format!("instant out of range {v}")))
+}
+
+/// A business day as stored: ISO 8601 text, which sorts as dates do.
+pub(crate) fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// An id in its canonical form (PostgreSQL's `uuid` prints lower-case
+/// hyphenated), so ids compare equal however the caller spelled them.
+pub(crate) fn canonical_id(id: &str) -> Option<String> {
+    uuid::Uuid::parse_str(id).ok().map(|u| u.to_string())
+}
+
+/// As `canonical_id` where the caller must name a row: an id that is not a
+/// UUID cannot name any, reported as PostgreSQL's store does.
+pub(crate) fn uuid(id: &str) -> Result<String, StoreError> {
+    canonical_id(id).ok_or_else(|| StoreError::Conflict("not an id".to_string()))
+}
+
+/// Takes a connection even if a task panicked while holding it: a
+/// transaction left open by that panic is rolled back first, so the next
+/// user starts clean.
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    let guard = m.lock().unwrap_or_else(PoisonError::into_inner);
+    if !guard.is_autocommit() {
+        // Best effort: if even ROLLBACK fails, the next BEGIN reports it.
+        let _ = guard.execute_batch("ROLLBACK");
+    }
+    guard
+}
+
+fn joined<T>(r: Result<Result<T, StoreError>, tokio::task::JoinError>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+}
+
+/// Settings every connection needs; foreign keys are off by default in
+/// SQLite and must be on to mirror PostgreSQL's `REFERENCES`.
+fn configure(c: &Connection) -> Result<(), StoreError> {
+    c.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    c.pragma_update(None, "foreign_keys", true)
+        .map_err(map_err)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, or a private
+    /// in-memory database for `:memory:`, with up to `pool_size` connections.
+    /// Run [`SqliteStore::migrate`] before use.
+    pub async fn open(path: &str, pool_size: usize) -> Result<Self, StoreError> {
+        let path = path.to_string();
+        let inner = tokio::task::spawn_blocking(move || Inner::open(&path, pool_size)).await;
+        Ok(SqliteStore {
+            inner: Arc::new(joined(inner)?),
+        })
+    }
+
+    /// Applies pending migrations. Each runs in its own `BEGIN IMMEDIATE`
+    /// transaction, so two processes starting at once apply it once.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+            )
+            .map_err(map_err)
+        })
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            self.write(move |tx| {
+                let done = one(
+                    tx,
+                    "SELECT 1 FROM schema_migrations WHERE version = ?1",
+                    [version],
+                    |_| Ok(()),
+                )?;
+                if done.is_none() {
+                    tx.execute_batch(sql).map_err(map_err)?;
+                    exec(
+                        tx,
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                        rusqlite::params![version, micros(Utc::now())],
+                    )?;
+                    tracing::info!(version, "sqlite migration applied");
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`) on the writer
+    /// connection, off the async runtime; commits if `f` succeeds, rolls
+    /// back (on drop) if it fails.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        joined(
+            tokio::task::spawn_blocking(move || {
+                let mut c = lock(&inner.writer);
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(map_err)?;
+                let out = f(&tx)?;
+                tx.commit().map_err(map_err)?;
+                Ok(out)
+            })
+            .await,
+        )
+    }
+
+    /// Runs the read `f` on a free read connection, off the async runtime.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        joined(
+            tokio::task::spawn_blocking(move || {
+                let c = inner.reader();
+                f(&c)
+            })
+            .await,
+        )
+    }
+}
+
+impl Inner {
+    fn open(path: &str, pool_size: usize) -> Result<Inner, StoreError> {
+        let memory = path == ":memory:";
+        let writer = if memory {
+            Connection::open_in_memory()
+        } else {
+            Connection::open(Path::new(path))
+        }
+        .map_err(map_err)?;
+        configure(&writer)?;
+        if !memory {
+            // WAL lets readers run beside the writer; the setting is kept
+            // in the file. `synchronous` stays at its default (FULL) so a
+            // committed audit record survives a power cut.
+            let mode: String = writer
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+                .map_err(map_err)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Unavailable(format!(
+                    "sqlite: cannot use WAL journal mode (got {mode})"
+                )));
+            }
+        }
+        let mut readers = Vec::new();
+        if !memory {
+            for _ in 0..pool_size.saturating_sub(1).clamp(1, MAX_READERS) {
+                let r = Connection::open(Path::new(path)).map_err(map_err)?;
+                configure(&r)?;
+                // Read connections never write: a mistake here fails loudly
+                // instead of racing the writer.
+                r.pragma_update(None, "query_only", true).map_err(map_err)?;
+                readers.push(Mutex::new(r));
+            }
+        }
+        Ok(Inner {
+            writer: Mutex::new(writer),
+            readers,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// A free read connection if there is one, else waits for one in turn;
+    /// the writer when there are no readers (in-memory).
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        if self.readers.is_empty() {
+            return lock(&self.writer);
+        }
+        let n = self.readers.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        for i in 0..n {
+            if let Ok(g) = self.readers[(start + i) % n].try_lock() {
+                return g;
+            }
+        }
+        lock(&self.readers[start])
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| one(c, "SELECT 1", [], |_| Ok(())).map(|_| ()))
+            .await
+    }
+
+    async fn insert_officer(
+        &self,
+        o: NewOfficer,
+        audit: AuditEntry,
+    ) -> Result<Officer, StoreError> {
+        officers::insert(self, o, audit).await
+    }
+
+    async fn officer_by_login(&self, login: &str) -> Result<Option<Officer>, StoreError> {
+        officers::by_login(self, login).await
+    }
+
+    async fn officer_by_id(&self, id: &str) -> Result<Option<Officer>, StoreError> {
+        officers::by_id(self, id).await
+    }
+
+    async fn login_failed(
+        &self,
+        officer_id: &str,
+        now: DateTime<Utc>,
+        policy: &LoginThrottle,
+        audit: AuditEntry,
+    ) -> Result<LoginFailure, StoreError> {
+        officers::login_failed(self, officer_id, now, policy, audit).await
+    }
+
+    async fn login_succeeded(
+        &self,
+        officer_id: &str,
+        totp_step: i64,
+        session: NewSession,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        officers::login_succeeded(self, officer_id, totp_step, session, audit).await
+    }
+
+    async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRow>, StoreError> {
+        officers::session(self, hash).await
+    }
+
+    async fn touch_session(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), StoreError> {
+        officers::touch_session(self, hash, now).await
+    }
+
+    async fn end_session(&self, hash: &TokenHash, audit: AuditEntry) -> Result<(), StoreError> {
+        officers::end_session(self, hash, audit).await
+    }
+
+    async fn count_attempt(
+        &self,
+        officer_id: &str,
+        day: NaiveDate,
+        role_limit: u32,
+        audit: AuditEntry,
+    ) -> Result<AttemptOutcome, StoreError> {
+        quota::count_attempt(self, officer_id, day, role_limit, audit).await
+    }
+
+    async fn counter(&self, officer_id: &str, day: NaiveDate) -> Result<Counter, StoreError> {
+        quota::counter(self, officer_id, day).await
+    }
+
+    async fn is_activated(&self, citizen: &Pseudonym) -> Result<bool, StoreError> {
+        challenges::is_activated(self, citizen).await
+    }
+
+    async fn set_activation(
+        &self,
+        citizen: &Pseudonym,
+        active: bool,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        challenges::set_activation(self, citizen, active, audit).await
+    }
+
+    async fn insert_challenge(&self, c: NewChallenge, audit: AuditEntry) -> Result<(), StoreError> {
+        challenges::insert(self, c, audit).await
+    }
+
+    async fn reserve_code_attempt(
+        &self,
+        id: &str,
+        officer_id: &str,
+        session: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        challenges::reserve(self, id, officer_id, session, now).await
+    }
+
+    async fn complete_challenge(&self, id: &str, audit: AuditEntry) -> Result<bool, StoreError> {
+        challenges::complete(self, id, audit).await
+    }
+
+    async fn record_wrong_code(
+        &self,
+        challenge_id: &str,
+        officer_id: &str,
+        day: NaiveDate,
+        threshold: u32,
+        audit: AuditEntry,
+    ) -> Result<WrongCode, StoreError> {
+        challenges::wrong_code(self, challenge_id, officer_id, day, threshold, audit).await
+    }
+
+    async fn cancel_challenge(
+        &self,
+        id: &str,
+        officer_id: &str,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        challenges::cancel(self, id, officer_id, audit).await
+    }
+
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        self.write(move |tx| audit::append(tx, &entry)).await
+    }
+
+    async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {
+        audit::search(self, filter).await
+    }
+
+    async fn audit_chains(&self) -> Result<Vec<String>, StoreError> {
+        audit::chains(self).await
+    }
+
+    async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
+        audit::chain(self, chain).await
+    }
+
+    async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
+        officers::locked_in_unit(self, unit).await
+    }
+
+    async fn unlock(
+        &self,
+        officer_id: &str,
+        day: NaiveDate,
+        new_extra: u32,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        quota::unlock(self, officer_id, day, new_extra, audit).await
+    }
+}

@@ -1,0 +1,249 @@
+//! Officers, logins and sessions.
+
+use chrono::{DateTime, Utc};
+use okaz_policy::LoginThrottle;
+use rusqlite::{params, Row};
+
+use super::{audit, canonical_id, col, count, exec, instant, micros, one, SqliteStore};
+use crate::core::audit::{AuditEntry, AuditEvent};
+use crate::core::login;
+use crate::core::ports::{
+    Lock, LoginFailure, NewOfficer, NewSession, Officer, SessionRow, StoreError,
+};
+use crate::core::session::TokenHash;
+
+const COLUMNS: &str = "id, login, display_name, role, unit, password_hash, totp_secret, disabled,
+     locked_at, lock_reason, failed_logins, last_failed_login";
+
+fn officer(r: &Row<'_>) -> Result<Officer, StoreError> {
+    let locked_at: Option<i64> = col(r, 8)?;
+    let reason: Option<String> = col(r, 9)?;
+    let last_failed: Option<i64> = col(r, 11)?;
+    Ok(Officer {
+        id: col(r, 0)?,
+        login: col(r, 1)?,
+        display_name: col(r, 2)?,
+        role: col(r, 3)?,
+        unit: col(r, 4)?,
+        password_hash: col(r, 5)?,
+        totp_secret: col(r, 6)?,
+        disabled: col(r, 7)?,
+        locked: locked_at.map(instant).transpose()?.map(|at| Lock {
+            at,
+            reason: reason.unwrap_or_default(),
+        }),
+        failed_logins: count(col(r, 10)?)?,
+        last_failed_login: last_failed.map(instant).transpose()?,
+    })
+}
+
+pub(super) async fn insert(
+    s: &SqliteStore,
+    o: NewOfficer,
+    entry: AuditEntry,
+) -> Result<Officer, StoreError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    s.write(move |tx| {
+        let created = one(
+            tx,
+            &format!(
+                "INSERT INTO officers (id, login, display_name, role, unit, password_hash, totp_secret, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING {COLUMNS}"
+            ),
+            params![
+                id,
+                o.login,
+                o.display_name,
+                o.role,
+                o.unit,
+                o.password_hash,
+                o.totp_secret,
+                micros(entry.at)
+            ],
+            officer,
+        )?
+        .ok_or_else(|| StoreError::Unavailable("insert returned no officer".to_string()))?;
+        let mut entry = entry;
+        entry.subject_officer = Some(created.id.clone());
+        audit::append(tx, &entry)?;
+        Ok(created)
+    })
+    .await
+}
+
+pub(super) async fn by_login(s: &SqliteStore, login: &str) -> Result<Option<Officer>, StoreError> {
+    let login = login.to_string();
+    s.read(move |c| {
+        one(
+            c,
+            &format!("SELECT {COLUMNS} FROM officers WHERE login = ?1"),
+            [login],
+            officer,
+        )
+    })
+    .await
+}
+
+pub(super) async fn by_id(s: &SqliteStore, id: &str) -> Result<Option<Officer>, StoreError> {
+    let Some(id) = canonical_id(id) else {
+        return Ok(None);
+    };
+    s.read(move |c| {
+        one(
+            c,
+            &format!("SELECT {COLUMNS} FROM officers WHERE id = ?1"),
+            [id],
+            officer,
+        )
+    })
+    .await
+}
+
+pub(super) async fn locked_in_unit(
+    s: &SqliteStore,
+    unit: &str,
+) -> Result<Vec<Officer>, StoreError> {
+    let unit = unit.to_string();
+    s.read(move |c| {
+        super::all(
+            c,
+            &format!(
+                "SELECT {COLUMNS} FROM officers WHERE unit = ?1 AND locked_at IS NOT NULL ORDER BY locked_at"
+            ),
+            [unit],
+            officer,
+        )
+    })
+    .await
+}
+
+pub(super) async fn login_failed(
+    s: &SqliteStore,
+    officer_id: &str,
+    now: DateTime<Utc>,
+    policy: &LoginThrottle,
+    entry: AuditEntry,
+) -> Result<LoginFailure, StoreError> {
+    let id = super::uuid(officer_id)?;
+    let policy = *policy;
+    s.write(move |tx| {
+        let (failures, already_locked) = one(
+            tx,
+            "UPDATE officers SET failed_logins = failed_logins + 1, last_failed_login = ?2
+             WHERE id = ?1 RETURNING failed_logins, locked_at IS NOT NULL",
+            params![id, micros(now)],
+            |r| Ok((count(col(r, 0)?)?, col::<bool>(r, 1)?)),
+        )?
+        // PostgreSQL's `query_one` fails the same way on an unknown id.
+        .ok_or_else(|| StoreError::Unavailable("no such officer".to_string()))?;
+        audit::append(tx, &entry)?;
+        let locked = !already_locked && login::locks(failures, &policy);
+        if locked {
+            exec(
+                tx,
+                "UPDATE officers SET locked_at = ?2, lock_reason = 'login_failures' WHERE id = ?1",
+                params![id, micros(now)],
+            )?;
+            let mut lock = entry.outcome("login_failures");
+            lock.event = AuditEvent::AccountLocked.as_str().to_string();
+            audit::append(tx, &lock)?;
+        }
+        Ok(LoginFailure {
+            failures,
+            locked: locked || already_locked,
+        })
+    })
+    .await
+}
+
+pub(super) async fn login_succeeded(
+    s: &SqliteStore,
+    officer_id: &str,
+    totp_step: i64,
+    session: NewSession,
+    entry: AuditEntry,
+) -> Result<bool, StoreError> {
+    let id = super::uuid(officer_id)?;
+    s.write(move |tx| {
+        // Consuming the step and checking it is fresh is one statement, so two
+        // logins racing with the same code cannot both succeed.
+        let fresh = exec(
+            tx,
+            "UPDATE officers SET totp_last_step = ?2, failed_logins = 0, last_failed_login = NULL
+             WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+            params![id, totp_step],
+        )?;
+        if fresh == 0 {
+            // Nothing was written; committing the empty transaction is the
+            // same as PostgreSQL's rollback here.
+            return Ok(false);
+        }
+        exec(
+            tx,
+            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?3)",
+            params![
+                session.token_hash.0,
+                id,
+                micros(session.created_at),
+                micros(session.expires_at)
+            ],
+        )?;
+        audit::append(tx, &entry)?;
+        Ok(true)
+    })
+    .await
+}
+
+pub(super) async fn session(
+    s: &SqliteStore,
+    hash: &TokenHash,
+) -> Result<Option<SessionRow>, StoreError> {
+    let hash = hash.0.clone();
+    s.read(move |c| {
+        one(
+            c,
+            "SELECT officer_id, expires_at, last_seen FROM sessions WHERE token_hash = ?1",
+            [hash],
+            |r| {
+                Ok(SessionRow {
+                    officer_id: col(r, 0)?,
+                    expires_at: instant(col(r, 1)?)?,
+                    last_seen: instant(col(r, 2)?)?,
+                })
+            },
+        )
+    })
+    .await
+}
+
+pub(super) async fn touch_session(
+    s: &SqliteStore,
+    hash: &TokenHash,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let hash = hash.0.clone();
+    s.write(move |tx| {
+        // Two-argument MAX is SQLite's GREATEST: activity never moves back.
+        exec(
+            tx,
+            "UPDATE sessions SET last_seen = MAX(last_seen, ?2) WHERE token_hash = ?1",
+            params![hash, micros(now)],
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+pub(super) async fn end_session(
+    s: &SqliteStore,
+    hash: &TokenHash,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let hash = hash.0.clone();
+    s.write(move |tx| {
+        exec(tx, "DELETE FROM sessions WHERE token_hash = ?1", [hash])?;
+        audit::append(tx, &entry)
+    })
+    .await
+}

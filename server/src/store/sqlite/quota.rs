@@ -1,0 +1,121 @@
+//! Daily counters, lockout on excess, unlock with extra allowance.
+
+use chrono::NaiveDate;
+use rusqlite::params;
+
+use super::{audit, canonical_id, col, count, day, exec, micros, one, SqliteStore};
+use crate::core::audit::{AuditEntry, AuditEvent};
+use crate::core::ports::{AttemptOutcome, Counter, StoreError};
+use crate::core::quota::{self, Verdict};
+
+pub(super) async fn count_attempt(
+    s: &SqliteStore,
+    officer_id: &str,
+    on: NaiveDate,
+    role_limit: u32,
+    entry: AuditEntry,
+) -> Result<AttemptOutcome, StoreError> {
+    let id = super::uuid(officer_id)?;
+    let on = day(on);
+    s.write(move |tx| {
+        let locked = one(
+            tx,
+            "SELECT 1 FROM officers WHERE id = ?1 AND locked_at IS NOT NULL",
+            [&id],
+            |_| Ok(()),
+        )?;
+        if locked.is_some() {
+            audit::append(tx, &entry.outcome("account_locked"))?;
+            return Ok(AttemptOutcome::Locked);
+        }
+        // The one statement that makes the limit hold under concurrency (the
+        // IMMEDIATE transaction already excludes other writers; the upsert
+        // keeps the rule the same as on PostgreSQL, where nothing else does).
+        let (used, extra) = one(
+            tx,
+            "INSERT INTO daily_counters (officer_id, day, used) VALUES (?1, ?2, 1)
+             ON CONFLICT (officer_id, day) DO UPDATE SET used = daily_counters.used + 1
+             RETURNING used, extra",
+            params![id, on],
+            |r| Ok((count(col(r, 0)?)?, count(col(r, 1)?)?)),
+        )?
+        .ok_or_else(|| StoreError::Unavailable("upsert returned no counter".to_string()))?;
+        let allowance = quota::allowance(role_limit, extra);
+        let outcome = match quota::judge(used, allowance) {
+            Verdict::Within => {
+                audit::append(tx, &entry)?;
+                AttemptOutcome::Counted { used, allowance }
+            }
+            Verdict::Exceeded => {
+                let newly = exec(
+                    tx,
+                    "UPDATE officers SET locked_at = ?2, lock_reason = 'daily_limit_exceeded'
+                     WHERE id = ?1 AND locked_at IS NULL",
+                    params![id, micros(entry.at)],
+                )?;
+                audit::append(tx, &entry.clone().outcome("daily_limit_exceeded"))?;
+                if newly == 1 {
+                    let mut lock = entry.clone().outcome("daily_limit_exceeded");
+                    lock.event = AuditEvent::AccountLocked.as_str().to_string();
+                    audit::append(tx, &lock)?;
+                }
+                AttemptOutcome::Exceeded { used, allowance }
+            }
+        };
+        Ok(outcome)
+    })
+    .await
+}
+
+pub(super) async fn counter(
+    s: &SqliteStore,
+    officer_id: &str,
+    on: NaiveDate,
+) -> Result<Counter, StoreError> {
+    let Some(id) = canonical_id(officer_id) else {
+        return Ok(Counter::default());
+    };
+    let on = day(on);
+    s.read(move |c| {
+        let row = one(
+            c,
+            "SELECT used, extra, wrong_codes FROM daily_counters WHERE officer_id = ?1 AND day = ?2",
+            params![id, on],
+            |r| {
+                Ok(Counter {
+                    used: count(col(r, 0)?)?,
+                    extra: count(col(r, 1)?)?,
+                    wrong_codes: count(col(r, 2)?)?,
+                })
+            },
+        )?;
+        Ok(row.unwrap_or_default())
+    })
+    .await
+}
+
+pub(super) async fn unlock(
+    s: &SqliteStore,
+    officer_id: &str,
+    on: NaiveDate,
+    new_extra: u32,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let id = super::uuid(officer_id)?;
+    let on = day(on);
+    s.write(move |tx| {
+        exec(
+            tx,
+            "INSERT INTO daily_counters (officer_id, day, extra) VALUES (?1, ?2, ?3)
+             ON CONFLICT (officer_id, day) DO UPDATE SET extra = ?3, wrong_codes = 0",
+            params![id, on, i64::from(new_extra)],
+        )?;
+        exec(
+            tx,
+            "UPDATE officers SET locked_at = NULL, lock_reason = NULL, failed_logins = 0 WHERE id = ?1",
+            [&id],
+        )?;
+        audit::append(tx, &entry)
+    })
+    .await
+}

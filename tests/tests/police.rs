@@ -1,0 +1,77 @@
+//! Police operational checks: no SMS code, but a case reference; counted
+//! against the daily limit and audited.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers: a failure aborts the test with its message"
+)]
+
+use okaz_tests::Kit;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_police_check_needs_a_case_reference_and_no_sms() {
+    let kit = Kit::start().await;
+    let officer = kit.officer("police", "KMP-Warszawa").await;
+    let driver = kit.citizen(&["adult", "licence", "contactable"]).await;
+    let token = kit.login(&officer).await;
+
+    let r = kit
+        .start_check(
+            &token,
+            &driver.pesel,
+            "driving_licence",
+            "operational_check",
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("case_reference_required"))
+    );
+    let r = kit
+        .post(
+            "/v1/verifications",
+            Some(&token),
+            json!({"subject": {"pesel": driver.pesel}, "document": "driving_licence", "purpose": "operational_check", "case_reference": "name: Jan Kowalski"}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 400,
+        "free text is not a case reference: {}",
+        r.body
+    );
+    let me = kit.get("/v1/me", Some(&token)).await;
+    assert_eq!(
+        me.body["quota"]["used"], 0,
+        "refusals by policy cost nothing"
+    );
+
+    let r = kit
+        .post(
+            "/v1/verifications",
+            Some(&token),
+            json!({"subject": {"pesel": driver.pesel}, "document": "driving_licence", "purpose": "operational_check", "case_reference": "RSD-123/2026"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["status"], "completed");
+    assert!(r.body["document"]["fields"]["categories"].is_array());
+    assert_eq!(r.body["quota"]["used"], 1, "the check counts");
+    assert!(
+        kit.inbox(driver.phone.as_deref().unwrap()).await.is_empty(),
+        "no SMS for operational checks"
+    );
+
+    let audit = kit.store.audit_chain(&officer.id).await.unwrap();
+    let released = audit
+        .iter()
+        .find(|r| r.entry.event == "document_released")
+        .unwrap();
+    assert_eq!(
+        released.entry.case_reference.as_deref(),
+        Some("RSD-123/2026")
+    );
+    assert_eq!(released.entry.purpose.as_deref(), Some("operational_check"));
+    assert!(released.entry.fields.contains(&"categories".to_string()));
+}
