@@ -27,6 +27,21 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
+/// `POST /v1/sessions/certificate`: a police terminal's login. The terminal
+/// is identified by its client certificate; the officer gives a PIN.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinLoginRequest {
+    /// The officer's PIN.
+    pub pin: String,
+}
+
+impl std::fmt::Debug for PinLoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinLoginRequest(<redacted>)")
+    }
+}
+
 /// An officer as the API shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfficerView {

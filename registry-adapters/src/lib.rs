@@ -9,6 +9,7 @@
 pub mod breaker;
 pub mod client;
 pub mod config;
+pub mod eid;
 pub mod error;
 pub mod http;
 pub mod ids;

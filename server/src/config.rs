@@ -66,6 +66,21 @@ pub struct ServerConfig {
     pub idle_timeout_secs: u64,
     /// Time in-flight requests get to finish on shutdown.
     pub drain_secs: u64,
+    /// Units whose terminals log in with client certificates.
+    pub client_cas: Vec<ClientCaConfig>,
+}
+
+/// One unit's certificate authority for terminal certificates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCaConfig {
+    /// The unit (e.g. `KMP-Warszawa`).
+    pub unit: String,
+    /// The unit's CA certificate (PEM).
+    pub ca_file: PathBuf,
+    /// The CA's certificate revocation list (PEM or DER); required, so a
+    /// revoked terminal is never accepted for want of a list.
+    pub crl_file: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +94,7 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             idle_timeout_secs: 60,
             drain_secs: 20,
+            client_cas: Vec::new(),
         }
     }
 }

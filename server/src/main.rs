@@ -81,6 +81,14 @@ enum OfficerAction {
         #[arg(long)]
         unit: String,
     },
+    /// Bind a police terminal's client certificate (PEM) to an officer;
+    /// prints the officer's new PIN once.
+    BindCertificate {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        cert: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +176,30 @@ async fn main() -> Result<()> {
             println!("TOTP URI:         {}", created.totp_uri);
             Ok(())
         }
+        Command::Officer {
+            action: OfficerAction::BindCertificate { login, cert },
+        } => {
+            let broker = wiring::broker(&cfg).await?;
+            let officer = broker
+                .store
+                .officer_by_login(&login)
+                .await?
+                .with_context(|| format!("no officer with login {login}"))?;
+            let pem =
+                std::fs::read(&cert).with_context(|| format!("reading {}", cert.display()))?;
+            let der = rustls_pemfile::certs(&mut pem.as_slice())
+                .next()
+                .with_context(|| format!("no certificate in {}", cert.display()))??;
+            let fingerprint = okaz_server::core::session::hash_bytes(der.as_ref());
+            let pin = broker
+                .bind_certificate(None, &officer.id, &fingerprint)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}: {}", e.code().message()))?;
+            println!("certificate: {fingerprint}");
+            println!("officer:     {login}");
+            println!("PIN:         {pin}");
+            Ok(())
+        }
         Command::Citizen { action } => {
             let (pesel, active) = match action {
                 CitizenAction::Activate { pesel } => (pesel, true),
@@ -208,10 +240,11 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) -> Result<()> {
+    let clients = wiring::client_auth(&cfg)?;
     let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key, dev_self_signed) {
-        (Some(cert), Some(key), _) => http::server::load_tls(cert, key)?,
+        (Some(cert), Some(key), _) => http::server::load_tls(cert, key, clients.as_ref())?,
         (_, _, true) => {
-            let (tls, pem) = http::server::self_signed()?;
+            let (tls, pem) = http::server::self_signed_with_clients(clients.as_ref())?;
             if let Some(path) = write_cert {
                 std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
             }

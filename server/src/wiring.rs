@@ -15,7 +15,7 @@ use crate::core::clock::{Clock, SystemClock};
 use crate::core::credentials::PasswordHasherPool;
 use crate::core::ports::{Store, StoreError};
 use crate::core::pseudonym::{SecretError, SecretKey};
-use crate::http::server::Limits;
+use crate::http::server::{ClientAuth, Limits, ServeError};
 
 /// Why the broker could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +100,17 @@ pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Br
         keys,
         hasher: PasswordHasherPool::new(cores),
     })
+}
+
+/// Client-certificate trust from configuration; `None` when no unit uses certificates.
+pub fn client_auth(cfg: &Config) -> Result<Option<ClientAuth>, ServeError> {
+    let units = &cfg.server.client_cas;
+    if units.is_empty() {
+        return Ok(None);
+    }
+    let cas: Vec<&std::path::Path> = units.iter().map(|u| u.ca_file.as_path()).collect();
+    let crls: Vec<&std::path::Path> = units.iter().map(|u| u.crl_file.as_path()).collect();
+    ClientAuth::load(&cas, &crls).map(Some)
 }
 
 /// The listener limits from configuration.

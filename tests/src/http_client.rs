@@ -29,6 +29,15 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client trusting these PEM certificates.
     pub fn new(roots_pem: &[&[u8]]) -> Self {
+        Self::build(roots_pem, None)
+    }
+
+    /// A client that also presents a client certificate (PEM chain and key).
+    pub fn with_identity(roots_pem: &[&[u8]], cert_pem: &[u8], key_pem: &[u8]) -> Self {
+        Self::build(roots_pem, Some((cert_pem, key_pem)))
+    }
+
+    fn build(roots_pem: &[&[u8]], identity: Option<(&[u8], &[u8])>) -> Self {
         let mut roots = rustls::RootCertStore::empty();
         for pem in roots_pem {
             for cert in rustls_pemfile::certs(&mut &pem[..]) {
@@ -39,8 +48,17 @@ impl HttpClient {
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .with_root_certificates(roots);
+        let tls = match identity {
+            None => tls.with_no_client_auth(),
+            Some((cert, key)) => {
+                let chain = rustls_pemfile::certs(&mut &cert[..])
+                    .map(|c| c.unwrap())
+                    .collect();
+                let key = rustls_pemfile::private_key(&mut &key[..]).unwrap().unwrap();
+                tls.with_client_auth_cert(chain, key).unwrap()
+            }
+        };
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_only()
@@ -72,6 +90,31 @@ impl HttpClient {
         body: Option<Vec<u8>>,
         content_type: &str,
     ) -> Reply {
+        self.try_raw(method, url, token, body, content_type)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+    }
+
+    /// Sends a request; a transport failure (e.g. a refused TLS handshake) is an `Err`.
+    pub async fn try_request(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Reply, String> {
+        self.try_raw(method, url, token, body, "application/json")
+            .await
+    }
+
+    async fn try_raw(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Result<Reply, String> {
         let mut req = http::Request::builder().method(method).uri(url);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -81,12 +124,12 @@ impl HttpClient {
         }
         let req = req
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .unwrap();
+            .map_err(|e| e.to_string())?;
         let resp = self
             .inner
             .request(req)
             .await
-            .unwrap_or_else(|e| panic!("{method} {url}: {e:?}"));
+            .map_err(|e| format!("{e:?}"))?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
@@ -94,14 +137,19 @@ impl HttpClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .to_bytes();
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text.clone()));
-        Reply {
+        Ok(Reply {
             status,
             content_type,
             body,
             text,
-        }
+        })
     }
 }

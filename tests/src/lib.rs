@@ -70,12 +70,15 @@ pub struct Options {
     pub start: DateTime<Utc>,
     /// Sandbox population size.
     pub population: u64,
+    /// Client-certificate trust (units' CAs and CRLs) for police terminals.
+    pub client_auth: Option<okaz_server::http::server::ClientAuth>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             policy_edits: Vec::new(),
+            client_auth: None,
             start: Utc::now(),
             population: 10_000,
         }
@@ -162,7 +165,8 @@ impl Kit {
         let broker = wiring::broker_with_clock(&cfg, clock.clone())
             .await
             .unwrap();
-        let (tls, broker_cert) = okaz_server::http::server::self_signed().unwrap();
+        let (tls, broker_cert) =
+            okaz_server::http::server::self_signed_with_clients(opts.client_auth.as_ref()).unwrap();
         let listener = okaz_server::http::server::bind("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -539,4 +543,9 @@ pub fn base32_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// SHA-256 of bytes, hex; the broker identifies terminal certificates so.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    okaz_server::core::session::hash_bytes(bytes)
 }

@@ -1,5 +1,6 @@
 //! The sandbox: synthetic registers, a Kannel-compatible SMS gateway and
-//! phones' inboxes, served over HTTPS with a development CA.
+//! phones' inboxes, and an OpenID Connect eID provider, served over HTTPS
+//! with a development CA.
 
 pub mod faults;
 pub mod inbox;
@@ -73,6 +74,9 @@ pub enum SandboxError {
     /// Could not make the development certificates.
     #[error("development TLS: {0}")]
     Tls(String),
+    /// Could not make the eID provider's signing key.
+    #[error("eID provider: {0}")]
+    Oidc(String),
     /// Population outside 1..=MAX_POPULATION.
     #[error("population must be between 1 and {MAX_POPULATION}")]
     Population,
@@ -118,6 +122,8 @@ impl Sandbox {
                 source,
             })?;
         let (stop, stop_rx) = watch::channel(false);
+        let issuer = format!("{}oidc", base_url_of(addr));
+        let oidc = oidc::Provider::new(issuer).map_err(SandboxError::Oidc)?;
         let state = Arc::new(State {
             seed: opts.seed,
             population: opts.population,
@@ -125,6 +131,7 @@ impl Sandbox {
             inboxes: std::sync::Mutex::new(inbox::Inboxes::default()),
             shutdown: stop_rx.clone(),
             malformed_turn: AtomicU64::new(0),
+            oidc,
         });
         let acceptor = tokio_rustls::TlsAcceptor::from(pki.server);
         let task = tokio::spawn(accept_loop(listener, acceptor, state.clone(), stop_rx));
@@ -140,16 +147,21 @@ impl Sandbox {
 
     /// `https://127.0.0.1:PORT/` (or the specific listen address).
     pub fn base_url(&self) -> url::Url {
-        let host = if self.addr.ip().is_unspecified() {
-            SocketAddr::from(([127, 0, 0, 1], self.addr.port()))
-        } else {
-            self.addr
-        };
-        #[allow(
-            clippy::expect_used,
-            reason = "a socket address always forms a valid URL"
-        )]
-        url::Url::parse(&format!("https://{host}/")).expect("socket address URL")
+        base_url_of(self.addr)
+    }
+
+    /// The eID provider's issuer, `{base_url}oidc` (no trailing slash): ID
+    /// tokens carry it as `iss`, and discovery is at `/.well-known/openid-configuration`.
+    pub fn oidc_issuer(&self) -> String {
+        format!("{}oidc", self.base_url())
+    }
+
+    /// Moves the eID provider's clock forward (test tooling): authorization
+    /// codes and tokens issued before then age by `by`.
+    pub fn advance_oidc_clock(&self, by: Duration) {
+        self.state
+            .oidc
+            .advance_clock(i64::try_from(by.as_secs()).unwrap_or(i64::MAX));
     }
 
     /// The Kannel `sendsms` URL of the sandbox gateway.
@@ -199,6 +211,20 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }
+}
+
+/// `https://ADDR/`, with an unspecified listen address shown as 127.0.0.1.
+fn base_url_of(addr: SocketAddr) -> url::Url {
+    let host = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    #[allow(
+        clippy::expect_used,
+        reason = "a socket address always forms a valid URL"
+    )]
+    url::Url::parse(&format!("https://{host}/")).expect("socket address URL")
 }
 
 async fn accept_loop(

@@ -35,6 +35,8 @@ pub(crate) struct State {
     pub inboxes: Mutex<Inboxes>,
     pub shutdown: watch::Receiver<bool>,
     pub malformed_turn: AtomicU64,
+    /// The eID (OpenID Connect) provider.
+    pub oidc: super::oidc::Provider,
 }
 
 /// Locks a mutex, recovering from poisoning: the guarded maps stay valid.

@@ -43,6 +43,8 @@ pub enum AuditEvent {
     AccountUnlocked,
     /// An officer account was created.
     OfficerCreated,
+    /// A terminal certificate was bound to an officer (and a PIN set).
+    CertificateBound,
     /// A citizen activated the service.
     CitizenActivated,
     /// A citizen deactivated the service.
@@ -66,6 +68,7 @@ impl AuditEvent {
             AuditEvent::AccountLocked => "account_locked",
             AuditEvent::AccountUnlocked => "account_unlocked",
             AuditEvent::OfficerCreated => "officer_created",
+            AuditEvent::CertificateBound => "certificate_bound",
             AuditEvent::CitizenActivated => "citizen_activated",
             AuditEvent::CitizenDeactivated => "citizen_deactivated",
         }

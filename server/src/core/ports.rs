@@ -347,6 +347,43 @@ pub trait Store: Send + Sync {
     /// One chain in order.
     async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError>;
 
+    /// Binds a terminal's client certificate (SHA-256 fingerprint, hex) to
+    /// an officer, with the officer's PIN hash.
+    async fn bind_certificate(
+        &self,
+        officer_id: &str,
+        fingerprint: &str,
+        pin_hash: &str,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let _ = (officer_id, fingerprint, pin_hash, audit);
+        Err(StoreError::Unavailable(
+            "this store does not support certificates yet".into(),
+        ))
+    }
+    /// The officer id and PIN hash a certificate is bound to.
+    async fn certificate_binding(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let _ = fingerprint;
+        Err(StoreError::Unavailable(
+            "this store does not support certificates yet".into(),
+        ))
+    }
+    /// Records a certificate + PIN login: resets failures, stores the session.
+    async fn certificate_login_succeeded(
+        &self,
+        officer_id: &str,
+        session: NewSession,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let _ = (officer_id, session, audit);
+        Err(StoreError::Unavailable(
+            "this store does not support certificates yet".into(),
+        ))
+    }
+
     /// Locked officers of a unit.
     async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;
     /// Unlocks an account and sets today's extra allowance.

@@ -38,7 +38,12 @@ pub fn issue(rng: &mut impl RngCore) -> IssuedToken {
 
 /// The stored form of a presented token.
 pub fn hash(token: &str) -> TokenHash {
-    TokenHash(hex::encode(Sha256::digest(token.as_bytes())))
+    TokenHash(hash_bytes(token.as_bytes()))
+}
+
+/// SHA-256 of bytes, hex (tokens; terminal certificate fingerprints).
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// When a session begun at `start` ends at the latest.

@@ -12,7 +12,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use okaz_protocol::{CodeRequest, ErrorCode, LoginRequest, Problem, VerificationRequest};
+use okaz_protocol::{
+    CodeRequest, ErrorCode, LoginRequest, PinLoginRequest, Problem, VerificationRequest,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -22,6 +24,11 @@ use crate::core::ports::AuditFilter;
 use errors::{problem, problem_response};
 use metrics::Metrics;
 use routes::{Matched, Route};
+
+/// The SHA-256 fingerprint (hex) of the client certificate the TLS layer
+/// verified for this connection, attached to each of its requests.
+#[derive(Debug, Clone)]
+pub struct PeerCertificate(pub String);
 
 /// What every request handler shares.
 pub struct App {
@@ -106,6 +113,18 @@ where
         Route::Login => {
             let body: LoginRequest = read_json(req, app.max_body).await?;
             json(StatusCode::CREATED, &b.login(body).await?)
+        }
+        Route::CertificateLogin => {
+            let fingerprint = req
+                .extensions()
+                .get::<PeerCertificate>()
+                .map(|p| p.0.clone());
+            let body: PinLoginRequest = read_json(req, app.max_body).await?;
+            json(
+                StatusCode::CREATED,
+                &b.login_with_certificate(fingerprint.as_deref(), body.pin)
+                    .await?,
+            )
         }
         Route::CreateOfficer => {
             let auth = authenticate(b, &req).await?;

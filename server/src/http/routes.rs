@@ -8,6 +8,8 @@ use http::Method;
 pub enum Route {
     /// `POST /v1/sessions`
     Login,
+    /// `POST /v1/sessions/certificate`
+    CertificateLogin,
     /// `GET /v1/me`
     Me,
     /// `DELETE /v1/sessions/current`
@@ -37,6 +39,7 @@ pub enum Route {
 /// Method, path pattern (OpenAPI style) and route.
 pub const ROUTES: &[(&str, &str, Route)] = &[
     ("POST", "/v1/sessions", Route::Login),
+    ("POST", "/v1/sessions/certificate", Route::CertificateLogin),
     ("GET", "/v1/me", Route::Me),
     ("DELETE", "/v1/sessions/current", Route::Logout),
     ("POST", "/v1/verifications", Route::StartVerification),

@@ -13,12 +13,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use okaz_protocol::ErrorCode;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use super::{handle, App};
+use super::{handle, App, PeerCertificate};
 
 /// Why the listener could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -46,17 +47,78 @@ pub struct Limits {
     pub drain: Duration,
 }
 
+/// Trust for client certificates: the units' CAs and their revocation lists.
+#[derive(Debug, Clone, Default)]
+pub struct ClientAuth {
+    /// CA certificates whose client certificates are accepted.
+    pub cas: Vec<CertificateDer<'static>>,
+    /// Their CRLs; every CA must have one, so revocation is always checked.
+    pub crls: Vec<CertificateRevocationListDer<'static>>,
+}
+
+impl ClientAuth {
+    /// Loads PEM CA certificates and PEM (or DER) CRLs.
+    pub fn load(cas: &[&Path], crls: &[&Path]) -> Result<Self, ServeError> {
+        let mut out = ClientAuth::default();
+        for p in cas {
+            let pem = read(p)?;
+            for c in rustls_pemfile::certs(&mut pem.as_slice()) {
+                out.cas
+                    .push(c.map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))?);
+            }
+        }
+        for p in crls {
+            let bytes = read(p)?;
+            let mut found = false;
+            for c in rustls_pemfile::crls(&mut bytes.as_slice()) {
+                out.crls
+                    .push(c.map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))?);
+                found = true;
+            }
+            if !found {
+                out.crls.push(CertificateRevocationListDer::from(bytes));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn read(p: &Path) -> Result<Vec<u8>, ServeError> {
+    std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))
+}
+
 /// A rustls server config for a certificate chain and key, TLS 1.3 only,
-/// offering h2 and http/1.1.
+/// offering h2 and http/1.1. With `client_auth`, client certificates are
+/// verified against the units' CAs and CRLs; they stay optional on the same
+/// listener, because clerks log in with password and TOTP instead.
 pub fn tls_config(
     certs: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
+    client_auth: Option<&ClientAuth>,
 ) -> Result<Arc<ServerConfig>, ServeError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = ServerConfig::builder_with_provider(provider)
+    let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| ServeError::Tls(e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let builder = match client_auth {
+        Some(auth) if !auth.cas.is_empty() => {
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in &auth.cas {
+                roots
+                    .add(ca.clone())
+                    .map_err(|e| ServeError::Tls(format!("client CA: {e}")))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .with_crls(auth.crls.clone())
+                .only_check_end_entity_revocation()
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| ServeError::Tls(format!("client verifier: {e}")))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    let mut cfg = builder
         .with_single_cert(certs, key)
         .map_err(|e| ServeError::Tls(e.to_string()))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -64,9 +126,11 @@ pub fn tls_config(
 }
 
 /// Loads a PEM certificate chain and private key.
-pub fn load_tls(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, ServeError> {
-    let read =
-        |p: &Path| std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())));
+pub fn load_tls(
+    cert: &Path,
+    key: &Path,
+    client_auth: Option<&ClientAuth>,
+) -> Result<Arc<ServerConfig>, ServeError> {
     let cert_pem = read(cert)?;
     let key_pem = read(key)?;
     let certs = rustls_pemfile::certs(&mut cert_pem.as_slice())
@@ -81,18 +145,28 @@ pub fn load_tls(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, ServeError
     let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
         .map_err(|e| ServeError::Tls(format!("{}: {e}", key.display())))?
         .ok_or_else(|| ServeError::Tls(format!("{}: no private key found", key.display())))?;
-    tls_config(certs, key)
+    tls_config(certs, key, client_auth)
 }
 
 /// A self-signed certificate for 127.0.0.1 and localhost, for development
 /// only. Returns the config and the certificate PEM for clients to trust.
 pub fn self_signed() -> Result<(Arc<ServerConfig>, String), ServeError> {
+    self_signed_with_clients(None)
+}
+
+/// Like [`self_signed`], also accepting client certificates.
+pub fn self_signed_with_clients(
+    client_auth: Option<&ClientAuth>,
+) -> Result<(Arc<ServerConfig>, String), ServeError> {
     let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     let ck =
         rcgen::generate_simple_self_signed(names).map_err(|e| ServeError::Tls(e.to_string()))?;
     let pem = ck.cert.pem();
     let key = PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
-    Ok((tls_config(vec![ck.cert.der().clone()], key)?, pem))
+    Ok((
+        tls_config(vec![ck.cert.der().clone()], key, client_auth)?,
+        pem,
+    ))
 }
 
 /// Serves until `shutdown` resolves, then drains.
@@ -151,7 +225,16 @@ pub async fn serve(
                         return;
                     }
                 };
-            let service = service_fn(move |req| {
+            let peer_cert = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|leaf| PeerCertificate(crate::core::session::hash_bytes(leaf.as_ref())));
+            let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                if let Some(p) = &peer_cert {
+                    req.extensions_mut().insert(p.clone());
+                }
                 let app = app.clone();
                 async move {
                     match tokio::time::timeout(limits.request_timeout, handle(app, req)).await {

@@ -1,20 +1,56 @@
 //! Storage adapters implementing [`crate::core::ports::Store`].
 
 pub mod postgres;
+pub mod sqlite;
 
 use std::sync::Arc;
 
 use crate::core::ports::{Store, StoreError};
 
-/// Opens the store a database URL names (`postgres://…`).
+/// Opens the store a database URL names, and brings its schema up to date:
+/// `postgres://…` (or `postgresql://…`) for PostgreSQL; `sqlite://PATH` for
+/// an embedded SQLite file (`sqlite:///abs/path.db` or
+/// `sqlite://relative.db`), created if missing; `sqlite::memory:` for a
+/// private in-memory database (tests, throw-away demos).
 pub async fn open(url: &str, pool_size: usize) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = postgres::PgStore::connect(url, pool_size).await?;
         store.migrate().await?;
         Ok(Arc::new(store))
+    } else if let Some(path) = sqlite_path(url) {
+        let store = sqlite::SqliteStore::open(path, pool_size).await?;
+        store.migrate().await?;
+        Ok(Arc::new(store))
     } else {
         Err(StoreError::Unavailable(
-            "unsupported database URL: expected postgres://".to_string(),
+            "unsupported database URL: expected postgres://… or sqlite://PATH".to_string(),
         ))
+    }
+}
+
+/// The SQLite path a URL names (`:memory:` for an in-memory database), or
+/// `None` if the URL is not a SQLite one or names no file.
+fn sqlite_path(url: &str) -> Option<&str> {
+    if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+        return Some(":memory:");
+    }
+    url.strip_prefix("sqlite://").filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_path;
+
+    #[test]
+    fn sqlite_urls_name_a_path() {
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/okaz/okaz.db"),
+            Some("/var/lib/okaz/okaz.db")
+        );
+        assert_eq!(sqlite_path("sqlite://okaz.db"), Some("okaz.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), Some(":memory:"));
+        assert_eq!(sqlite_path("sqlite://:memory:"), Some(":memory:"));
+        assert_eq!(sqlite_path("sqlite://"), None);
+        assert_eq!(sqlite_path("postgres://x"), None);
     }
 }

@@ -150,6 +150,49 @@ impl Broker {
         })
     }
 
+    /// Binds a terminal certificate (SHA-256 fingerprint of its DER, hex) to
+    /// an officer and sets a new random PIN, returned once.
+    pub async fn bind_certificate(
+        &self,
+        actor: Option<&Authenticated>,
+        officer_id: &str,
+        fingerprint: &str,
+    ) -> Result<String, BrokerError> {
+        let target = match actor {
+            Some(auth) => {
+                self.require_admin(auth)?;
+                self.officer_in_unit(auth, officer_id).await?
+            }
+            None => self
+                .store
+                .officer_by_id(officer_id)
+                .await?
+                .ok_or_else(|| BrokerError::refused(ErrorCode::NotFound))?,
+        };
+        let fingerprint = fingerprint.trim().to_ascii_lowercase();
+        if fingerprint.len() != 64 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail("a certificate fingerprint is 64 hex digits (SHA-256)")
+                .into());
+        }
+        let pin = zeroize::Zeroizing::new(format!(
+            "{:06}",
+            rand::Rng::gen_range(&mut OsRng, 0..1_000_000u32)
+        ));
+        let hash = self.hasher.hash(pin.clone()).await?;
+        let now = self.clock.now();
+        let (actor_id, unit) = match actor {
+            Some(a) => (a.officer.id.clone(), a.officer.unit.clone()),
+            None => ("system".to_string(), target.unit.clone()),
+        };
+        let mut audit = AuditEntry::new(now, AuditEvent::CertificateBound, &actor_id, &unit);
+        audit.subject_officer = Some(target.id.clone());
+        self.store
+            .bind_certificate(&target.id, &fingerprint, &hash, audit)
+            .await?;
+        Ok(pin.to_string())
+    }
+
     /// Searches the audit trail of my unit; a PESEL is searched through its pseudonym.
     pub async fn audit_search(
         &self,

@@ -98,6 +98,76 @@ impl Broker {
         })
     }
 
+    /// Client certificate + PIN login (police terminals). The certificate
+    /// was already verified against the units' CAs and CRLs by TLS; here it
+    /// must be bound to an officer whose role allows this method.
+    pub async fn login_with_certificate(
+        &self,
+        fingerprint: Option<&str>,
+        pin: String,
+    ) -> Result<SessionCreated, BrokerError> {
+        let pin = Zeroizing::new(pin);
+        let now = self.clock.now();
+        let refused = || {
+            BrokerError::Refused(
+                Refusal::new(ErrorCode::InvalidCredentials)
+                    .detail("a registered terminal certificate and the officer's PIN are required"),
+            )
+        };
+        let fingerprint = fingerprint.ok_or_else(refused)?;
+        let Some((officer_id, pin_hash)) = self.store.certificate_binding(fingerprint).await?
+        else {
+            let _ = self.hasher.verify(pin, DUMMY_HASH.to_string()).await;
+            return Err(refused());
+        };
+        let officer = self
+            .store
+            .officer_by_id(&officer_id)
+            .await?
+            .ok_or_else(refused)?;
+        let role = self.role_of(&officer)?;
+        let throttle = &self.policy.global.login;
+        if let Gate::Throttled(until) = login::gate(
+            officer.failed_logins,
+            officer.last_failed_login,
+            throttle,
+            now,
+        ) {
+            return Err(Refusal::new(ErrorCode::LoginThrottled)
+                .detail(format!("try again after {}", until.to_rfc3339()))
+                .into());
+        }
+        let pin_ok = self.hasher.verify(pin, pin_hash).await?;
+        let allowed = role.auth.contains(&AuthMethod::CertificatePin) && !officer.disabled;
+        if !(pin_ok && allowed) {
+            let audit = AuditEntry::new(now, AuditEvent::LoginFailed, &officer.id, &officer.unit)
+                .outcome("invalid_pin");
+            return Err(self.login_failure(&officer, audit).await);
+        }
+        if officer.locked.is_some() {
+            return Err(BrokerError::refused(ErrorCode::AccountLocked));
+        }
+        let issued = session::issue(&mut OsRng);
+        let expires_at = session::shift_end(now, chrono_duration(role.shift));
+        let new_session = NewSession {
+            token_hash: issued.hash.clone(),
+            officer_id: officer.id.clone(),
+            created_at: now,
+            expires_at,
+        };
+        let audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit)
+            .outcome("certificate_pin");
+        self.store
+            .certificate_login_succeeded(&officer.id, new_session, audit)
+            .await?;
+        Ok(SessionCreated {
+            token: issued.token.to_string(),
+            expires_at,
+            officer: officer_view(&officer),
+            quota: self.quota(&officer).await?,
+        })
+    }
+
     async fn login_failure(&self, officer: &Officer, audit: AuditEntry) -> BrokerError {
         let now = self.clock.now();
         match self

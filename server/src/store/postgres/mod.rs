@@ -22,7 +22,10 @@ use crate::core::pseudonym::Pseudonym;
 use crate::core::session::TokenHash;
 
 /// Versioned migrations, applied in order, each once.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../../migrations/0001_initial.sql")),
+    (2, include_str!("../../../migrations/0002_certificates.sql")),
+];
 
 /// Serialises migrations across replicas starting at once.
 const MIGRATION_LOCK: i64 = 0x6f6b_617a; // "okaz"
@@ -274,6 +277,32 @@ impl Store for PgStore {
 
     async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
         audit::chain(self, chain).await
+    }
+
+    async fn bind_certificate(
+        &self,
+        officer_id: &str,
+        fingerprint: &str,
+        pin_hash: &str,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        officers::bind_certificate(self, officer_id, fingerprint, pin_hash, audit).await
+    }
+
+    async fn certificate_binding(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        officers::certificate_binding(self, fingerprint).await
+    }
+
+    async fn certificate_login_succeeded(
+        &self,
+        officer_id: &str,
+        session: NewSession,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        officers::certificate_login_succeeded(self, officer_id, session, audit).await
     }
 
     async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {

@@ -233,3 +233,74 @@ pub(super) async fn end_session(
     audit::append(&tx, &entry).await?;
     tx.commit().await.map_err(map_err)
 }
+
+pub(super) async fn bind_certificate(
+    s: &PgStore,
+    officer_id: &str,
+    fingerprint: &str,
+    pin_hash: &str,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let id = super::uuid(officer_id)?;
+    let mut c = s.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    // A terminal's certificate belongs to one officer at a time.
+    tx.execute(
+        "INSERT INTO officer_certificates (fingerprint, officer_id, pin_hash, bound_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (fingerprint) DO UPDATE SET officer_id = $2, pin_hash = $3, bound_at = $4",
+        &[&fingerprint, &id, &pin_hash, &entry.at],
+    )
+    .await
+    .map_err(map_err)?;
+    audit::append(&tx, &entry).await?;
+    tx.commit().await.map_err(map_err)
+}
+
+pub(super) async fn certificate_binding(
+    s: &PgStore,
+    fingerprint: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    let c = s.client().await?;
+    let row = c
+        .query_opt(
+            "SELECT officer_id, pin_hash FROM officer_certificates WHERE fingerprint = $1",
+            &[&fingerprint],
+        )
+        .await
+        .map_err(map_err)?;
+    Ok(row.map(|r| {
+        let id: uuid::Uuid = r.get(0);
+        (id.to_string(), r.get(1))
+    }))
+}
+
+pub(super) async fn certificate_login_succeeded(
+    s: &PgStore,
+    officer_id: &str,
+    session: NewSession,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let id = super::uuid(officer_id)?;
+    let mut c = s.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    tx.execute(
+        "UPDATE officers SET failed_logins = 0, last_failed_login = NULL WHERE id = $1",
+        &[&id],
+    )
+    .await
+    .map_err(map_err)?;
+    tx.execute(
+        "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
+         VALUES ($1, $2, $3, $4, $3)",
+        &[
+            &session.token_hash.0,
+            &id,
+            &session.created_at,
+            &session.expires_at,
+        ],
+    )
+    .await
+    .map_err(map_err)?;
+    audit::append(&tx, &entry).await?;
+    tx.commit().await.map_err(map_err)
+}

@@ -1,0 +1,146 @@
+//! Appending to and reading the audit chains.
+
+use rusqlite::{params, Connection, Row};
+
+use super::{col, exec, instant, micros, one, SqliteStore};
+use crate::core::audit::{link_hash, AuditEntry, StoredRecord, GENESIS};
+use crate::core::ports::{AuditFilter, StoreError};
+
+/// Appends `e` to its chain inside the open write transaction `tx`. The
+/// transaction began IMMEDIATE and so holds the database's write lock: the
+/// chain head read here cannot move before the record and the new head
+/// are written, and each record links to the one before.
+pub(super) fn append(tx: &Connection, e: &AuditEntry) -> Result<(), StoreError> {
+    let chain = e.chain();
+    exec(
+        tx,
+        "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?1, 0, ?2) ON CONFLICT DO NOTHING",
+        params![chain, GENESIS],
+    )?;
+    let (seq, prev) = one(
+        tx,
+        "SELECT seq, hash FROM audit_chain_heads WHERE chain = ?1",
+        [chain],
+        |r| Ok((col::<i64>(r, 0)?, col::<String>(r, 1)?)),
+    )?
+    .ok_or_else(|| StoreError::Unavailable("audit chain head vanished".to_string()))?;
+    let seq = seq + 1;
+    let hash = link_hash(&prev, seq, e);
+    let fields = serde_json::to_string(&e.fields)
+        .map_err(|err| StoreError::Corrupt(format!("audit fields: {err}")))?;
+    exec(
+        tx,
+        "INSERT INTO audit_log (chain, seq, at, event, actor, unit, subject_officer, citizen,
+             document, purpose, case_reference, verification, outcome, fields, reason, prev_hash, hash)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+        params![
+            chain,
+            seq,
+            micros(e.at),
+            e.event,
+            e.actor,
+            e.unit,
+            e.subject_officer,
+            e.citizen,
+            e.document,
+            e.purpose,
+            e.case_reference,
+            e.verification,
+            e.outcome,
+            fields,
+            e.reason,
+            prev,
+            hash,
+        ],
+    )?;
+    exec(
+        tx,
+        "UPDATE audit_chain_heads SET seq = ?2, hash = ?3 WHERE chain = ?1",
+        params![chain, seq, hash],
+    )?;
+    Ok(())
+}
+
+const COLUMNS: &str =
+    "id, seq, at, event, actor, unit, subject_officer, citizen, document, purpose,
+     case_reference, verification, outcome, fields, reason, prev_hash, hash";
+
+fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
+    let fields: String = col(r, 13)?;
+    Ok(StoredRecord {
+        id: col(r, 0)?,
+        seq: col(r, 1)?,
+        entry: AuditEntry {
+            at: instant(col(r, 2)?)?,
+            event: col(r, 3)?,
+            actor: col(r, 4)?,
+            unit: col(r, 5)?,
+            subject_officer: col(r, 6)?,
+            citizen: col(r, 7)?,
+            document: col(r, 8)?,
+            purpose: col(r, 9)?,
+            case_reference: col(r, 10)?,
+            verification: col(r, 11)?,
+            outcome: col(r, 12)?,
+            fields: serde_json::from_str(&fields)
+                .map_err(|e| StoreError::Corrupt(format!("audit fields: {e}")))?,
+            reason: col(r, 14)?,
+        },
+        prev_hash: col(r, 15)?,
+        hash: col(r, 16)?,
+    })
+}
+
+pub(super) async fn search(
+    s: &SqliteStore,
+    f: &AuditFilter,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    let unit = f.unit.clone();
+    let officer = f.officer.clone();
+    let citizen = f.citizen.as_ref().map(|p| p.as_str().to_string());
+    let since = f.since.map(micros);
+    let until = f.until.map(micros);
+    let limit = i64::from(f.limit.max(1));
+    s.read(move |c| {
+        super::all(
+            c,
+            &format!(
+                "SELECT {COLUMNS} FROM audit_log
+                 WHERE (?1 IS NULL OR unit = ?1)
+                   AND (?2 IS NULL OR actor = ?2)
+                   AND (?3 IS NULL OR citizen = ?3)
+                   AND (?4 IS NULL OR at >= ?4)
+                   AND (?5 IS NULL OR at < ?5)
+                 ORDER BY at DESC, id DESC LIMIT ?6"
+            ),
+            params![unit, officer, citizen, since, until, limit],
+            record,
+        )
+    })
+    .await
+}
+
+pub(super) async fn chains(s: &SqliteStore) -> Result<Vec<String>, StoreError> {
+    s.read(|c| {
+        super::all(
+            c,
+            "SELECT DISTINCT chain FROM audit_log ORDER BY chain",
+            [],
+            |r| col(r, 0),
+        )
+    })
+    .await
+}
+
+pub(super) async fn chain(s: &SqliteStore, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
+    let chain = chain.to_string();
+    s.read(move |c| {
+        super::all(
+            c,
+            &format!("SELECT {COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq"),
+            [chain],
+            record,
+        )
+    })
+    .await
+}

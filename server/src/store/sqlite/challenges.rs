@@ -1,0 +1,253 @@
+//! Challenges (consent codes) and citizen activations.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use okaz_protocol::DocumentType;
+use rusqlite::{params, Row};
+
+use super::{audit, canonical_id, col, count, day, exec, instant, micros, one, SqliteStore};
+use crate::core::audit::{AuditEntry, AuditEvent};
+use crate::core::consent::{self, ChallengeState, Closed};
+use crate::core::ports::{Challenge, NewChallenge, Reservation, StoreError, WrongCode};
+use crate::core::pseudonym::Pseudonym;
+use crate::core::session::TokenHash;
+
+const COLUMNS: &str = "id, officer_id, citizen, document, purpose, case_reference, state,
+     attempts_used, max_attempts, expires_at, code_mac, sealed_subject";
+
+fn challenge(r: &Row<'_>) -> Result<Challenge, StoreError> {
+    let document: String = col(r, 3)?;
+    let state: String = col(r, 6)?;
+    Ok(Challenge {
+        id: col(r, 0)?,
+        officer_id: col(r, 1)?,
+        citizen: Pseudonym(col(r, 2)?),
+        document: DocumentType::parse(&document)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown document {document}")))?,
+        purpose: col(r, 4)?,
+        case_reference: col(r, 5)?,
+        state: ChallengeState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown challenge state {state}")))?,
+        attempts_used: count(col(r, 7)?)?,
+        max_attempts: count(col(r, 8)?)?,
+        expires_at: instant(col(r, 9)?)?,
+        code_mac: col(r, 10)?,
+        sealed_subject: col(r, 11)?,
+    })
+}
+
+pub(super) async fn is_activated(s: &SqliteStore, citizen: &Pseudonym) -> Result<bool, StoreError> {
+    let citizen = citizen.as_str().to_string();
+    s.read(move |c| {
+        let row = one(
+            c,
+            "SELECT 1 FROM activations WHERE citizen = ?1",
+            [citizen],
+            |_| Ok(()),
+        )?;
+        Ok(row.is_some())
+    })
+    .await
+}
+
+pub(super) async fn set_activation(
+    s: &SqliteStore,
+    citizen: &Pseudonym,
+    active: bool,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let citizen = citizen.as_str().to_string();
+    s.write(move |tx| {
+        if active {
+            exec(
+                tx,
+                "INSERT INTO activations (citizen, activated_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![citizen, micros(entry.at)],
+            )?;
+        } else {
+            exec(tx, "DELETE FROM activations WHERE citizen = ?1", [citizen])?;
+        }
+        audit::append(tx, &entry)
+    })
+    .await
+}
+
+pub(super) async fn insert(
+    s: &SqliteStore,
+    ch: NewChallenge,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let id = super::uuid(&ch.id)?;
+    let officer = super::uuid(&ch.officer_id)?;
+    s.write(move |tx| {
+        exec(
+            tx,
+            "INSERT INTO challenges (id, officer_id, session_hash, citizen, document, purpose, case_reference,
+                 code_mac, sealed_subject, state, attempts_used, max_attempts, created_at, expires_at)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,'awaiting',0,?10,?11,?12)",
+            params![
+                id,
+                officer,
+                ch.session_hash.0,
+                ch.citizen.as_str(),
+                ch.document.as_str(),
+                ch.purpose,
+                ch.case_reference,
+                ch.code_mac,
+                ch.sealed_subject,
+                i64::from(ch.max_attempts),
+                micros(ch.created_at),
+                micros(ch.expires_at),
+            ],
+        )?;
+        audit::append(tx, &entry)
+    })
+    .await
+}
+
+pub(super) async fn reserve(
+    s: &SqliteStore,
+    id: &str,
+    officer_id: &str,
+    session: &TokenHash,
+    now: DateTime<Utc>,
+) -> Result<Reservation, StoreError> {
+    let (Some(id), Some(officer)) = (canonical_id(id), canonical_id(officer_id)) else {
+        return Ok(Reservation::Closed(Closed::NotFound));
+    };
+    let session = session.0.clone();
+    s.write(move |tx| {
+        // Taking the attempt before comparing the code means concurrent guesses
+        // each use up an attempt: no more than `max_attempts` can ever be tried.
+        let taken = one(
+            tx,
+            &format!(
+                "UPDATE challenges SET attempts_used = attempts_used + 1
+                 WHERE id = ?1 AND officer_id = ?2 AND session_hash = ?3 AND state = 'awaiting'
+                   AND attempts_used < max_attempts AND expires_at > ?4
+                 RETURNING {COLUMNS}"
+            ),
+            params![id, officer, session, micros(now)],
+            challenge,
+        )?;
+        if let Some(ch) = taken {
+            return Ok(Reservation::Reserved(ch));
+        }
+        let Some(ch) = one(
+            tx,
+            &format!(
+                "SELECT {COLUMNS} FROM challenges WHERE id = ?1 AND officer_id = ?2 AND session_hash = ?3"
+            ),
+            params![id, officer, session],
+            challenge,
+        )?
+        else {
+            return Ok(Reservation::Closed(Closed::NotFound));
+        };
+        let why = consent::closed_reason(
+            ch.state,
+            ch.expires_at,
+            ch.attempts_used,
+            ch.max_attempts,
+            now,
+        );
+        Ok(Reservation::Closed(why.unwrap_or(Closed::NotFound)))
+    })
+    .await
+}
+
+pub(super) async fn complete(
+    s: &SqliteStore,
+    id: &str,
+    entry: AuditEntry,
+) -> Result<bool, StoreError> {
+    let id = super::uuid(id)?;
+    s.write(move |tx| {
+        let n = exec(
+            tx,
+            "UPDATE challenges SET state = 'used', sealed_subject = NULL WHERE id = ?1 AND state = 'awaiting'",
+            [&id],
+        )?;
+        if n != 1 {
+            // Another request used it first; nothing was written.
+            return Ok(false);
+        }
+        audit::append(tx, &entry)?;
+        Ok(true)
+    })
+    .await
+}
+
+pub(super) async fn wrong_code(
+    s: &SqliteStore,
+    challenge_id: &str,
+    officer_id: &str,
+    on: NaiveDate,
+    threshold: u32,
+    entry: AuditEntry,
+) -> Result<WrongCode, StoreError> {
+    let id = super::uuid(challenge_id)?;
+    let officer = super::uuid(officer_id)?;
+    let on = day(on);
+    s.write(move |tx| {
+        exec(
+            tx,
+            "UPDATE challenges SET state = 'exhausted', sealed_subject = NULL
+             WHERE id = ?1 AND state = 'awaiting' AND attempts_used >= max_attempts",
+            [&id],
+        )?;
+        let wrong_codes_today = one(
+            tx,
+            "INSERT INTO daily_counters (officer_id, day, wrong_codes) VALUES (?1, ?2, 1)
+             ON CONFLICT (officer_id, day) DO UPDATE SET wrong_codes = daily_counters.wrong_codes + 1
+             RETURNING wrong_codes",
+            params![officer, on],
+            |r| count(col(r, 0)?),
+        )?
+        .ok_or_else(|| StoreError::Unavailable("upsert returned no counter".to_string()))?;
+        audit::append(tx, &entry)?;
+        let mut locked = false;
+        if consent::wrong_codes_lock(wrong_codes_today, threshold) {
+            let n = exec(
+                tx,
+                "UPDATE officers SET locked_at = ?2, lock_reason = 'wrong_codes' WHERE id = ?1 AND locked_at IS NULL",
+                params![officer, micros(entry.at)],
+            )?;
+            if n == 1 {
+                let mut lock = entry.outcome("wrong_codes");
+                lock.event = AuditEvent::AccountLocked.as_str().to_string();
+                audit::append(tx, &lock)?;
+            }
+            locked = true;
+        }
+        Ok(WrongCode {
+            wrong_codes_today,
+            locked,
+        })
+    })
+    .await
+}
+
+pub(super) async fn cancel(
+    s: &SqliteStore,
+    id: &str,
+    officer_id: &str,
+    entry: AuditEntry,
+) -> Result<bool, StoreError> {
+    let (Some(id), Some(officer)) = (canonical_id(id), canonical_id(officer_id)) else {
+        return Ok(false);
+    };
+    s.write(move |tx| {
+        let n = exec(
+            tx,
+            "UPDATE challenges SET state = 'cancelled', sealed_subject = NULL
+             WHERE id = ?1 AND officer_id = ?2 AND state = 'awaiting'",
+            params![id, officer],
+        )?;
+        if n != 1 {
+            return Ok(false);
+        }
+        audit::append(tx, &entry)?;
+        Ok(true)
+    })
+    .await
+}
