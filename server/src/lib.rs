@@ -6,5 +6,6 @@ pub mod adapters;
 pub mod config;
 pub mod core;
 pub mod http;
+pub mod portal;
 pub mod store;
 pub mod wiring;

@@ -52,24 +52,32 @@ where
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let (label, resp) = match routes::find(&method, &path) {
-        Matched::Route(route, pattern, id) => {
-            let id = id.map(str::to_string);
-            let label = format!("{method} {pattern}");
-            let resp = match dispatch(&app, route, id.as_deref(), req).await {
-                Ok(r) => r,
-                Err(e) => problem_response(&e, &request_id),
-            };
-            (label, resp)
+    let (label, resp) = if path == "/citizen" || path.starts_with("/citizen/") {
+        // The citizen portal: HTML pages with their own session and errors.
+        (
+            "citizen portal".to_string(),
+            crate::portal::handle(&app, req).await,
+        )
+    } else {
+        match routes::find(&method, &path) {
+            Matched::Route(route, pattern, id) => {
+                let id = id.map(str::to_string);
+                let label = format!("{method} {pattern}");
+                let resp = match dispatch(&app, route, id.as_deref(), req).await {
+                    Ok(r) => r,
+                    Err(e) => problem_response(&e, &request_id),
+                };
+                (label, resp)
+            }
+            Matched::WrongMethod => (
+                "unmatched".to_string(),
+                plain_problem(ErrorCode::InvalidRequest, 405, "method not allowed here"),
+            ),
+            Matched::NotFound => (
+                "unmatched".to_string(),
+                plain_problem(ErrorCode::NotFound, 404, "no such path"),
+            ),
         }
-        Matched::WrongMethod => (
-            "unmatched".to_string(),
-            plain_problem(ErrorCode::InvalidRequest, 405, "method not allowed here"),
-        ),
-        Matched::NotFound => (
-            "unmatched".to_string(),
-            plain_problem(ErrorCode::NotFound, 404, "no such path"),
-        ),
     };
     let status = resp.status().as_u16();
     app.metrics.request(&label, status, started.elapsed());
