@@ -247,6 +247,54 @@ impl std::fmt::Debug for OfficerCreated {
     }
 }
 
+/// An account as the security officer manages it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountView {
+    /// The officer.
+    pub officer: OfficerView,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+    /// Since when it is locked, if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_at: Option<DateTime<Utc>>,
+    /// Why it is locked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_reason: Option<String>,
+}
+
+/// A body that only carries a reason (disable, enable).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    /// Why; required and audited.
+    pub reason: String,
+}
+
+/// `POST /v1/admin/officers/{id}/certificate`: bind a terminal certificate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindCertificateRequest {
+    /// SHA-256 of the certificate's DER, 64 hex digits.
+    pub fingerprint: String,
+}
+
+/// A new credential, shown once to the security officer to hand over.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CredentialReset {
+    /// The new password, when the password was reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_password: Option<String>,
+    /// The new `otpauth://` URI, when the TOTP secret was reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_uri: Option<String>,
+}
+
+impl std::fmt::Debug for CredentialReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CredentialReset(<redacted>)")
+    }
+}
+
 /// One audit record as the security officer sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditRecordView {

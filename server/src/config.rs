@@ -44,6 +44,41 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// The citizen portal; without this section `/citizen` says it is not
+    /// configured.
+    #[serde(default)]
+    pub portal: Option<PortalConfig>,
+}
+
+/// The citizen portal: where the broker is reached from outside, and the
+/// national eID (OpenID Connect provider) it signs citizens in with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// The broker's external base URL (`https://okaz.example/`); the eID
+    /// callback is `<public_url>citizen/callback`.
+    pub public_url: url::Url,
+    /// The eID issuer; discovery is read from
+    /// `<issuer>/.well-known/openid-configuration`.
+    pub oidc_issuer: url::Url,
+    /// This relying party's client id at the eID.
+    pub client_id: String,
+    /// CA to trust for the eID (PEM file); none means the public roots.
+    pub ca_file: Option<PathBuf>,
+    /// A session ends after this many seconds without a request.
+    #[serde(default = "default_portal_idle")]
+    pub session_idle_secs: u64,
+    /// A session ends this many seconds after sign-in, whatever happens.
+    #[serde(default = "default_portal_max")]
+    pub session_max_secs: u64,
+}
+
+fn default_portal_idle() -> u64 {
+    15 * 60
+}
+
+fn default_portal_max() -> u64 {
+    60 * 60
 }
 
 /// The HTTPS listener.
@@ -217,7 +252,7 @@ impl Config {
     }
 }
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "server",
     "database",
     "secrets",
@@ -225,6 +260,7 @@ const SECTIONS: [&str; 7] = [
     "registers",
     "sms",
     "log",
+    "portal",
 ];
 
 /// Applies `OKAZ_SECTION_KEY=value`. A value that parses as a TOML value
@@ -300,6 +336,20 @@ mod tests {
         assert_eq!(c.database.url, "postgres://db/other");
         assert_eq!(c.server.max_body_bytes, 1024);
         assert!(c.log.json);
+    }
+
+    #[test]
+    fn portal_section_is_optional_and_overridable() {
+        assert!(Config::parse(BASE, vec![]).unwrap().portal.is_none());
+        let text = format!(
+            "{BASE}\n[portal]\npublic_url = \"https://okaz.example/\"\n\
+             oidc_issuer = \"https://eid.example/oidc\"\nclient_id = \"okaz\""
+        );
+        let env = vec![("OKAZ_PORTAL_CLIENT_ID".to_string(), "other".to_string())];
+        let p = Config::parse(&text, env).unwrap().portal.unwrap();
+        assert_eq!(p.client_id, "other");
+        assert_eq!(p.session_idle_secs, 900);
+        assert_eq!(p.session_max_secs, 3600);
     }
 
     #[test]

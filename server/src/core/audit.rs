@@ -43,6 +43,14 @@ pub enum AuditEvent {
     AccountUnlocked,
     /// An officer account was created.
     OfficerCreated,
+    /// A security officer disabled an account.
+    OfficerDisabled,
+    /// A security officer enabled an account again.
+    OfficerEnabled,
+    /// A security officer reset an officer's password.
+    PasswordReset,
+    /// A security officer reset an officer's TOTP secret.
+    TotpReset,
     /// A terminal certificate was bound to an officer (and a PIN set).
     CertificateBound,
     /// A citizen activated the service.
@@ -69,6 +77,10 @@ impl AuditEvent {
             AuditEvent::AccountUnlocked => "account_unlocked",
             AuditEvent::OfficerCreated => "officer_created",
             AuditEvent::CertificateBound => "certificate_bound",
+            AuditEvent::OfficerDisabled => "officer_disabled",
+            AuditEvent::OfficerEnabled => "officer_enabled",
+            AuditEvent::PasswordReset => "password_reset",
+            AuditEvent::TotpReset => "totp_reset",
             AuditEvent::CitizenActivated => "citizen_activated",
             AuditEvent::CitizenDeactivated => "citizen_deactivated",
         }

@@ -227,6 +227,30 @@ pub struct WrongCode {
     pub locked: bool,
 }
 
+/// A change a security officer makes to an account.
+#[derive(Clone)]
+pub enum OfficerChange {
+    /// The account may no longer log in; its sessions end.
+    Disable,
+    /// The account may log in again.
+    Enable,
+    /// A new password hash (the officer changes it at first use).
+    Password(String),
+    /// A new TOTP secret; the used-step record starts afresh.
+    Totp(Vec<u8>),
+}
+
+impl std::fmt::Debug for OfficerChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OfficerChange::Disable => "Disable",
+            OfficerChange::Enable => "Enable",
+            OfficerChange::Password(_) => "Password(<redacted>)",
+            OfficerChange::Totp(_) => "Totp(<redacted>)",
+        })
+    }
+}
+
 /// A search of the audit trail.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -346,6 +370,27 @@ pub trait Store: Send + Sync {
     async fn audit_chains(&self) -> Result<Vec<String>, StoreError>;
     /// One chain in order.
     async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError>;
+
+    /// Every officer of a unit, by login.
+    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
+        let _ = unit;
+        Err(StoreError::Unavailable(
+            "this store does not support officer listing yet".into(),
+        ))
+    }
+    /// Changes an account (disable, enable, new password, new TOTP secret);
+    /// `false` if there is no such officer.
+    async fn change_officer(
+        &self,
+        officer_id: &str,
+        change: OfficerChange,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let _ = (officer_id, change, audit);
+        Err(StoreError::Unavailable(
+            "this store does not support officer changes yet".into(),
+        ))
+    }
 
     /// Binds a terminal's client certificate (SHA-256 fingerprint, hex) to
     /// an officer, with the officer's PIN hash.

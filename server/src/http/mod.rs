@@ -13,7 +13,8 @@ use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use okaz_protocol::{
-    CodeRequest, ErrorCode, LoginRequest, PinLoginRequest, Problem, VerificationRequest,
+    BindCertificateRequest, CodeRequest, ErrorCode, LoginRequest, PinLoginRequest, Problem,
+    ReasonRequest, VerificationRequest,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -193,10 +194,49 @@ where
             b.cancel_verification(auth, id).await?;
             Ok(empty(StatusCode::NO_CONTENT))
         }
-        Route::Lockouts => json(StatusCode::OK, &b.lockouts(auth).await?),
+        Route::Lockouts => {
+            let lockouts = b.lockouts(auth).await?;
+            if req
+                .uri()
+                .query()
+                .is_some_and(|q| q.split('&').any(|p| p == "format=csv"))
+            {
+                let csv = Broker::lockouts_csv(lockouts);
+                let mut r = text(StatusCode::OK, &csv);
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("text/csv; charset=utf-8"),
+                );
+                r.headers_mut().insert(
+                    header::CONTENT_DISPOSITION,
+                    http::HeaderValue::from_static("attachment; filename=\"lockouts.csv\""),
+                );
+                return Ok(r);
+            }
+            json(StatusCode::OK, &lockouts)
+        }
+        Route::Accounts => json(StatusCode::OK, &b.accounts(auth).await?),
+        Route::Disable | Route::Enable => {
+            let body: ReasonRequest = read_json(req, app.max_body).await?;
+            b.set_disabled(Some(auth), id, route == Route::Disable, &body.reason)
+                .await?;
+            json(
+                StatusCode::OK,
+                &serde_json::json!({ "officer": id, "disabled": route == Route::Disable }),
+            )
+        }
+        Route::ResetPassword => json(StatusCode::OK, &b.reset_password(Some(auth), id).await?),
+        Route::ResetTotp => json(StatusCode::OK, &b.reset_totp(Some(auth), id).await?),
+        Route::BindCertificate => {
+            let body: BindCertificateRequest = read_json(req, app.max_body).await?;
+            let pin = b
+                .bind_certificate(Some(auth), id, &body.fingerprint)
+                .await?;
+            json(StatusCode::OK, &serde_json::json!({ "pin": pin }))
+        }
         Route::Unlock => {
             let body = read_json(req, app.max_body).await?;
-            b.unlock(auth, id, body).await?;
+            b.unlock(Some(auth), id, body).await?;
             json(StatusCode::OK, &serde_json::json!({ "unlocked": id }))
         }
         Route::Audit => {

@@ -26,6 +26,18 @@ pub enum Route {
     Unlock,
     /// `POST /v1/admin/officers`
     CreateOfficer,
+    /// `GET /v1/admin/officers`
+    Accounts,
+    /// `POST /v1/admin/officers/{id}/disable`
+    Disable,
+    /// `POST /v1/admin/officers/{id}/enable`
+    Enable,
+    /// `POST /v1/admin/officers/{id}/reset-password`
+    ResetPassword,
+    /// `POST /v1/admin/officers/{id}/reset-totp`
+    ResetTotp,
+    /// `POST /v1/admin/officers/{id}/certificate`
+    BindCertificate,
     /// `GET /v1/admin/audit`
     Audit,
     /// `GET /healthz`
@@ -52,6 +64,24 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
     ("GET", "/v1/admin/lockouts", Route::Lockouts),
     ("POST", "/v1/admin/officers/{id}/unlock", Route::Unlock),
     ("POST", "/v1/admin/officers", Route::CreateOfficer),
+    ("GET", "/v1/admin/officers", Route::Accounts),
+    ("POST", "/v1/admin/officers/{id}/disable", Route::Disable),
+    ("POST", "/v1/admin/officers/{id}/enable", Route::Enable),
+    (
+        "POST",
+        "/v1/admin/officers/{id}/reset-password",
+        Route::ResetPassword,
+    ),
+    (
+        "POST",
+        "/v1/admin/officers/{id}/reset-totp",
+        Route::ResetTotp,
+    ),
+    (
+        "POST",
+        "/v1/admin/officers/{id}/certificate",
+        Route::BindCertificate,
+    ),
     ("GET", "/v1/admin/audit", Route::Audit),
     ("GET", "/healthz", Route::Health),
     ("GET", "/readyz", Route::Ready),

@@ -31,7 +31,7 @@ input[type=text]{font-size:1rem;padding:.25rem;width:100%;box-sizing:border-box}
 
 fn page(title: &str, body: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"pl\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>{t}</title><style>{STYLE}</style></head><body>\n<main>\n<h1>{t}</h1>\n{body}</main>\n</body></html>\n",
         t = escape(title)
@@ -44,9 +44,9 @@ pub(crate) fn picker(req: &AuthRequest, groups: &[(&str, &str, Vec<Subject>)]) -
     let mut b = String::new();
     let _ = write!(
         b,
-        "<p lang=\"en\">Sandbox eID (stand-in for login.gov.pl). Client <code>{}</code> \
+        "<p>Sandbox eID (stand-in for login.gov.pl). Client <code>{}</code> \
 asks you to sign in. Choose a synthetic citizen.</p>\n\
-<p>Piaskownica eID: wybierz syntetycznego obywatela.</p>\n\
+<p lang=\"pl\">Piaskownica eID: wybierz syntetycznego obywatela.</p>\n\
 <form method=\"post\" action=\"/oidc/authorize\">\n",
         escape(&req.client_id)
     );
@@ -57,16 +57,20 @@ asks you to sign in. Choose a synthetic citizen.</p>\n\
             escape(value)
         );
     }
+    // The first citizen is pre-selected so that "Sign in" works at once.
+    let mut first = true;
     for (tag, label, subjects) in groups {
         if subjects.is_empty() {
             continue;
         }
         let _ = writeln!(b, "<fieldset><legend>{}</legend>", escape(label));
         for s in subjects {
-            let _ = writeln!(
+            let _ =
+                writeln!(
                 b,
-                "<label><input type=\"radio\" name=\"pesel\" value=\"{p}\" data-tag=\"{tag}\"> \
+                "<label><input type=\"radio\" name=\"pesel\" value=\"{p}\" data-tag=\"{tag}\"{c}> \
 {n} &middot; PESEL {p} &middot; #{i}</label>",
+                c = if std::mem::take(&mut first) { " checked" } else { "" },
                 p = escape(&s.pesel),
                 n = escape(&s.name),
                 tag = escape(tag),

@@ -2,8 +2,8 @@
 //! A security officer acts only within their own unit; every action is audited.
 
 use okaz_protocol::{
-    AuditRecordView, DocumentType, ErrorCode, LockoutView, NewOfficer as NewOfficerRequest,
-    OfficerCreated, Pesel, UnlockRequest,
+    AccountView, AuditRecordView, CredentialReset, DocumentType, ErrorCode, LockoutView,
+    NewOfficer as NewOfficerRequest, OfficerCreated, Pesel, UnlockRequest,
 };
 use rand::rngs::OsRng;
 
@@ -12,7 +12,7 @@ use super::{officer_view, Broker};
 use crate::core::audit::{AuditEntry, AuditEvent, StoredRecord};
 use crate::core::credentials::{initial_password, new_totp_secret, totp_uri};
 use crate::core::error::{BrokerError, Refusal};
-use crate::core::ports::{AuditFilter, NewOfficer, Officer};
+use crate::core::ports::{AuditFilter, NewOfficer, Officer, OfficerChange};
 use crate::core::pseudonym::Pseudonym;
 use crate::core::quota;
 
@@ -34,23 +34,155 @@ impl Broker {
         auth: &Authenticated,
         id: &str,
     ) -> Result<Officer, BrokerError> {
+        self.target(Some(auth), id).await
+    }
+
+    /// The officer an administrative action is about. A security officer
+    /// reaches only their own unit; the operator at the server's command
+    /// line (`actor = None`) reaches every unit.
+    async fn target(
+        &self,
+        actor: Option<&Authenticated>,
+        id: &str,
+    ) -> Result<Officer, BrokerError> {
+        if let Some(auth) = actor {
+            self.require_admin(auth)?;
+        }
         let target = self
             .store
             .officer_by_id(id)
             .await?
             .ok_or_else(|| BrokerError::refused(ErrorCode::NotFound))?;
-        if target.unit != auth.officer.unit {
+        if actor.is_some_and(|a| a.officer.unit != target.unit) {
             return Err(BrokerError::refused(ErrorCode::NotPermitted));
         }
         Ok(target)
     }
 
+    /// The audit record of an administrative action, by its actor.
+    fn admin_entry(
+        &self,
+        actor: Option<&Authenticated>,
+        event: AuditEvent,
+        target: &Officer,
+    ) -> AuditEntry {
+        let (id, unit) = match actor {
+            Some(a) => (a.officer.id.as_str(), a.officer.unit.as_str()),
+            None => ("operator", target.unit.as_str()),
+        };
+        let mut e = AuditEntry::new(self.clock.now(), event, id, unit);
+        e.subject_officer = Some(target.id.clone());
+        e
+    }
+
+    /// Every officer of my unit.
+    pub async fn accounts(&self, auth: &Authenticated) -> Result<Vec<AccountView>, BrokerError> {
+        self.require_admin(auth)?;
+        let officers = self.store.officers_in_unit(&auth.officer.unit).await?;
+        Ok(officers
+            .iter()
+            .map(|o| AccountView {
+                officer: officer_view(o),
+                disabled: o.disabled,
+                locked_at: o.locked.as_ref().map(|l| l.at),
+                lock_reason: o.locked.as_ref().map(|l| l.reason.clone()),
+            })
+            .collect())
+    }
+
+    /// Disables or enables an account, with a reason.
+    pub async fn set_disabled(
+        &self,
+        actor: Option<&Authenticated>,
+        id: &str,
+        disabled: bool,
+        reason: &str,
+    ) -> Result<(), BrokerError> {
+        let reason = valid_reason(reason)?;
+        let target = self.target(actor, id).await?;
+        let (event, change) = if disabled {
+            (AuditEvent::OfficerDisabled, OfficerChange::Disable)
+        } else {
+            (AuditEvent::OfficerEnabled, OfficerChange::Enable)
+        };
+        let mut audit = self.admin_entry(actor, event, &target);
+        audit.reason = Some(reason.to_string());
+        self.store.change_officer(&target.id, change, audit).await?;
+        Ok(())
+    }
+
+    /// Gives an officer a new random password (shown once); their sessions end.
+    pub async fn reset_password(
+        &self,
+        actor: Option<&Authenticated>,
+        id: &str,
+    ) -> Result<CredentialReset, BrokerError> {
+        let target = self.target(actor, id).await?;
+        let password = initial_password(&mut OsRng);
+        let hash = self.hasher.hash(password.clone()).await?;
+        let audit = self.admin_entry(actor, AuditEvent::PasswordReset, &target);
+        self.store
+            .change_officer(&target.id, OfficerChange::Password(hash), audit)
+            .await?;
+        Ok(CredentialReset {
+            initial_password: Some(password.to_string()),
+            totp_uri: None,
+        })
+    }
+
+    /// Gives an officer a new TOTP secret (URI shown once); their sessions end.
+    pub async fn reset_totp(
+        &self,
+        actor: Option<&Authenticated>,
+        id: &str,
+    ) -> Result<CredentialReset, BrokerError> {
+        let target = self.target(actor, id).await?;
+        let secret = new_totp_secret(&mut OsRng);
+        let uri = totp_uri(&secret, &target.login)?;
+        let audit = self.admin_entry(actor, AuditEvent::TotpReset, &target);
+        self.store
+            .change_officer(&target.id, OfficerChange::Totp(secret.to_vec()), audit)
+            .await?;
+        Ok(CredentialReset {
+            initial_password: None,
+            totp_uri: Some(uri),
+        })
+    }
+
+    /// The unit's lockouts as CSV, for the unit's records. Fields are quoted
+    /// so a comma or quote in a name cannot shift columns, and a leading
+    /// `=`, `+`, `-` or `@` is neutralised so a spreadsheet never runs it.
+    pub fn lockouts_csv(lockouts: Vec<LockoutView>) -> String {
+        let mut out =
+            String::from("officer_id,login,display_name,unit,locked_at,reason,attempts_today\r\n");
+        for l in lockouts {
+            let row = [
+                l.officer.id,
+                l.officer.login,
+                l.officer.display_name,
+                l.officer.unit,
+                l.locked_at.to_rfc3339(),
+                l.reason,
+                l.attempts_today.to_string(),
+            ];
+            let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
     /// Locked officers of my unit.
     pub async fn lockouts(&self, auth: &Authenticated) -> Result<Vec<LockoutView>, BrokerError> {
         self.require_admin(auth)?;
+        self.lockouts_of(&auth.officer.unit).await
+    }
+
+    /// Locked officers of a unit (the operator's command line names the unit).
+    pub async fn lockouts_of(&self, unit: &str) -> Result<Vec<LockoutView>, BrokerError> {
         let day = quota::business_day(self.clock.now(), self.policy.global.time_zone);
         let mut out = Vec::new();
-        for o in self.store.lockouts(&auth.officer.unit).await? {
+        for o in self.store.lockouts(unit).await? {
             let counter = self.store.counter(&o.id, day).await?;
             if let Some(lock) = &o.locked {
                 out.push(LockoutView {
@@ -64,21 +196,15 @@ impl Broker {
         Ok(out)
     }
 
-    /// Unlocks an officer of my unit, with a reason and optional extra checks today.
+    /// Unlocks an officer, with a reason and optional extra checks today.
     pub async fn unlock(
         &self,
-        auth: &Authenticated,
+        actor: Option<&Authenticated>,
         id: &str,
         req: UnlockRequest,
     ) -> Result<(), BrokerError> {
-        self.require_admin(auth)?;
-        let reason = req.reason.trim();
-        if reason.is_empty() || reason.chars().count() > MAX_REASON {
-            return Err(Refusal::new(ErrorCode::InvalidRequest)
-                .detail("an unlock needs a reason (1 to 500 characters)")
-                .into());
-        }
-        let target = self.officer_in_unit(auth, id).await?;
+        let reason = valid_reason(&req.reason)?;
+        let target = self.target(actor, id).await?;
         let role_limit = self
             .policy
             .role(&target.role)
@@ -88,9 +214,7 @@ impl Broker {
         let day = quota::business_day(now, self.policy.global.time_zone);
         let c = self.store.counter(&target.id, day).await?;
         let extra = quota::extra_after_unlock(c.used, role_limit, c.extra, req.extra_allowance);
-        let me = &auth.officer;
-        let mut audit = AuditEntry::new(now, AuditEvent::AccountUnlocked, &me.id, &me.unit);
-        audit.subject_officer = Some(target.id.clone());
+        let mut audit = self.admin_entry(actor, AuditEvent::AccountUnlocked, &target);
         audit.reason = Some(reason.to_string());
         audit.fields = vec![format!("extra_allowance={}", req.extra_allowance)];
         self.store.unlock(&target.id, day, extra, audit).await?;
@@ -218,6 +342,25 @@ impl Broker {
     }
 }
 
+fn valid_reason(reason: &str) -> Result<&str, BrokerError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON {
+        return Err(Refusal::new(ErrorCode::InvalidRequest)
+            .detail("a reason is required (1 to 500 characters)")
+            .into());
+    }
+    Ok(reason)
+}
+
+fn csv_cell(value: &str) -> String {
+    let neutral = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    format!("\"{}\"", neutral.replace('"', "\"\""))
+}
+
 /// The API view of a stored audit record.
 pub fn record_view(r: &StoredRecord) -> AuditRecordView {
     let e = &r.entry;
@@ -234,5 +377,17 @@ pub fn record_view(r: &StoredRecord) -> AuditRecordView {
         outcome: e.outcome.clone(),
         fields: e.fields.clone(),
         hash: r.hash.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
     }
 }

@@ -279,6 +279,19 @@ impl Store for PgStore {
         audit::chain(self, chain).await
     }
 
+    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
+        officers::in_unit(self, unit).await
+    }
+
+    async fn change_officer(
+        &self,
+        officer_id: &str,
+        change: OfficerChange,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        officers::change(self, officer_id, change, audit).await
+    }
+
     async fn bind_certificate(
         &self,
         officer_id: &str,

@@ -8,7 +8,7 @@ use super::{audit, count, map_err, PgStore};
 use crate::core::audit::{AuditEntry, AuditEvent};
 use crate::core::login;
 use crate::core::ports::{
-    Lock, LoginFailure, NewOfficer, NewSession, Officer, SessionRow, StoreError,
+    Lock, LoginFailure, NewOfficer, NewSession, Officer, OfficerChange, SessionRow, StoreError,
 };
 use crate::core::session::TokenHash;
 
@@ -303,4 +303,70 @@ pub(super) async fn certificate_login_succeeded(
     .map_err(map_err)?;
     audit::append(&tx, &entry).await?;
     tx.commit().await.map_err(map_err)
+}
+
+pub(super) async fn in_unit(s: &PgStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
+    let c = s.client().await?;
+    let rows = c
+        .query(
+            &format!("SELECT {COLUMNS} FROM officers WHERE unit = $1 ORDER BY login"),
+            &[&unit],
+        )
+        .await
+        .map_err(map_err)?;
+    rows.iter().map(officer).collect()
+}
+
+pub(super) async fn change(
+    s: &PgStore,
+    officer_id: &str,
+    change: OfficerChange,
+    entry: AuditEntry,
+) -> Result<bool, StoreError> {
+    let Ok(id) = uuid::Uuid::parse_str(officer_id) else {
+        return Ok(false);
+    };
+    let mut c = s.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    let n = match &change {
+        OfficerChange::Disable => {
+            tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
+                .await
+                .map_err(map_err)?;
+            tx.execute("UPDATE officers SET disabled = true WHERE id = $1", &[&id])
+                .await
+        }
+        OfficerChange::Enable => {
+            tx.execute("UPDATE officers SET disabled = false WHERE id = $1", &[&id])
+                .await
+        }
+        OfficerChange::Password(hash) => {
+            tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
+                .await
+                .map_err(map_err)?;
+            tx.execute(
+                "UPDATE officers SET password_hash = $2, failed_logins = 0 WHERE id = $1",
+                &[&id, hash],
+            )
+            .await
+        }
+        OfficerChange::Totp(secret) => {
+            tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
+                .await
+                .map_err(map_err)?;
+            tx.execute(
+                "UPDATE officers SET totp_secret = $2, totp_last_step = NULL WHERE id = $1",
+                &[&id, secret],
+            )
+            .await
+        }
+    }
+    .map_err(map_err)?;
+    if n != 1 {
+        tx.rollback().await.map_err(map_err)?;
+        return Ok(false);
+    }
+    audit::append(&tx, &entry).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(true)
 }
