@@ -6,6 +6,7 @@ pub mod adapters;
 pub mod config;
 pub mod core;
 pub mod http;
+pub mod operator;
 pub mod portal;
 pub mod store;
 pub mod wiring;

@@ -9,9 +9,10 @@ use clap::{Parser, Subcommand};
 use okaz_protocol::{NewOfficer, Pesel};
 use okaz_server::config::Config;
 use okaz_server::core::audit::{self, AuditEntry, AuditEvent};
+use okaz_server::core::ports::AuditFilter;
 use okaz_server::core::pseudonym::Pseudonym;
 use okaz_server::http::{self, metrics::Metrics, App};
-use okaz_server::wiring;
+use okaz_server::{operator, wiring};
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         action: CitizenAction,
     },
+    /// The security officer's actions, for any unit (audited as `operator`).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -97,6 +103,70 @@ enum CitizenAction {
     Activate { pesel: String },
     /// Deactivate the service for a PESEL.
     Deactivate { pesel: String },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Locked accounts of a unit.
+    Lockouts {
+        #[arg(long)]
+        unit: String,
+        /// CSV for the unit's records.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Unlock an account, with a reason and extra checks for today.
+    Unlock {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value_t = 0)]
+        extra: u32,
+    },
+    /// Disable an account (its sessions end).
+    Disable {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Enable an account again.
+    Enable {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Give an officer a new password (printed once).
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+    },
+    /// Give an officer a new TOTP secret (URI printed once).
+    ResetTotp {
+        #[arg(long)]
+        login: String,
+    },
+    /// Search the audit trail.
+    Audit {
+        #[arg(long)]
+        unit: Option<String>,
+        /// Officer login.
+        #[arg(long)]
+        officer: Option<String>,
+        /// Citizen's PESEL (searched through the pseudonym, never stored).
+        #[arg(long)]
+        pesel: Option<String>,
+        /// From (RFC 3339).
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Until (RFC 3339).
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -220,6 +290,52 @@ async fn main() -> Result<()> {
             println!("{}", if active { "activated" } else { "deactivated" });
             Ok(())
         }
+        Command::Admin { action } => {
+            let b = wiring::broker(&cfg).await?;
+            let out = match action {
+                AdminAction::Lockouts { unit, csv } => operator::lockouts(&b, &unit, csv).await,
+                AdminAction::Unlock {
+                    login,
+                    reason,
+                    extra,
+                } => operator::unlock(&b, &login, &reason, extra).await,
+                AdminAction::Disable { login, reason } => {
+                    operator::set_disabled(&b, &login, true, &reason).await
+                }
+                AdminAction::Enable { login, reason } => {
+                    operator::set_disabled(&b, &login, false, &reason).await
+                }
+                AdminAction::ResetPassword { login } => operator::reset(&b, &login, false).await,
+                AdminAction::ResetTotp { login } => operator::reset(&b, &login, true).await,
+                AdminAction::Audit {
+                    unit,
+                    officer,
+                    pesel,
+                    since,
+                    until,
+                    limit,
+                } => {
+                    let filter = AuditFilter {
+                        unit,
+                        since,
+                        until,
+                        limit,
+                        ..AuditFilter::default()
+                    };
+                    operator::audit(&b, filter, officer.as_deref(), pesel.as_deref()).await
+                }
+            };
+            match out {
+                Ok(text) => {
+                    print!("{text}");
+                    Ok(())
+                }
+                Err(okaz_server::core::error::BrokerError::Refused(r)) => {
+                    bail!("{}: {}", r.code.message(), r.detail.unwrap_or_default())
+                }
+                Err(e) => bail!("{e}"),
+            }
+        }
         Command::Audit {
             action: AuditAction::Verify,
         } => {
@@ -256,10 +372,12 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
         ),
     };
     let broker = wiring::broker(&cfg).await?;
+    let portal = wiring::portal(&cfg, &broker.keys)?;
     let app = Arc::new(App {
         broker,
         metrics: Metrics::default(),
         max_body: cfg.server.max_body_bytes,
+        portal,
     });
     let listener = http::server::bind(cfg.server.listen).await?;
     let addr = listener.local_addr()?;

@@ -35,6 +35,9 @@ pub enum WiringError {
     /// The register or SMS client could not be built.
     #[error("client: {0}")]
     Client(String),
+    /// The citizen portal could not be built.
+    #[error(transparent)]
+    Portal(#[from] crate::portal::PortalError),
 }
 
 /// Loads the master secret and derives the keys.
@@ -100,6 +103,22 @@ pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Br
         keys,
         hasher: PasswordHasherPool::new(cores),
     })
+}
+
+/// The citizen portal from `[portal]`; `None` when the section is absent.
+pub fn portal(
+    cfg: &Config,
+    keys: &Keys,
+) -> Result<Option<Arc<crate::portal::Portal>>, WiringError> {
+    let Some(p) = &cfg.portal else {
+        return Ok(None);
+    };
+    let ca = read_ca(p.ca_file.as_deref())?;
+    Ok(Some(Arc::new(crate::portal::Portal::new(
+        p,
+        keys,
+        ca.as_deref(),
+    )?)))
 }
 
 /// Client-certificate trust from configuration; `None` when no unit uses certificates.

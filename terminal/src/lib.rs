@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod client;
+pub mod demo;
 pub mod i18n;
 pub mod input;
 pub mod model;
@@ -11,6 +12,7 @@ pub mod msg;
 pub mod photo;
 pub mod profile;
 pub mod screens;
+pub mod tty;
 pub mod update;
 pub mod view;
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
 use okaz_protocol::{OfficerView, Permissions, QuotaView};
 
+use crate::demo::DemoPanel;
 use crate::i18n::{Lang, Note};
 use crate::profile::Profile;
 use crate::screens::{
@@ -64,6 +65,8 @@ pub struct Model {
     pub screen: Screen,
     /// A call to the broker is under way; submitting again is ignored.
     pub busy: bool,
+    /// The demo panel (`okaz demo` only): the citizen's phone beside the screens.
+    pub demo: Option<DemoPanel>,
 }
 
 impl Model {
@@ -78,6 +81,24 @@ impl Model {
             session: None,
             screen: Screen::Login(LoginForm::new(None)),
             busy: false,
+            demo: None,
+        }
+    }
+
+    /// The same terminal as a demo: with the panel, and the login form
+    /// prefilled with the panel's first account. Done once, before the
+    /// event loop starts; afterwards only `update` changes the panel.
+    pub fn with_demo(mut self, panel: DemoPanel) -> Self {
+        self.demo = Some(panel);
+        self.screen = Screen::Login(self.login_form(None));
+        self
+    }
+
+    /// A fresh login form; in a demo, prefilled with the first account.
+    pub fn login_form(&self, note: Option<Note>) -> LoginForm {
+        match self.demo.as_ref().and_then(DemoPanel::prefill) {
+            Some((login, password)) => LoginForm::prefilled(note, login, password),
+            None => LoginForm::new(note),
         }
     }
 

@@ -108,6 +108,10 @@ pub enum Msg {
     Unlocked(Result<(), Failure>),
     /// Answer to [`Command::Audit`].
     Audit(Result<Vec<AuditRecordView>, Failure>),
+    /// Demo only: the sample citizens' SMS, newest first.
+    Inbox(Vec<String>),
+    /// Demo only: the demo accounts' current TOTP codes, in panel order.
+    DemoCodes(Vec<String>),
 }
 
 /// Filters of an audit search.

@@ -20,7 +20,7 @@ use crate::screens::{
     audit::{self, AuditSearch},
     awaiting::{self, Awaiting},
     lockouts::{self, LockoutList},
-    login::{self, LoginForm},
+    login,
     notice::{self, Next, Notice},
     query::{self, QueryForm},
     result::{self, Shown},
@@ -105,6 +105,18 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                     vec![Command::Lockouts]
                 }
             }
+        }
+        Msg::Inbox(messages) => {
+            if let Some(d) = m.demo.as_mut() {
+                d.inbox = messages;
+            }
+            Vec::new()
+        }
+        Msg::DemoCodes(codes) => {
+            if let Some(d) = m.demo.as_mut() {
+                d.set_codes(codes);
+            }
+            Vec::new()
         }
         Msg::Audit(r) => {
             m.busy = false;
@@ -476,7 +488,7 @@ fn fresh_query(m: &mut Model, note: Option<Note>) -> Vec<Command> {
 }
 
 fn to_login(m: &mut Model, note: Option<Note>) -> Vec<Command> {
-    m.screen = Screen::Login(LoginForm::new(note));
+    m.screen = Screen::Login(m.login_form(note));
     m.busy = false;
     match m.session.take() {
         Some(_) => vec![Command::Logout],

@@ -16,9 +16,22 @@ const MIN_HEIGHT: u16 = 8;
 
 /// Draws the whole model.
 pub fn view(m: &Model, f: &mut Frame) {
-    let area = f.area();
+    let full = f.area();
+    f.render_widget(Block::new().style(m.profile.text()), full);
+    let area = match &m.demo {
+        Some(panel) => {
+            let (main, panel_area, side) = crate::demo::split(full);
+            crate::demo::draw(panel, m.lang, m.profile, panel_area, side, f);
+            main
+        }
+        None => full,
+    };
+    draw_screens(m, area, f);
+}
+
+/// Header, the current screen and the key hints, in `area`.
+fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
     let ctx = m.ctx();
-    f.render_widget(Block::new().style(m.profile.text()), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = m.lang.pick("Okno za małe", "Window too small");
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);

@@ -13,6 +13,7 @@
 )]
 
 pub mod http_client;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -160,7 +161,7 @@ impl Kit {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let config_path = write_config(dir.path(), &database_url, &sandbox, &opts.policy_edits);
-        let cfg = Config::load(&config_path, Vec::new()).unwrap();
+        let mut cfg = Config::load(&config_path, Vec::new()).unwrap();
         let clock = Arc::new(ManualClock::new(opts.start));
         let broker = wiring::broker_with_clock(&cfg, clock.clone())
             .await
@@ -171,10 +172,16 @@ impl Kit {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
+        // The portal's eID callback names the broker's real port, known only now.
+        if let Some(p) = cfg.portal.as_mut() {
+            p.public_url = url::Url::parse(&format!("https://{addr}/")).unwrap();
+        }
+        let portal = wiring::portal(&cfg, &broker.keys).unwrap();
         let app = Arc::new(App {
             broker: broker.clone(),
             metrics: Metrics::default(),
             max_body: cfg.server.max_body_bytes,
+            portal,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let limits = wiring::limits(&cfg);
@@ -476,7 +483,14 @@ sendsms_url = "{sms}"
 username = "{user}"
 password_file = "{dir}/kannel.pw"
 ca_file = "{dir}/sandbox-ca.pem"
+[portal]
+# The kit sets the real port once the broker listens; a spawned binary keeps this.
+public_url = "https://127.0.0.1/"
+oidc_issuer = "{issuer}"
+client_id = "okaz-portal"
+ca_file = "{dir}/sandbox-ca.pem"
 "#,
+        issuer = sandbox.oidc_issuer(),
         dir = dir.display(),
         base = sandbox.base_url(),
         sms = sandbox.sendsms_url(),

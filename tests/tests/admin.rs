@@ -7,7 +7,7 @@
     reason = "test helpers: a failure aborts the test with its message"
 )]
 
-use okaz_tests::{Kit, Options};
+use okaz_tests::{Kit, NowUtc, Options};
 use serde_json::json;
 
 fn limit(n: u32) -> Options {
@@ -208,4 +208,248 @@ async fn audit_search_by_pesel_goes_through_the_pseudonym() {
         )
         .await;
     assert_eq!(r.body.as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_officer_manages_accounts_of_the_unit() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "USC-A").await;
+    let security = kit.officer("security_officer", "USC-A").await;
+    let clerk_token = kit.login(&clerk).await;
+    let sec = kit.login(&security).await;
+
+    let list = kit.get("/v1/admin/officers", Some(&sec)).await;
+    let logins: Vec<&str> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["officer"]["login"].as_str().unwrap())
+        .collect();
+    assert!(logins.contains(&clerk.login.as_str()) && logins.contains(&security.login.as_str()));
+
+    let created = kit
+        .post(
+            "/v1/admin/officers",
+            Some(&sec),
+            json!({"login": "nowak", "display_name": "A. Nowak", "role": "clerk", "unit": "USC-A"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.body["totp_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    let dup = kit
+        .post(
+            "/v1/admin/officers",
+            Some(&sec),
+            json!({"login": "nowak", "display_name": "B", "role": "clerk", "unit": "USC-A"}),
+        )
+        .await;
+    assert_eq!(
+        (dup.status, dup.body["detail"].as_str()),
+        (400, Some("this login is already taken"))
+    );
+
+    // Disabling ends the officer's sessions and bars logins.
+    let path = |what: &str| format!("/v1/admin/officers/{}/{what}", clerk.id);
+    assert_eq!(
+        kit.post(&path("disable"), Some(&sec), json!({}))
+            .await
+            .status,
+        400,
+        "a reason is required"
+    );
+    assert_eq!(
+        kit.post(
+            &path("disable"),
+            Some(&sec),
+            json!({"reason": "left the office"})
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(kit.get("/v1/me", Some(&clerk_token)).await.status, 401);
+    kit.clock.advance(chrono::Duration::seconds(30));
+    let r = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        kit.post(&path("enable"), Some(&sec), json!({"reason": "back"}))
+            .await
+            .status,
+        200
+    );
+
+    // A password reset: the old one stops working, the new one works.
+    let reset = kit
+        .post(&path("reset-password"), Some(&sec), json!({}))
+        .await;
+    let new_password = reset.body["initial_password"].as_str().unwrap().to_string();
+    kit.clock.advance(chrono::Duration::seconds(30));
+    let old = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
+        )
+        .await;
+    assert_eq!(old.status, 401);
+    kit.clock.advance(chrono::Duration::seconds(30));
+    let new = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": clerk.login, "password": new_password, "totp": kit.totp(&clerk)}),
+        )
+        .await;
+    assert_eq!(new.status, 201, "{}", new.body);
+
+    // A TOTP reset: codes from the old secret stop working.
+    let reset = kit.post(&path("reset-totp"), Some(&sec), json!({})).await;
+    let uri = reset.body["totp_uri"].as_str().unwrap();
+    let secret = url::Url::parse(uri)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "secret")
+        .unwrap()
+        .1
+        .to_string();
+    let secret = okaz_tests::base32_decode(&secret);
+    kit.clock.advance(chrono::Duration::seconds(30));
+    let old = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": clerk.login, "password": new_password, "totp": kit.totp(&clerk)}),
+        )
+        .await;
+    assert_eq!(old.status, 401);
+    kit.clock.advance(chrono::Duration::seconds(30));
+    let code = okaz_server::core::credentials::totp_code_at(
+        &secret,
+        kit.clock.now_utc().timestamp() as u64,
+    )
+    .unwrap();
+    let new = kit
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"login": clerk.login, "password": new_password, "totp": code}),
+        )
+        .await;
+    assert_eq!(new.status, 201, "{}", new.body);
+
+    let events: Vec<String> = kit
+        .store
+        .audit_chain(&security.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry.event)
+        .collect();
+    for e in [
+        "officer_created",
+        "officer_disabled",
+        "officer_enabled",
+        "password_reset",
+        "totp_reset",
+    ] {
+        assert!(events.iter().any(|x| x == e), "{e} is audited: {events:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockouts_export_as_csv_and_the_operator_unlocks_from_the_command_line() {
+    let kit = Kit::start_with(limit(1)).await;
+    let clerk = kit.officer("clerk", "USC-A").await;
+    let security = kit.officer("security_officer", "USC-A").await;
+    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
+    kit.activate(&citizen.pesel).await;
+    let token = kit.login(&clerk).await;
+    kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
+        .await;
+    assert_eq!(
+        kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
+            .await
+            .status,
+        423
+    );
+
+    let sec = kit.login(&security).await;
+    let csv = kit.get("/v1/admin/lockouts?format=csv", Some(&sec)).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.content_type.starts_with("text/csv"));
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "officer_id,login,display_name,unit,locked_at,reason,attempts_today"
+    );
+    assert!(
+        lines[1].contains(&clerk.login)
+            && lines[1].contains("\"daily_limit_exceeded\"")
+            && lines[1].ends_with("\"2\"")
+    );
+
+    let cli = |args: &[&str]| {
+        std::process::Command::new(okaz_tests::binary("okaz-server"))
+            .arg("--config")
+            .arg(kit.dir.path().join("okaz.toml"))
+            .args(args)
+            .env("OKAZ_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["admin", "lockouts", "--unit", "USC-A"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&clerk.login));
+    let out = cli(&[
+        "admin",
+        "unlock",
+        "--login",
+        &clerk.login,
+        "--reason",
+        "",
+        "--extra",
+        "1",
+    ]);
+    assert!(
+        !out.status.success(),
+        "an unlock without a reason is refused"
+    );
+    let out = cli(&[
+        "admin",
+        "unlock",
+        "--login",
+        &clerk.login,
+        "--reason",
+        "verified by phone",
+        "--extra",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
+            .await
+            .status,
+        201
+    );
+    let out = cli(&["admin", "audit", "--officer", &clerk.login, "--limit", "50"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("daily_limit_exceeded") && !text.contains(&citizen.pesel),
+        "{text}"
+    );
+    let out = cli(&["admin", "audit", "--pesel", &citizen.pesel]);
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() >= 3);
 }

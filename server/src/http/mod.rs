@@ -39,6 +39,8 @@ pub struct App {
     pub metrics: Metrics,
     /// Largest request body, in bytes.
     pub max_body: usize,
+    /// The citizen portal, when configured (`[portal]`).
+    pub portal: Option<Arc<crate::portal::Portal>>,
 }
 
 type Resp = Response<Full<Bytes>>;

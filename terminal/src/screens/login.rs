@@ -62,6 +62,20 @@ impl LoginForm {
         }
     }
 
+    /// A form with login and password already typed, waiting for the code
+    /// (the demo's accounts, whose passwords are on screen anyway).
+    pub fn prefilled(note: Option<Note>, login: &str, password: &str) -> Self {
+        let mut form = LoginForm::new(note);
+        for c in login.chars() {
+            form.login.input(Key::Char(c));
+        }
+        for c in password.chars() {
+            form.password.input(Key::Char(c));
+        }
+        form.focus = Focus::Totp;
+        form
+    }
+
     fn field(&mut self, f: Focus) -> &mut TextField {
         match f {
             Focus::Login => &mut self.login,

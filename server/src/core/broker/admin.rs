@@ -12,7 +12,7 @@ use super::{officer_view, Broker};
 use crate::core::audit::{AuditEntry, AuditEvent, StoredRecord};
 use crate::core::credentials::{initial_password, new_totp_secret, totp_uri};
 use crate::core::error::{BrokerError, Refusal};
-use crate::core::ports::{AuditFilter, NewOfficer, Officer, OfficerChange};
+use crate::core::ports::{AuditFilter, NewOfficer, Officer, OfficerChange, StoreError};
 use crate::core::pseudonym::Pseudonym;
 use crate::core::quota;
 
@@ -266,7 +266,13 @@ impl Broker {
                 },
                 audit,
             )
-            .await?;
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => BrokerError::Refused(
+                    Refusal::new(ErrorCode::InvalidRequest).detail("this login is already taken"),
+                ),
+                other => other.into(),
+            })?;
         Ok(OfficerCreated {
             officer: officer_view(&officer),
             initial_password: password.to_string(),

@@ -38,10 +38,16 @@ use crate::core::pseudonym::Pseudonym;
 use crate::core::session::TokenHash;
 
 /// Versioned migrations, applied in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/sqlite/0002_certificates.sql"),
+    ),
+];
 
 /// How long a statement waits for another process's write lock on the same
 /// file before the store reports itself unavailable.
@@ -467,6 +473,45 @@ impl Store for SqliteStore {
 
     async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
         audit::chain(self, chain).await
+    }
+
+    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
+        officers::in_unit(self, unit).await
+    }
+
+    async fn change_officer(
+        &self,
+        officer_id: &str,
+        change: OfficerChange,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        officers::change(self, officer_id, change, audit).await
+    }
+
+    async fn bind_certificate(
+        &self,
+        officer_id: &str,
+        fingerprint: &str,
+        pin_hash: &str,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        officers::bind_certificate(self, officer_id, fingerprint, pin_hash, audit).await
+    }
+
+    async fn certificate_binding(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        officers::certificate_binding(self, fingerprint).await
+    }
+
+    async fn certificate_login_succeeded(
+        &self,
+        officer_id: &str,
+        session: NewSession,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        officers::certificate_login_succeeded(self, officer_id, session, audit).await
     }
 
     async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {

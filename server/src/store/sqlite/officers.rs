@@ -8,7 +8,7 @@ use super::{audit, canonical_id, col, count, exec, instant, micros, one, SqliteS
 use crate::core::audit::{AuditEntry, AuditEvent};
 use crate::core::login;
 use crate::core::ports::{
-    Lock, LoginFailure, NewOfficer, NewSession, Officer, SessionRow, StoreError,
+    Lock, LoginFailure, NewOfficer, NewSession, Officer, OfficerChange, SessionRow, StoreError,
 };
 use crate::core::session::TokenHash;
 
@@ -243,6 +243,133 @@ pub(super) async fn end_session(
     let hash = hash.0.clone();
     s.write(move |tx| {
         exec(tx, "DELETE FROM sessions WHERE token_hash = ?1", [hash])?;
+        audit::append(tx, &entry)
+    })
+    .await
+}
+
+pub(super) async fn in_unit(s: &SqliteStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
+    let unit = unit.to_string();
+    s.read(move |c| {
+        super::all(
+            c,
+            &format!("SELECT {COLUMNS} FROM officers WHERE unit = ?1 ORDER BY login"),
+            [unit],
+            officer,
+        )
+    })
+    .await
+}
+
+pub(super) async fn change(
+    s: &SqliteStore,
+    officer_id: &str,
+    change: OfficerChange,
+    entry: AuditEntry,
+) -> Result<bool, StoreError> {
+    let Some(id) = canonical_id(officer_id) else {
+        return Ok(false);
+    };
+    s.write(move |tx| {
+        let n = match &change {
+            OfficerChange::Disable => {
+                exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
+                exec(tx, "UPDATE officers SET disabled = 1 WHERE id = ?1", [&id])?
+            }
+            OfficerChange::Enable => {
+                exec(tx, "UPDATE officers SET disabled = 0 WHERE id = ?1", [&id])?
+            }
+            OfficerChange::Password(hash) => {
+                exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
+                exec(
+                    tx,
+                    "UPDATE officers SET password_hash = ?2, failed_logins = 0 WHERE id = ?1",
+                    params![id, hash],
+                )?
+            }
+            OfficerChange::Totp(secret) => {
+                exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
+                exec(
+                    tx,
+                    "UPDATE officers SET totp_secret = ?2, totp_last_step = NULL WHERE id = ?1",
+                    params![id, secret],
+                )?
+            }
+        };
+        if n != 1 {
+            // No such officer: the session delete above matched nothing
+            // either, so committing writes nothing (PostgreSQL rolls back).
+            return Ok(false);
+        }
+        audit::append(tx, &entry)?;
+        Ok(true)
+    })
+    .await
+}
+
+pub(super) async fn bind_certificate(
+    s: &SqliteStore,
+    officer_id: &str,
+    fingerprint: &str,
+    pin_hash: &str,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let id = super::uuid(officer_id)?;
+    let fingerprint = fingerprint.to_string();
+    let pin_hash = pin_hash.to_string();
+    s.write(move |tx| {
+        // A terminal's certificate belongs to one officer at a time.
+        exec(
+            tx,
+            "INSERT INTO officer_certificates (fingerprint, officer_id, pin_hash, bound_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (fingerprint) DO UPDATE SET officer_id = ?2, pin_hash = ?3, bound_at = ?4",
+            params![fingerprint, id, pin_hash, micros(entry.at)],
+        )?;
+        audit::append(tx, &entry)
+    })
+    .await
+}
+
+pub(super) async fn certificate_binding(
+    s: &SqliteStore,
+    fingerprint: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    let fingerprint = fingerprint.to_string();
+    s.read(move |c| {
+        one(
+            c,
+            "SELECT officer_id, pin_hash FROM officer_certificates WHERE fingerprint = ?1",
+            [fingerprint],
+            |r| Ok((col(r, 0)?, col(r, 1)?)),
+        )
+    })
+    .await
+}
+
+pub(super) async fn certificate_login_succeeded(
+    s: &SqliteStore,
+    officer_id: &str,
+    session: NewSession,
+    entry: AuditEntry,
+) -> Result<(), StoreError> {
+    let id = super::uuid(officer_id)?;
+    s.write(move |tx| {
+        exec(
+            tx,
+            "UPDATE officers SET failed_logins = 0, last_failed_login = NULL WHERE id = ?1",
+            [&id],
+        )?;
+        exec(
+            tx,
+            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?3)",
+            params![
+                session.token_hash.0,
+                id,
+                micros(session.created_at),
+                micros(session.expires_at)
+            ],
+        )?;
         audit::append(tx, &entry)
     })
     .await
