@@ -353,6 +353,14 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_parses() {
+        let text = include_str!("../../okaz.example.toml");
+        let c = Config::parse(text, vec![]).unwrap();
+        assert_eq!(c.server.client_cas.len(), 1);
+        assert_eq!(c.registers.retries, 2);
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let e = Config::parse(&format!("{BASE}\n[log]\ncolour = true"), vec![]).unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");

@@ -208,6 +208,7 @@ conformance!(
     count_attempt_counts_exceeds_and_locks,
     count_attempt_for_unknown_officer_fails,
     concurrent_count_attempt_never_passes_the_limit,
+    two_stores_on_one_database_never_pass_the_limit,
     counters_are_per_officer_and_day,
     wrong_codes_lock_at_threshold,
     unlock_sets_extra_and_clears_lock_and_wrong_codes,
@@ -794,6 +795,45 @@ async fn concurrent_count_attempt_never_passes_the_limit(h: &Harness) {
         1
     );
     assert_chains_verify(&*s).await;
+}
+
+/// Two brokers (replicas, or two processes on one SQLite file) share the
+/// database: the limit holds across them too.
+async fn two_stores_on_one_database_never_pass_the_limit(h: &Harness) {
+    let first = h.store();
+    let second = h.reopen().await;
+    let o = officer(&*first, "anna", "U1").await;
+    let tasks = (0..120).map(|i| {
+        let s = if i % 2 == 0 {
+            Arc::clone(&first)
+        } else {
+            Arc::clone(&second)
+        };
+        let o = o.clone();
+        tokio::spawn(async move {
+            s.count_attempt(&o.id, today(), 30, attempt(&o, at(i)))
+                .await
+                .unwrap()
+        })
+    });
+    let outcomes: Vec<AttemptOutcome> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let counted = outcomes
+        .iter()
+        .filter(|o| matches!(o, AttemptOutcome::Counted { .. }))
+        .count();
+    assert_eq!(counted, 30);
+    assert!(second
+        .officer_by_id(&o.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .locked
+        .is_some());
+    assert_chains_verify(&*second).await;
 }
 
 async fn counters_are_per_officer_and_day(h: &Harness) {
