@@ -139,3 +139,39 @@ async fn a_malformed_register_answer_is_refused_without_release() {
         r.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_recovers_when_its_database_connections_are_cut() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let token = kit.login(&clerk).await;
+    assert_eq!(kit.get("/v1/me", Some(&token)).await.status, 200);
+
+    // What a database restart does to the broker: every connection dies.
+    let (admin, conn) = tokio_postgres::connect(&okaz_tests::admin_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            &[&kit.database],
+        )
+        .await
+        .unwrap();
+    assert!(!killed.is_empty(), "the broker had connections to cut");
+
+    // The pool checks connections before use, so the next requests succeed,
+    // and nothing the officer had is lost.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(kit.get("/v1/me", Some(&token)).await.status);
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last(), Some(&200), "recovered: {statuses:?}");
+    let r = kit.get("/readyz", None).await;
+    assert_eq!(r.status, 200);
+}
