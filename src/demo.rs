@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Local, Utc};
 use clap::Args;
 use okaz_protocol::Pesel;
-use okaz_registry::sandbox::{Faults, Sandbox, SandboxOptions, Subject};
+use okaz_registry::sandbox::{Faults, Sandbox, SandboxOptions};
 use okaz_server::config::Config;
 use okaz_server::core::audit::{AuditEntry, AuditEvent};
 use okaz_server::core::broker::Broker;
@@ -47,6 +47,8 @@ const CODE_POLL: Duration = Duration::from_secs(1);
 const TOTP_STEP: i64 = 30;
 /// How long the broker and sandbox may take to stop.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Citizens looked at when picking the samples.
+const SCAN: u64 = 5_000;
 /// Messages the panel lists.
 const INBOX_SHOWN: usize = 6;
 
@@ -145,7 +147,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     ));
 
     let accounts = create_accounts(&broker).await?;
-    let samples = samples(&sandbox)?;
+    let samples = samples(&sandbox, args.population)?;
     for s in samples.iter().filter(|s| s.activated) {
         activate(&broker, &s.pesel).await?;
     }
@@ -349,51 +351,52 @@ async fn create_accounts(broker: &Broker) -> Result<Vec<Account>> {
 /// Picks sample citizens that show the main paths: a valid ID card and
 /// licence, an expired ID card, a suspended licence (all activated, with a
 /// phone), one without a phone and one who never activated the service.
-fn samples(sandbox: &Sandbox) -> Result<Vec<Sample>> {
-    let contactable = sandbox.find("contactable", 400);
-    let no_phone = sandbox.find("no_phone", 1);
-    let has = |s: &Subject, tags: &[&str]| tags.iter().all(|t| s.tags.iter().any(|x| x == t));
-    let picks: [(Option<&Subject>, &'static str, bool); 5] = [
+/// Neighbouring indices share a birth date, so the scan strides across the
+/// whole population to meet adults and edge cases.
+fn samples(sandbox: &Sandbox, population: u64) -> Result<Vec<Sample>> {
+    let wanted: [(&[&str], &'static str, bool); 5] = [
         (
-            contactable
-                .iter()
-                .find(|s| has(s, &["valid_id", "adult", "licence", "vehicle"])),
+            &["valid_id", "adult", "licence", "vehicle", "contactable"],
             "ID valid",
             true,
         ),
+        (&["expired_id", "adult", "contactable"], "ID expired", true),
         (
-            contactable
-                .iter()
-                .find(|s| has(s, &["expired_id", "adult"])),
-            "ID expired",
-            true,
-        ),
-        (
-            contactable.iter().find(|s| has(s, &["suspended_licence"])),
+            &["suspended_licence", "contactable"],
             "licence suspended",
             true,
         ),
-        (no_phone.first(), "no phone", true),
+        (&["no_phone", "adult"], "no phone", true),
         (
-            contactable.iter().rev().find(|s| has(s, &["valid_id"])),
+            &["valid_id", "adult", "contactable"],
             "not activated",
             false,
         ),
     ];
-    let mut out: Vec<Sample> = Vec::new();
-    for (subject, note, activated) in picks {
-        let Some(s) = subject else { continue };
-        if out.iter().any(|o| o.pesel == s.pesel) {
-            continue;
+    let mut found: Vec<Option<Sample>> = wanted.iter().map(|_| None).collect();
+    let step = (population / SCAN).max(1) | 1;
+    for k in 0..SCAN.min(population) {
+        if found.iter().all(Option::is_some) {
+            break;
         }
-        out.push(Sample {
-            pesel: s.pesel.clone(),
-            name: s.name.clone(),
-            phone: s.phone.clone(),
-            note,
-            activated,
-        });
+        let c = sandbox.citizen((k * step + k) % population);
+        let tags = c.tags();
+        let pesel = c.pesel.expose();
+        for ((need, note, activated), slot) in wanted.iter().zip(found.iter_mut()) {
+            if slot.is_none() && need.iter().all(|t| tags.iter().any(|x| x == t)) {
+                *slot = Some(Sample {
+                    pesel: pesel.clone(),
+                    name: format!("{} {}", c.given_names.join(" "), c.surname),
+                    phone: c.contact.phone.clone(),
+                    note,
+                    activated: *activated,
+                });
+                // One citizen fills one slot: the samples stay different people.
+                break;
+            }
+        }
     }
+    let out: Vec<Sample> = found.into_iter().flatten().collect();
     if out.is_empty() {
         bail!("the sandbox population has no usable sample citizens");
     }
@@ -542,19 +545,27 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     };
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    let (term, hangup) = (
+        unix_signal(tokio::signal::unix::SignalKind::terminate()),
+        // A closed terminal window: still stop cleanly and remove the files.
+        unix_signal(tokio::signal::unix::SignalKind::hangup()),
+    );
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
+    let (term, hangup) = (std::future::pending::<()>(), std::future::pending::<()>());
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+        () = hangup => {},
+    }
+}
+
+#[cfg(unix)]
+async fn unix_signal(kind: tokio::signal::unix::SignalKind) {
+    match tokio::signal::unix::signal(kind) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending::<()>().await,
     }
 }
 

@@ -11,7 +11,9 @@ use crate::breaker::{Breaker, BreakerState};
 use crate::config::RegistryConfig;
 use crate::error::RegistryError;
 use crate::http::{build_client, get_json, HttpsClient, ReadLimits};
-use crate::registers::{self, Register};
+use crate::registers::{self, plates, Register};
+
+pub use crate::registers::plates::PlateAnswer;
 
 /// A citizen's entry in the contact register.
 #[derive(Clone, PartialEq, Eq)]
@@ -258,6 +260,70 @@ impl RegisterClient {
                 )
                 .await
             }
+        }
+    }
+
+    /// Fetches a vehicle document by registration number (the police lookup),
+    /// with the natural person the vehicles register names for the vehicle.
+    ///
+    /// `plate` may be typed loosely (`wa 1234x`): spaces are removed and
+    /// letters upper-cased, then it must be 1 to 8 of `A-Z0-9`, else
+    /// [`RegistryError::InvalidPlate`]. `kind` must be
+    /// [`DocumentType::VehicleRegistration`], [`DocumentType::TechnicalInspection`]
+    /// or [`DocumentType::OcInsurance`], else [`RegistryError::Unsupported`].
+    /// Both are checked before any request. An unknown plate is
+    /// [`RegistryError::NotFound`] from `vehicles`; an answer about another
+    /// plate is [`RegistryError::Malformed`]. OC insurance asks UFG by the
+    /// VIN that CEPIK gives for the plate, as [`Self::fetch_document`] does.
+    pub async fn fetch_by_plate(
+        &self,
+        plate: &str,
+        kind: DocumentType,
+    ) -> Result<PlateAnswer, RegistryError> {
+        if !matches!(
+            kind,
+            DocumentType::VehicleRegistration
+                | DocumentType::TechnicalInspection
+                | DocumentType::OcInsurance
+        ) {
+            return Err(RegistryError::Unsupported { kind });
+        }
+        let plate = crate::ids::normalise_plate(plate).ok_or(RegistryError::InvalidPlate)?;
+        let vehicles = Register::Vehicles;
+        let mut u = self
+            .inner
+            .cfg
+            .base_url
+            .join(plates::PLATE_PATH)
+            .map_err(|e| RegistryError::Config(format!("register URL: {e}")))?;
+        u.query_pairs_mut().append_pair("nr_rej", &plate);
+        match kind {
+            DocumentType::TechnicalInspection => {
+                self.call(vehicles, u, |b| {
+                    plates::inspection(plates::found_for(b, &plate)?)
+                })
+                .await
+            }
+            DocumentType::OcInsurance => {
+                let found = self
+                    .call(vehicles, u, |b| plates::found_for(b, &plate))
+                    .await?;
+                let r = Register::Insurance;
+                let u = self.url(r, "", Some(("vin", &found.vehicle.vin)))?;
+                let document = self.call(r, u, registers::parse_oc_insurance).await?;
+                Ok(PlateAnswer {
+                    document,
+                    owner: found.owner,
+                })
+            }
+            DocumentType::VehicleRegistration => {
+                self.call(vehicles, u, |b| {
+                    plates::registration(plates::found_for(b, &plate)?)
+                })
+                .await
+            }
+            // Refused above already; kept so a new kind cannot slip through.
+            other => Err(RegistryError::Unsupported { kind: other }),
         }
     }
 

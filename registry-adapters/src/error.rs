@@ -1,5 +1,7 @@
 //! The one error type of the adapters. Its messages name the register and
-//! the kind of failure, never the citizen (no PESEL, name or phone).
+//! the kind of failure, never the citizen (no PESEL, name, phone or plate).
+
+use okaz_protocol::DocumentType;
 
 /// Why a register could not give an answer.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,18 @@ pub enum RegistryError {
         /// The HTTP status code.
         status: u16,
     },
+    /// The registration number given is not 1 to 8 letters and digits once
+    /// spaces are removed; no register was asked.
+    #[error("a registration number is 1 to 8 letters and digits")]
+    InvalidPlate,
+    /// This document type cannot be asked for this way (by registration
+    /// number only the registration, inspection and OC insurance can); no
+    /// register was asked.
+    #[error("document type {kind} cannot be looked up by registration number")]
+    Unsupported {
+        /// The document type asked for.
+        kind: DocumentType,
+    },
     /// The client configuration is unusable (bad CA, bad URL).
     #[error("registry client configuration: {0}")]
     Config(String),
@@ -61,16 +75,22 @@ impl RegistryError {
             | RegistryError::Malformed { register, .. }
             | RegistryError::TooLarge { register }
             | RegistryError::Refused { register, .. } => Some(register),
-            RegistryError::Config(_) => None,
+            RegistryError::Config(_)
+            | RegistryError::InvalidPlate
+            | RegistryError::Unsupported { .. } => None,
         }
     }
 
     /// Whether the failure says the register itself is unwell (counts against
-    /// its circuit breaker); a missing record is a healthy answer.
+    /// its circuit breaker); a missing record is a healthy answer, and the
+    /// caller's own mistakes never reached a register.
     pub fn is_register_failure(&self) -> bool {
         !matches!(
             self,
-            RegistryError::NotFound { .. } | RegistryError::Config(_)
+            RegistryError::NotFound { .. }
+                | RegistryError::Config(_)
+                | RegistryError::InvalidPlate
+                | RegistryError::Unsupported { .. }
         )
     }
 

@@ -100,6 +100,31 @@ pub fn vin_with_check(mut vin: [u8; 17]) -> Option<String> {
     String::from_utf8(vin.to_vec()).ok()
 }
 
+/// Longest registration number accepted (Polish plates have 7 or 8 characters;
+/// shorter ones exist for custom and historic plates).
+pub const PLATE_MAX_LEN: usize = 8;
+
+/// A registration number as typed (`wa 1234x`) in its canonical form
+/// (`WA1234X`): spaces removed, ASCII letters upper-cased, then 1 to
+/// [`PLATE_MAX_LEN`] of `A-Z0-9`. `None` for anything else, so nothing of
+/// another shape ever reaches a register.
+pub fn normalise_plate(input: &str) -> Option<String> {
+    // Bounded before any work: the input may come straight from a request.
+    if input.len() > 64 {
+        return None;
+    }
+    let plate: String = input
+        .chars()
+        .filter(|c| *c != ' ')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let shaped = (1..=PLATE_MAX_LEN).contains(&plate.len())
+        && plate
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    shaped.then_some(plate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +143,26 @@ mod tests {
         assert!(vin_valid("1M8GDM9AXKP042788"));
         assert!(!vin_valid("1M8GDM9A1KP042788"));
         assert!(!vin_valid("1M8GDM9AXKP04278"));
+    }
+
+    #[test]
+    fn plates_are_normalised_or_refused() {
+        assert_eq!(normalise_plate("wa 1234x").as_deref(), Some("WA1234X"));
+        assert_eq!(normalise_plate(" KR12345 ").as_deref(), Some("KR12345"));
+        assert_eq!(normalise_plate("A").as_deref(), Some("A"));
+        assert_eq!(normalise_plate("WPI12345").as_deref(), Some("WPI12345"));
+        for bad in [
+            "",
+            "   ",
+            "WPI123456",
+            "WA-1234",
+            "WA\t1234",
+            "ŁD12345",
+            "wa_1234",
+            "WA1234\n",
+        ] {
+            assert_eq!(normalise_plate(bad), None, "{bad:?}");
+        }
+        assert_eq!(normalise_plate(&" ".repeat(100)), None);
     }
 }

@@ -17,11 +17,12 @@ pub mod registers;
 pub mod sandbox;
 pub mod sms;
 
-pub use client::{Contact, RegisterClient};
+pub use client::{Contact, PlateAnswer, RegisterClient};
 pub use config::RegistryConfig;
 pub use error::RegistryError;
 pub use registers::{
     parse_contact, parse_driving_licence, parse_id_card, parse_large_family_card,
-    parse_oc_insurance, parse_pensioner_id, parse_school_id, parse_student_id,
-    parse_technical_inspection, parse_vehicle_registration, Register,
+    parse_oc_insurance, parse_pensioner_id, parse_plate_inspection, parse_plate_registration,
+    parse_school_id, parse_student_id, parse_technical_inspection, parse_vehicle_registration,
+    Register,
 };

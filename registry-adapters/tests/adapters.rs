@@ -213,6 +213,12 @@ async fn population_endpoint_lists_subjects_by_tag() {
             assert!(s["tags"].as_array().unwrap().iter().any(|t| t == tag));
             assert!(okaz_protocol::Pesel::parse(s["pesel"].as_str().unwrap()).is_ok());
             assert!(s["index"].as_u64().unwrap() < POPULATION);
+            let plates = s["plates"].as_array().unwrap().len();
+            match tag {
+                "several_vehicles" => assert!(plates >= 2, "{s}"),
+                "no_licence" => assert_eq!(plates, 0, "{s}"),
+                _ => {}
+            }
         }
     }
     sb.shutdown().await;

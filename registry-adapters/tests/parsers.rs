@@ -31,6 +31,12 @@ fn parsers() -> Vec<(&'static str, Parser)> {
         }),
         ("school", |b| okaz_registry::parse_school_id(b).is_ok()),
         ("contact", |b| okaz_registry::parse_contact(b).is_ok()),
+        ("plate_registration", |b| {
+            okaz_registry::parse_plate_registration(b).is_ok()
+        }),
+        ("plate_inspection", |b| {
+            okaz_registry::parse_plate_inspection(b).is_ok()
+        }),
     ]
 }
 
@@ -54,6 +60,9 @@ fn build_answers() -> Vec<Vec<u8>> {
         if let Some(v) = render::vehicles(&c) {
             out.push(serde_json::to_vec(&v).unwrap());
             out.push(serde_json::to_vec(&render::insurance(&c, 0)).unwrap());
+            for k in 0..c.vehicles.len() {
+                out.push(serde_json::to_vec(&render::vehicle_by_plate(&c, k).unwrap()).unwrap());
+            }
         }
         if let Some(p) = render::pensioners(&c) {
             out.push(serde_json::to_vec(&p).unwrap());
@@ -88,8 +97,13 @@ fn each_parser_accepts_its_own_registers_answers() {
     assert!(
         okaz_registry::parse_contact(&serde_json::to_vec(&render::contacts(&c)).unwrap()).is_ok()
     );
+    let p = serde_json::to_vec(&render::vehicle_by_plate(&c, 0).unwrap()).unwrap();
+    assert!(okaz_registry::parse_plate_registration(&p).is_ok());
+    assert!(okaz_registry::parse_plate_inspection(&p).is_ok());
     // And refuses another register's shape.
     assert!(okaz_registry::parse_id_card(&v).is_err());
+    assert!(okaz_registry::parse_plate_registration(&v).is_err());
+    assert!(okaz_registry::parse_vehicle_registration(&p).is_err());
 }
 
 proptest! {

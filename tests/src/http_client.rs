@@ -152,4 +152,26 @@ impl HttpClient {
             text,
         })
     }
+
+    /// Sends a prepared request; the status, the headers and the body text
+    /// (for tests that need cookies and redirects, e.g. the citizen portal).
+    pub async fn exchange(
+        &self,
+        req: http::Request<Full<Bytes>>,
+    ) -> Result<(u16, http::HeaderMap, String), String> {
+        let resp = self
+            .inner
+            .request(req)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .to_bytes();
+        Ok((status, headers, String::from_utf8_lossy(&bytes).to_string()))
+    }
 }

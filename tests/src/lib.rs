@@ -13,6 +13,7 @@
 )]
 
 pub mod http_client;
+pub mod portal_agent;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
@@ -396,6 +397,11 @@ impl Kit {
         self.http
             .request("DELETE", &format!("{}{path}", self.broker_url), token, None)
             .await
+    }
+
+    /// A scripted citizen for the portal (no browser), with its own cookies.
+    pub fn portal_agent(&self) -> portal_agent::PortalAgent {
+        portal_agent::PortalAgent::new(self)
     }
 
     /// Starts a verification.

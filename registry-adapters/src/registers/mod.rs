@@ -8,6 +8,7 @@ pub mod insurance;
 pub mod large_family;
 pub mod pensioners;
 pub mod persons;
+pub mod plates;
 pub mod schools;
 pub mod students;
 pub mod vehicles;
@@ -27,6 +28,7 @@ pub use insurance::parse_oc_insurance;
 pub use large_family::parse_large_family_card;
 pub use pensioners::parse_pensioner_id;
 pub use persons::parse_id_card;
+pub use plates::{parse_plate_inspection, parse_plate_registration, PlateAnswer};
 pub use schools::parse_school_id;
 pub use students::parse_student_id;
 pub use vehicles::{parse_technical_inspection, parse_vehicle_registration};
@@ -38,7 +40,8 @@ pub enum Register {
     Persons,
     /// Drivers and licences (CEPIK-like).
     Drivers,
-    /// Vehicles, registrations and inspections (CEPIK-like).
+    /// Vehicles, registrations and inspections (CEPIK-like), by owner's
+    /// PESEL or, for the police, by registration number ([`plates`]).
     Vehicles,
     /// Vehicle liability insurance (UFG-like).
     Insurance,

@@ -124,7 +124,17 @@ pub fn first_vehicle(bytes: &[u8]) -> Result<Vehicle, RegistryError> {
 
 /// Parses the vehicles answer into the first vehicle's registration document.
 pub fn parse_vehicle_registration(bytes: &[u8]) -> Result<Document, RegistryError> {
-    let v = first(bytes)?;
+    registration_of(&first(bytes)?)
+}
+
+/// Parses the vehicles answer into the first vehicle's latest inspection.
+pub fn parse_technical_inspection(bytes: &[u8]) -> Result<Document, RegistryError> {
+    inspection_of(&first(bytes)?)
+}
+
+/// The registration document of one vehicle (whichever answer it came from;
+/// the by-plate lookup maps its own shape into [`Vehicle`] and comes here).
+pub(crate) fn registration_of(v: &Vehicle) -> Result<Document, RegistryError> {
     let r = &v.registration_document;
     let first_reg = date(
         &v.first_registration_date,
@@ -165,9 +175,8 @@ pub fn parse_vehicle_registration(bytes: &[u8]) -> Result<Document, RegistryErro
     )
 }
 
-/// Parses the vehicles answer into the first vehicle's latest inspection.
-pub fn parse_technical_inspection(bytes: &[u8]) -> Result<Document, RegistryError> {
-    let v = first(bytes)?;
+/// The latest inspection of one vehicle; `NotFound` if it never had one.
+pub(crate) fn inspection_of(v: &Vehicle) -> Result<Document, RegistryError> {
     let mut latest = None;
     for i in &v.inspections {
         let d = date(&i.date, "date", REGISTER)?;

@@ -26,7 +26,10 @@ use tokio::task::JoinHandle;
 
 pub use faults::{Fault, Faults};
 pub use inbox::Message;
-pub use population::{citizen, citizen_at, index_of, Citizen, MAX_POPULATION};
+pub use population::{
+    citizen, citizen_at, citizen_of_plate, index_of, vehicle_of_plate, Citizen, MAX_POPULATION,
+    MAX_VEHICLES,
+};
 pub use server::Subject;
 
 use server::{lock, State};

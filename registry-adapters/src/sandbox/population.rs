@@ -5,6 +5,10 @@
 //! Index layout: `day = (index + day_offset(seed)) mod DAYS` picks the birth
 //! date, `slot = index / DAYS` (0..2000) picks sex (low bit) and the PESEL
 //! serial (a seed-dependent bijection of `slot / 2` on 0..1000).
+//!
+//! A vehicle's VIN and its registration number both encode (index, vehicle
+//! number), so each maps back to its holder in O(1) ([`vin_owner`],
+//! [`vehicle_of_plate`]).
 
 use chrono::{Datelike, NaiveDate};
 use okaz_protocol::pesel::Sex;
@@ -306,6 +310,134 @@ pub fn vin_owner(seed: u64, vin: &str) -> Option<(u64, usize)> {
     Some((n / 4, (n % 4) as usize))
 }
 
+/// Most vehicles a citizen holds (the generator gives 1 to 3).
+pub const MAX_VEHICLES: u64 = 3;
+/// Letters of a plate's individual part: the letters Polish plates use there
+/// (no B, D, I, O, Z, which read as 8, 0, 1, 0, 2), and no Q.
+const PLATE_LETTERS: &[u8; 20] = b"ACEFGHJKLMNPRSTUVWXY";
+/// Characters after the first of the individual part: digits and those letters.
+const PLATE_CHARS: &[u8; 30] = b"0123456789ACEFGHJKLMNPRSTUVWXY";
+/// Vehicle numbers one area prefix can carry: the individual part is a digit
+/// (as on every Polish plate with a two-letter prefix) and four of [`PLATE_CHARS`].
+const PLATE_BLOCK: u64 = 10 * 30 * 30 * 30 * 30;
+/// Blocks: the city's two-letter prefix, then the city's prefix plus a third
+/// letter A..Z (as a district would have), used only beyond the first block.
+const PLATE_BLOCKS: u64 = 1 + 26;
+/// Bits of the power-of-two domain the scramble permutes (2^24 >= PLATE_BLOCK).
+const PLATE_HALF_BITS: u32 = 12;
+const PLATE_HALF_MASK: u64 = (1 << PLATE_HALF_BITS) - 1;
+
+// Every vehicle of the largest population needs its own plate.
+const _: () = assert!(PLATE_BLOCK * PLATE_BLOCKS >= MAX_POPULATION * MAX_VEHICLES);
+const _: () = assert!(PLATE_BLOCK <= 1 << (2 * PLATE_HALF_BITS));
+const _: () = assert!(PLATE_LETTERS.len() == 20);
+
+fn plate_round_key(seed: u64, round: u64) -> u64 {
+    mix(seed ^ 0x91A7_E000 ^ round)
+}
+
+/// One pass of a 4-round Feistel network over 24 bits keyed by the seed:
+/// a bijection on `0..2^24` (`inverse` undoes it).
+fn plate_feistel(seed: u64, x: u64, inverse: bool) -> u64 {
+    let (mut l, mut r) = (x >> PLATE_HALF_BITS, x & PLATE_HALF_MASK);
+    for i in 0..4u64 {
+        let round = if inverse { 3 - i } else { i };
+        if inverse {
+            // (l, r) came from (r', l' ^ F(r')): recover (l', r').
+            let prev_r = l;
+            let prev_l = r ^ (mix(plate_round_key(seed, round) ^ prev_r) & PLATE_HALF_MASK);
+            (l, r) = (prev_l, prev_r);
+        } else {
+            let next_r = l ^ (mix(plate_round_key(seed, round) ^ r) & PLATE_HALF_MASK);
+            (l, r) = (r, next_r);
+        }
+    }
+    (l << PLATE_HALF_BITS) | r
+}
+
+/// A seed-dependent bijection on `0..PLATE_BLOCK`, so neighbouring citizens
+/// get unrelated plates. Cycle-walking the 24-bit Feistel permutation: a
+/// value outside the block is permuted again until it falls inside, which
+/// stays a bijection and takes about two rounds on average (the cycle
+/// through the start always returns into the block, so it ends).
+fn plate_scramble(seed: u64, x: u64, inverse: bool) -> u64 {
+    let mut y = plate_feistel(seed, x, inverse);
+    while y >= PLATE_BLOCK {
+        y = plate_feistel(seed, y, inverse);
+    }
+    y
+}
+
+/// The plate of vehicle `k` of citizen `index`, with the city's prefix.
+fn plate_for(seed: u64, index: u64, k: u64, city_prefix: &str) -> String {
+    let n = index * MAX_VEHICLES + k;
+    let block = n / PLATE_BLOCK;
+    let mut code = plate_scramble(seed, n % PLATE_BLOCK, false);
+    let mut tail = [b'0'; 5];
+    for slot in tail.iter_mut().skip(1).rev() {
+        *slot = PLATE_CHARS[(code % 30) as usize];
+        code /= 30;
+    }
+    tail[0] = b'0' + (code % 10) as u8;
+    let mut plate = String::with_capacity(8);
+    plate.push_str(city_prefix);
+    if block > 0 {
+        plate.push(char::from(b'A' + ((block - 1) % 26) as u8));
+    }
+    plate.extend(tail.iter().map(|b| char::from(*b)));
+    plate
+}
+
+/// The (index, vehicle number) a plate's layout encodes, before checking
+/// that the citizen exists and holds that vehicle.
+fn plate_number(seed: u64, plate: &str) -> Option<(u64, usize)> {
+    let b = plate.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    if !(2..=3).contains(&letters) || b.len() != letters + 5 {
+        return None;
+    }
+    let block = match letters {
+        3 => u64::from(*b.get(2)? - b'A') + 1,
+        _ => 0,
+    };
+    let tail = b.get(letters..)?;
+    let first = tail.first()?;
+    if !first.is_ascii_digit() {
+        return None;
+    }
+    let mut code = u64::from(first - b'0');
+    for ch in tail.get(1..)? {
+        let d = PLATE_CHARS.iter().position(|c| c == ch)? as u64;
+        code = code * 30 + d;
+    }
+    let n = block * PLATE_BLOCK + plate_scramble(seed, code, true);
+    Some((n / MAX_VEHICLES, (n % MAX_VEHICLES) as usize))
+}
+
+/// The citizen holding the vehicle with this canonical plate (see
+/// [`crate::ids::normalise_plate`]) and the vehicle's number among theirs, if
+/// this population issued it. The plate is decoded arithmetically, then
+/// checked by regenerating the citizen, so a plate of the right shape that
+/// was never issued (another city's prefix, a citizen without that vehicle,
+/// an index beyond the population) is refused.
+pub fn citizen_of_plate(seed: u64, population: u64, plate: &str) -> Option<(Citizen, usize)> {
+    let (index, k) = plate_number(seed, plate)?;
+    if index >= population {
+        return None;
+    }
+    let c = citizen(seed, index);
+    c.vehicles
+        .get(k)
+        .is_some_and(|v| v.plate == plate)
+        .then_some((c, k))
+}
+
+/// The (index, vehicle number) of the vehicle with this canonical plate, if
+/// this population issued it: the plate counterpart of [`index_of`].
+pub fn vehicle_of_plate(seed: u64, population: u64, plate: &str) -> Option<(u64, usize)> {
+    citizen_of_plate(seed, population, plate).map(|(c, k)| (c.index, k))
+}
+
 /// The phone number of an index: an affine bijection on 400 million numbers,
 /// so two citizens never share a phone (and inboxes never mix).
 fn phone_for(seed: u64, index: u64) -> String {
@@ -379,7 +511,7 @@ pub fn citizen_at(seed: u64, index: u64, base: NaiveDate) -> Citizen {
     let licence = (adult && r.chance(70)).then(|| licence_for(&mut r, birth, base));
     let vehicles = if licence.is_some() && r.chance(60) {
         let count = if r.chance(15) { r.range(2, 3) } else { 1 } as u64;
-        (0..count)
+        (0..count.min(MAX_VEHICLES))
             .map(|k| vehicle_for(seed, index, k, city.plate, &mut r, base))
             .collect()
     } else {
@@ -507,7 +639,10 @@ fn vehicle_for(
     let model = models[r.below(models.len() as u64) as usize];
     let vin = vin_for(seed, index, k, wmi, r);
     let first_registration = add_days(base, -r.range(30, 20 * 365));
-    let plate = format!("{}{:05}", plate_prefix, r.below(100_000));
+    let plate = plate_for(seed, index, k, plate_prefix);
+    // The plate used to be drawn here; the draw stays so that the rest of the
+    // citizen (statuses, inspections, policies) is what it was.
+    let _ = r.below(100_000);
     let reg_status = draw_status(r, REGISTRATION_SHARES);
     let registration = CardRecord {
         number: format!("DR/{}/{:07}", letters(r, 3), r.below(10_000_000)),
@@ -723,12 +858,132 @@ mod tests {
         }
 
         #[test]
+        fn every_plate_maps_back_to_its_vehicle(seed in any::<u64>(), index in 0..MAX_POPULATION) {
+            let c = citizen(seed, index);
+            for (k, v) in c.vehicles.iter().enumerate() {
+                prop_assert_eq!(ids::normalise_plate(&v.plate), Some(v.plate.clone()));
+                prop_assert!(v.plate.len() == 7 || v.plate.len() == 8, "{}", v.plate);
+                prop_assert_eq!(vehicle_of_plate(seed, MAX_POPULATION, &v.plate), Some((index, k)));
+                // Not issued in a population that ends before this citizen.
+                prop_assert_eq!(vehicle_of_plate(seed, index, &v.plate), None);
+            }
+        }
+
+        #[test]
+        fn plate_codes_map_back_even_without_the_vehicle(
+            seed in any::<u64>(), index in 0..MAX_POPULATION, k in 0..MAX_VEHICLES
+        ) {
+            let p = plate_for(seed, index, k, "GD");
+            prop_assert_eq!(plate_number(seed, &p), Some((index, k as usize)));
+        }
+
+        #[test]
+        fn plates_never_collide_across_indexes(
+            seed in any::<u64>(),
+            a in 0..MAX_POPULATION, b in 0..MAX_POPULATION,
+            ka in 0..MAX_VEHICLES, kb in 0..MAX_VEHICLES,
+        ) {
+            prop_assume!(a != b);
+            // Same prefix: the individual part alone must tell them apart.
+            prop_assert_ne!(plate_for(seed, a, ka, "WA"), plate_for(seed, b, kb, "WA"));
+            // And neighbours, where a weak scramble would fail first.
+            let n = a.min(MAX_POPULATION - 2);
+            prop_assert_ne!(plate_for(seed, n, ka, "WA"), plate_for(seed, n + 1, ka, "WA"));
+        }
+
+        #[test]
+        fn random_strings_are_refused_not_a_panic(
+            seed in any::<u64>(),
+            s in "\\PC{0,12}|[A-Z]{2,3}[0-9][0-9A-Z]{4}",
+        ) {
+            // A random string of plate shape may, very rarely, be an issued
+            // plate: then it must name the vehicle that carries it.
+            if let Some((i, k)) = vehicle_of_plate(seed, MAX_POPULATION, &s) {
+                prop_assert_eq!(&citizen(seed, i).vehicles[k].plate, &s);
+            }
+        }
+
+        #[test]
         fn different_indexes_never_share_a_pesel(
             seed in any::<u64>(), a in 0..MAX_POPULATION, b in 0..MAX_POPULATION
         ) {
             prop_assume!(a != b);
             prop_assert_ne!(pesel_of(seed, a).0, pesel_of(seed, b).0);
             prop_assert_ne!(phone_for(seed, a), phone_for(seed, b));
+        }
+    }
+
+    #[test]
+    fn plate_scramble_is_a_bijection_on_a_prefix_of_the_block() {
+        let mut seen = std::collections::HashSet::with_capacity(300_000);
+        for x in 0..300_000 {
+            let y = plate_scramble(5, x, false);
+            assert!(y < PLATE_BLOCK);
+            assert_eq!(plate_scramble(5, y, true), x);
+            assert!(seen.insert(y), "collision at {x}");
+        }
+    }
+
+    #[test]
+    fn neighbouring_citizens_get_unrelated_plates() {
+        let a = plate_for(9, 1000, 0, "WA");
+        let b = plate_for(9, 1001, 0, "WA");
+        let common = a.bytes().zip(b.bytes()).filter(|(x, y)| x == y).count();
+        // The prefix only (plus chance): not the same plate counted up by one.
+        assert!(common < 5, "{a} {b}");
+    }
+
+    #[test]
+    fn plates_look_polish_and_use_three_letters_only_beyond_the_first_block() {
+        let small = plate_for(1, 1_000_000, 2, "KR");
+        assert_eq!(small.len(), 7, "{small}");
+        assert!(small.starts_with("KR") && small.as_bytes()[2].is_ascii_digit());
+        let big = plate_for(1, MAX_POPULATION - 1, 2, "KR");
+        assert_eq!(big.len(), 8, "{big}");
+        assert!(big.as_bytes()[2].is_ascii_uppercase() && big.as_bytes()[3].is_ascii_digit());
+        for p in [&small, &big] {
+            assert_eq!(ids::normalise_plate(p).as_deref(), Some(p.as_str()));
+            let tail = &p.as_bytes()[p.len() - 5..];
+            assert!(tail.iter().all(|c| PLATE_CHARS.contains(c)), "{p}");
+        }
+    }
+
+    #[test]
+    fn plates_never_issued_are_refused() {
+        let (c, k) = (0..5000)
+            .map(|i| citizen(11, i))
+            .find_map(|c| (!c.vehicles.is_empty()).then_some((c, 0usize)))
+            .unwrap();
+        let plate = &c.vehicles[k].plate;
+        assert_eq!(
+            vehicle_of_plate(11, MAX_POPULATION, plate),
+            Some((c.index, k))
+        );
+        // Another city's prefix on the same code.
+        let other = names::CITIES
+            .iter()
+            .find(|city| !plate.starts_with(city.plate))
+            .unwrap();
+        let moved = format!("{}{}", other.plate, &plate[2..]);
+        assert_eq!(vehicle_of_plate(11, MAX_POPULATION, &moved), None);
+        // The code of a vehicle number the citizen does not hold.
+        let absent = plate_for(11, c.index, c.vehicles.len() as u64, &plate[..2]);
+        assert_eq!(vehicle_of_plate(11, MAX_POPULATION, &absent), None);
+        // A citizen without vehicles.
+        let walker = (0..5000)
+            .map(|i| citizen(11, i))
+            .find(|c| c.vehicles.is_empty())
+            .unwrap();
+        let city = names::CITIES
+            .iter()
+            .find(|x| x.name == walker.city)
+            .unwrap();
+        let p = plate_for(11, walker.index, 0, city.plate);
+        assert_eq!(vehicle_of_plate(11, MAX_POPULATION, &p), None);
+        for junk in [
+            "", "WA", "WA1234", "WA123456", "WAB1234X", "WAA12B45", "12345WA", "WA 1234X",
+        ] {
+            assert_eq!(vehicle_of_plate(11, MAX_POPULATION, junk), None, "{junk}");
         }
     }
 

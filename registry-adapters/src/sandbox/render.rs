@@ -9,7 +9,8 @@ use okaz_protocol::DocumentStatus;
 use super::photo::portrait_png;
 use super::population::{CardRecord, Citizen};
 use crate::registers::{
-    contacts, drivers, insurance, large_family, pensioners, persons, schools, students, vehicles,
+    contacts, drivers, insurance, large_family, pensioners, persons, plates, schools, students,
+    vehicles,
 };
 
 fn d(date: NaiveDate) -> String {
@@ -140,6 +141,52 @@ pub fn vehicles(c: &Citizen) -> Option<vehicles::VehiclesAnswer> {
         })
         .collect();
     Some(vehicles::VehiclesAnswer { vehicles: list })
+}
+
+/// `cepik/pojazdy/v1/pojazdy?nr_rej=`: vehicle `k` of the citizen as CEPIK
+/// gives it to the police, naming the citizen by PESEL; `None` without it (404).
+pub fn vehicle_by_plate(c: &Citizen, k: usize) -> Option<plates::PojazdPoNumerze> {
+    use plates::{RolaPodmiotu as R, StanDowodu as S, WynikBadania as W};
+    let v = c.vehicles.get(k)?;
+    Some(plates::PojazdPoNumerze {
+        pojazd: plates::Pojazd {
+            vin: v.vin.clone(),
+            nr_rejestracyjny: v.plate.clone(),
+            marka: v.make.clone(),
+            model: v.model.clone(),
+            data_pierwszej_rejestracji: d(v.first_registration),
+            dowod_rejestracyjny: plates::DowodRejestracyjny {
+                seria_numer: v.registration.number.clone(),
+                data_wydania: d(v.registration.issued),
+                stan: match v.registration.status {
+                    DocumentStatus::Valid => S::Wazny,
+                    DocumentStatus::Expired => S::CzasowyWygasly,
+                    DocumentStatus::Suspended => S::Zatrzymany,
+                    DocumentStatus::ReportedLost => S::Utracony,
+                    DocumentStatus::Cancelled => S::Wyrejestrowany,
+                },
+            },
+            badania_techniczne: v
+                .inspections
+                .iter()
+                .map(|i| plates::BadanieTechniczne {
+                    data_badania: d(i.date),
+                    termin_kolejnego: d(i.next_due),
+                    wynik: if i.passed { W::Pozytywny } else { W::Negatywny },
+                    stan_licznika_km: i.odometer_km,
+                })
+                .collect(),
+        },
+        podmioty: vec![plates::Podmiot {
+            rola: match v.relation {
+                0 => R::Wlasciciel,
+                1 => R::Wspolwlasciciel,
+                _ => R::Uzytkownik,
+            },
+            pesel: Some(c.pesel.expose()),
+            regon: None,
+        }],
+    })
 }
 
 /// `ufg/oc/v1/polisy?vin=`: the policies of vehicle `k` of the citizen.

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use super::faults::{Fault, FaultRequest, Faults};
 use super::inbox::{normalise, Inboxes};
-use super::population::{citizen, index_of, vin_owner, Citizen};
+use super::population::{citizen, citizen_of_plate, index_of, vin_owner, Citizen};
 use super::{render, KANNEL_PASSWORD, KANNEL_USERNAME};
 use crate::registers::Register;
 
@@ -135,10 +135,16 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
 enum Key {
     Pesel(String),
     Vin(String),
+    /// A registration number, as typed (normalised when served).
+    Plate(String),
 }
 
 fn register_route(path: &str, q: &HashMap<String, String>) -> Option<(Register, Key)> {
     let path = path.trim_start_matches('/');
+    // The police lookup by plate lives beside, not under, the owners' path.
+    if path == crate::registers::plates::PLATE_PATH {
+        return Some((Register::Vehicles, Key::Plate(q.get("nr_rej")?.clone())));
+    }
     for r in Register::ALL {
         let Some(rest) = path.strip_prefix(r.prefix()) else {
             continue;
@@ -225,6 +231,10 @@ async fn serve_register(state: &State, register: Register, key: Key) -> Resp {
             .map(|(i, k)| (citizen(state.seed, i), k))
             .filter(|(c, k)| c.vehicles.get(*k).is_some_and(|v| v.vin == vin))
             .and_then(|(c, k)| serde_json::to_vec(&render::insurance(&c, k)).ok()),
+        // Unknown, never issued and malformed plates alike are 404.
+        Key::Plate(p) => crate::ids::normalise_plate(&p)
+            .and_then(|p| citizen_of_plate(state.seed, state.population, &p))
+            .and_then(|(c, k)| serde_json::to_vec(&render::vehicle_by_plate(&c, k)?).ok()),
         Key::Pesel(p) => lookup(state, &p).and_then(|c| {
             let v = match register {
                 Register::Persons => serde_json::to_vec(&render::persons(&c)),
@@ -263,6 +273,9 @@ pub struct Subject {
     pub tags: Vec<String>,
     /// Phone, if on record.
     pub phone: Option<String>,
+    /// Registration numbers of the citizen's vehicles, primary first (for
+    /// the police lookup by plate).
+    pub plates: Vec<String>,
 }
 
 /// Finds up to `limit` citizens with `tag` (any citizen without a tag), from `start`.
@@ -288,6 +301,7 @@ pub fn find(
                 name: format!("{} {}", c.given_names.join(" "), c.surname),
                 tags,
                 phone: c.contact.phone.clone(),
+                plates: c.vehicles.iter().map(|v| v.plate.clone()).collect(),
             });
         }
     }

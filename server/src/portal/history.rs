@@ -131,7 +131,7 @@ pub fn rows(records: &[StoredRecord], now: DateTime<Utc>, delay: Duration) -> Ve
             operational: op,
         });
     }
-    out.sort_by(|a, b| b.at.cmp(&a.at));
+    out.sort_by_key(|r| std::cmp::Reverse(r.at));
     out
 }
 

@@ -214,7 +214,7 @@ where
             return web::css(include_str!("portal.css"));
         }
         (&Method::GET, "/citizen/") => account::home(app, portal, &mut v, &req).await,
-        (&Method::GET, "/citizen/login") => signin::login(app, portal, &mut v).await,
+        (&Method::GET, "/citizen/login") => signin::login(portal, &mut v).await,
         (&Method::GET, "/citizen/callback") => signin::callback(app, portal, &mut v, &req).await,
         (&Method::GET, "/citizen/activate") => account::activate_page(app, portal, &mut v).await,
         (&Method::GET, "/citizen/activate/code") => account::code_page(portal, &mut v),
@@ -245,11 +245,14 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let t = visit.lang.t();
-    let origin_ok = req
-        .headers()
+    // Defence in depth beside the token: a browser says where a form came
+    // from. `null` is what it sends under our `no-referrer` policy.
+    let h = req.headers();
+    let origin_ok = h
         .get(http::header::ORIGIN)
         .and_then(|o| o.to_str().ok())
-        .is_none_or(|o| o == portal.origin);
+        .is_none_or(|o| o == portal.origin || o == "null")
+        && h.get("sec-fetch-site").and_then(|o| o.to_str().ok()) != Some("cross-site");
     let Some(sid) = visit.session.as_ref().map(|s| s.sid.clone()) else {
         return signin::ended(portal, visit);
     };
@@ -270,7 +273,7 @@ where
         "/citizen/activate/send" => account::send_code(app, portal, visit).await,
         "/citizen/activate/code" => account::check_code(app, portal, visit, &form).await,
         "/citizen/deactivate" => account::deactivate(app, portal, visit).await,
-        _ => signin::logout(portal, visit),
+        _ => signin::logout(visit),
     }
 }
 

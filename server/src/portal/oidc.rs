@@ -289,3 +289,121 @@ impl Oidc {
         )?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    //! The portal's use of the shared verifier: a token must be signed by
+    //! the provider's key and name our client, the issuer and our nonce.
+
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+    use super::*;
+
+    const ISS: &str = "https://eid.example/oidc";
+
+    fn key() -> EcdsaKeyPair {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap()
+    }
+
+    fn token(k: &EcdsaKeyPair, kid: &str, claims: serde_json::Value) -> String {
+        let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#));
+        let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let input = format!("{h}.{p}");
+        let sig = k.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+    }
+
+    fn claims(aud: &str, nonce: &str) -> serde_json::Value {
+        serde_json::json!({
+            "iss": ISS, "sub": "s1", "aud": aud, "exp": 2_000, "iat": 1_000,
+            "nonce": nonce, "pesel": "44051401359",
+            "given_name": "Jan", "family_name": "Kowalski"
+        })
+    }
+
+    async fn client_trusting(k: &EcdsaKeyPair) -> (Oidc, String) {
+        let jwk = eid::Jwk::es256(k.public_key().as_ref()).unwrap();
+        let kid = jwk.kid.clone().unwrap();
+        let o = Oidc::new(ISS, "okaz", "https://okaz.example/citizen/callback", None).unwrap();
+        let discovery: Discovery = serde_json::from_value(serde_json::json!({
+            "issuer": ISS,
+            "authorization_endpoint": format!("{ISS}/authorize"),
+            "token_endpoint": format!("{ISS}/token"),
+            "jwks_uri": format!("{ISS}/jwks"),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+            "code_challenge_methods_supported": ["S256"]
+        }))
+        .unwrap();
+        *o.meta.write().await = Some(Meta {
+            discovery,
+            jwks: Jwks { keys: vec![jwk] },
+            fetched: Instant::now(),
+        });
+        (o, kid)
+    }
+
+    #[tokio::test]
+    async fn only_the_providers_signature_our_audience_and_nonce_pass() {
+        let provider = key();
+        let (o, kid) = client_trusting(&provider).await;
+        let good = token(&provider, &kid, claims("okaz", "n1"));
+        let c = o.verify(&good, "n1", 1_500).await.unwrap();
+        assert_eq!(c.pesel.expose(), "44051401359");
+
+        // Signed by someone else's key under the provider's key id.
+        let forged = token(&key(), &kid, claims("okaz", "n1"));
+        assert!(matches!(
+            o.verify(&forged, "n1", 1_500).await,
+            Err(OidcError::Token(EidError::Signature))
+        ));
+        // A changed payload under the provider's signature.
+        let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
+        parts[1] = URL_SAFE_NO_PAD.encode(claims("okaz", "n1").to_string().replace("Jan", "Ewa"));
+        assert!(matches!(
+            o.verify(&parts.join("."), "n1", 1_500).await,
+            Err(OidcError::Token(EidError::Signature))
+        ));
+        assert!(matches!(
+            o.verify(&good, "another-nonce", 1_500).await,
+            Err(OidcError::Token(EidError::Nonce))
+        ));
+        let other_client = token(&provider, &kid, claims("someone-else", "n1"));
+        assert!(matches!(
+            o.verify(&other_client, "n1", 1_500).await,
+            Err(OidcError::Token(EidError::Audience))
+        ));
+        assert!(matches!(
+            o.verify(&good, "n1", 2_000).await,
+            Err(OidcError::Token(EidError::Expired))
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_authorization_url_carries_pkce_state_and_nonce() {
+        let (o, _) = client_trusting(&key()).await;
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let url =
+            url::Url::parse(&o.authorize_url("st", "no", verifier, "en").await.unwrap()).unwrap();
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(
+            q["code_challenge"],
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!((q["state"].as_str(), q["nonce"].as_str()), ("st", "no"));
+        assert_eq!(q["redirect_uri"], "https://okaz.example/citizen/callback");
+        assert!(
+            !url.as_str().contains(verifier),
+            "the verifier never leaves"
+        );
+        assert!(o.issuer_matches(ISS) && !o.issuer_matches("https://evil.example/oidc"));
+    }
+}

@@ -21,7 +21,7 @@ use crate::http::App;
 use web::Resp;
 
 /// `GET /citizen/login`: start an attempt and send the browser to the eID.
-pub(super) async fn login(_app: &App, portal: &Portal, v: &mut Visit) -> Resp {
+pub(super) async fn login(portal: &Portal, v: &mut Visit) -> Resp {
     let t = v.lang.t();
     let verifier = session::random_token();
     let attempt = LoginAttempt {
@@ -69,12 +69,7 @@ pub(super) async fn login(_app: &App, portal: &Portal, v: &mut Visit) -> Resp {
 }
 
 /// `GET /citizen/callback`: the eID sends the browser back here.
-pub(super) async fn callback<B>(
-    _app: &App,
-    portal: &Portal,
-    v: &mut Visit,
-    req: &Request<B>,
-) -> Resp
+pub(super) async fn callback<B>(app: &App, portal: &Portal, v: &mut Visit, req: &Request<B>) -> Resp
 where
     B: hyper::body::Body<Data = Bytes>,
 {
@@ -84,7 +79,6 @@ where
             .sealer
             .open_json::<LoginAttempt>(session::PURPOSE_LOGIN, &c)
     });
-    let app = _app;
     let result = verify(app, portal, v, &q, attempt).await;
     let resp = match result {
         Ok(s) => {
@@ -162,10 +156,9 @@ async fn verify(
 }
 
 /// `POST /citizen/logout`.
-pub(super) fn logout(portal: &Portal, v: &mut Visit) -> Resp {
+pub(super) fn logout(v: &mut Visit) -> Resp {
     v.session = None;
     v.ended = true;
-    let _ = portal;
     v.redirect("/citizen/?done=signed_out")
 }
 

@@ -27,9 +27,9 @@ pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> S
     let lang = ctx.lang;
     let mut b = format!("<p class=\"note\">{}</p>\n", esc(t.history_help));
     if rows.is_empty() && page_no == 1 {
-        let _ = write!(
+        let _ = writeln!(
             b,
-            "<p class=\"card\" id=\"history-empty\">{}</p>\n",
+            "<p class=\"card\" id=\"history-empty\">{}</p>",
             esc(t.history_empty)
         );
     } else {
@@ -52,11 +52,11 @@ pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> S
             } else {
                 String::new()
             };
-            let _ = write!(
+            let _ = writeln!(
                 b,
                 "<tr><td data-label=\"{lw}\"><time datetime=\"{iso}\">{when}</time></td>\
 <td data-label=\"{ld}\">{doc}</td><td data-label=\"{lp}\">{purpose}{note}</td>\
-<td data-label=\"{lu}\">{unit}</td><td data-label=\"{lo}\">{out}</td></tr>\n",
+<td data-label=\"{lu}\">{unit}</td><td data-label=\"{lo}\">{out}</td></tr>",
                 lw = esc(t.col_when),
                 ld = esc(t.col_document),
                 lp = esc(t.col_purpose),
