@@ -372,12 +372,7 @@ pub trait Store: Send + Sync {
     async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError>;
 
     /// Every officer of a unit, by login.
-    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
-        let _ = unit;
-        Err(StoreError::Unavailable(
-            "this store does not support officer listing yet".into(),
-        ))
-    }
+    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;
     /// Changes an account (disable, enable, new password, new TOTP secret);
     /// `false` if there is no such officer.
     async fn change_officer(
@@ -385,12 +380,7 @@ pub trait Store: Send + Sync {
         officer_id: &str,
         change: OfficerChange,
         audit: AuditEntry,
-    ) -> Result<bool, StoreError> {
-        let _ = (officer_id, change, audit);
-        Err(StoreError::Unavailable(
-            "this store does not support officer changes yet".into(),
-        ))
-    }
+    ) -> Result<bool, StoreError>;
 
     /// Binds a terminal's client certificate (SHA-256 fingerprint, hex) to
     /// an officer, with the officer's PIN hash.
@@ -400,34 +390,19 @@ pub trait Store: Send + Sync {
         fingerprint: &str,
         pin_hash: &str,
         audit: AuditEntry,
-    ) -> Result<(), StoreError> {
-        let _ = (officer_id, fingerprint, pin_hash, audit);
-        Err(StoreError::Unavailable(
-            "this store does not support certificates yet".into(),
-        ))
-    }
+    ) -> Result<(), StoreError>;
     /// The officer id and PIN hash a certificate is bound to.
     async fn certificate_binding(
         &self,
         fingerprint: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
-        let _ = fingerprint;
-        Err(StoreError::Unavailable(
-            "this store does not support certificates yet".into(),
-        ))
-    }
+    ) -> Result<Option<(String, String)>, StoreError>;
     /// Records a certificate + PIN login: resets failures, stores the session.
     async fn certificate_login_succeeded(
         &self,
         officer_id: &str,
         session: NewSession,
         audit: AuditEntry,
-    ) -> Result<(), StoreError> {
-        let _ = (officer_id, session, audit);
-        Err(StoreError::Unavailable(
-            "this store does not support certificates yet".into(),
-        ))
-    }
+    ) -> Result<(), StoreError>;
 
     /// Locked officers of a unit.
     async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;
