@@ -116,7 +116,12 @@ pub struct Permissions {
 #[serde(deny_unknown_fields)]
 pub struct Subject {
     /// The citizen's PESEL as typed; validated by the broker.
-    pub pesel: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pesel: Option<String>,
+    /// Or a vehicle's registration number, for roles the policy lets look
+    /// vehicles up by plate (the owner is then the citizen checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate: Option<String>,
 }
 
 impl std::fmt::Debug for Subject {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod document;
 pub mod error;
 pub mod pesel;
+pub mod plate;
 
 pub use api::*;
 pub use document::{Document, DocumentStatus, DocumentType, FieldValue, Photo, Source};

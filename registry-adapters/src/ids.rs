@@ -100,30 +100,9 @@ pub fn vin_with_check(mut vin: [u8; 17]) -> Option<String> {
     String::from_utf8(vin.to_vec()).ok()
 }
 
-/// Longest registration number accepted (Polish plates have 7 or 8 characters;
-/// shorter ones exist for custom and historic plates).
-pub const PLATE_MAX_LEN: usize = 8;
-
-/// A registration number as typed (`wa 1234x`) in its canonical form
-/// (`WA1234X`): spaces removed, ASCII letters upper-cased, then 1 to
-/// [`PLATE_MAX_LEN`] of `A-Z0-9`. `None` for anything else, so nothing of
-/// another shape ever reaches a register.
-pub fn normalise_plate(input: &str) -> Option<String> {
-    // Bounded before any work: the input may come straight from a request.
-    if input.len() > 64 {
-        return None;
-    }
-    let plate: String = input
-        .chars()
-        .filter(|c| *c != ' ')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let shaped = (1..=PLATE_MAX_LEN).contains(&plate.len())
-        && plate
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    shaped.then_some(plate)
-}
+/// Plates are validated where they are typed (terminal, broker) by the same
+/// rule as here, so the rule lives in the wire-types crate.
+pub use okaz_protocol::plate::{normalise as normalise_plate, MAX_LEN as PLATE_MAX_LEN};
 
 #[cfg(test)]
 mod tests {

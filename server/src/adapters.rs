@@ -41,6 +41,15 @@ impl Registers for LiveRegisters {
     ) -> Result<Document, RegisterFailure> {
         self.0.fetch_document(pesel, kind).await.map_err(failure)
     }
+
+    async fn document_by_plate(
+        &self,
+        plate: &str,
+        kind: DocumentType,
+    ) -> Result<(Document, Option<Pesel>), RegisterFailure> {
+        let found = self.0.fetch_by_plate(plate, kind).await.map_err(failure)?;
+        Ok((found.document, found.owner))
+    }
 }
 
 /// SMS through Kannel's `sendsms` interface.

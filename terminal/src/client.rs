@@ -92,7 +92,9 @@ impl Client {
             Command::FetchMe => Some(Msg::Me(self.call(Method::GET, "/v1/me", None).await)),
             Command::Start(mut req) => {
                 let body = json(&req);
-                req.subject.pesel.zeroize();
+                if let Some(p) = req.subject.pesel.as_mut() {
+                    p.zeroize();
+                }
                 Some(Msg::Started(
                     self.call(Method::POST, "/v1/verifications", body).await,
                 ))

@@ -147,7 +147,7 @@ fn the_request_carries_the_chosen_document_and_purpose() {
     let [Command::Start(r)] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
-    assert_eq!(r.subject.pesel, PESEL);
+    assert_eq!(r.subject.pesel.as_deref(), Some(PESEL));
     assert_eq!(r.document, okaz_protocol::DocumentType::DrivingLicence);
     assert_eq!(r.purpose, "age_check");
     assert_eq!(r.case_reference, None);

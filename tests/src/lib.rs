@@ -115,6 +115,8 @@ pub struct TestCitizen {
     pub tags: Vec<String>,
     /// Index in the sandbox population.
     pub index: u64,
+    /// Registration numbers of the citizen's vehicles.
+    pub plates: Vec<String>,
 }
 
 /// Everything a whole-system test needs.
@@ -314,6 +316,14 @@ impl Kit {
                     .map(|t| t.as_str().unwrap().to_string())
                     .collect(),
                 index: s["index"].as_u64().unwrap(),
+                plates: s["plates"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|p| p.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
             .collect()
     }

@@ -75,3 +75,102 @@ async fn a_police_check_needs_a_case_reference_and_no_sms() {
     assert_eq!(released.entry.purpose.as_deref(), Some("operational_check"));
     assert!(released.entry.fields.contains(&"categories".to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
+    let kit = Kit::start().await;
+    let officer = kit.officer("police", "KMP-Warszawa").await;
+    let clerk = kit.officer("clerk", "USC-1").await;
+    let owner = kit.citizen(&["adult", "vehicle"]).await;
+    let plate = owner.plates.first().expect("a vehicle has a plate").clone();
+    let token = kit.login(&officer).await;
+    let by_plate = |plate: &str, document: &str, case: Option<&str>| {
+        let mut body = json!({"subject": {"plate": plate}, "document": document, "purpose": "operational_check"});
+        if let Some(c) = case {
+            body["case_reference"] = json!(c);
+        }
+        body
+    };
+
+    let r = kit
+        .post(
+            "/v1/verifications",
+            Some(&token),
+            by_plate("WA-12!", "vehicle_registration", Some("RSD-1/2026")),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let r = kit
+        .post(
+            "/v1/verifications",
+            Some(&token),
+            by_plate(&plate, "id_card", Some("RSD-1/2026")),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let r = kit
+        .post(
+            "/v1/verifications",
+            Some(&token),
+            by_plate(&plate, "vehicle_registration", None),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("case_reference_required"))
+    );
+    let both = json!({"subject": {"plate": plate, "pesel": owner.pesel}, "document": "vehicle_registration", "purpose": "operational_check", "case_reference": "RSD-1/2026"});
+    assert_eq!(
+        kit.post("/v1/verifications", Some(&token), both)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
+        0
+    );
+
+    let typed = plate.to_lowercase();
+    let r = kit
+        .post(
+            "/v1/verifications",
+            Some(&token),
+            by_plate(&typed, "vehicle_registration", Some("RSD-1/2026")),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["status"], "completed");
+    assert_eq!(
+        r.body["document"]["fields"]["registration_number"],
+        plate.as_str()
+    );
+    assert_eq!(r.body["quota"]["used"], 1);
+
+    let audit = kit.store.audit_chain(&officer.id).await.unwrap();
+    let released = audit
+        .iter()
+        .find(|r| r.entry.event == "document_released")
+        .unwrap();
+    let pesel = okaz_protocol::Pesel::parse(&owner.pesel).unwrap();
+    let pseudonym = okaz_server::core::pseudonym::Pseudonym::of(&kit.broker.keys.pepper, &pesel);
+    assert_eq!(
+        released.entry.citizen.as_deref(),
+        Some(pseudonym.as_str()),
+        "the owner sees it in their history"
+    );
+
+    // A clerk's role has no plate lookups.
+    let clerk_token = kit.login(&clerk).await;
+    let r = kit.post("/v1/verifications", Some(&clerk_token), json!({"subject": {"plate": plate}, "document": "vehicle_registration", "purpose": "vehicle_check"})).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("not_permitted"))
+    );
+}

@@ -452,6 +452,13 @@ pub trait Registers: Send + Sync {
         pesel: &Pesel,
         kind: DocumentType,
     ) -> Result<Document, RegisterFailure>;
+    /// A vehicle's document by its (canonical) registration number, and the
+    /// owner the register names, if a person.
+    async fn document_by_plate(
+        &self,
+        plate: &str,
+        kind: DocumentType,
+    ) -> Result<(Document, Option<Pesel>), RegisterFailure>;
 }
 
 /// Why an SMS was not sent.

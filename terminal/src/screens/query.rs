@@ -151,7 +151,8 @@ impl QueryForm {
         self.note = None;
         Intent::Submit(VerificationRequest {
             subject: Subject {
-                pesel: self.pesel.value().to_string(),
+                pesel: Some(self.pesel.value().to_string()),
+                plate: None,
             },
             document,
             purpose,

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod plate;
 mod verify;
 
 use std::sync::Arc;

@@ -34,8 +34,20 @@ impl Broker {
     ) -> Result<Verification, BrokerError> {
         let officer = &auth.officer;
         let now = self.clock.now();
+        let typed = match (&req.subject.pesel, &req.subject.plate) {
+            (Some(pesel), None) => pesel.clone(),
+            (None, Some(plate)) => {
+                let plate = plate.clone();
+                return self.start_plate_lookup(auth, &plate, req).await;
+            }
+            _ => {
+                return Err(Refusal::new(ErrorCode::InvalidRequest)
+                    .detail("the subject is either a pesel or a plate")
+                    .into())
+            }
+        };
         // A typo costs nothing: validated before anything is counted.
-        let pesel = Pesel::parse(&req.subject.pesel)
+        let pesel = Pesel::parse(&typed)
             .map_err(|e| Refusal::new(ErrorCode::InvalidPesel).detail(e.to_string()))?;
         let case_reference = req
             .case_reference
@@ -72,20 +84,7 @@ impl Broker {
             case_reference: base.case_reference.clone(),
         };
 
-        let day = quota::business_day(now, self.policy.global.time_zone);
-        let mut counted = base.clone();
-        counted.event = AuditEvent::AttemptCounted.as_str().to_string();
-        match self
-            .store
-            .count_attempt(&officer.id, day, check.daily_limit, counted)
-            .await?
-        {
-            AttemptOutcome::Counted { .. } => {}
-            AttemptOutcome::Exceeded { .. } => {
-                return Err(BrokerError::refused(ErrorCode::DailyLimitExceeded))
-            }
-            AttemptOutcome::Locked => return Err(BrokerError::refused(ErrorCode::AccountLocked)),
-        }
+        self.count_attempt(auth, check.daily_limit, &base).await?;
 
         match check.consent {
             ConsentMode::None => {
@@ -93,6 +92,30 @@ impl Broker {
                     .await
             }
             ConsentMode::Sms => self.challenge(auth, subject, base).await,
+        }
+    }
+
+    /// Counts one attempt against today's limit; refuses when the account is
+    /// locked or this attempt passes the limit (which locks it).
+    pub(super) async fn count_attempt(
+        &self,
+        auth: &Authenticated,
+        daily_limit: u32,
+        base: &AuditEntry,
+    ) -> Result<(), BrokerError> {
+        let day = quota::business_day(self.clock.now(), self.policy.global.time_zone);
+        let mut counted = base.clone();
+        counted.event = AuditEvent::AttemptCounted.as_str().to_string();
+        match self
+            .store
+            .count_attempt(&auth.officer.id, day, daily_limit, counted)
+            .await?
+        {
+            AttemptOutcome::Counted { .. } => Ok(()),
+            AttemptOutcome::Exceeded { .. } => {
+                Err(BrokerError::refused(ErrorCode::DailyLimitExceeded))
+            }
+            AttemptOutcome::Locked => Err(BrokerError::refused(ErrorCode::AccountLocked)),
         }
     }
 
@@ -302,7 +325,7 @@ impl Broker {
         }
     }
 
-    async fn completed(
+    pub(super) async fn completed(
         &self,
         auth: &Authenticated,
         id: String,
@@ -345,7 +368,7 @@ impl Broker {
 }
 
 /// The wire code of a policy denial.
-fn denial_code(code: &str) -> ErrorCode {
+pub(super) fn denial_code(code: &str) -> ErrorCode {
     match code {
         "case_reference_required" => ErrorCode::CaseReferenceRequired,
         "invalid_request" => ErrorCode::InvalidRequest,
