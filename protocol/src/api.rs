@@ -357,7 +357,8 @@ mod tests {
         let s = format!(
             "{:?}",
             Subject {
-                pesel: "44051401359".into()
+                pesel: Some("44051401359".into()),
+                plate: None,
             }
         );
         assert!(!s.contains("4405"));
