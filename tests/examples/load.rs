@@ -69,14 +69,14 @@ async fn main() {
             for _ in 0..flows {
                 let t = Instant::now();
                 let r = kit
-                    .start_check(&token, &citizen.pesel, "id_card", "identity_confirmation")
+                    .start_check(token, &citizen.pesel, "id_card", "identity_confirmation")
                     .await;
                 assert_eq!(r.status, 201, "{}", r.body);
                 start.push(t.elapsed());
                 let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
                 let t = Instant::now();
                 let r = kit
-                    .give_code(&token, r.body["id"].as_str().unwrap(), &code)
+                    .give_code(token, r.body["id"].as_str().unwrap(), &code)
                     .await;
                 assert_eq!(r.status, 200, "{}", r.body);
                 confirm.push(t.elapsed());
