@@ -14,6 +14,7 @@
 
 pub mod http_client;
 pub mod portal_agent;
+pub mod replica;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
@@ -578,4 +579,16 @@ pub fn base32_decode(s: &str) -> Vec<u8> {
 /// SHA-256 of bytes, hex; the broker identifies terminal certificates so.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     okaz_server::core::session::hash_bytes(bytes)
+}
+
+impl Kit {
+    /// The most common opening of a story: a logged-in clerk of `unit` and an
+    /// adult, contactable citizen with a valid ID who has activated the service.
+    pub async fn clerk_and_citizen(&self, unit: &str) -> (TestOfficer, String, TestCitizen) {
+        let clerk = self.officer("clerk", unit).await;
+        let citizen = self.citizen(&["adult", "valid_id", "contactable"]).await;
+        self.activate(&citizen.pesel).await;
+        let token = self.login(&clerk).await;
+        (clerk, token, citizen)
+    }
 }

@@ -33,10 +33,7 @@ fn verify(kit: &Kit) -> (i32, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_one_audit_row_is_detected_and_named() {
     let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token = kit.login(&clerk).await;
+    let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
     for _ in 0..3 {
         let r = kit
             .start_check(&token, &citizen.pesel, "id_card", "age_check")

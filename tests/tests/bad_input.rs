@@ -12,10 +12,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_are_refused_clearly_and_cost_nothing() {
     let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token = kit.login(&clerk).await;
+    let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
     let url = format!("{}/v1/verifications", kit.broker_url);
 
     let r = kit

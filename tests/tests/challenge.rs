@@ -26,10 +26,7 @@ fn wrong(code: &str) -> String {
 
 async fn kit_with_citizen() -> (Kit, String, TestCitizen) {
     let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token = kit.login(&clerk).await;
+    let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
     (kit, token, citizen)
 }
 

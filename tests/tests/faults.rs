@@ -13,10 +13,7 @@ use okaz_tests::Kit;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_down_contact_register_or_sms_gateway_refuses_clearly() {
     let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token = kit.login(&clerk).await;
+    let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
 
     kit.sandbox.set_fault(
         "contacts",
@@ -64,10 +61,7 @@ async fn a_down_contact_register_or_sms_gateway_refuses_clearly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_register_after_the_code_releases_nothing_and_the_code_can_be_retried() {
     let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token = kit.login(&clerk).await;
+    let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
     let r = kit
         .start_check(&token, &citizen.pesel, "id_card", "age_check")
         .await;
@@ -101,10 +95,7 @@ async fn a_hanging_register_after_the_code_releases_nothing_and_the_code_can_be_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_register_answer_is_refused_without_release() {
     let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token = kit.login(&clerk).await;
+    let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
     let r = kit
         .start_check(&token, &citizen.pesel, "id_card", "age_check")
         .await;

@@ -7,11 +7,11 @@
     reason = "test helpers: a failure aborts the test with its message"
 )]
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use okaz_registry::sandbox::Fault;
-use okaz_tests::{HttpClient, Kit};
+use okaz_tests::replica::Replica;
+use okaz_tests::Kit;
 use serde_json::json;
 
 fn server_cmd(kit: &Kit) -> Command {
@@ -71,32 +71,10 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
         .to_string();
     let secret = okaz_tests::base32_decode(&secret);
 
-    let cert = kit.dir.path().join("replica.pem");
-    let mut child = server_cmd(&kit)
-        .args(["serve", "--dev-self-signed", "--write-cert"])
-        .arg(&cert)
-        .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
-        .env("OKAZ_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
-    let mut stderr = child.stderr.take().unwrap();
-    let logs = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let http = HttpClient::new(&[&std::fs::read(&cert).unwrap()]);
+    let config = kit.dir.path().join("okaz.toml");
+    let mut replica = Replica::spawn(&config, &kit.dir.path().join("replica.pem"), "debug");
+    let base = replica.url.clone();
+    let http = replica.http.clone();
 
     assert_eq!(
         http.request("GET", &format!("{base}/healthz"), None, None)
@@ -167,27 +145,19 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
         })
     };
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    let stopping = tokio::task::spawn_blocking(move || {
+        let status = replica.terminate();
+        (status, replica.logs())
+    });
     let done = in_flight.await.unwrap();
     assert_eq!(
         done.status, 200,
         "the in-flight request finished: {}",
         done.body
     );
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(done.body["document"]["fields"]["given_names"].is_string());
+    let (status, logs) = stopping.await.unwrap();
     assert!(status.success(), "exit status after SIGTERM: {status}");
-
-    let metrics_ok = done.body["document"]["fields"]["given_names"].is_string();
-    assert!(metrics_ok);
-    let logs = logs.join().unwrap();
     assert!(logs.contains("request"), "the broker did log: {logs}");
     assert!(!logs.contains(&citizen.pesel), "a PESEL is in the log");
     assert!(

@@ -9,10 +9,9 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
 use futures::future::join_all;
+use okaz_tests::replica::Replica;
 use okaz_tests::{warsaw, Kit, Options};
 use serde_json::json;
 
@@ -81,43 +80,6 @@ async fn two_hundred_concurrent_starts_pass_exactly_the_limit_and_lock() {
     assert!(exceeded >= 1);
 }
 
-struct Replica(Child, String);
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn_replica(config: &std::path::Path, cert: &std::path::Path) -> Replica {
-    let mut child = Command::new(okaz_tests::binary("okaz-server"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "serve",
-            "--dev-self-signed",
-            "--write-cert",
-        ])
-        .arg(cert)
-        .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
-        .env("OKAZ_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected: {line}"))
-        .to_string();
-    Replica(child, url)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_broker_processes_on_one_database_share_the_limit() {
     // The kit's broker creates the schema, officer and activation; the two
@@ -127,8 +89,8 @@ async fn two_broker_processes_on_one_database_share_the_limit() {
     let citizen = kit.citizen(&["valid_id", "contactable"]).await;
     kit.activate(&citizen.pesel).await;
     let config = kit.dir.path().join("okaz.toml");
-    let a = spawn_replica(&config, &kit.dir.path().join("a.pem"));
-    let b = spawn_replica(&config, &kit.dir.path().join("b.pem"));
+    let a = Replica::spawn(&config, &kit.dir.path().join("a.pem"), "warn");
+    let b = Replica::spawn(&config, &kit.dir.path().join("b.pem"), "warn");
     let pems: Vec<Vec<u8>> = ["a.pem", "b.pem"]
         .iter()
         .map(|f| std::fs::read(kit.dir.path().join(f)).unwrap())
@@ -145,7 +107,7 @@ async fn two_broker_processes_on_one_database_share_the_limit() {
     let r = http
         .request(
             "POST",
-            &format!("{}/v1/sessions", a.1),
+            &format!("{}/v1/sessions", a.url),
             None,
             Some(login.into_bytes()),
         )
@@ -157,7 +119,10 @@ async fn two_broker_processes_on_one_database_share_the_limit() {
         json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": "age_check"})
             .to_string();
     let starts = (0..200).map(|i| {
-        let url = format!("{}/v1/verifications", if i % 2 == 0 { &a.1 } else { &b.1 });
+        let url = format!(
+            "{}/v1/verifications",
+            if i % 2 == 0 { &a.url } else { &b.url }
+        );
         let http = http.clone();
         let token = token.clone();
         let body = body.clone();

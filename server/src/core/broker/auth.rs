@@ -1,5 +1,6 @@
 //! Logging in, checking a session, logging out.
 
+use chrono::{DateTime, Utc};
 use okaz_policy::AuthMethod;
 use okaz_protocol::{ErrorCode, LoginRequest, Me, Permissions, SessionCreated};
 use rand::rngs::OsRng;
@@ -41,17 +42,7 @@ impl Broker {
             return Err(BrokerError::refused(ErrorCode::InvalidCredentials));
         };
         let role = self.role_of(&officer)?;
-        let throttle = &self.policy.global.login;
-        if let Gate::Throttled(until) = login::gate(
-            officer.failed_logins,
-            officer.last_failed_login,
-            throttle,
-            now,
-        ) {
-            return Err(Refusal::new(ErrorCode::LoginThrottled)
-                .detail(format!("try again after {}", until.to_rfc3339()))
-                .into());
-        }
+        self.throttle_gate(&officer, now)?;
         let password_ok = self
             .hasher
             .verify(password, officer.password_hash.clone())
@@ -71,14 +62,8 @@ impl Broker {
         if officer.locked.is_some() {
             return Err(BrokerError::refused(ErrorCode::AccountLocked));
         }
-        let issued = session::issue(&mut OsRng);
-        let expires_at = session::shift_end(now, chrono_duration(role.shift));
-        let new_session = NewSession {
-            token_hash: issued.hash.clone(),
-            officer_id: officer.id.clone(),
-            created_at: now,
-            expires_at,
-        };
+        let (issued, new_session) = new_session(&officer, role, now);
+        let expires_at = new_session.expires_at;
         let ok_audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit);
         if !self
             .store
@@ -126,17 +111,7 @@ impl Broker {
             .await?
             .ok_or_else(refused)?;
         let role = self.role_of(&officer)?;
-        let throttle = &self.policy.global.login;
-        if let Gate::Throttled(until) = login::gate(
-            officer.failed_logins,
-            officer.last_failed_login,
-            throttle,
-            now,
-        ) {
-            return Err(Refusal::new(ErrorCode::LoginThrottled)
-                .detail(format!("try again after {}", until.to_rfc3339()))
-                .into());
-        }
+        self.throttle_gate(&officer, now)?;
         let pin_ok = self.hasher.verify(pin, pin_hash).await?;
         let allowed = role.auth.contains(&AuthMethod::CertificatePin) && !officer.disabled;
         if !(pin_ok && allowed) {
@@ -147,14 +122,8 @@ impl Broker {
         if officer.locked.is_some() {
             return Err(BrokerError::refused(ErrorCode::AccountLocked));
         }
-        let issued = session::issue(&mut OsRng);
-        let expires_at = session::shift_end(now, chrono_duration(role.shift));
-        let new_session = NewSession {
-            token_hash: issued.hash.clone(),
-            officer_id: officer.id.clone(),
-            created_at: now,
-            expires_at,
-        };
+        let (issued, new_session) = new_session(&officer, role, now);
+        let expires_at = new_session.expires_at;
         let audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit)
             .outcome("certificate_pin");
         self.store
@@ -166,6 +135,23 @@ impl Broker {
             officer: officer_view(&officer),
             quota: self.quota(&officer).await?,
         })
+    }
+
+    /// Refuses a login attempt while the officer's failures throttle it,
+    /// before any credential is even checked.
+    fn throttle_gate(&self, officer: &Officer, now: DateTime<Utc>) -> Result<(), BrokerError> {
+        let policy = &self.policy.global.login;
+        match login::gate(
+            officer.failed_logins,
+            officer.last_failed_login,
+            policy,
+            now,
+        ) {
+            Gate::Open => Ok(()),
+            Gate::Throttled(until) => Err(Refusal::new(ErrorCode::LoginThrottled)
+                .detail(format!("try again after {}", until.to_rfc3339()))
+                .into()),
+        }
     }
 
     async fn login_failure(&self, officer: &Officer, audit: AuditEntry) -> BrokerError {
@@ -242,6 +228,22 @@ impl Broker {
             },
         })
     }
+}
+
+/// A fresh token and the session to store, ending with the role's shift.
+fn new_session(
+    officer: &Officer,
+    role: &okaz_policy::Role,
+    now: DateTime<Utc>,
+) -> (session::IssuedToken, NewSession) {
+    let issued = session::issue(&mut OsRng);
+    let new = NewSession {
+        token_hash: issued.hash.clone(),
+        officer_id: officer.id.clone(),
+        created_at: now,
+        expires_at: session::shift_end(now, chrono_duration(role.shift)),
+    };
+    (issued, new)
 }
 
 /// Policy durations are `std`; the rules use `chrono`. Out-of-range values
