@@ -536,7 +536,7 @@ async fn login_succeeded_refuses_replayed_step_and_stores_session(h: &Harness) {
         async move {
             s.login_succeeded(
                 &o.id,
-                step,
+                Some(step),
                 new_session(name, &o, at(60)),
                 entry(at(60), AuditEvent::LoginSucceeded, &o.id, &o.unit),
             )
@@ -561,8 +561,20 @@ async fn login_succeeded_refuses_replayed_step_and_stores_session(h: &Harness) {
     // A later step is fine.
     assert!(login("s4", 1001).await);
     assert!(s.session(&session_hash("s4")).await.unwrap().is_some());
+    // A login without a step (certificate + PIN) keeps the step record, so
+    // it cannot be used to clear the way for a replayed code.
+    assert!(s
+        .login_succeeded(
+            &o.id,
+            None,
+            new_session("s5", &o, at(61)),
+            entry(at(61), AuditEvent::LoginSucceeded, &o.id, &o.unit),
+        )
+        .await
+        .unwrap());
+    assert!(!login("s6", 1001).await);
     let ev = events(&*s, &o.id).await;
-    assert_eq!(ev.iter().filter(|e| e.0 == "login_succeeded").count(), 2);
+    assert_eq!(ev.iter().filter(|e| e.0 == "login_succeeded").count(), 3);
     assert_chains_verify(&*s).await;
 }
 
@@ -575,7 +587,7 @@ async fn concurrent_logins_with_one_step_succeed_once(h: &Harness) {
         tokio::spawn(async move {
             s.login_succeeded(
                 &o.id,
-                4242,
+                Some(4242),
                 new_session(&format!("race{i}"), &o, at(1)),
                 entry(at(1), AuditEvent::LoginSucceeded, &o.id, &o.unit),
             )
@@ -597,7 +609,7 @@ async fn sessions_lookup_touch_end(h: &Harness) {
     assert!(s
         .login_succeeded(
             &o.id,
-            1,
+            Some(1),
             new_session("s1", &o, at(0)),
             entry(at(0), AuditEvent::LoginSucceeded, &o.id, &o.unit)
         )
@@ -1698,7 +1710,7 @@ async fn change_officer_disable_enable_password_totp(h: &Harness) {
         async move {
             s.login_succeeded(
                 &o.id,
-                step,
+                Some(step),
                 new_session(name, &o, at(0)),
                 entry(at(0), AuditEvent::LoginSucceeded, &o.id, &o.unit),
             )
@@ -1859,13 +1871,15 @@ async fn certificate_binding_and_login(h: &Harness) {
     )
     .await
     .unwrap();
-    s.certificate_login_succeeded(
-        &b.id,
-        new_session("cert", &b, at(5)),
-        entry(at(5), AuditEvent::LoginSucceeded, &b.id, &b.unit),
-    )
-    .await
-    .unwrap();
+    assert!(s
+        .login_succeeded(
+            &b.id,
+            None,
+            new_session("cert", &b, at(5)),
+            entry(at(5), AuditEvent::LoginSucceeded, &b.id, &b.unit),
+        )
+        .await
+        .unwrap());
     let found = s.officer_by_id(&b.id).await.unwrap().unwrap();
     assert_eq!(found.failed_logins, 0);
     assert!(found.last_failed_login.is_none());

@@ -291,13 +291,14 @@ pub trait Store: Send + Sync {
         policy: &LoginThrottle,
         audit: AuditEntry,
     ) -> Result<LoginFailure, StoreError>;
-    /// Records a successful login: consumes the TOTP step (only if it is
-    /// later than the last used one), resets failures, stores the session.
-    /// `false` means the step was used already: a replay, nothing stored.
+    /// Records a successful login: consumes the TOTP step, if the method
+    /// had one (only if it is later than the last used one), resets
+    /// failures, stores the session. `false` means the step was used
+    /// already: a replay, nothing stored.
     async fn login_succeeded(
         &self,
         officer_id: &str,
-        totp_step: i64,
+        totp_step: Option<i64>,
         session: NewSession,
         audit: AuditEntry,
     ) -> Result<bool, StoreError>;
@@ -396,13 +397,6 @@ pub trait Store: Send + Sync {
         &self,
         fingerprint: &str,
     ) -> Result<Option<(String, String)>, StoreError>;
-    /// Records a certificate + PIN login: resets failures, stores the session.
-    async fn certificate_login_succeeded(
-        &self,
-        officer_id: &str,
-        session: NewSession,
-        audit: AuditEntry,
-    ) -> Result<(), StoreError>;
 
     /// Locked officers of a unit.
     async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;

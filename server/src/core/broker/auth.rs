@@ -67,7 +67,7 @@ impl Broker {
         let ok_audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit);
         if !self
             .store
-            .login_succeeded(&officer.id, step, new_session, ok_audit)
+            .login_succeeded(&officer.id, Some(step), new_session, ok_audit)
             .await?
         {
             // The TOTP step was already used: a replayed code.
@@ -126,8 +126,9 @@ impl Broker {
         let expires_at = new_session.expires_at;
         let audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit)
             .outcome("certificate_pin");
+        // Without a TOTP step there is nothing to replay: this always stores.
         self.store
-            .certificate_login_succeeded(&officer.id, new_session, audit)
+            .login_succeeded(&officer.id, None, new_session, audit)
             .await?;
         Ok(SessionCreated {
             token: issued.token.to_string(),

@@ -176,7 +176,7 @@ impl Store for PgStore {
     async fn login_succeeded(
         &self,
         officer_id: &str,
-        totp_step: i64,
+        totp_step: Option<i64>,
         session: NewSession,
         audit: AuditEntry,
     ) -> Result<bool, StoreError> {
@@ -307,15 +307,6 @@ impl Store for PgStore {
         fingerprint: &str,
     ) -> Result<Option<(String, String)>, StoreError> {
         officers::certificate_binding(self, fingerprint).await
-    }
-
-    async fn certificate_login_succeeded(
-        &self,
-        officer_id: &str,
-        session: NewSession,
-        audit: AuditEntry,
-    ) -> Result<(), StoreError> {
-        officers::certificate_login_succeeded(self, officer_id, session, audit).await
     }
 
     async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {

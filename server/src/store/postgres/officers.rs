@@ -90,16 +90,20 @@ pub(super) async fn by_id(s: &PgStore, id: &str) -> Result<Option<Officer>, Stor
     row.as_ref().map(officer).transpose()
 }
 
-pub(super) async fn locked_in_unit(s: &PgStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
+/// The officers of a unit; `locked_only` for the lockout list.
+async fn of_unit(s: &PgStore, unit: &str, locked_only: bool) -> Result<Vec<Officer>, StoreError> {
     let c = s.client().await?;
-    let rows = c
-        .query(
-            &format!("SELECT {COLUMNS} FROM officers WHERE unit = $1 AND locked_at IS NOT NULL ORDER BY locked_at"),
-            &[&unit],
-        )
-        .await
-        .map_err(map_err)?;
+    let sql = if locked_only {
+        format!("SELECT {COLUMNS} FROM officers WHERE unit = $1 AND locked_at IS NOT NULL ORDER BY locked_at")
+    } else {
+        format!("SELECT {COLUMNS} FROM officers WHERE unit = $1 ORDER BY login")
+    };
+    let rows = c.query(&sql, &[&unit]).await.map_err(map_err)?;
     rows.iter().map(officer).collect()
+}
+
+pub(super) async fn locked_in_unit(s: &PgStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
+    of_unit(s, unit, true).await
 }
 
 pub(super) async fn login_failed(
@@ -145,7 +149,7 @@ pub(super) async fn login_failed(
 pub(super) async fn login_succeeded(
     s: &PgStore,
     officer_id: &str,
-    totp_step: i64,
+    totp_step: Option<i64>,
     session: NewSession,
     entry: AuditEntry,
 ) -> Result<bool, StoreError> {
@@ -153,11 +157,13 @@ pub(super) async fn login_succeeded(
     let mut c = s.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     // Consuming the step and checking it is fresh is one statement, so two
-    // logins racing with the same code cannot both succeed.
+    // logins racing with the same code cannot both succeed. A login without
+    // a TOTP step (certificate + PIN) leaves the step record alone.
     let fresh = tx
         .execute(
-            "UPDATE officers SET totp_last_step = $2, failed_logins = 0, last_failed_login = NULL
-             WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            "UPDATE officers SET totp_last_step = COALESCE($2, totp_last_step),
+                 failed_logins = 0, last_failed_login = NULL
+             WHERE id = $1 AND ($2::bigint IS NULL OR totp_last_step IS NULL OR totp_last_step < $2)",
             &[&id, &totp_step],
         )
         .await
@@ -274,47 +280,8 @@ pub(super) async fn certificate_binding(
     }))
 }
 
-pub(super) async fn certificate_login_succeeded(
-    s: &PgStore,
-    officer_id: &str,
-    session: NewSession,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let id = super::uuid(officer_id)?;
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    tx.execute(
-        "UPDATE officers SET failed_logins = 0, last_failed_login = NULL WHERE id = $1",
-        &[&id],
-    )
-    .await
-    .map_err(map_err)?;
-    tx.execute(
-        "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
-         VALUES ($1, $2, $3, $4, $3)",
-        &[
-            &session.token_hash.0,
-            &id,
-            &session.created_at,
-            &session.expires_at,
-        ],
-    )
-    .await
-    .map_err(map_err)?;
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)
-}
-
 pub(super) async fn in_unit(s: &PgStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
-    let c = s.client().await?;
-    let rows = c
-        .query(
-            &format!("SELECT {COLUMNS} FROM officers WHERE unit = $1 ORDER BY login"),
-            &[&unit],
-        )
-        .await
-        .map_err(map_err)?;
-    rows.iter().map(officer).collect()
+    of_unit(s, unit, false).await
 }
 
 pub(super) async fn change(

@@ -99,22 +99,26 @@ pub(super) async fn by_id(s: &SqliteStore, id: &str) -> Result<Option<Officer>, 
     .await
 }
 
+/// The officers of a unit; `locked_only` for the lockout list.
+async fn of_unit(
+    s: &SqliteStore,
+    unit: &str,
+    locked_only: bool,
+) -> Result<Vec<Officer>, StoreError> {
+    let unit = unit.to_string();
+    let sql = if locked_only {
+        format!("SELECT {COLUMNS} FROM officers WHERE unit = ?1 AND locked_at IS NOT NULL ORDER BY locked_at")
+    } else {
+        format!("SELECT {COLUMNS} FROM officers WHERE unit = ?1 ORDER BY login")
+    };
+    s.read(move |c| super::all(c, &sql, [unit], officer)).await
+}
+
 pub(super) async fn locked_in_unit(
     s: &SqliteStore,
     unit: &str,
 ) -> Result<Vec<Officer>, StoreError> {
-    let unit = unit.to_string();
-    s.read(move |c| {
-        super::all(
-            c,
-            &format!(
-                "SELECT {COLUMNS} FROM officers WHERE unit = ?1 AND locked_at IS NOT NULL ORDER BY locked_at"
-            ),
-            [unit],
-            officer,
-        )
-    })
-    .await
+    of_unit(s, unit, true).await
 }
 
 pub(super) async fn login_failed(
@@ -159,7 +163,7 @@ pub(super) async fn login_failed(
 pub(super) async fn login_succeeded(
     s: &SqliteStore,
     officer_id: &str,
-    totp_step: i64,
+    totp_step: Option<i64>,
     session: NewSession,
     entry: AuditEntry,
 ) -> Result<bool, StoreError> {
@@ -169,8 +173,9 @@ pub(super) async fn login_succeeded(
         // logins racing with the same code cannot both succeed.
         let fresh = exec(
             tx,
-            "UPDATE officers SET totp_last_step = ?2, failed_logins = 0, last_failed_login = NULL
-             WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+            "UPDATE officers SET totp_last_step = COALESCE(?2, totp_last_step),
+                 failed_logins = 0, last_failed_login = NULL
+             WHERE id = ?1 AND (?2 IS NULL OR totp_last_step IS NULL OR totp_last_step < ?2)",
             params![id, totp_step],
         )?;
         if fresh == 0 {
@@ -249,16 +254,7 @@ pub(super) async fn end_session(
 }
 
 pub(super) async fn in_unit(s: &SqliteStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
-    let unit = unit.to_string();
-    s.read(move |c| {
-        super::all(
-            c,
-            &format!("SELECT {COLUMNS} FROM officers WHERE unit = ?1 ORDER BY login"),
-            [unit],
-            officer,
-        )
-    })
-    .await
+    of_unit(s, unit, false).await
 }
 
 pub(super) async fn change(
@@ -342,35 +338,6 @@ pub(super) async fn certificate_binding(
             [fingerprint],
             |r| Ok((col(r, 0)?, col(r, 1)?)),
         )
-    })
-    .await
-}
-
-pub(super) async fn certificate_login_succeeded(
-    s: &SqliteStore,
-    officer_id: &str,
-    session: NewSession,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let id = super::uuid(officer_id)?;
-    s.write(move |tx| {
-        exec(
-            tx,
-            "UPDATE officers SET failed_logins = 0, last_failed_login = NULL WHERE id = ?1",
-            [&id],
-        )?;
-        exec(
-            tx,
-            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
-             VALUES (?1, ?2, ?3, ?4, ?3)",
-            params![
-                session.token_hash.0,
-                id,
-                micros(session.created_at),
-                micros(session.expires_at)
-            ],
-        )?;
-        audit::append(tx, &entry)
     })
     .await
 }
