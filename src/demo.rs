@@ -15,15 +15,16 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Local, Utc};
 use clap::Args;
+use okaz_core::audit::{AuditEntry, AuditEvent};
+use okaz_core::broker::Broker;
+use okaz_core::credentials::totp_code_at;
+use okaz_core::ports::NewOfficer;
 use okaz_protocol::Pesel;
 use okaz_registry::sandbox::{Faults, Sandbox, SandboxOptions};
+use okaz_server::app::App;
 use okaz_server::config::Config;
-use okaz_server::core::audit::{AuditEntry, AuditEvent};
-use okaz_server::core::broker::Broker;
-use okaz_server::core::credentials::totp_code_at;
-use okaz_server::core::ports::NewOfficer;
-use okaz_server::core::pseudonym::Pseudonym;
-use okaz_server::http::{self, metrics::Metrics, App};
+use okaz_server::http;
+use okaz_server::metrics::Metrics;
 use okaz_server::wiring;
 use okaz_terminal::client::{Client, TlsFiles};
 use okaz_terminal::demo::{DemoOfficer, DemoPanel};
@@ -406,15 +407,7 @@ fn samples(sandbox: &Sandbox, population: u64) -> Result<Vec<Sample>> {
 /// Activates the service for a citizen, as the citizen portal would.
 async fn activate(broker: &Broker, pesel: &str) -> Result<()> {
     let pesel = Pesel::parse(pesel).map_err(|e| anyhow::anyhow!("sample PESEL: {e}"))?;
-    let citizen = Pseudonym::of(&broker.keys.pepper, &pesel);
-    let mut entry = AuditEntry::new(
-        Utc::now(),
-        AuditEvent::CitizenActivated,
-        "citizen",
-        "portal",
-    );
-    entry.citizen = Some(citizen.as_str().to_string());
-    broker.store.set_activation(&citizen, true, entry).await?;
+    broker.set_activation(&pesel, true).await?;
     Ok(())
 }
 

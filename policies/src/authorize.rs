@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use okaz_protocol::document::DocumentType;
+use okaz_protocol::ErrorCode;
 
 use crate::model::{ConsentMode, PolicySet};
 
@@ -58,14 +59,14 @@ pub enum Denial {
 
 impl Denial {
     /// The stable API error code for this denial.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Denial::UnknownRole
             | Denial::DocumentNotAllowed
             | Denial::PurposeNotAllowed
-            | Denial::PurposeNotForDocument => "not_permitted",
-            Denial::CaseReferenceRequired => "case_reference_required",
-            Denial::CaseReferenceMalformed => "invalid_request",
+            | Denial::PurposeNotForDocument => ErrorCode::NotPermitted,
+            Denial::CaseReferenceRequired => ErrorCode::CaseReferenceRequired,
+            Denial::CaseReferenceMalformed => ErrorCode::InvalidRequest,
         }
     }
 
@@ -254,7 +255,7 @@ mod tests {
             ),
         ];
         for (d, code, reason) in table {
-            assert_eq!((d.code(), d.reason()), (code, reason));
+            assert_eq!((d.code().as_str(), d.reason()), (code, reason));
             assert!(!d.to_string().is_empty());
         }
     }

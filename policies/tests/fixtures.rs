@@ -97,7 +97,7 @@ fn allow_and_deny_fixtures_hold_for_the_shipped_policies() {
         match set.authorize(&f.role, doc, &f.purpose, f.case_reference.as_deref()) {
             Ok(_) => failures.push(format!("{}: allowed", path.display())),
             Err(d) => {
-                if d.code() != expect {
+                if d.code().as_str() != expect {
                     failures.push(format!(
                         "{}: code {} not {expect}",
                         path.display(),

@@ -57,6 +57,56 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 41] = [
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidPesel,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::LoginThrottled,
+        ErrorCode::AccountLocked,
+        ErrorCode::SessionExpired,
+        ErrorCode::NotPermitted,
+        ErrorCode::CaseReferenceRequired,
+        ErrorCode::NotActivated,
+        ErrorCode::NoContact,
+        ErrorCode::DocumentNotFound,
+        ErrorCode::DailyLimitExceeded,
+        ErrorCode::RegistryUnavailable,
+        ErrorCode::SmsUnavailable,
+        ErrorCode::WrongCode,
+        ErrorCode::ChallengeExpired,
+        ErrorCode::ChallengeExhausted,
+        ErrorCode::ChallengeUsed,
+        ErrorCode::NotFound,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::Internal,
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidPesel,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::LoginThrottled,
+        ErrorCode::AccountLocked,
+        ErrorCode::SessionExpired,
+        ErrorCode::NotPermitted,
+        ErrorCode::CaseReferenceRequired,
+        ErrorCode::DocumentNotFound,
+        ErrorCode::RegistryUnavailable,
+        ErrorCode::SmsUnavailable,
+        ErrorCode::WrongCode,
+        ErrorCode::ChallengeExpired,
+        ErrorCode::ChallengeExhausted,
+        ErrorCode::ChallengeUsed,
+        ErrorCode::NotFound,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::Internal,
+    ];
+
+    /// The code a wire name means.
+    pub fn parse(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// The stable wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -174,37 +224,15 @@ mod tests {
 
     #[test]
     fn wire_name_matches_serde_for_every_code() {
-        use ErrorCode::*;
-        let all = [
-            InvalidRequest,
-            InvalidPesel,
-            PayloadTooLarge,
-            InvalidCredentials,
-            LoginThrottled,
-            AccountLocked,
-            SessionExpired,
-            NotPermitted,
-            CaseReferenceRequired,
-            NotActivated,
-            NoContact,
-            DocumentNotFound,
-            DailyLimitExceeded,
-            RegistryUnavailable,
-            SmsUnavailable,
-            WrongCode,
-            ChallengeExpired,
-            ChallengeExhausted,
-            ChallengeUsed,
-            NotFound,
-            ServiceUnavailable,
-            Internal,
-        ];
+        let all = ErrorCode::ALL;
         for c in all {
             assert_eq!(
                 serde_json::to_string(&c).unwrap(),
                 format!("\"{}\"", c.as_str())
             );
             assert!(!c.message().is_empty());
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
         }
+        assert_eq!(ErrorCode::parse("no_such_code"), None);
     }
 }

@@ -2,11 +2,13 @@
 //! gateway of `okaz-registry`.
 
 use async_trait::async_trait;
-use okaz_protocol::{Document, DocumentType, Pesel};
+use okaz_protocol::{DocumentType, Pesel};
 use okaz_registry::sms::KannelGateway;
 use okaz_registry::{RegisterClient, RegistryError};
 
-use crate::core::ports::{Contact, RegisterFailure, Registers, SmsFailure, SmsGateway};
+use okaz_core::ports::{
+    Contact, Found, RegisterFailure, Registers, SmsFailure, SmsGateway, Subject,
+};
 
 /// The live registers, over HTTPS.
 #[derive(Clone)]
@@ -36,19 +38,25 @@ impl Registers for LiveRegisters {
 
     async fn document(
         &self,
-        pesel: &Pesel,
+        subject: &Subject,
         kind: DocumentType,
-    ) -> Result<Document, RegisterFailure> {
-        self.0.fetch_document(pesel, kind).await.map_err(failure)
-    }
-
-    async fn document_by_plate(
-        &self,
-        plate: &str,
-        kind: DocumentType,
-    ) -> Result<(Document, Option<Pesel>), RegisterFailure> {
-        let found = self.0.fetch_by_plate(plate, kind).await.map_err(failure)?;
-        Ok((found.document, found.owner))
+    ) -> Result<Found, RegisterFailure> {
+        match subject {
+            Subject::Pesel(pesel) => {
+                let document = self.0.fetch_document(pesel, kind).await.map_err(failure)?;
+                Ok(Found {
+                    document,
+                    owner: Some(pesel.clone()),
+                })
+            }
+            Subject::Plate(plate) => {
+                let found = self.0.fetch_by_plate(plate, kind).await.map_err(failure)?;
+                Ok(Found {
+                    document: found.document,
+                    owner: found.owner,
+                })
+            }
+        }
     }
 }
 

@@ -1,11 +1,13 @@
-//! okaz-server: the broker. `core` holds the rules and flows; `store`
-//! implements persistence; `http` serves the API; `adapters` connect the
+//! okaz-server: the broker. The rules and flows live in `okaz-core`; `store`
+//! implements its storage traits; `http` serves the API; `adapters` connect the
 //! core to the registers and the SMS gateway.
 
 pub mod adapters;
+pub mod app;
 pub mod config;
-pub mod core;
+pub mod hashing;
 pub mod http;
+pub mod metrics;
 pub mod operator;
 pub mod portal;
 pub mod store;

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use okaz_core::ports::AuditFilter;
 use okaz_protocol::{NewOfficer, Pesel};
+use okaz_server::app::App;
 use okaz_server::config::Config;
-use okaz_server::core::audit::{self, AuditEntry, AuditEvent};
-use okaz_server::core::ports::AuditFilter;
-use okaz_server::core::pseudonym::Pseudonym;
-use okaz_server::http::{self, metrics::Metrics, App};
+use okaz_server::http;
+use okaz_server::metrics::Metrics;
 use okaz_server::{operator, wiring};
 
 #[derive(Parser)]
@@ -260,7 +260,7 @@ async fn main() -> Result<()> {
             let der = rustls_pemfile::certs(&mut pem.as_slice())
                 .next()
                 .with_context(|| format!("no certificate in {}", cert.display()))??;
-            let fingerprint = okaz_server::core::session::hash_bytes(der.as_ref());
+            let fingerprint = okaz_core::session::hash_bytes(der.as_ref());
             let pin = broker
                 .bind_certificate(None, &officer.id, &fingerprint)
                 .await
@@ -276,17 +276,8 @@ async fn main() -> Result<()> {
                 CitizenAction::Deactivate { pesel } => (pesel, false),
             };
             let pesel = Pesel::parse(&pesel).map_err(|e| anyhow::anyhow!("invalid PESEL: {e}"))?;
-            let keys = wiring::keys(&cfg)?;
-            let store = wiring::store(&cfg).await?;
-            let citizen = Pseudonym::of(&keys.pepper, &pesel);
-            let event = if active {
-                AuditEvent::CitizenActivated
-            } else {
-                AuditEvent::CitizenDeactivated
-            };
-            let mut entry = AuditEntry::new(chrono::Utc::now(), event, "citizen", "portal");
-            entry.citizen = Some(citizen.as_str().to_string());
-            store.set_activation(&citizen, active, entry).await?;
+            let broker = wiring::broker(&cfg).await?;
+            broker.set_activation(&pesel, active).await?;
             println!("{}", if active { "activated" } else { "deactivated" });
             Ok(())
         }
@@ -330,7 +321,7 @@ async fn main() -> Result<()> {
                     print!("{text}");
                     Ok(())
                 }
-                Err(okaz_server::core::error::BrokerError::Refused(r)) => {
+                Err(okaz_core::error::BrokerError::Refused(r)) => {
                     bail!("{}: {}", r.code.message(), r.detail.unwrap_or_default())
                 }
                 Err(e) => bail!("{e}"),
@@ -340,7 +331,7 @@ async fn main() -> Result<()> {
             action: AuditAction::Verify,
         } => {
             let store = wiring::store(&cfg).await?;
-            match audit::verify_store(store.as_ref()).await? {
+            match okaz_core::trail::verify_store(store.as_ref()).await? {
                 Ok(n) => {
                     println!("audit trail intact: {n} records verified");
                     Ok(())

@@ -4,11 +4,11 @@
 
 use okaz_protocol::{Pesel, UnlockRequest};
 
-use crate::core::audit::StoredRecord;
-use crate::core::broker::Broker;
-use crate::core::error::{BrokerError, Refusal};
-use crate::core::ports::AuditFilter;
-use crate::core::pseudonym::Pseudonym;
+use okaz_core::audit::StoredRecord;
+use okaz_core::broker::Broker;
+use okaz_core::error::{BrokerError, Refusal};
+use okaz_core::ports::AuditFilter;
+use okaz_core::pseudonym::Pseudonym;
 use okaz_protocol::ErrorCode;
 
 async fn officer_id(b: &Broker, login: &str) -> Result<String, BrokerError> {

@@ -10,12 +10,11 @@ use okaz_registry::{RegisterClient, RegistryConfig};
 
 use crate::adapters::{KannelSms, LiveRegisters};
 use crate::config::{read_secret, Config, ConfigError};
-use crate::core::broker::{Broker, Keys};
-use crate::core::clock::{Clock, SystemClock};
-use crate::core::credentials::PasswordHasherPool;
-use crate::core::ports::{Store, StoreError};
-use crate::core::pseudonym::{SecretError, SecretKey};
 use crate::http::server::{ClientAuth, Limits, ServeError};
+use okaz_core::broker::{Broker, Keys};
+use okaz_core::clock::{Clock, SystemClock};
+use okaz_core::ports::{OsRandom, Store, StoreError};
+use okaz_core::pseudonym::{SecretError, SecretKey};
 
 /// Why the broker could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +100,8 @@ pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Br
         clock,
         policy: Arc::new(policy),
         keys,
-        hasher: PasswordHasherPool::new(cores),
+        random: Arc::new(OsRandom),
+        hasher: Arc::new(crate::hashing::HashingPool::new(cores)),
     })
 }
 

@@ -24,17 +24,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::future::join_all;
-use okaz_policy::LoginThrottle;
-use okaz_protocol::DocumentType;
-use okaz_server::core::audit::{self, AuditEntry, AuditEvent};
-use okaz_server::core::consent::{self, Closed};
-use okaz_server::core::ports::{
-    AttemptOutcome, AuditFilter, Counter, NewChallenge, NewOfficer, NewSession, Officer,
-    OfficerChange, Reservation, Store, StoreError,
+use okaz_core::audit::{self, AuditEntry, AuditEvent, Outcome};
+use okaz_core::consent::{self, Closed};
+use okaz_core::ports::{
+    ActivationReservation, AttemptOutcome, AuditFilter, Counter, NewActivationCode, NewChallenge,
+    NewOfficer, NewSession, Officer, OfficerChange, Reservation, Store, StoreError,
 };
-use okaz_server::core::pseudonym::Pseudonym;
-use okaz_server::core::quota;
-use okaz_server::core::session::TokenHash;
+use okaz_core::pseudonym::Pseudonym;
+use okaz_core::quota;
+use okaz_core::session::TokenHash;
+use okaz_policy::LoginThrottle;
+use okaz_protocol::{DocumentType, ErrorCode};
 
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -221,6 +221,8 @@ conformance!(
     record_wrong_code_exhausts_at_max_attempts,
     challenge_cancel,
     activations_on_and_off,
+    activation_codes_limit_tries_and_single_use,
+    concurrent_activation_sends_respect_the_limit,
     audit_round_trips_and_chains_verify_after_many_appends,
     concurrent_appends_to_one_chain_verify,
     audit_search_filters,
@@ -354,7 +356,12 @@ async fn events(s: &dyn Store, chain: &str) -> Vec<(String, String)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|r| (r.entry.event, r.entry.outcome))
+        .map(|r| {
+            (
+                r.entry.event.as_str().to_string(),
+                r.entry.outcome.as_str().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -363,7 +370,7 @@ fn ev(event: AuditEvent, outcome: &str) -> (String, String) {
 }
 
 async fn assert_chains_verify(s: &dyn Store) -> u64 {
-    match audit::verify_store(s).await.unwrap() {
+    match okaz_core::trail::verify_store(s).await.unwrap() {
         Ok(n) => n,
         Err(broken) => panic!("audit chain does not verify: {broken}"),
     }
@@ -439,7 +446,7 @@ async fn officer_insert_lookup_and_duplicate_login(h: &Harness) {
     // duplicate wrote nothing.
     let chain = s.audit_chain("system").await.unwrap();
     assert_eq!(chain.len(), 1);
-    assert_eq!(chain[0].entry.event, "officer_created");
+    assert_eq!(chain[0].entry.event.as_str(), "officer_created");
     assert_eq!(
         chain[0].entry.subject_officer.as_deref(),
         Some(o.id.as_str())
@@ -911,7 +918,7 @@ async fn wrong_codes_lock_at_threshold(h: &Harness) {
                 today(),
                 threshold,
                 entry(at(i64::from(n)), AuditEvent::CodeRejected, &o.id, &o.unit)
-                    .outcome("wrong_code"),
+                    .refused(ErrorCode::WrongCode),
             )
             .await
             .unwrap();
@@ -1134,7 +1141,7 @@ async fn challenge_reserve_complete_once(h: &Harness) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|r| r.entry.event == "document_released")
+        .filter(|r| r.entry.event.as_str() == "document_released")
         .collect();
     assert_eq!(released.len(), 1);
     assert_eq!(released[0].entry.fields, vec!["categories", "photo"]);
@@ -1328,7 +1335,7 @@ async fn record_wrong_code_exhausts_at_max_attempts(h: &Harness) {
     let id = challenge(&*s, &o, "s1", 3).await;
     let wrong = |n: i64| {
         entry(at(n), AuditEvent::CodeRejected, &o.id, &o.unit)
-            .outcome("wrong_code")
+            .refused(ErrorCode::WrongCode)
             .verification(&id)
     };
     for n in 1..=2 {
@@ -1407,6 +1414,114 @@ async fn challenge_cancel(h: &Harness) {
     );
 }
 
+fn activation_code(id: &str, citizen: &str, created: i64) -> NewActivationCode {
+    NewActivationCode {
+        id: id.to_string(),
+        citizen: Pseudonym(citizen.to_string()),
+        code_mac: vec![9; 32],
+        created_at: at(created),
+        expires_at: at(created + 300),
+        max_attempts: 2,
+    }
+}
+
+async fn activation_codes_limit_tries_and_single_use(h: &Harness) {
+    let s = h.store();
+    let citizen = Pseudonym("ps-code".to_string());
+    // Three codes in the window; the fourth is refused and not stored.
+    for (i, id) in ["a1", "a2", "a3"].iter().enumerate() {
+        let t = i64::try_from(i).unwrap();
+        assert!(s
+            .insert_activation_code(activation_code(id, "ps-code", t), at(-1), 3)
+            .await
+            .unwrap());
+    }
+    assert!(!s
+        .insert_activation_code(activation_code("a4", "ps-code", 10), at(-1), 3)
+        .await
+        .unwrap());
+    assert!(matches!(
+        s.reserve_activation_attempt("a4", &citizen, at(11))
+            .await
+            .unwrap(),
+        ActivationReservation::Closed(_)
+    ));
+    // Outside the window the limit starts afresh.
+    assert!(s
+        .insert_activation_code(activation_code("a5", "ps-code", 100), at(50), 3)
+        .await
+        .unwrap());
+    // Another citizen cannot use the code; tries are counted and end it.
+    let other = Pseudonym("ps-other".to_string());
+    assert!(matches!(
+        s.reserve_activation_attempt("a1", &other, at(5))
+            .await
+            .unwrap(),
+        ActivationReservation::Closed(_)
+    ));
+    for n in 1..=2u32 {
+        match s
+            .reserve_activation_attempt("a1", &citizen, at(5))
+            .await
+            .unwrap()
+        {
+            ActivationReservation::Reserved {
+                code_mac,
+                attempts_used,
+                max_attempts,
+            } => {
+                assert_eq!((code_mac, attempts_used, max_attempts), (vec![9; 32], n, 2));
+            }
+            ActivationReservation::Closed(c) => panic!("closed early: {c:?}"),
+        }
+    }
+    assert!(matches!(
+        s.reserve_activation_attempt("a1", &citizen, at(5))
+            .await
+            .unwrap(),
+        ActivationReservation::Closed(_)
+    ));
+    // Expired codes take no answer.
+    assert!(matches!(
+        s.reserve_activation_attempt("a2", &citizen, at(301))
+            .await
+            .unwrap(),
+        ActivationReservation::Closed(_)
+    ));
+    // The right code activates once; a second use finds it used.
+    let rec = || {
+        let mut e = entry(at(6), AuditEvent::CitizenActivated, "citizen", "portal");
+        e.citizen = Some(citizen.as_str().to_string());
+        e
+    };
+    assert!(!s.complete_activation("a3", &other, rec()).await.unwrap());
+    assert!(!s.is_activated(&citizen).await.unwrap());
+    assert!(s.complete_activation("a3", &citizen, rec()).await.unwrap());
+    assert!(s.is_activated(&citizen).await.unwrap());
+    assert!(!s.complete_activation("a3", &citizen, rec()).await.unwrap());
+    assert!(matches!(
+        s.reserve_activation_attempt("a3", &citizen, at(7))
+            .await
+            .unwrap(),
+        ActivationReservation::Closed(_)
+    ));
+    assert_eq!(s.audit_chain("citizen").await.unwrap().len(), 1);
+}
+
+async fn concurrent_activation_sends_respect_the_limit(h: &Harness) {
+    let s = h.store();
+    let stored = join_all((0..12).map(|i| {
+        let s = Arc::clone(&s);
+        async move {
+            s.insert_activation_code(activation_code(&format!("c{i}"), "ps-many", 1), at(0), 3)
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(stored.iter().filter(|b| **b).count(), 3);
+}
+
 async fn activations_on_and_off(h: &Harness) {
     let s = h.store();
     let citizen = Pseudonym("ps-activation".to_string());
@@ -1451,7 +1566,7 @@ async fn audit_round_trips_and_chains_verify_after_many_appends(h: &Harness) {
                 "insurance_check",
             )
             .verification(&format!("v-{i}"))
-            .outcome("ok");
+            .outcome(Outcome::Ok);
         e.fields = (0..(i % 4)).map(|f| format!("field_{f}")).collect();
         e.case_reference = (i % 5 == 0).then(|| format!("case/{i}"));
         e.reason = (i % 11 == 0).then(|| "zażółć gęślą jaźń".to_string());
@@ -1478,7 +1593,7 @@ async fn audit_round_trips_and_chains_verify_after_many_appends(h: &Harness) {
     // Tampering is not possible through the trait, but the rule still
     // catches a record read back and changed.
     let mut tampered = a.clone();
-    tampered[10].entry.outcome = "daily_limit_exceeded".to_string();
+    tampered[10].entry.outcome = Outcome::Refused(ErrorCode::DailyLimitExceeded);
     assert_eq!(audit::verify_chain("o-a", &tampered).unwrap_err().seq, 11);
 }
 
@@ -1518,12 +1633,16 @@ async fn audit_search_filters(h: &Harness) {
         s.append_audit(e).await.unwrap();
     }
     // Two records at the same instant: the later-written one comes first.
-    s.append_audit(entry(at(10_000), AuditEvent::LoggedOut, "o9", "U3").outcome("first"))
-        .await
-        .unwrap();
-    s.append_audit(entry(at(10_000), AuditEvent::LoggedOut, "o9", "U3").outcome("second"))
-        .await
-        .unwrap();
+    s.append_audit(
+        entry(at(10_000), AuditEvent::LoggedOut, "o9", "U3").outcome(Outcome::InvalidPin),
+    )
+    .await
+    .unwrap();
+    s.append_audit(
+        entry(at(10_000), AuditEvent::LoggedOut, "o9", "U3").outcome(Outcome::TotpReplayed),
+    )
+    .await
+    .unwrap();
 
     let find = |f: AuditFilter| {
         let s = Arc::clone(&s);
@@ -1540,8 +1659,8 @@ async fn audit_search_filters(h: &Harness) {
             .all(|w| (w[0].entry.at, w[0].id) > (w[1].entry.at, w[1].id)),
         "newest first"
     );
-    assert_eq!(all[0].entry.outcome, "second");
-    assert_eq!(all[1].entry.outcome, "first");
+    assert_eq!(all[0].entry.outcome, Outcome::TotpReplayed);
+    assert_eq!(all[1].entry.outcome, Outcome::InvalidPin);
 
     let u1 = find(AuditFilter {
         unit: Some("U1".into()),

@@ -21,15 +21,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use okaz_core::audit::{AuditEntry, AuditEvent};
+use okaz_core::broker::Broker;
+use okaz_core::clock::ManualClock;
+use okaz_core::credentials::totp_code_at;
+use okaz_core::ports::{NewOfficer, Store};
 use okaz_registry::sandbox::{Sandbox, SandboxOptions};
+use okaz_server::app::App;
 use okaz_server::config::Config;
-use okaz_server::core::audit::{AuditEntry, AuditEvent};
-use okaz_server::core::broker::Broker;
-use okaz_server::core::clock::ManualClock;
-use okaz_server::core::credentials::totp_code_at;
-use okaz_server::core::ports::{NewOfficer, Store};
-use okaz_server::core::pseudonym::Pseudonym;
-use okaz_server::http::{metrics::Metrics, App};
+use okaz_server::metrics::Metrics;
 use okaz_server::wiring;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -357,15 +357,7 @@ impl Kit {
     /// Activates the service for a citizen (what the portal will do).
     pub async fn activate(&self, pesel: &str) {
         let p = okaz_protocol::Pesel::parse(pesel).unwrap();
-        let citizen = Pseudonym::of(&self.broker.keys.pepper, &p);
-        let mut e = AuditEntry::new(
-            self.clock.now_utc(),
-            AuditEvent::CitizenActivated,
-            "citizen",
-            "portal",
-        );
-        e.citizen = Some(citizen.as_str().to_string());
-        self.store.set_activation(&citizen, true, e).await.unwrap();
+        self.broker.set_activation(&p, true).await.unwrap();
     }
 
     /// The messages in a phone's inbox at the sandbox SMS gateway, oldest first.
@@ -526,7 +518,7 @@ pub trait NowUtc {
 
 impl NowUtc for ManualClock {
     fn now_utc(&self) -> DateTime<Utc> {
-        okaz_server::core::clock::Clock::now(self)
+        okaz_core::clock::Clock::now(self)
     }
 }
 
@@ -578,7 +570,7 @@ pub fn base32_decode(s: &str) -> Vec<u8> {
 
 /// SHA-256 of bytes, hex; the broker identifies terminal certificates so.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    okaz_server::core::session::hash_bytes(bytes)
+    okaz_core::session::hash_bytes(bytes)
 }
 
 impl Kit {

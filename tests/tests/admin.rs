@@ -93,7 +93,7 @@ async fn unlock_with_extra_allowance_grants_exactly_that_many_checks() {
     let audit = kit.store.audit_chain(&security.id).await.unwrap();
     let unlock = audit
         .iter()
-        .find(|r| r.entry.event == "account_unlocked")
+        .find(|r| r.entry.event.as_str() == "account_unlocked")
         .unwrap();
     assert_eq!(
         unlock.entry.subject_officer.as_deref(),
@@ -333,11 +333,9 @@ async fn a_security_officer_manages_accounts_of_the_unit() {
         .await;
     assert_eq!(old.status, 401);
     kit.clock.advance(chrono::Duration::seconds(30));
-    let code = okaz_server::core::credentials::totp_code_at(
-        &secret,
-        kit.clock.now_utc().timestamp() as u64,
-    )
-    .unwrap();
+    let code =
+        okaz_core::credentials::totp_code_at(&secret, kit.clock.now_utc().timestamp() as u64)
+            .unwrap();
     let new = kit
         .post(
             "/v1/sessions",
@@ -353,7 +351,7 @@ async fn a_security_officer_manages_accounts_of_the_unit() {
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r.entry.event)
+        .map(|r| r.entry.event.as_str().to_string())
         .collect();
     for e in [
         "officer_created",

@@ -80,7 +80,7 @@ async fn clerk_checks_age_with_the_citizens_sms_code() {
     let audit = kit.store.audit_chain(&clerk.id).await.unwrap();
     let released = audit
         .iter()
-        .find(|r| r.entry.event == "document_released")
+        .find(|r| r.entry.event.as_str() == "document_released")
         .unwrap();
     assert_eq!(
         released.entry.fields,

@@ -89,11 +89,8 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
         200
     );
 
-    let totp = okaz_server::core::credentials::totp_code_at(
-        &secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
+    let totp = okaz_core::credentials::totp_code_at(&secret, chrono::Utc::now().timestamp() as u64)
+        .unwrap();
     let login = json!({"login": "jkowalska", "password": password, "totp": totp}).to_string();
     let r = http
         .request(

@@ -66,7 +66,7 @@ async fn a_police_check_needs_a_case_reference_and_no_sms() {
     let audit = kit.store.audit_chain(&officer.id).await.unwrap();
     let released = audit
         .iter()
-        .find(|r| r.entry.event == "document_released")
+        .find(|r| r.entry.event.as_str() == "document_released")
         .unwrap();
     assert_eq!(
         released.entry.case_reference.as_deref(),
@@ -156,10 +156,10 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
     let audit = kit.store.audit_chain(&officer.id).await.unwrap();
     let released = audit
         .iter()
-        .find(|r| r.entry.event == "document_released")
+        .find(|r| r.entry.event.as_str() == "document_released")
         .unwrap();
     let pesel = okaz_protocol::Pesel::parse(&owner.pesel).unwrap();
-    let pseudonym = okaz_server::core::pseudonym::Pseudonym::of(&kit.broker.keys.pepper, &pesel);
+    let pseudonym = okaz_core::pseudonym::Pseudonym::of(&kit.broker.keys.pepper, &pesel);
     assert_eq!(
         released.entry.citizen.as_deref(),
         Some(pseudonym.as_str()),

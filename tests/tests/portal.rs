@@ -534,3 +534,44 @@ async fn activation_codes_run_out_and_reserved_contacts_are_explained() {
         .await;
     assert!(p.text.contains("reserved your phone"), "{}", p.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_codes_are_limited_per_citizen_across_sessions() {
+    let kit = Kit::start().await;
+    let anna = kit.citizen(&["contactable"]).await;
+    // Two browsers (or two replicas) share one limit: it lives in the store.
+    let mut first = kit.portal_agent();
+    let token1 = first.sign_in(&anna.pesel).await.csrf().unwrap();
+    let mut second = kit.portal_agent();
+    let token2 = second.sign_in(&anna.pesel).await.csrf().unwrap();
+    let limit = okaz_core::broker::CODES_PER_WINDOW;
+    for i in 0..limit {
+        let (agent, token) = if i % 2 == 0 {
+            (&mut first, &token1)
+        } else {
+            (&mut second, &token2)
+        };
+        let p = agent
+            .post("/citizen/activate/send", &[("csrf", token)])
+            .await;
+        assert_eq!(p.status, 303, "code {i}: {}", p.text);
+    }
+    let p = first
+        .post("/citizen/activate/send", &[("csrf", &token1)])
+        .await;
+    assert_eq!(p.status, 429, "{}", p.text);
+    let p = second
+        .post("/citizen/activate/send", &[("csrf", &token2)])
+        .await;
+    assert_eq!(p.status, 429, "{}", p.text);
+    // The last code sent (to the first browser, as the limit is odd) still works.
+    assert_eq!(limit % 2, 1);
+    let code = kit.latest_code(anna.phone.as_deref().unwrap()).await;
+    let p = first
+        .post(
+            "/citizen/activate/code",
+            &[("csrf", &token1), ("code", &code)],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.text);
+}

@@ -65,17 +65,20 @@ async fn two_hundred_concurrent_starts_pass_exactly_the_limit_and_lock() {
     let audit = kit.store.audit_chain(&clerk.id).await.unwrap();
     let locks = audit
         .iter()
-        .filter(|r| r.entry.event == "account_locked")
+        .filter(|r| r.entry.event.as_str() == "account_locked")
         .count();
     assert_eq!(locks, 1, "the lock is audited once");
     let started = audit
         .iter()
-        .filter(|r| r.entry.event == "verification_started")
+        .filter(|r| r.entry.event.as_str() == "verification_started")
         .count();
     assert_eq!(started, 50);
     let exceeded = audit
         .iter()
-        .filter(|r| r.entry.outcome == "daily_limit_exceeded" && r.entry.event == "attempt_counted")
+        .filter(|r| {
+            r.entry.outcome.as_str() == "daily_limit_exceeded"
+                && r.entry.event.as_str() == "attempt_counted"
+        })
         .count();
     assert!(exceeded >= 1);
 }
@@ -98,7 +101,7 @@ async fn two_broker_processes_on_one_database_share_the_limit() {
     let http = okaz_tests::HttpClient::new(&[&pems[0], &pems[1]]);
 
     // The replicas run on the real clock; log in with the current code.
-    let totp = okaz_server::core::credentials::totp_code_at(
+    let totp = okaz_core::credentials::totp_code_at(
         &clerk.totp_secret,
         chrono::Utc::now().timestamp() as u64,
     )

@@ -5,7 +5,7 @@ use http::{header, Response, StatusCode};
 use http_body_util::Full;
 use okaz_protocol::{ErrorCode, Problem};
 
-use crate::core::error::BrokerError;
+use okaz_core::error::BrokerError;
 
 /// The HTTP status of each error code.
 pub fn status_of(code: ErrorCode) -> StatusCode {

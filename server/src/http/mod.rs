@@ -2,7 +2,6 @@
 //! to JSON and problem+json. Handlers only translate; rules live in `core`.
 
 pub mod errors;
-pub mod metrics;
 pub mod routes;
 pub mod server;
 
@@ -19,29 +18,17 @@ use okaz_protocol::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::core::broker::{Authenticated, Broker};
-use crate::core::error::{BrokerError, Refusal};
-use crate::core::ports::AuditFilter;
+use crate::app::App;
 use errors::{problem, problem_response};
-use metrics::Metrics;
+use okaz_core::broker::{Authenticated, Broker};
+use okaz_core::error::{BrokerError, Refusal};
+use okaz_core::ports::AuditFilter;
 use routes::{Matched, Route};
 
 /// The SHA-256 fingerprint (hex) of the client certificate the TLS layer
 /// verified for this connection, attached to each of its requests.
 #[derive(Debug, Clone)]
 pub struct PeerCertificate(pub String);
-
-/// What every request handler shares.
-pub struct App {
-    /// The broker.
-    pub broker: Broker,
-    /// Metrics.
-    pub metrics: Metrics,
-    /// Largest request body, in bytes.
-    pub max_body: usize,
-    /// The citizen portal, when configured (`[portal]`).
-    pub portal: Option<Arc<crate::portal::Portal>>,
-}
 
 type Resp = Response<Full<Bytes>>;
 
@@ -59,7 +46,7 @@ where
         // The citizen portal: HTML pages with their own session and errors.
         (
             "citizen portal".to_string(),
-            crate::portal::handle(&app, req).await,
+            crate::portal::handle(app.portal.as_deref(), &app.broker, req).await,
         )
     } else {
         match routes::find(&method, &path) {

@@ -230,7 +230,7 @@ pub async fn serve(
                 .1
                 .peer_certificates()
                 .and_then(|chain| chain.first())
-                .map(|leaf| PeerCertificate(crate::core::session::hash_bytes(leaf.as_ref())));
+                .map(|leaf| PeerCertificate(okaz_core::session::hash_bytes(leaf.as_ref())));
             let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
                 if let Some(p) = &peer_cert {
                     req.extensions_mut().insert(p.clone());

@@ -6,7 +6,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::core::pseudonym::SecretKey;
+use okaz_core::pseudonym::SecretKey;
 
 /// The form field name.
 pub const FIELD: &str = "csrf";

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::core::audit::{AuditEvent, StoredRecord};
+use okaz_core::audit::{self, AuditEvent, StoredRecord};
 
 /// Rows per page.
 pub const PAGE_SIZE: usize = 20;
@@ -59,25 +59,19 @@ fn operational(r: &StoredRecord) -> bool {
     r.entry.purpose.as_deref() == Some("operational_check") || r.entry.case_reference.is_some()
 }
 
-fn outcome_of(event: &str, outcome: &str) -> Option<Outcome> {
-    let e = |x: AuditEvent| x.as_str() == event;
-    Some(if e(AuditEvent::DocumentReleased) {
-        Outcome::Released
-    } else if e(AuditEvent::VerificationStarted) {
-        Outcome::CodeSent
-    } else if e(AuditEvent::CodeRejected) {
-        Outcome::WrongCode
-    } else if e(AuditEvent::VerificationCancelled) {
-        Outcome::Cancelled
-    } else if e(AuditEvent::ReleaseFailed) {
-        Outcome::Failed
-    } else if e(AuditEvent::VerificationRefused) {
-        Outcome::Refused(outcome.to_string())
-    } else if e(AuditEvent::AttemptCounted) && outcome != "ok" {
+fn outcome_of(event: AuditEvent, outcome: audit::Outcome) -> Option<Outcome> {
+    Some(match event {
+        AuditEvent::DocumentReleased => Outcome::Released,
+        AuditEvent::VerificationStarted => Outcome::CodeSent,
+        AuditEvent::CodeRejected => Outcome::WrongCode,
+        AuditEvent::VerificationCancelled => Outcome::Cancelled,
+        AuditEvent::ReleaseFailed => Outcome::Failed,
+        AuditEvent::VerificationRefused => Outcome::Refused(outcome.to_string()),
         // Counted and refused at once (the official's limit): no challenge.
-        Outcome::Refused(outcome.to_string())
-    } else {
-        return None;
+        AuditEvent::AttemptCounted if outcome != audit::Outcome::Ok => {
+            Outcome::Refused(outcome.to_string())
+        }
+        _ => return None,
     })
 }
 
@@ -102,10 +96,10 @@ pub fn rows(records: &[StoredRecord], now: DateTime<Utc>, delay: Duration) -> Ve
             continue;
         };
         // A counted attempt with a verification id is a step of that check.
-        if e.event == AuditEvent::AttemptCounted.as_str() && e.outcome == "ok" {
+        if e.event == AuditEvent::AttemptCounted && e.outcome == audit::Outcome::Ok {
             continue;
         }
-        let Some(outcome) = outcome_of(&e.event, &e.outcome) else {
+        let Some(outcome) = outcome_of(e.event, e.outcome) else {
             continue;
         };
         let at = match e.verification.as_deref() {
@@ -139,7 +133,7 @@ pub fn rows(records: &[StoredRecord], now: DateTime<Utc>, delay: Duration) -> Ve
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::core::audit::AuditEntry;
+    use okaz_core::audit::AuditEntry;
     use okaz_protocol::DocumentType;
 
     fn rec(id: i64, secs: i64, event: AuditEvent, v: Option<&str>, purpose: &str) -> StoredRecord {
@@ -193,7 +187,7 @@ mod tests {
     fn refusals_are_rows_and_police_checks_wait_for_the_delay() {
         use AuditEvent::*;
         let mut refused = rec(2, 50, VerificationRefused, None, "age_check");
-        refused.entry.outcome = "not_activated".into();
+        refused.entry.outcome = audit::Outcome::Refused(okaz_protocol::ErrorCode::NotActivated);
         let police = rec(1, 0, DocumentReleased, Some("p"), "operational_check");
         let records = vec![refused, police];
         let delay = Duration::hours(24);

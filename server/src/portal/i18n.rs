@@ -131,6 +131,8 @@ pub struct Texts {
     pub reserved_help: &'static str,
     /// A register or the SMS gateway is down.
     pub unavailable: &'static str,
+    /// Too many activation codes asked for lately.
+    pub too_many_codes: &'static str,
     /// Back to the start page.
     pub back: &'static str,
     /// Activated confirmation.
@@ -228,6 +230,7 @@ pub static PL: Texts = Texts {
         nie możemy wysłać kodu. Aby włączyć usługę, zmień to ustawienie w rejestrze \
         (w urzędzie gminy lub przez konto na gov.pl).",
     unavailable: "Rejestr lub bramka SMS chwilowo nie odpowiada. Spróbuj za kilka minut.",
+    too_many_codes: "Wysłaliśmy już kilka kodów. Użyj ostatniego lub poproś o nowy za kwadrans.",
     back: "Wróć do strony głównej",
     done_activated: "Usługa została włączona.",
     done_deactivated: "Usługa została wyłączona.",
@@ -299,6 +302,7 @@ pub static EN: Texts = Texts {
         cannot send a code. To switch the service on, change that setting in the register \
         (at your municipal office or through your gov.pl account).",
     unavailable: "A register or the SMS gateway is not answering. Try again in a few minutes.",
+    too_many_codes: "We have sent several codes already. Use the last one, or ask for a new one in a quarter of an hour.",
     back: "Back to the start page",
     done_activated: "The service is now on.",
     done_deactivated: "The service is now off.",

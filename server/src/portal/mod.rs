@@ -23,28 +23,21 @@ pub mod session;
 mod signin;
 pub mod web;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 
 use crate::config::PortalConfig;
-use crate::core::broker::Keys;
-use crate::core::pseudonym::{SecretError, SecretKey};
-use crate::http::App;
 use i18n::Lang;
+use okaz_core::broker::Broker;
+use okaz_core::broker::Keys;
+use okaz_core::pseudonym::{SecretError, SecretKey};
 use pages::Ctx;
 use session::{Sealer, Session};
 use web::Resp;
 
 /// Name of the cookie that remembers the chosen language.
 pub const LANG_COOKIE: &str = "__Host-okaz_lang";
-/// Wrong tries at one activation code.
-pub const CODE_TRIES: u32 = 3;
-/// Lifetime of an activation code, in seconds.
-pub const CODE_TTL_SECS: i64 = 300;
 
 /// Why the portal could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -64,16 +57,12 @@ pub enum PortalError {
 pub struct Portal {
     oidc: oidc::Oidc,
     sealer: Sealer,
-    /// CSRF tokens and activation-code MACs.
+    /// CSRF tokens.
     key: SecretKey,
     idle_secs: i64,
     max_secs: i64,
     /// `scheme://host[:port]` of the public URL: the only accepted `Origin`.
     origin: String,
-    /// Wrong tries per activation code id, so that replaying an older
-    /// cookie does not give more tries (on this replica; see the module
-    /// `account` for why that suffices).
-    tries: Mutex<HashMap<String, (u32, i64)>>,
 }
 
 impl std::fmt::Debug for Portal {
@@ -116,7 +105,6 @@ impl Portal {
             idle_secs: i64::try_from(cfg.session_idle_secs).unwrap_or(i64::MAX),
             max_secs: i64::try_from(cfg.session_max_secs).unwrap_or(i64::MAX),
             origin: cfg.public_url.origin().ascii_serialization(),
-            tries: Mutex::new(HashMap::new()),
         })
     }
 }
@@ -165,12 +153,16 @@ impl Visit {
 }
 
 /// Answers a request under `/citizen`.
-pub async fn handle<B>(app: &App, req: Request<B>) -> Response<Full<Bytes>>
+pub async fn handle<B>(
+    portal: Option<&Portal>,
+    broker: &Broker,
+    req: Request<B>,
+) -> Response<Full<Bytes>>
 where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let Some(portal) = app.portal.as_deref() else {
+    let Some(portal) = portal else {
         let lang = lang_of(&req).0;
         let ctx = Ctx {
             lang,
@@ -184,7 +176,7 @@ where
             None,
         );
     };
-    let now = app.broker.clock.now();
+    let now = broker.clock.now();
     let (lang, lang_chosen) = lang_of(&req);
     let (session, ended) = match web::cookie(&req, session::SESSION_COOKIE) {
         None => (None, false),
@@ -213,12 +205,12 @@ where
         (&Method::GET, "/citizen/static/portal.css") => {
             return web::css(include_str!("portal.css"));
         }
-        (&Method::GET, "/citizen/") => account::home(app, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/") => account::home(broker, portal, &mut v, &req).await,
         (&Method::GET, "/citizen/login") => signin::login(portal, &mut v).await,
-        (&Method::GET, "/citizen/callback") => signin::callback(app, portal, &mut v, &req).await,
-        (&Method::GET, "/citizen/activate") => account::activate_page(app, portal, &mut v).await,
+        (&Method::GET, "/citizen/callback") => signin::callback(broker, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/activate") => account::activate_page(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/activate/code") => account::code_page(portal, &mut v),
-        (&Method::GET, "/citizen/history") => account::history(app, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/history") => account::history(broker, portal, &mut v, &req).await,
         (
             &Method::POST,
             p @ ("/citizen/activate/send"
@@ -227,7 +219,7 @@ where
             | "/citizen/logout"),
         ) => {
             let p = p.to_string();
-            post(app, portal, &mut v, req, &p).await
+            post(broker, portal, &mut v, req, &p).await
         }
         _ => {
             let t = v.lang.t();
@@ -239,7 +231,13 @@ where
 
 /// The forms: the session must be live, the request must come from our
 /// own pages (`Origin`, when the browser sends it) and carry the token.
-async fn post<B>(app: &App, portal: &Portal, visit: &mut Visit, req: Request<B>, path: &str) -> Resp
+async fn post<B>(
+    broker: &Broker,
+    portal: &Portal,
+    visit: &mut Visit,
+    req: Request<B>,
+    path: &str,
+) -> Resp
 where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -270,9 +268,9 @@ where
     }
     let form = form.unwrap_or_default();
     match path {
-        "/citizen/activate/send" => account::send_code(app, portal, visit).await,
-        "/citizen/activate/code" => account::check_code(app, portal, visit, &form).await,
-        "/citizen/deactivate" => account::deactivate(app, portal, visit).await,
+        "/citizen/activate/send" => account::send_code(broker, portal, visit).await,
+        "/citizen/activate/code" => account::check_code(broker, portal, visit, &form).await,
+        "/citizen/deactivate" => account::deactivate(broker, portal, visit).await,
         _ => signin::logout(visit),
     }
 }

@@ -22,7 +22,7 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::core::pseudonym::{SecretError, SecretKey};
+use okaz_core::pseudonym::{SecretError, SecretKey};
 
 /// Name of the session cookie (the `__Host-` prefix makes the browser
 /// insist on Secure, Path=/ and no Domain).
@@ -145,17 +145,13 @@ pub struct LoginAttempt {
     pub expires: i64,
 }
 
-/// A code sent to the citizen's phone to activate the service.
+/// A code sent to the citizen's phone to activate the service. The code's
+/// MAC, its tries and its use live in the store (the core's activation
+/// flow); the session only remembers which code to ask about.
 #[derive(Serialize, Deserialize, Clone)]
 pub struct PendingCode {
-    /// Id the code's MAC is bound to.
+    /// The code's id in the store.
     pub id: String,
-    /// HMAC of the code (hex), as `consent::code_mac` makes it.
-    pub mac: String,
-    /// Until when it may be typed (seconds since the epoch).
-    pub expires: i64,
-    /// Wrong tries so far.
-    pub tries: u32,
     /// The masked number it went to, to show again.
     pub sent_to: String,
 }

@@ -16,8 +16,8 @@ use zeroize::Zeroizing;
 
 use super::session::{self, LoginAttempt, Session, LOGIN_COOKIE, LOGIN_TTL_SECS};
 use super::{web, Portal, Visit};
-use crate::core::pseudonym::Pseudonym;
-use crate::http::App;
+use okaz_core::broker::Broker;
+use okaz_core::pseudonym::Pseudonym;
 use web::Resp;
 
 /// `GET /citizen/login`: start an attempt and send the browser to the eID.
@@ -69,7 +69,12 @@ pub(super) async fn login(portal: &Portal, v: &mut Visit) -> Resp {
 }
 
 /// `GET /citizen/callback`: the eID sends the browser back here.
-pub(super) async fn callback<B>(app: &App, portal: &Portal, v: &mut Visit, req: &Request<B>) -> Resp
+pub(super) async fn callback<B>(
+    broker: &Broker,
+    portal: &Portal,
+    v: &mut Visit,
+    req: &Request<B>,
+) -> Resp
 where
     B: hyper::body::Body<Data = Bytes>,
 {
@@ -79,7 +84,7 @@ where
             .sealer
             .open_json::<LoginAttempt>(session::PURPOSE_LOGIN, &c)
     });
-    let result = verify(app, portal, v, &q, attempt).await;
+    let result = verify(broker, portal, v, &q, attempt).await;
     let resp = match result {
         Ok(s) => {
             tracing::info!("citizen signed in");
@@ -104,7 +109,7 @@ where
 /// The checks of a callback; the reason of a refusal is for the log only
 /// (it names the failed check, never a value).
 async fn verify(
-    app: &App,
+    broker: &Broker,
     portal: &Portal,
     v: &mut Visit,
     q: &std::collections::HashMap<String, String>,
@@ -144,7 +149,7 @@ async fn verify(
     let pesel = Zeroizing::new(claims.pesel.expose());
     Ok(Session {
         sid: session::random_token(),
-        citizen: Pseudonym::of(&app.broker.keys.pepper, &claims.pesel)
+        citizen: Pseudonym::of(&broker.keys.pepper, &claims.pesel)
             .as_str()
             .to_string(),
         pesel: pesel.to_string(),

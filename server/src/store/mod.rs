@@ -1,11 +1,12 @@
-//! Storage adapters implementing [`crate::core::ports::Store`].
+//! Storage adapters implementing [`okaz_core::ports::Store`].
 
 pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
 
-use crate::core::ports::{Store, StoreError};
+use okaz_core::audit::{AuditEvent, Outcome};
+use okaz_core::ports::{Store, StoreError};
 
 /// Opens the store a database URL names, and brings its schema up to date:
 /// `postgres://…` (or `postgresql://…`) for PostgreSQL; `sqlite://PATH` for
@@ -35,6 +36,22 @@ fn sqlite_path(url: &str) -> Option<&str> {
         return Some(":memory:");
     }
     url.strip_prefix("sqlite://").filter(|p| !p.is_empty())
+}
+
+/// The typed event and outcome of a stored record. A name no version of
+/// okaz writes means the row was altered: reported, never guessed at.
+pub(crate) fn typed(
+    id: i64,
+    event: &str,
+    outcome: &str,
+) -> Result<(AuditEvent, Outcome), StoreError> {
+    let e = AuditEvent::parse(event).ok_or_else(|| {
+        StoreError::Corrupt(format!("audit record {id}: unknown event {event:?}"))
+    })?;
+    let o = Outcome::parse(outcome).ok_or_else(|| {
+        StoreError::Corrupt(format!("audit record {id}: unknown outcome {outcome:?}"))
+    })?;
+    Ok((e, o))
 }
 
 #[cfg(test)]

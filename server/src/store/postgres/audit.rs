@@ -1,10 +1,12 @@
 //! Appending to and reading the audit chains.
 
+use async_trait::async_trait;
+use okaz_core::ports::AuditStore;
 use tokio_postgres::{Row, Transaction};
 
 use super::{map_err, PgStore};
-use crate::core::audit::{link_hash, AuditEntry, StoredRecord, GENESIS};
-use crate::core::ports::{AuditFilter, StoreError};
+use okaz_core::audit::{link_hash, AuditEntry, StoredRecord, GENESIS};
+use okaz_core::ports::{AuditFilter, StoreError};
 
 /// Appends `e` to its chain inside `tx`. The chain head row is locked for
 /// the rest of the transaction, so records of one chain are appended one at
@@ -33,8 +35,8 @@ pub(super) async fn append(tx: &Transaction<'_>, e: &AuditEntry) -> Result<(), S
              document, purpose, case_reference, verification, outcome, fields, reason, prev_hash, hash)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
         &[
-            &chain, &seq, &e.at, &e.event, &e.actor, &e.unit, &e.subject_officer, &e.citizen,
-            &e.document, &e.purpose, &e.case_reference, &e.verification, &e.outcome, &e.fields,
+            &chain, &seq, &e.at, &e.event.as_str(), &e.actor, &e.unit, &e.subject_officer, &e.citizen,
+            &e.document, &e.purpose, &e.case_reference, &e.verification, &e.outcome.as_str(), &e.fields,
             &e.reason, &prev, &hash,
         ],
     )
@@ -53,13 +55,15 @@ const COLUMNS: &str =
     "id, seq, at, event, actor, unit, subject_officer, citizen, document, purpose,
      case_reference, verification, outcome, fields, reason, prev_hash, hash";
 
-fn record(r: &Row) -> StoredRecord {
-    StoredRecord {
-        id: r.get(0),
+fn record(r: &Row) -> Result<StoredRecord, StoreError> {
+    let id: i64 = r.get(0);
+    let (event, outcome) = crate::store::typed(id, r.get(3), r.get(12))?;
+    Ok(StoredRecord {
+        id,
         seq: r.get(1),
         entry: AuditEntry {
             at: r.get(2),
-            event: r.get(3),
+            event,
             actor: r.get(4),
             unit: r.get(5),
             subject_officer: r.get(6),
@@ -68,54 +72,64 @@ fn record(r: &Row) -> StoredRecord {
             purpose: r.get(9),
             case_reference: r.get(10),
             verification: r.get(11),
-            outcome: r.get(12),
+            outcome,
             fields: r.get(13),
             reason: r.get(14),
         },
         prev_hash: r.get(15),
         hash: r.get(16),
-    }
+    })
 }
 
-pub(super) async fn search(s: &PgStore, f: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {
-    let c = s.client().await?;
-    let citizen = f.citizen.as_ref().map(|p| p.as_str().to_string());
-    let limit = i64::from(f.limit.max(1));
-    let rows = c
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM audit_log
+#[async_trait]
+impl AuditStore for PgStore {
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn audit_search(&self, f: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {
+        let c = self.client().await?;
+        let citizen = f.citizen.as_ref().map(|p| p.as_str().to_string());
+        let limit = i64::from(f.limit.max(1));
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM audit_log
                  WHERE ($1::text IS NULL OR unit = $1)
                    AND ($2::text IS NULL OR actor = $2)
                    AND ($3::text IS NULL OR citizen = $3)
                    AND ($4::timestamptz IS NULL OR at >= $4)
                    AND ($5::timestamptz IS NULL OR at < $5)
                  ORDER BY at DESC, id DESC LIMIT $6"
-            ),
-            &[&f.unit, &f.officer, &citizen, &f.since, &f.until, &limit],
-        )
-        .await
-        .map_err(map_err)?;
-    Ok(rows.iter().map(record).collect())
-}
+                ),
+                &[&f.unit, &f.officer, &citizen, &f.since, &f.until, &limit],
+            )
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(record).collect()
+    }
 
-pub(super) async fn chains(s: &PgStore) -> Result<Vec<String>, StoreError> {
-    let c = s.client().await?;
-    let rows = c
-        .query("SELECT DISTINCT chain FROM audit_log ORDER BY chain", &[])
-        .await
-        .map_err(map_err)?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
-}
+    async fn audit_chains(&self) -> Result<Vec<String>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query("SELECT DISTINCT chain FROM audit_log ORDER BY chain", &[])
+            .await
+            .map_err(map_err)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
 
-pub(super) async fn chain(s: &PgStore, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
-    let c = s.client().await?;
-    let rows = c
-        .query(
-            &format!("SELECT {COLUMNS} FROM audit_log WHERE chain = $1 ORDER BY seq"),
-            &[&chain],
-        )
-        .await
-        .map_err(map_err)?;
-    Ok(rows.iter().map(record).collect())
+    async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("SELECT {COLUMNS} FROM audit_log WHERE chain = $1 ORDER BY seq"),
+                &[&chain],
+            )
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(record).collect()
+    }
 }

@@ -1,15 +1,17 @@
-//! Challenges (consent codes) and citizen activations.
+//! Challenges: the consent codes of verifications.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use okaz_core::ports::ChallengeStore;
 use okaz_protocol::DocumentType;
 use tokio_postgres::Row;
 
 use super::{audit, count, int, map_err, PgStore};
-use crate::core::audit::{AuditEntry, AuditEvent};
-use crate::core::consent::{self, ChallengeState, Closed};
-use crate::core::ports::{Challenge, NewChallenge, Reservation, StoreError, WrongCode};
-use crate::core::pseudonym::Pseudonym;
-use crate::core::session::TokenHash;
+use okaz_core::audit::{AuditEntry, LockReason};
+use okaz_core::consent::{self, ChallengeState, Closed};
+use okaz_core::ports::{Challenge, NewChallenge, Reservation, StoreError, WrongCode};
+use okaz_core::pseudonym::Pseudonym;
+use okaz_core::session::TokenHash;
 
 const COLUMNS: &str = "id, officer_id, citizen, document, purpose, case_reference, state,
      attempts_used, max_attempts, expires_at, code_mac, sealed_subject";
@@ -37,55 +39,18 @@ fn challenge(r: &Row) -> Result<Challenge, StoreError> {
     })
 }
 
-pub(super) async fn is_activated(s: &PgStore, citizen: &Pseudonym) -> Result<bool, StoreError> {
-    let c = s.client().await?;
-    let row = c
-        .query_opt(
-            "SELECT 1 FROM activations WHERE citizen = $1",
-            &[&citizen.as_str()],
-        )
-        .await
-        .map_err(map_err)?;
-    Ok(row.is_some())
-}
-
-pub(super) async fn set_activation(
-    s: &PgStore,
-    citizen: &Pseudonym,
-    active: bool,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    if active {
+#[async_trait]
+impl ChallengeStore for PgStore {
+    async fn insert_challenge(
+        &self,
+        ch: NewChallenge,
+        entry: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let id = super::uuid(&ch.id)?;
+        let officer = super::uuid(&ch.officer_id)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
         tx.execute(
-            "INSERT INTO activations (citizen, activated_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&citizen.as_str(), &entry.at],
-        )
-        .await
-        .map_err(map_err)?;
-    } else {
-        tx.execute(
-            "DELETE FROM activations WHERE citizen = $1",
-            &[&citizen.as_str()],
-        )
-        .await
-        .map_err(map_err)?;
-    }
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)
-}
-
-pub(super) async fn insert(
-    s: &PgStore,
-    ch: NewChallenge,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let id = super::uuid(&ch.id)?;
-    let officer = super::uuid(&ch.officer_id)?;
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    tx.execute(
         "INSERT INTO challenges (id, officer_id, session_hash, citizen, document, purpose, case_reference,
              code_mac, sealed_subject, state, attempts_used, max_attempts, created_at, expires_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'awaiting',0,$10,$11,$12)",
@@ -106,100 +71,100 @@ pub(super) async fn insert(
     )
     .await
     .map_err(map_err)?;
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)
-}
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)
+    }
 
-pub(super) async fn reserve(
-    s: &PgStore,
-    id: &str,
-    officer_id: &str,
-    session: &TokenHash,
-    now: DateTime<Utc>,
-) -> Result<Reservation, StoreError> {
-    let (Ok(id), Ok(officer)) = (uuid::Uuid::parse_str(id), uuid::Uuid::parse_str(officer_id))
-    else {
-        return Ok(Reservation::Closed(Closed::NotFound));
-    };
-    let c = s.client().await?;
-    // Taking the attempt before comparing the code means concurrent guesses
-    // each use up an attempt: no more than `max_attempts` can ever be tried.
-    let row = c
-        .query_opt(
-            &format!(
-                "UPDATE challenges SET attempts_used = attempts_used + 1
+    async fn reserve_code_attempt(
+        &self,
+        id: &str,
+        officer_id: &str,
+        session: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        let (Ok(id), Ok(officer)) = (uuid::Uuid::parse_str(id), uuid::Uuid::parse_str(officer_id))
+        else {
+            return Ok(Reservation::Closed(Closed::NotFound));
+        };
+        let c = self.client().await?;
+        // Taking the attempt before comparing the code means concurrent guesses
+        // each use up an attempt: no more than `max_attempts` can ever be tried.
+        let row = c
+            .query_opt(
+                &format!(
+                    "UPDATE challenges SET attempts_used = attempts_used + 1
                  WHERE id = $1 AND officer_id = $2 AND session_hash = $3 AND state = 'awaiting'
                    AND attempts_used < max_attempts AND expires_at > $4
                  RETURNING {COLUMNS}"
-            ),
-            &[&id, &officer, &session.0, &now],
-        )
-        .await
-        .map_err(map_err)?;
-    if let Some(r) = row {
-        return Ok(Reservation::Reserved(challenge(&r)?));
-    }
-    let row = c
+                ),
+                &[&id, &officer, &session.0, &now],
+            )
+            .await
+            .map_err(map_err)?;
+        if let Some(r) = row {
+            return Ok(Reservation::Reserved(challenge(&r)?));
+        }
+        let row = c
         .query_opt(
             &format!("SELECT {COLUMNS} FROM challenges WHERE id = $1 AND officer_id = $2 AND session_hash = $3"),
             &[&id, &officer, &session.0],
         )
         .await
         .map_err(map_err)?;
-    let Some(r) = row else {
-        return Ok(Reservation::Closed(Closed::NotFound));
-    };
-    let ch = challenge(&r)?;
-    let why = consent::closed_reason(
-        ch.state,
-        ch.expires_at,
-        ch.attempts_used,
-        ch.max_attempts,
-        now,
-    );
-    Ok(Reservation::Closed(why.unwrap_or(Closed::NotFound)))
-}
+        let Some(r) = row else {
+            return Ok(Reservation::Closed(Closed::NotFound));
+        };
+        let ch = challenge(&r)?;
+        let why = consent::closed_reason(
+            ch.state,
+            ch.expires_at,
+            ch.attempts_used,
+            ch.max_attempts,
+            now,
+        );
+        Ok(Reservation::Closed(why.unwrap_or(Closed::NotFound)))
+    }
 
-pub(super) async fn complete(s: &PgStore, id: &str, entry: AuditEntry) -> Result<bool, StoreError> {
-    let id = super::uuid(id)?;
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    let n = tx
+    async fn complete_challenge(&self, id: &str, entry: AuditEntry) -> Result<bool, StoreError> {
+        let id = super::uuid(id)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let n = tx
         .execute(
             "UPDATE challenges SET state = 'used', sealed_subject = NULL WHERE id = $1 AND state = 'awaiting'",
             &[&id],
         )
         .await
         .map_err(map_err)?;
-    if n != 1 {
-        tx.rollback().await.map_err(map_err)?;
-        return Ok(false);
+        if n != 1 {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
     }
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(true)
-}
 
-pub(super) async fn wrong_code(
-    s: &PgStore,
-    challenge_id: &str,
-    officer_id: &str,
-    day: chrono::NaiveDate,
-    threshold: u32,
-    entry: AuditEntry,
-) -> Result<WrongCode, StoreError> {
-    let id = super::uuid(challenge_id)?;
-    let officer = super::uuid(officer_id)?;
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    tx.execute(
-        "UPDATE challenges SET state = 'exhausted', sealed_subject = NULL
+    async fn record_wrong_code(
+        &self,
+        challenge_id: &str,
+        officer_id: &str,
+        day: chrono::NaiveDate,
+        threshold: u32,
+        entry: AuditEntry,
+    ) -> Result<WrongCode, StoreError> {
+        let id = super::uuid(challenge_id)?;
+        let officer = super::uuid(officer_id)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        tx.execute(
+            "UPDATE challenges SET state = 'exhausted', sealed_subject = NULL
          WHERE id = $1 AND state = 'awaiting' AND attempts_used >= max_attempts",
-        &[&id],
-    )
-    .await
-    .map_err(map_err)?;
-    let row = tx
+            &[&id],
+        )
+        .await
+        .map_err(map_err)?;
+        let row = tx
         .query_one(
             "INSERT INTO daily_counters (officer_id, day, wrong_codes) VALUES ($1, $2, 1)
              ON CONFLICT (officer_id, day) DO UPDATE SET wrong_codes = daily_counters.wrong_codes + 1
@@ -208,56 +173,46 @@ pub(super) async fn wrong_code(
         )
         .await
         .map_err(map_err)?;
-    let wrong_codes_today = count(row.get(0))?;
-    audit::append(&tx, &entry).await?;
-    let mut locked = false;
-    if consent::wrong_codes_lock(wrong_codes_today, threshold) {
+        let wrong_codes_today = count(row.get(0))?;
+        audit::append(&tx, &entry).await?;
+        let mut locked = false;
+        if consent::wrong_codes_lock(wrong_codes_today, threshold) {
+            super::officers::lock(&tx, &officer, LockReason::WrongCodes, &entry).await?;
+            locked = true;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(WrongCode {
+            wrong_codes_today,
+            locked,
+        })
+    }
+
+    async fn cancel_challenge(
+        &self,
+        id: &str,
+        officer_id: &str,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let (Ok(id), Ok(officer)) = (uuid::Uuid::parse_str(id), uuid::Uuid::parse_str(officer_id))
+        else {
+            return Ok(false);
+        };
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
         let n = tx
             .execute(
-                "UPDATE officers SET locked_at = $2, lock_reason = 'wrong_codes' WHERE id = $1 AND locked_at IS NULL",
-                &[&officer, &entry.at],
+                "UPDATE challenges SET state = 'cancelled', sealed_subject = NULL
+             WHERE id = $1 AND officer_id = $2 AND state = 'awaiting'",
+                &[&id, &officer],
             )
             .await
             .map_err(map_err)?;
-        if n == 1 {
-            let mut lock = entry.outcome("wrong_codes");
-            lock.event = AuditEvent::AccountLocked.as_str().to_string();
-            audit::append(&tx, &lock).await?;
+        if n != 1 {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(false);
         }
-        locked = true;
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
     }
-    tx.commit().await.map_err(map_err)?;
-    Ok(WrongCode {
-        wrong_codes_today,
-        locked,
-    })
-}
-
-pub(super) async fn cancel(
-    s: &PgStore,
-    id: &str,
-    officer_id: &str,
-    entry: AuditEntry,
-) -> Result<bool, StoreError> {
-    let (Ok(id), Ok(officer)) = (uuid::Uuid::parse_str(id), uuid::Uuid::parse_str(officer_id))
-    else {
-        return Ok(false);
-    };
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    let n = tx
-        .execute(
-            "UPDATE challenges SET state = 'cancelled', sealed_subject = NULL
-             WHERE id = $1 AND officer_id = $2 AND state = 'awaiting'",
-            &[&id, &officer],
-        )
-        .await
-        .map_err(map_err)?;
-    if n != 1 {
-        tx.rollback().await.map_err(map_err)?;
-        return Ok(false);
-    }
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(true)
 }

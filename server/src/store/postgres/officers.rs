@@ -1,16 +1,19 @@
 //! Officers, logins and sessions.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use okaz_core::ports::{OfficerStore, SessionStore};
 use okaz_policy::LoginThrottle;
-use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, Transaction};
 
 use super::{audit, count, map_err, PgStore};
-use crate::core::audit::{AuditEntry, AuditEvent};
-use crate::core::login;
-use crate::core::ports::{
+use okaz_core::audit::{AuditEntry, LockReason};
+use okaz_core::login;
+use okaz_core::ports::{
     Lock, LoginFailure, NewOfficer, NewSession, Officer, OfficerChange, SessionRow, StoreError,
 };
-use crate::core::session::TokenHash;
+use okaz_core::session::TokenHash;
 
 const COLUMNS: &str = "id, login, display_name, role, unit, password_hash, totp_secret, disabled,
      locked_at, lock_reason, failed_logins, last_failed_login";
@@ -37,59 +40,6 @@ fn officer(r: &Row) -> Result<Officer, StoreError> {
     })
 }
 
-pub(super) async fn insert(
-    s: &PgStore,
-    o: NewOfficer,
-    entry: AuditEntry,
-) -> Result<Officer, StoreError> {
-    let id = uuid::Uuid::new_v4();
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    let row = tx
-        .query_one(
-            &format!(
-                "INSERT INTO officers (id, login, display_name, role, unit, password_hash, totp_secret, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
-            ),
-            &[&id, &o.login, &o.display_name, &o.role, &o.unit, &o.password_hash, &o.totp_secret, &entry.at],
-        )
-        .await
-        .map_err(map_err)?;
-    let created = officer(&row)?;
-    let mut entry = entry;
-    entry.subject_officer = Some(created.id.clone());
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(created)
-}
-
-pub(super) async fn by_login(s: &PgStore, login: &str) -> Result<Option<Officer>, StoreError> {
-    let c = s.client().await?;
-    let row = c
-        .query_opt(
-            &format!("SELECT {COLUMNS} FROM officers WHERE login = $1"),
-            &[&login],
-        )
-        .await
-        .map_err(map_err)?;
-    row.as_ref().map(officer).transpose()
-}
-
-pub(super) async fn by_id(s: &PgStore, id: &str) -> Result<Option<Officer>, StoreError> {
-    let Ok(id) = uuid::Uuid::parse_str(id) else {
-        return Ok(None);
-    };
-    let c = s.client().await?;
-    let row = c
-        .query_opt(
-            &format!("SELECT {COLUMNS} FROM officers WHERE id = $1"),
-            &[&id],
-        )
-        .await
-        .map_err(map_err)?;
-    row.as_ref().map(officer).transpose()
-}
-
 /// The officers of a unit; `locked_only` for the lockout list.
 async fn of_unit(s: &PgStore, unit: &str, locked_only: bool) -> Result<Vec<Officer>, StoreError> {
     let c = s.client().await?;
@@ -102,64 +52,232 @@ async fn of_unit(s: &PgStore, unit: &str, locked_only: bool) -> Result<Vec<Offic
     rows.iter().map(officer).collect()
 }
 
-pub(super) async fn locked_in_unit(s: &PgStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
-    of_unit(s, unit, true).await
-}
-
-pub(super) async fn login_failed(
-    s: &PgStore,
-    officer_id: &str,
-    now: DateTime<Utc>,
-    policy: &LoginThrottle,
-    entry: AuditEntry,
-) -> Result<LoginFailure, StoreError> {
-    let id = super::uuid(officer_id)?;
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    let row = tx
-        .query_one(
-            "UPDATE officers SET failed_logins = failed_logins + 1, last_failed_login = $2
-             WHERE id = $1 RETURNING failed_logins, locked_at IS NOT NULL",
-            &[&id, &now],
-        )
-        .await
-        .map_err(map_err)?;
-    let failures = count(row.get(0))?;
-    let already_locked: bool = row.get(1);
-    audit::append(&tx, &entry).await?;
-    let locked = !already_locked && login::locks(failures, policy);
-    if locked {
-        tx.execute(
-            "UPDATE officers SET locked_at = $2, lock_reason = 'login_failures' WHERE id = $1",
-            &[&id, &now],
-        )
-        .await
-        .map_err(map_err)?;
-        let mut lock = entry.outcome("login_failures");
-        lock.event = AuditEvent::AccountLocked.as_str().to_string();
-        audit::append(&tx, &lock).await?;
-    }
-    tx.commit().await.map_err(map_err)?;
-    Ok(LoginFailure {
-        failures,
-        locked: locked || already_locked,
-    })
-}
-
-pub(super) async fn login_succeeded(
-    s: &PgStore,
-    officer_id: &str,
-    totp_step: Option<i64>,
-    session: NewSession,
-    entry: AuditEntry,
+/// Locks the account unless it is locked already, and records the lock
+/// after the record that caused it; whether this call locked it.
+pub(super) async fn lock(
+    tx: &Transaction<'_>,
+    id: &uuid::Uuid,
+    reason: LockReason,
+    cause: &AuditEntry,
 ) -> Result<bool, StoreError> {
-    let id = super::uuid(officer_id)?;
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    // Consuming the step and checking it is fresh is one statement, so two
-    // logins racing with the same code cannot both succeed. A login without
-    // a TOTP step (certificate + PIN) leaves the step record alone.
-    let fresh = tx
+    let n = tx
+        .execute(
+            "UPDATE officers SET locked_at = $2, lock_reason = $3 WHERE id = $1 AND locked_at IS NULL",
+            &[id as &(dyn ToSql + Sync), &cause.at, &reason.as_str()],
+        )
+        .await
+        .map_err(map_err)?;
+    if n == 1 {
+        audit::append(tx, &cause.locked(reason)).await?;
+    }
+    Ok(n == 1)
+}
+
+#[async_trait]
+impl OfficerStore for PgStore {
+    async fn insert_officer(
+        &self,
+        o: NewOfficer,
+        entry: AuditEntry,
+    ) -> Result<Officer, StoreError> {
+        let id = uuid::Uuid::new_v4();
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let row = tx
+        .query_one(
+            &format!(
+                "INSERT INTO officers (id, login, display_name, role, unit, password_hash, totp_secret, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            ),
+            &[&id, &o.login, &o.display_name, &o.role, &o.unit, &o.password_hash, &o.totp_secret, &entry.at],
+        )
+        .await
+        .map_err(map_err)?;
+        let created = officer(&row)?;
+        let mut entry = entry;
+        entry.subject_officer = Some(created.id.clone());
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(created)
+    }
+
+    async fn officer_by_login(&self, login: &str) -> Result<Option<Officer>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM officers WHERE login = $1"),
+                &[&login],
+            )
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(officer).transpose()
+    }
+
+    async fn officer_by_id(&self, id: &str) -> Result<Option<Officer>, StoreError> {
+        let Ok(id) = uuid::Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM officers WHERE id = $1"),
+                &[&id],
+            )
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(officer).transpose()
+    }
+
+    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
+        of_unit(self, unit, false).await
+    }
+
+    async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
+        of_unit(self, unit, true).await
+    }
+
+    async fn change_officer(
+        &self,
+        officer_id: &str,
+        change: OfficerChange,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let Ok(id) = uuid::Uuid::parse_str(officer_id) else {
+            return Ok(false);
+        };
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let n = match &change {
+            OfficerChange::Disable => {
+                tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
+                    .await
+                    .map_err(map_err)?;
+                tx.execute("UPDATE officers SET disabled = true WHERE id = $1", &[&id])
+                    .await
+            }
+            OfficerChange::Enable => {
+                tx.execute("UPDATE officers SET disabled = false WHERE id = $1", &[&id])
+                    .await
+            }
+            OfficerChange::Password(hash) => {
+                tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
+                    .await
+                    .map_err(map_err)?;
+                tx.execute(
+                    "UPDATE officers SET password_hash = $2, failed_logins = 0 WHERE id = $1",
+                    &[&id, hash],
+                )
+                .await
+            }
+            OfficerChange::Totp(secret) => {
+                tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
+                    .await
+                    .map_err(map_err)?;
+                tx.execute(
+                    "UPDATE officers SET totp_secret = $2, totp_last_step = NULL WHERE id = $1",
+                    &[&id, secret],
+                )
+                .await
+            }
+        }
+        .map_err(map_err)?;
+        if n != 1 {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn login_failed(
+        &self,
+        officer_id: &str,
+        now: DateTime<Utc>,
+        policy: &LoginThrottle,
+        entry: AuditEntry,
+    ) -> Result<LoginFailure, StoreError> {
+        let id = super::uuid(officer_id)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let row = tx
+            .query_one(
+                "UPDATE officers SET failed_logins = failed_logins + 1, last_failed_login = $2
+             WHERE id = $1 RETURNING failed_logins, locked_at IS NOT NULL",
+                &[&id, &now],
+            )
+            .await
+            .map_err(map_err)?;
+        let failures = count(row.get(0))?;
+        let already_locked: bool = row.get(1);
+        audit::append(&tx, &entry).await?;
+        let locked = !already_locked
+            && login::locks(failures, policy)
+            && lock(&tx, &id, LockReason::LoginFailures, &entry).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(LoginFailure {
+            failures,
+            locked: locked || already_locked,
+        })
+    }
+
+    async fn bind_certificate(
+        &self,
+        officer_id: &str,
+        fingerprint: &str,
+        pin_hash: &str,
+        entry: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let id = super::uuid(officer_id)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        // A terminal's certificate belongs to one officer at a time.
+        tx.execute(
+        "INSERT INTO officer_certificates (fingerprint, officer_id, pin_hash, bound_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (fingerprint) DO UPDATE SET officer_id = $2, pin_hash = $3, bound_at = $4",
+        &[&fingerprint, &id, &pin_hash, &entry.at],
+    )
+    .await
+    .map_err(map_err)?;
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn certificate_binding(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT officer_id, pin_hash FROM officer_certificates WHERE fingerprint = $1",
+                &[&fingerprint],
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(|r| {
+            let id: uuid::Uuid = r.get(0);
+            (id.to_string(), r.get(1))
+        }))
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgStore {
+    async fn login_succeeded(
+        &self,
+        officer_id: &str,
+        totp_step: Option<i64>,
+        session: NewSession,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let id = super::uuid(officer_id)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        // Consuming the step and checking it is fresh is one statement, so two
+        // logins racing with the same code cannot both succeed. A login without
+        // a TOTP step (certificate + PIN) leaves the step record alone.
+        let fresh = tx
         .execute(
             "UPDATE officers SET totp_last_step = COALESCE($2, totp_last_step),
                  failed_logins = 0, last_failed_login = NULL
@@ -168,172 +286,64 @@ pub(super) async fn login_succeeded(
         )
         .await
         .map_err(map_err)?;
-    if fresh == 0 {
-        tx.rollback().await.map_err(map_err)?;
-        return Ok(false);
-    }
-    tx.execute(
-        "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
+        if fresh == 0 {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
          VALUES ($1, $2, $3, $4, $3)",
-        &[
-            &session.token_hash.0,
-            &id,
-            &session.created_at,
-            &session.expires_at,
-        ],
-    )
-    .await
-    .map_err(map_err)?;
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(true)
-}
-
-pub(super) async fn session(
-    s: &PgStore,
-    hash: &TokenHash,
-) -> Result<Option<SessionRow>, StoreError> {
-    let c = s.client().await?;
-    let row = c
-        .query_opt(
-            "SELECT officer_id, expires_at, last_seen FROM sessions WHERE token_hash = $1",
-            &[&hash.0],
+            &[
+                &session.token_hash.0,
+                &id,
+                &session.created_at,
+                &session.expires_at,
+            ],
         )
         .await
         .map_err(map_err)?;
-    Ok(row.map(|r| {
-        let id: uuid::Uuid = r.get(0);
-        SessionRow {
-            officer_id: id.to_string(),
-            expires_at: r.get(1),
-            last_seen: r.get(2),
-        }
-    }))
-}
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
 
-pub(super) async fn touch_session(
-    s: &PgStore,
-    hash: &TokenHash,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let c = s.client().await?;
-    c.execute(
-        "UPDATE sessions SET last_seen = GREATEST(last_seen, $2) WHERE token_hash = $1",
-        &[&hash.0, &now],
-    )
-    .await
-    .map_err(map_err)?;
-    Ok(())
-}
+    async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRow>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT officer_id, expires_at, last_seen FROM sessions WHERE token_hash = $1",
+                &[&hash.0],
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(|r| {
+            let id: uuid::Uuid = r.get(0);
+            SessionRow {
+                officer_id: id.to_string(),
+                expires_at: r.get(1),
+                last_seen: r.get(2),
+            }
+        }))
+    }
 
-pub(super) async fn end_session(
-    s: &PgStore,
-    hash: &TokenHash,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&hash.0])
-        .await
-        .map_err(map_err)?;
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)
-}
-
-pub(super) async fn bind_certificate(
-    s: &PgStore,
-    officer_id: &str,
-    fingerprint: &str,
-    pin_hash: &str,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let id = super::uuid(officer_id)?;
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    // A terminal's certificate belongs to one officer at a time.
-    tx.execute(
-        "INSERT INTO officer_certificates (fingerprint, officer_id, pin_hash, bound_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (fingerprint) DO UPDATE SET officer_id = $2, pin_hash = $3, bound_at = $4",
-        &[&fingerprint, &id, &pin_hash, &entry.at],
-    )
-    .await
-    .map_err(map_err)?;
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)
-}
-
-pub(super) async fn certificate_binding(
-    s: &PgStore,
-    fingerprint: &str,
-) -> Result<Option<(String, String)>, StoreError> {
-    let c = s.client().await?;
-    let row = c
-        .query_opt(
-            "SELECT officer_id, pin_hash FROM officer_certificates WHERE fingerprint = $1",
-            &[&fingerprint],
+    async fn touch_session(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE sessions SET last_seen = GREATEST(last_seen, $2) WHERE token_hash = $1",
+            &[&hash.0, &now],
         )
         .await
         .map_err(map_err)?;
-    Ok(row.map(|r| {
-        let id: uuid::Uuid = r.get(0);
-        (id.to_string(), r.get(1))
-    }))
-}
-
-pub(super) async fn in_unit(s: &PgStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
-    of_unit(s, unit, false).await
-}
-
-pub(super) async fn change(
-    s: &PgStore,
-    officer_id: &str,
-    change: OfficerChange,
-    entry: AuditEntry,
-) -> Result<bool, StoreError> {
-    let Ok(id) = uuid::Uuid::parse_str(officer_id) else {
-        return Ok(false);
-    };
-    let mut c = s.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    let n = match &change {
-        OfficerChange::Disable => {
-            tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
-                .await
-                .map_err(map_err)?;
-            tx.execute("UPDATE officers SET disabled = true WHERE id = $1", &[&id])
-                .await
-        }
-        OfficerChange::Enable => {
-            tx.execute("UPDATE officers SET disabled = false WHERE id = $1", &[&id])
-                .await
-        }
-        OfficerChange::Password(hash) => {
-            tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
-                .await
-                .map_err(map_err)?;
-            tx.execute(
-                "UPDATE officers SET password_hash = $2, failed_logins = 0 WHERE id = $1",
-                &[&id, hash],
-            )
-            .await
-        }
-        OfficerChange::Totp(secret) => {
-            tx.execute("DELETE FROM sessions WHERE officer_id = $1", &[&id])
-                .await
-                .map_err(map_err)?;
-            tx.execute(
-                "UPDATE officers SET totp_secret = $2, totp_last_step = NULL WHERE id = $1",
-                &[&id, secret],
-            )
-            .await
-        }
+        Ok(())
     }
-    .map_err(map_err)?;
-    if n != 1 {
-        tx.rollback().await.map_err(map_err)?;
-        return Ok(false);
+
+    async fn end_session(&self, hash: &TokenHash, entry: AuditEntry) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&hash.0])
+            .await
+            .map_err(map_err)?;
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)
     }
-    audit::append(&tx, &entry).await?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(true)
 }

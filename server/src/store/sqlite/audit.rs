@@ -1,10 +1,12 @@
 //! Appending to and reading the audit chains.
 
+use async_trait::async_trait;
+use okaz_core::ports::AuditStore;
 use rusqlite::{params, Connection, Row};
 
 use super::{col, exec, instant, micros, one, SqliteStore};
-use crate::core::audit::{link_hash, AuditEntry, StoredRecord, GENESIS};
-use crate::core::ports::{AuditFilter, StoreError};
+use okaz_core::audit::{link_hash, AuditEntry, StoredRecord, GENESIS};
+use okaz_core::ports::{AuditFilter, StoreError};
 
 /// Appends `e` to its chain inside the open write transaction `tx`. The
 /// transaction began IMMEDIATE and so holds the database's write lock: the
@@ -37,7 +39,7 @@ pub(super) fn append(tx: &Connection, e: &AuditEntry) -> Result<(), StoreError> 
             chain,
             seq,
             micros(e.at),
-            e.event,
+            e.event.as_str(),
             e.actor,
             e.unit,
             e.subject_officer,
@@ -46,7 +48,7 @@ pub(super) fn append(tx: &Connection, e: &AuditEntry) -> Result<(), StoreError> 
             e.purpose,
             e.case_reference,
             e.verification,
-            e.outcome,
+            e.outcome.as_str(),
             fields,
             e.reason,
             prev,
@@ -67,12 +69,14 @@ const COLUMNS: &str =
 
 fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
     let fields: String = col(r, 13)?;
+    let id: i64 = col(r, 0)?;
+    let (event, outcome) = crate::store::typed(id, &col::<String>(r, 3)?, &col::<String>(r, 12)?)?;
     Ok(StoredRecord {
-        id: col(r, 0)?,
+        id,
         seq: col(r, 1)?,
         entry: AuditEntry {
             at: instant(col(r, 2)?)?,
-            event: col(r, 3)?,
+            event,
             actor: col(r, 4)?,
             unit: col(r, 5)?,
             subject_officer: col(r, 6)?,
@@ -81,7 +85,7 @@ fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
             purpose: col(r, 9)?,
             case_reference: col(r, 10)?,
             verification: col(r, 11)?,
-            outcome: col(r, 12)?,
+            outcome,
             fields: serde_json::from_str(&fields)
                 .map_err(|e| StoreError::Corrupt(format!("audit fields: {e}")))?,
             reason: col(r, 14)?,
@@ -91,56 +95,60 @@ fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
     })
 }
 
-pub(super) async fn search(
-    s: &SqliteStore,
-    f: &AuditFilter,
-) -> Result<Vec<StoredRecord>, StoreError> {
-    let unit = f.unit.clone();
-    let officer = f.officer.clone();
-    let citizen = f.citizen.as_ref().map(|p| p.as_str().to_string());
-    let since = f.since.map(micros);
-    let until = f.until.map(micros);
-    let limit = i64::from(f.limit.max(1));
-    s.read(move |c| {
-        super::all(
-            c,
-            &format!(
-                "SELECT {COLUMNS} FROM audit_log
+#[async_trait]
+impl AuditStore for SqliteStore {
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        self.write(move |tx| append(tx, &entry)).await
+    }
+
+    async fn audit_search(&self, f: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {
+        let unit = f.unit.clone();
+        let officer = f.officer.clone();
+        let citizen = f.citizen.as_ref().map(|p| p.as_str().to_string());
+        let since = f.since.map(micros);
+        let until = f.until.map(micros);
+        let limit = i64::from(f.limit.max(1));
+        self.read(move |c| {
+            super::all(
+                c,
+                &format!(
+                    "SELECT {COLUMNS} FROM audit_log
                  WHERE (?1 IS NULL OR unit = ?1)
                    AND (?2 IS NULL OR actor = ?2)
                    AND (?3 IS NULL OR citizen = ?3)
                    AND (?4 IS NULL OR at >= ?4)
                    AND (?5 IS NULL OR at < ?5)
                  ORDER BY at DESC, id DESC LIMIT ?6"
-            ),
-            params![unit, officer, citizen, since, until, limit],
-            record,
-        )
-    })
-    .await
-}
+                ),
+                params![unit, officer, citizen, since, until, limit],
+                record,
+            )
+        })
+        .await
+    }
 
-pub(super) async fn chains(s: &SqliteStore) -> Result<Vec<String>, StoreError> {
-    s.read(|c| {
-        super::all(
-            c,
-            "SELECT DISTINCT chain FROM audit_log ORDER BY chain",
-            [],
-            |r| col(r, 0),
-        )
-    })
-    .await
-}
+    async fn audit_chains(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            super::all(
+                c,
+                "SELECT DISTINCT chain FROM audit_log ORDER BY chain",
+                [],
+                |r| col(r, 0),
+            )
+        })
+        .await
+    }
 
-pub(super) async fn chain(s: &SqliteStore, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
-    let chain = chain.to_string();
-    s.read(move |c| {
-        super::all(
-            c,
-            &format!("SELECT {COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq"),
-            [chain],
-            record,
-        )
-    })
-    .await
+    async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
+        let chain = chain.to_string();
+        self.read(move |c| {
+            super::all(
+                c,
+                &format!("SELECT {COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq"),
+                [chain],
+                record,
+            )
+        })
+        .await
+    }
 }

@@ -1,15 +1,17 @@
-//! Challenges (consent codes) and citizen activations.
+//! Challenges: the consent codes of verifications.
 
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use okaz_core::ports::ChallengeStore;
 use okaz_protocol::DocumentType;
 use rusqlite::{params, Row};
 
 use super::{audit, canonical_id, col, count, day, exec, instant, micros, one, SqliteStore};
-use crate::core::audit::{AuditEntry, AuditEvent};
-use crate::core::consent::{self, ChallengeState, Closed};
-use crate::core::ports::{Challenge, NewChallenge, Reservation, StoreError, WrongCode};
-use crate::core::pseudonym::Pseudonym;
-use crate::core::session::TokenHash;
+use okaz_core::audit::{AuditEntry, LockReason};
+use okaz_core::consent::{self, ChallengeState, Closed};
+use okaz_core::ports::{Challenge, NewChallenge, Reservation, StoreError, WrongCode};
+use okaz_core::pseudonym::Pseudonym;
+use okaz_core::session::TokenHash;
 
 const COLUMNS: &str = "id, officer_id, citizen, document, purpose, case_reference, state,
      attempts_used, max_attempts, expires_at, code_mac, sealed_subject";
@@ -35,50 +37,16 @@ fn challenge(r: &Row<'_>) -> Result<Challenge, StoreError> {
     })
 }
 
-pub(super) async fn is_activated(s: &SqliteStore, citizen: &Pseudonym) -> Result<bool, StoreError> {
-    let citizen = citizen.as_str().to_string();
-    s.read(move |c| {
-        let row = one(
-            c,
-            "SELECT 1 FROM activations WHERE citizen = ?1",
-            [citizen],
-            |_| Ok(()),
-        )?;
-        Ok(row.is_some())
-    })
-    .await
-}
-
-pub(super) async fn set_activation(
-    s: &SqliteStore,
-    citizen: &Pseudonym,
-    active: bool,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let citizen = citizen.as_str().to_string();
-    s.write(move |tx| {
-        if active {
-            exec(
-                tx,
-                "INSERT INTO activations (citizen, activated_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![citizen, micros(entry.at)],
-            )?;
-        } else {
-            exec(tx, "DELETE FROM activations WHERE citizen = ?1", [citizen])?;
-        }
-        audit::append(tx, &entry)
-    })
-    .await
-}
-
-pub(super) async fn insert(
-    s: &SqliteStore,
-    ch: NewChallenge,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let id = super::uuid(&ch.id)?;
-    let officer = super::uuid(&ch.officer_id)?;
-    s.write(move |tx| {
+#[async_trait]
+impl ChallengeStore for SqliteStore {
+    async fn insert_challenge(
+        &self,
+        ch: NewChallenge,
+        entry: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let id = super::uuid(&ch.id)?;
+        let officer = super::uuid(&ch.officer_id)?;
+        self.write(move |tx| {
         exec(
             tx,
             "INSERT INTO challenges (id, officer_id, session_hash, citizen, document, purpose, case_reference,
@@ -102,20 +70,20 @@ pub(super) async fn insert(
         audit::append(tx, &entry)
     })
     .await
-}
+    }
 
-pub(super) async fn reserve(
-    s: &SqliteStore,
-    id: &str,
-    officer_id: &str,
-    session: &TokenHash,
-    now: DateTime<Utc>,
-) -> Result<Reservation, StoreError> {
-    let (Some(id), Some(officer)) = (canonical_id(id), canonical_id(officer_id)) else {
-        return Ok(Reservation::Closed(Closed::NotFound));
-    };
-    let session = session.0.clone();
-    s.write(move |tx| {
+    async fn reserve_code_attempt(
+        &self,
+        id: &str,
+        officer_id: &str,
+        session: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        let (Some(id), Some(officer)) = (canonical_id(id), canonical_id(officer_id)) else {
+            return Ok(Reservation::Closed(Closed::NotFound));
+        };
+        let session = session.0.clone();
+        self.write(move |tx| {
         // Taking the attempt before comparing the code means concurrent guesses
         // each use up an attempt: no more than `max_attempts` can ever be tried.
         let taken = one(
@@ -153,15 +121,11 @@ pub(super) async fn reserve(
         Ok(Reservation::Closed(why.unwrap_or(Closed::NotFound)))
     })
     .await
-}
+    }
 
-pub(super) async fn complete(
-    s: &SqliteStore,
-    id: &str,
-    entry: AuditEntry,
-) -> Result<bool, StoreError> {
-    let id = super::uuid(id)?;
-    s.write(move |tx| {
+    async fn complete_challenge(&self, id: &str, entry: AuditEntry) -> Result<bool, StoreError> {
+        let id = super::uuid(id)?;
+        self.write(move |tx| {
         let n = exec(
             tx,
             "UPDATE challenges SET state = 'used', sealed_subject = NULL WHERE id = ?1 AND state = 'awaiting'",
@@ -175,20 +139,20 @@ pub(super) async fn complete(
         Ok(true)
     })
     .await
-}
+    }
 
-pub(super) async fn wrong_code(
-    s: &SqliteStore,
-    challenge_id: &str,
-    officer_id: &str,
-    on: NaiveDate,
-    threshold: u32,
-    entry: AuditEntry,
-) -> Result<WrongCode, StoreError> {
-    let id = super::uuid(challenge_id)?;
-    let officer = super::uuid(officer_id)?;
-    let on = day(on);
-    s.write(move |tx| {
+    async fn record_wrong_code(
+        &self,
+        challenge_id: &str,
+        officer_id: &str,
+        on: NaiveDate,
+        threshold: u32,
+        entry: AuditEntry,
+    ) -> Result<WrongCode, StoreError> {
+        let id = super::uuid(challenge_id)?;
+        let officer = super::uuid(officer_id)?;
+        let on = day(on);
+        self.write(move |tx| {
         exec(
             tx,
             "UPDATE challenges SET state = 'exhausted', sealed_subject = NULL
@@ -207,16 +171,7 @@ pub(super) async fn wrong_code(
         audit::append(tx, &entry)?;
         let mut locked = false;
         if consent::wrong_codes_lock(wrong_codes_today, threshold) {
-            let n = exec(
-                tx,
-                "UPDATE officers SET locked_at = ?2, lock_reason = 'wrong_codes' WHERE id = ?1 AND locked_at IS NULL",
-                params![officer, micros(entry.at)],
-            )?;
-            if n == 1 {
-                let mut lock = entry.outcome("wrong_codes");
-                lock.event = AuditEvent::AccountLocked.as_str().to_string();
-                audit::append(tx, &lock)?;
-            }
+            super::officers::lock(tx, &officer, LockReason::WrongCodes, &entry)?;
             locked = true;
         }
         Ok(WrongCode {
@@ -225,29 +180,30 @@ pub(super) async fn wrong_code(
         })
     })
     .await
-}
+    }
 
-pub(super) async fn cancel(
-    s: &SqliteStore,
-    id: &str,
-    officer_id: &str,
-    entry: AuditEntry,
-) -> Result<bool, StoreError> {
-    let (Some(id), Some(officer)) = (canonical_id(id), canonical_id(officer_id)) else {
-        return Ok(false);
-    };
-    s.write(move |tx| {
-        let n = exec(
-            tx,
-            "UPDATE challenges SET state = 'cancelled', sealed_subject = NULL
-             WHERE id = ?1 AND officer_id = ?2 AND state = 'awaiting'",
-            params![id, officer],
-        )?;
-        if n != 1 {
+    async fn cancel_challenge(
+        &self,
+        id: &str,
+        officer_id: &str,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let (Some(id), Some(officer)) = (canonical_id(id), canonical_id(officer_id)) else {
             return Ok(false);
-        }
-        audit::append(tx, &entry)?;
-        Ok(true)
-    })
-    .await
+        };
+        self.write(move |tx| {
+            let n = exec(
+                tx,
+                "UPDATE challenges SET state = 'cancelled', sealed_subject = NULL
+             WHERE id = ?1 AND officer_id = ?2 AND state = 'awaiting'",
+                params![id, officer],
+            )?;
+            if n != 1 {
+                return Ok(false);
+            }
+            audit::append(tx, &entry)?;
+            Ok(true)
+        })
+        .await
+    }
 }

@@ -16,6 +16,7 @@
 //! Counters are still incremented by one upsert that returns the new value
 //! (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), exactly as on PostgreSQL.
 
+mod activations;
 mod audit;
 mod challenges;
 mod officers;
@@ -28,14 +29,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use okaz_policy::LoginThrottle;
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};
 
-use crate::core::audit::{AuditEntry, StoredRecord};
-use crate::core::ports::*;
-use crate::core::pseudonym::Pseudonym;
-use crate::core::session::TokenHash;
+use okaz_core::ports::{Health, StoreError};
 
 /// Versioned migrations, applied in order, each once.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -46,6 +43,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../../migrations/sqlite/0002_certificates.sql"),
+    ),
+    (
+        3,
+        include_str!("../../../migrations/sqlite/0003_activation_codes.sql"),
     ),
 ];
 
@@ -340,182 +341,12 @@ impl Inner {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Health for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|c| one(c, "SELECT 1", [], |_| Ok(())).map(|_| ()))
-            .await
-    }
-
-    async fn insert_officer(
-        &self,
-        o: NewOfficer,
-        audit: AuditEntry,
-    ) -> Result<Officer, StoreError> {
-        officers::insert(self, o, audit).await
-    }
-
-    async fn officer_by_login(&self, login: &str) -> Result<Option<Officer>, StoreError> {
-        officers::by_login(self, login).await
-    }
-
-    async fn officer_by_id(&self, id: &str) -> Result<Option<Officer>, StoreError> {
-        officers::by_id(self, id).await
-    }
-
-    async fn login_failed(
-        &self,
-        officer_id: &str,
-        now: DateTime<Utc>,
-        policy: &LoginThrottle,
-        audit: AuditEntry,
-    ) -> Result<LoginFailure, StoreError> {
-        officers::login_failed(self, officer_id, now, policy, audit).await
-    }
-
-    async fn login_succeeded(
-        &self,
-        officer_id: &str,
-        totp_step: Option<i64>,
-        session: NewSession,
-        audit: AuditEntry,
-    ) -> Result<bool, StoreError> {
-        officers::login_succeeded(self, officer_id, totp_step, session, audit).await
-    }
-
-    async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRow>, StoreError> {
-        officers::session(self, hash).await
-    }
-
-    async fn touch_session(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), StoreError> {
-        officers::touch_session(self, hash, now).await
-    }
-
-    async fn end_session(&self, hash: &TokenHash, audit: AuditEntry) -> Result<(), StoreError> {
-        officers::end_session(self, hash, audit).await
-    }
-
-    async fn count_attempt(
-        &self,
-        officer_id: &str,
-        day: NaiveDate,
-        role_limit: u32,
-        audit: AuditEntry,
-    ) -> Result<AttemptOutcome, StoreError> {
-        quota::count_attempt(self, officer_id, day, role_limit, audit).await
-    }
-
-    async fn counter(&self, officer_id: &str, day: NaiveDate) -> Result<Counter, StoreError> {
-        quota::counter(self, officer_id, day).await
-    }
-
-    async fn is_activated(&self, citizen: &Pseudonym) -> Result<bool, StoreError> {
-        challenges::is_activated(self, citizen).await
-    }
-
-    async fn set_activation(
-        &self,
-        citizen: &Pseudonym,
-        active: bool,
-        audit: AuditEntry,
-    ) -> Result<(), StoreError> {
-        challenges::set_activation(self, citizen, active, audit).await
-    }
-
-    async fn insert_challenge(&self, c: NewChallenge, audit: AuditEntry) -> Result<(), StoreError> {
-        challenges::insert(self, c, audit).await
-    }
-
-    async fn reserve_code_attempt(
-        &self,
-        id: &str,
-        officer_id: &str,
-        session: &TokenHash,
-        now: DateTime<Utc>,
-    ) -> Result<Reservation, StoreError> {
-        challenges::reserve(self, id, officer_id, session, now).await
-    }
-
-    async fn complete_challenge(&self, id: &str, audit: AuditEntry) -> Result<bool, StoreError> {
-        challenges::complete(self, id, audit).await
-    }
-
-    async fn record_wrong_code(
-        &self,
-        challenge_id: &str,
-        officer_id: &str,
-        day: NaiveDate,
-        threshold: u32,
-        audit: AuditEntry,
-    ) -> Result<WrongCode, StoreError> {
-        challenges::wrong_code(self, challenge_id, officer_id, day, threshold, audit).await
-    }
-
-    async fn cancel_challenge(
-        &self,
-        id: &str,
-        officer_id: &str,
-        audit: AuditEntry,
-    ) -> Result<bool, StoreError> {
-        challenges::cancel(self, id, officer_id, audit).await
-    }
-
-    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        self.write(move |tx| audit::append(tx, &entry)).await
-    }
-
-    async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {
-        audit::search(self, filter).await
-    }
-
-    async fn audit_chains(&self) -> Result<Vec<String>, StoreError> {
-        audit::chains(self).await
-    }
-
-    async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError> {
-        audit::chain(self, chain).await
-    }
-
-    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
-        officers::in_unit(self, unit).await
-    }
-
-    async fn change_officer(
-        &self,
-        officer_id: &str,
-        change: OfficerChange,
-        audit: AuditEntry,
-    ) -> Result<bool, StoreError> {
-        officers::change(self, officer_id, change, audit).await
-    }
-
-    async fn bind_certificate(
-        &self,
-        officer_id: &str,
-        fingerprint: &str,
-        pin_hash: &str,
-        audit: AuditEntry,
-    ) -> Result<(), StoreError> {
-        officers::bind_certificate(self, officer_id, fingerprint, pin_hash, audit).await
-    }
-
-    async fn certificate_binding(
-        &self,
-        fingerprint: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
-        officers::certificate_binding(self, fingerprint).await
-    }
-
-    async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
-        officers::locked_in_unit(self, unit).await
-    }
-
-    async fn unlock(
-        &self,
-        officer_id: &str,
-        day: NaiveDate,
-        new_extra: u32,
-        audit: AuditEntry,
-    ) -> Result<(), StoreError> {
-        quota::unlock(self, officer_id, day, new_extra, audit).await
+        self.read(|c| {
+            one(c, "SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -1,16 +1,18 @@
 //! Officers, logins and sessions.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use okaz_core::ports::{OfficerStore, SessionStore};
 use okaz_policy::LoginThrottle;
-use rusqlite::{params, Row};
+use rusqlite::{params, Connection, Row};
 
 use super::{audit, canonical_id, col, count, exec, instant, micros, one, SqliteStore};
-use crate::core::audit::{AuditEntry, AuditEvent};
-use crate::core::login;
-use crate::core::ports::{
+use okaz_core::audit::{AuditEntry, LockReason};
+use okaz_core::login;
+use okaz_core::ports::{
     Lock, LoginFailure, NewOfficer, NewSession, Officer, OfficerChange, SessionRow, StoreError,
 };
-use crate::core::session::TokenHash;
+use okaz_core::session::TokenHash;
 
 const COLUMNS: &str = "id, login, display_name, role, unit, password_hash, totp_secret, disabled,
      locked_at, lock_reason, failed_logins, last_failed_login";
@@ -37,13 +39,49 @@ fn officer(r: &Row<'_>) -> Result<Officer, StoreError> {
     })
 }
 
-pub(super) async fn insert(
+/// The officers of a unit; `locked_only` for the lockout list.
+async fn of_unit(
     s: &SqliteStore,
-    o: NewOfficer,
-    entry: AuditEntry,
-) -> Result<Officer, StoreError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    s.write(move |tx| {
+    unit: &str,
+    locked_only: bool,
+) -> Result<Vec<Officer>, StoreError> {
+    let unit = unit.to_string();
+    let sql = if locked_only {
+        format!("SELECT {COLUMNS} FROM officers WHERE unit = ?1 AND locked_at IS NOT NULL ORDER BY locked_at")
+    } else {
+        format!("SELECT {COLUMNS} FROM officers WHERE unit = ?1 ORDER BY login")
+    };
+    s.read(move |c| super::all(c, &sql, [unit], officer)).await
+}
+
+/// Locks the account unless it is locked already, and records the lock
+/// after the record that caused it; whether this call locked it.
+pub(super) fn lock(
+    tx: &Connection,
+    id: &str,
+    reason: LockReason,
+    cause: &AuditEntry,
+) -> Result<bool, StoreError> {
+    let n = exec(
+        tx,
+        "UPDATE officers SET locked_at = ?2, lock_reason = ?3 WHERE id = ?1 AND locked_at IS NULL",
+        params![id, micros(cause.at), reason.as_str()],
+    )?;
+    if n == 1 {
+        audit::append(tx, &cause.locked(reason))?;
+    }
+    Ok(n == 1)
+}
+
+#[async_trait]
+impl OfficerStore for SqliteStore {
+    async fn insert_officer(
+        &self,
+        o: NewOfficer,
+        entry: AuditEntry,
+    ) -> Result<Officer, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.write(move |tx| {
         let created = one(
             tx,
             &format!(
@@ -69,251 +107,132 @@ pub(super) async fn insert(
         Ok(created)
     })
     .await
-}
+    }
 
-pub(super) async fn by_login(s: &SqliteStore, login: &str) -> Result<Option<Officer>, StoreError> {
-    let login = login.to_string();
-    s.read(move |c| {
-        one(
-            c,
-            &format!("SELECT {COLUMNS} FROM officers WHERE login = ?1"),
-            [login],
-            officer,
-        )
-    })
-    .await
-}
-
-pub(super) async fn by_id(s: &SqliteStore, id: &str) -> Result<Option<Officer>, StoreError> {
-    let Some(id) = canonical_id(id) else {
-        return Ok(None);
-    };
-    s.read(move |c| {
-        one(
-            c,
-            &format!("SELECT {COLUMNS} FROM officers WHERE id = ?1"),
-            [id],
-            officer,
-        )
-    })
-    .await
-}
-
-/// The officers of a unit; `locked_only` for the lockout list.
-async fn of_unit(
-    s: &SqliteStore,
-    unit: &str,
-    locked_only: bool,
-) -> Result<Vec<Officer>, StoreError> {
-    let unit = unit.to_string();
-    let sql = if locked_only {
-        format!("SELECT {COLUMNS} FROM officers WHERE unit = ?1 AND locked_at IS NOT NULL ORDER BY locked_at")
-    } else {
-        format!("SELECT {COLUMNS} FROM officers WHERE unit = ?1 ORDER BY login")
-    };
-    s.read(move |c| super::all(c, &sql, [unit], officer)).await
-}
-
-pub(super) async fn locked_in_unit(
-    s: &SqliteStore,
-    unit: &str,
-) -> Result<Vec<Officer>, StoreError> {
-    of_unit(s, unit, true).await
-}
-
-pub(super) async fn login_failed(
-    s: &SqliteStore,
-    officer_id: &str,
-    now: DateTime<Utc>,
-    policy: &LoginThrottle,
-    entry: AuditEntry,
-) -> Result<LoginFailure, StoreError> {
-    let id = super::uuid(officer_id)?;
-    let policy = *policy;
-    s.write(move |tx| {
-        let (failures, already_locked) = one(
-            tx,
-            "UPDATE officers SET failed_logins = failed_logins + 1, last_failed_login = ?2
-             WHERE id = ?1 RETURNING failed_logins, locked_at IS NOT NULL",
-            params![id, micros(now)],
-            |r| Ok((count(col(r, 0)?)?, col::<bool>(r, 1)?)),
-        )?
-        // PostgreSQL's `query_one` fails the same way on an unknown id.
-        .ok_or_else(|| StoreError::Unavailable("no such officer".to_string()))?;
-        audit::append(tx, &entry)?;
-        let locked = !already_locked && login::locks(failures, &policy);
-        if locked {
-            exec(
-                tx,
-                "UPDATE officers SET locked_at = ?2, lock_reason = 'login_failures' WHERE id = ?1",
-                params![id, micros(now)],
-            )?;
-            let mut lock = entry.outcome("login_failures");
-            lock.event = AuditEvent::AccountLocked.as_str().to_string();
-            audit::append(tx, &lock)?;
-        }
-        Ok(LoginFailure {
-            failures,
-            locked: locked || already_locked,
+    async fn officer_by_login(&self, login: &str) -> Result<Option<Officer>, StoreError> {
+        let login = login.to_string();
+        self.read(move |c| {
+            one(
+                c,
+                &format!("SELECT {COLUMNS} FROM officers WHERE login = ?1"),
+                [login],
+                officer,
+            )
         })
-    })
-    .await
-}
+        .await
+    }
 
-pub(super) async fn login_succeeded(
-    s: &SqliteStore,
-    officer_id: &str,
-    totp_step: Option<i64>,
-    session: NewSession,
-    entry: AuditEntry,
-) -> Result<bool, StoreError> {
-    let id = super::uuid(officer_id)?;
-    s.write(move |tx| {
-        // Consuming the step and checking it is fresh is one statement, so two
-        // logins racing with the same code cannot both succeed.
-        let fresh = exec(
-            tx,
-            "UPDATE officers SET totp_last_step = COALESCE(?2, totp_last_step),
-                 failed_logins = 0, last_failed_login = NULL
-             WHERE id = ?1 AND (?2 IS NULL OR totp_last_step IS NULL OR totp_last_step < ?2)",
-            params![id, totp_step],
-        )?;
-        if fresh == 0 {
-            // Nothing was written; committing the empty transaction is the
-            // same as PostgreSQL's rollback here.
-            return Ok(false);
-        }
-        exec(
-            tx,
-            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
-             VALUES (?1, ?2, ?3, ?4, ?3)",
-            params![
-                session.token_hash.0,
-                id,
-                micros(session.created_at),
-                micros(session.expires_at)
-            ],
-        )?;
-        audit::append(tx, &entry)?;
-        Ok(true)
-    })
-    .await
-}
-
-pub(super) async fn session(
-    s: &SqliteStore,
-    hash: &TokenHash,
-) -> Result<Option<SessionRow>, StoreError> {
-    let hash = hash.0.clone();
-    s.read(move |c| {
-        one(
-            c,
-            "SELECT officer_id, expires_at, last_seen FROM sessions WHERE token_hash = ?1",
-            [hash],
-            |r| {
-                Ok(SessionRow {
-                    officer_id: col(r, 0)?,
-                    expires_at: instant(col(r, 1)?)?,
-                    last_seen: instant(col(r, 2)?)?,
-                })
-            },
-        )
-    })
-    .await
-}
-
-pub(super) async fn touch_session(
-    s: &SqliteStore,
-    hash: &TokenHash,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let hash = hash.0.clone();
-    s.write(move |tx| {
-        // Two-argument MAX is SQLite's GREATEST: activity never moves back.
-        exec(
-            tx,
-            "UPDATE sessions SET last_seen = MAX(last_seen, ?2) WHERE token_hash = ?1",
-            params![hash, micros(now)],
-        )?;
-        Ok(())
-    })
-    .await
-}
-
-pub(super) async fn end_session(
-    s: &SqliteStore,
-    hash: &TokenHash,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let hash = hash.0.clone();
-    s.write(move |tx| {
-        exec(tx, "DELETE FROM sessions WHERE token_hash = ?1", [hash])?;
-        audit::append(tx, &entry)
-    })
-    .await
-}
-
-pub(super) async fn in_unit(s: &SqliteStore, unit: &str) -> Result<Vec<Officer>, StoreError> {
-    of_unit(s, unit, false).await
-}
-
-pub(super) async fn change(
-    s: &SqliteStore,
-    officer_id: &str,
-    change: OfficerChange,
-    entry: AuditEntry,
-) -> Result<bool, StoreError> {
-    let Some(id) = canonical_id(officer_id) else {
-        return Ok(false);
-    };
-    s.write(move |tx| {
-        let n = match &change {
-            OfficerChange::Disable => {
-                exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
-                exec(tx, "UPDATE officers SET disabled = 1 WHERE id = ?1", [&id])?
-            }
-            OfficerChange::Enable => {
-                exec(tx, "UPDATE officers SET disabled = 0 WHERE id = ?1", [&id])?
-            }
-            OfficerChange::Password(hash) => {
-                exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
-                exec(
-                    tx,
-                    "UPDATE officers SET password_hash = ?2, failed_logins = 0 WHERE id = ?1",
-                    params![id, hash],
-                )?
-            }
-            OfficerChange::Totp(secret) => {
-                exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
-                exec(
-                    tx,
-                    "UPDATE officers SET totp_secret = ?2, totp_last_step = NULL WHERE id = ?1",
-                    params![id, secret],
-                )?
-            }
+    async fn officer_by_id(&self, id: &str) -> Result<Option<Officer>, StoreError> {
+        let Some(id) = canonical_id(id) else {
+            return Ok(None);
         };
-        if n != 1 {
-            // No such officer: the session delete above matched nothing
-            // either, so committing writes nothing (PostgreSQL rolls back).
-            return Ok(false);
-        }
-        audit::append(tx, &entry)?;
-        Ok(true)
-    })
-    .await
-}
+        self.read(move |c| {
+            one(
+                c,
+                &format!("SELECT {COLUMNS} FROM officers WHERE id = ?1"),
+                [id],
+                officer,
+            )
+        })
+        .await
+    }
 
-pub(super) async fn bind_certificate(
-    s: &SqliteStore,
-    officer_id: &str,
-    fingerprint: &str,
-    pin_hash: &str,
-    entry: AuditEntry,
-) -> Result<(), StoreError> {
-    let id = super::uuid(officer_id)?;
-    let fingerprint = fingerprint.to_string();
-    let pin_hash = pin_hash.to_string();
-    s.write(move |tx| {
+    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
+        of_unit(self, unit, false).await
+    }
+
+    async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError> {
+        of_unit(self, unit, true).await
+    }
+
+    async fn change_officer(
+        &self,
+        officer_id: &str,
+        change: OfficerChange,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let Some(id) = canonical_id(officer_id) else {
+            return Ok(false);
+        };
+        self.write(move |tx| {
+            let n = match &change {
+                OfficerChange::Disable => {
+                    exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
+                    exec(tx, "UPDATE officers SET disabled = 1 WHERE id = ?1", [&id])?
+                }
+                OfficerChange::Enable => {
+                    exec(tx, "UPDATE officers SET disabled = 0 WHERE id = ?1", [&id])?
+                }
+                OfficerChange::Password(hash) => {
+                    exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
+                    exec(
+                        tx,
+                        "UPDATE officers SET password_hash = ?2, failed_logins = 0 WHERE id = ?1",
+                        params![id, hash],
+                    )?
+                }
+                OfficerChange::Totp(secret) => {
+                    exec(tx, "DELETE FROM sessions WHERE officer_id = ?1", [&id])?;
+                    exec(
+                        tx,
+                        "UPDATE officers SET totp_secret = ?2, totp_last_step = NULL WHERE id = ?1",
+                        params![id, secret],
+                    )?
+                }
+            };
+            if n != 1 {
+                // No such officer: the session delete above matched nothing
+                // either, so committing writes nothing (PostgreSQL rolls back).
+                return Ok(false);
+            }
+            audit::append(tx, &entry)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn login_failed(
+        &self,
+        officer_id: &str,
+        now: DateTime<Utc>,
+        policy: &LoginThrottle,
+        entry: AuditEntry,
+    ) -> Result<LoginFailure, StoreError> {
+        let id = super::uuid(officer_id)?;
+        let policy = *policy;
+        self.write(move |tx| {
+            let (failures, already_locked) = one(
+                tx,
+                "UPDATE officers SET failed_logins = failed_logins + 1, last_failed_login = ?2
+             WHERE id = ?1 RETURNING failed_logins, locked_at IS NOT NULL",
+                params![id, micros(now)],
+                |r| Ok((count(col(r, 0)?)?, col::<bool>(r, 1)?)),
+            )?
+            // PostgreSQL's `query_one` fails the same way on an unknown id.
+            .ok_or_else(|| StoreError::Unavailable("no such officer".to_string()))?;
+            audit::append(tx, &entry)?;
+            let locked = !already_locked
+                && login::locks(failures, &policy)
+                && lock(tx, &id, LockReason::LoginFailures, &entry)?;
+            Ok(LoginFailure {
+                failures,
+                locked: locked || already_locked,
+            })
+        })
+        .await
+    }
+
+    async fn bind_certificate(
+        &self,
+        officer_id: &str,
+        fingerprint: &str,
+        pin_hash: &str,
+        entry: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let id = super::uuid(officer_id)?;
+        let fingerprint = fingerprint.to_string();
+        let pin_hash = pin_hash.to_string();
+        self.write(move |tx| {
         // A terminal's certificate belongs to one officer at a time.
         exec(
             tx,
@@ -324,20 +243,106 @@ pub(super) async fn bind_certificate(
         audit::append(tx, &entry)
     })
     .await
+    }
+
+    async fn certificate_binding(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let fingerprint = fingerprint.to_string();
+        self.read(move |c| {
+            one(
+                c,
+                "SELECT officer_id, pin_hash FROM officer_certificates WHERE fingerprint = ?1",
+                [fingerprint],
+                |r| Ok((col(r, 0)?, col(r, 1)?)),
+            )
+        })
+        .await
+    }
 }
 
-pub(super) async fn certificate_binding(
-    s: &SqliteStore,
-    fingerprint: &str,
-) -> Result<Option<(String, String)>, StoreError> {
-    let fingerprint = fingerprint.to_string();
-    s.read(move |c| {
-        one(
-            c,
-            "SELECT officer_id, pin_hash FROM officer_certificates WHERE fingerprint = ?1",
-            [fingerprint],
-            |r| Ok((col(r, 0)?, col(r, 1)?)),
-        )
-    })
-    .await
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn login_succeeded(
+        &self,
+        officer_id: &str,
+        totp_step: Option<i64>,
+        session: NewSession,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let id = super::uuid(officer_id)?;
+        self.write(move |tx| {
+            // Consuming the step and checking it is fresh is one statement, so two
+            // logins racing with the same code cannot both succeed.
+            let fresh = exec(
+                tx,
+                "UPDATE officers SET totp_last_step = COALESCE(?2, totp_last_step),
+                 failed_logins = 0, last_failed_login = NULL
+             WHERE id = ?1 AND (?2 IS NULL OR totp_last_step IS NULL OR totp_last_step < ?2)",
+                params![id, totp_step],
+            )?;
+            if fresh == 0 {
+                // Nothing was written; committing the empty transaction is the
+                // same as PostgreSQL's rollback here.
+                return Ok(false);
+            }
+            exec(
+                tx,
+                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?3)",
+                params![
+                    session.token_hash.0,
+                    id,
+                    micros(session.created_at),
+                    micros(session.expires_at)
+                ],
+            )?;
+            audit::append(tx, &entry)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRow>, StoreError> {
+        let hash = hash.0.clone();
+        self.read(move |c| {
+            one(
+                c,
+                "SELECT officer_id, expires_at, last_seen FROM sessions WHERE token_hash = ?1",
+                [hash],
+                |r| {
+                    Ok(SessionRow {
+                        officer_id: col(r, 0)?,
+                        expires_at: instant(col(r, 1)?)?,
+                        last_seen: instant(col(r, 2)?)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn touch_session(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let hash = hash.0.clone();
+        self.write(move |tx| {
+            // Two-argument MAX is SQLite's GREATEST: activity never moves back.
+            exec(
+                tx,
+                "UPDATE sessions SET last_seen = MAX(last_seen, ?2) WHERE token_hash = ?1",
+                params![hash, micros(now)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn end_session(&self, hash: &TokenHash, entry: AuditEntry) -> Result<(), StoreError> {
+        let hash = hash.0.clone();
+        self.write(move |tx| {
+            exec(tx, "DELETE FROM sessions WHERE token_hash = ?1", [hash])?;
+            audit::append(tx, &entry)
+        })
+        .await
+    }
 }

@@ -1,9 +1,10 @@
 //! The broker service: the officer's flows, in domain terms. It knows
 //! nothing of HTTP or SQL; the HTTP layer calls it, and it calls the ports.
 
+mod activation;
 mod admin;
 mod auth;
-mod plate;
+mod subject;
 mod verify;
 
 use std::sync::Arc;
@@ -12,13 +13,16 @@ use okaz_policy::{PolicySet, Role};
 use okaz_protocol::{ErrorCode, OfficerView, QuotaView};
 
 use super::clock::Clock;
-use super::credentials::PasswordHasherPool;
 use super::error::BrokerError;
-use super::ports::{Officer, Registers, SmsGateway, Store};
+use super::ports::{Officer, PasswordHashing, RandomSource, Registers, SmsGateway, Store};
 use super::pseudonym::SecretKey;
 use super::quota;
 use super::session::TokenHash;
 
+pub use activation::{
+    ActivationCode, ActivationSent, PhoneOnRecord, SendOutcome, CODES_PER_WINDOW,
+    CODE_WINDOW_MINUTES,
+};
 pub use auth::Authenticated;
 
 /// The server's keys, derived from one master secret.
@@ -51,12 +55,14 @@ pub struct Broker {
     pub sms: Arc<dyn SmsGateway>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Randomness for codes, tokens and ids.
+    pub random: Arc<dyn RandomSource>,
     /// The loaded policy.
     pub policy: Arc<PolicySet>,
     /// Server keys.
     pub keys: Keys,
-    /// Bounded password hashing.
-    pub hasher: PasswordHasherPool,
+    /// Slow password hashing, off the request path's threads.
+    pub hasher: Arc<dyn PasswordHashing>,
 }
 
 impl Broker {

@@ -1,15 +1,11 @@
 //! Officer credentials: argon2id password hashes and TOTP second factor.
 //!
-//! Hashing is slow on purpose, so it runs off the async runtime with at most
-//! as many hashes at once as the machine has cores: a burst of logins queues
-//! rather than starving the broker.
-
-use std::sync::Arc;
+//! Hashing is slow on purpose; where it runs (off the async runtime, a
+//! bounded number at once) is the server's choice behind
+//! [`crate::ports::PasswordHashing`].
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand::rngs::OsRng;
-use tokio::sync::Semaphore;
 use totp_rs::{Algorithm as TotpAlgorithm, Secret, TOTP};
 use zeroize::Zeroizing;
 
@@ -28,7 +24,7 @@ pub enum CredentialError {
     /// The TOTP secret is unusable.
     #[error("TOTP secret is unusable: {0}")]
     Totp(String),
-    /// The hashing task was cancelled.
+    /// The hashing task was cancelled or its pool closed.
     #[error("hashing task failed")]
     Task,
 }
@@ -39,58 +35,23 @@ fn argon2() -> Result<Argon2<'static>, CredentialError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// Runs password hashing on blocking threads, a bounded number at a time.
-#[derive(Clone)]
-pub struct PasswordHasherPool {
-    permits: Arc<Semaphore>,
+/// Hashes a new password into a PHC string (slow: run it off any async
+/// runtime, as the server's hashing pool does).
+pub fn hash_password(
+    password: &[u8],
+    rng: &mut (impl rand::RngCore + rand::CryptoRng),
+) -> Result<String, CredentialError> {
+    let salt = SaltString::generate(rng);
+    argon2()?
+        .hash_password(password, &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| CredentialError::Hashing)
 }
 
-impl PasswordHasherPool {
-    /// A pool allowing `parallel` hashes at once (use the number of cores).
-    pub fn new(parallel: usize) -> Self {
-        PasswordHasherPool {
-            permits: Arc::new(Semaphore::new(parallel.max(1))),
-        }
-    }
-
-    /// Hashes a new password into a PHC string.
-    pub async fn hash(&self, password: Zeroizing<String>) -> Result<String, CredentialError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| CredentialError::Task)?;
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2()?
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|_| CredentialError::Hashing)
-        })
-        .await
-        .map_err(|_| CredentialError::Task)?
-    }
-
-    /// Checks a password against a stored PHC string.
-    pub async fn verify(
-        &self,
-        password: Zeroizing<String>,
-        stored: String,
-    ) -> Result<bool, CredentialError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| CredentialError::Task)?;
-        tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&stored).map_err(|_| CredentialError::BadHash)?;
-            Ok(argon2()?
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
-        })
-        .await
-        .map_err(|_| CredentialError::Task)?
-    }
+/// Checks a password against a stored PHC string (slow, as above).
+pub fn verify_password(password: &[u8], stored: &str) -> Result<bool, CredentialError> {
+    let parsed = PasswordHash::new(stored).map_err(|_| CredentialError::BadHash)?;
+    Ok(argon2()?.verify_password(password, &parsed).is_ok())
 }
 
 /// A hash to verify against when the login does not exist, so that an
@@ -210,30 +171,20 @@ mod tests {
         assert_eq!(totp_step(RFC_SECRET, &at(step + 2), now).unwrap(), None);
     }
 
-    #[tokio::test]
-    async fn passwords_verify_only_when_right() {
-        let pool = PasswordHasherPool::new(2);
-        let h = pool
-            .hash(Zeroizing::new("correct horse".into()))
-            .await
-            .unwrap();
+    #[test]
+    fn passwords_verify_only_when_right() {
+        let h = hash_password(b"correct horse", &mut rand::rngs::OsRng).unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(pool
-            .verify(Zeroizing::new("correct horse".into()), h.clone())
-            .await
-            .unwrap());
-        assert!(!pool
-            .verify(Zeroizing::new("wrong".into()), h)
-            .await
-            .unwrap());
+        assert!(verify_password(b"correct horse", &h).unwrap());
+        assert!(!verify_password(b"wrong", &h).unwrap());
     }
 
-    #[tokio::test]
-    async fn the_dummy_hash_parses_so_unknown_logins_cost_the_same() {
-        let pool = PasswordHasherPool::new(1);
-        assert!(!pool
-            .verify(Zeroizing::new("x".into()), DUMMY_HASH.into())
-            .await
-            .unwrap());
+    #[test]
+    fn the_dummy_hash_parses_so_unknown_logins_cost_the_same() {
+        assert!(!verify_password(b"x", DUMMY_HASH).unwrap());
+        assert!(matches!(
+            verify_password(b"x", "not a hash"),
+            Err(CredentialError::BadHash)
+        ));
     }
 }

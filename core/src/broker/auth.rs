@@ -3,16 +3,15 @@
 use chrono::{DateTime, Utc};
 use okaz_policy::AuthMethod;
 use okaz_protocol::{ErrorCode, LoginRequest, Me, Permissions, SessionCreated};
-use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
 use super::{officer_view, Broker};
-use crate::core::audit::{AuditEntry, AuditEvent};
-use crate::core::credentials::{totp_step, DUMMY_HASH};
-use crate::core::error::{BrokerError, Refusal};
-use crate::core::login::{self, Gate};
-use crate::core::ports::{NewSession, Officer};
-use crate::core::session::{self, TokenHash};
+use crate::audit::{AuditEntry, AuditEvent, Outcome};
+use crate::credentials::{totp_step, DUMMY_HASH};
+use crate::error::{BrokerError, Refusal};
+use crate::login::{self, Gate};
+use crate::ports::{NewSession, Officer, Rng};
+use crate::session::{self, TokenHash};
 
 /// An officer with a live session.
 #[derive(Debug, Clone)]
@@ -55,14 +54,14 @@ impl Broker {
             (true, Some(step)) => step,
             _ => {
                 return Err(self
-                    .login_failure(&officer, audit.outcome("invalid_credentials"))
+                    .login_failure(&officer, audit.refused(ErrorCode::InvalidCredentials))
                     .await)
             }
         };
         if officer.locked.is_some() {
             return Err(BrokerError::refused(ErrorCode::AccountLocked));
         }
-        let (issued, new_session) = new_session(&officer, role, now);
+        let (issued, new_session) = self.new_session(&officer, role, now);
         let expires_at = new_session.expires_at;
         let ok_audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit);
         if !self
@@ -72,7 +71,7 @@ impl Broker {
         {
             // The TOTP step was already used: a replayed code.
             return Err(self
-                .login_failure(&officer, audit.outcome("totp_replayed"))
+                .login_failure(&officer, audit.outcome(Outcome::TotpReplayed))
                 .await);
         }
         Ok(SessionCreated {
@@ -116,16 +115,16 @@ impl Broker {
         let allowed = role.auth.contains(&AuthMethod::CertificatePin) && !officer.disabled;
         if !(pin_ok && allowed) {
             let audit = AuditEntry::new(now, AuditEvent::LoginFailed, &officer.id, &officer.unit)
-                .outcome("invalid_pin");
+                .outcome(Outcome::InvalidPin);
             return Err(self.login_failure(&officer, audit).await);
         }
         if officer.locked.is_some() {
             return Err(BrokerError::refused(ErrorCode::AccountLocked));
         }
-        let (issued, new_session) = new_session(&officer, role, now);
+        let (issued, new_session) = self.new_session(&officer, role, now);
         let expires_at = new_session.expires_at;
         let audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit)
-            .outcome("certificate_pin");
+            .outcome(Outcome::CertificatePin);
         // Without a TOTP step there is nothing to replay: this always stores.
         self.store
             .login_succeeded(&officer.id, None, new_session, audit)
@@ -201,6 +200,23 @@ impl Broker {
         })
     }
 
+    /// A fresh token and the session to store, ending with the role's shift.
+    fn new_session(
+        &self,
+        officer: &Officer,
+        role: &okaz_policy::Role,
+        now: DateTime<Utc>,
+    ) -> (session::IssuedToken, NewSession) {
+        let issued = session::issue(&mut Rng(&*self.random));
+        let new = NewSession {
+            token_hash: issued.hash.clone(),
+            officer_id: officer.id.clone(),
+            created_at: now,
+            expires_at: session::shift_end(now, chrono_duration(role.shift)),
+        };
+        (issued, new)
+    }
+
     /// Ends the session.
     pub async fn logout(&self, auth: &Authenticated) -> Result<(), BrokerError> {
         let o = &auth.officer;
@@ -229,22 +245,6 @@ impl Broker {
             },
         })
     }
-}
-
-/// A fresh token and the session to store, ending with the role's shift.
-fn new_session(
-    officer: &Officer,
-    role: &okaz_policy::Role,
-    now: DateTime<Utc>,
-) -> (session::IssuedToken, NewSession) {
-    let issued = session::issue(&mut OsRng);
-    let new = NewSession {
-        token_hash: issued.hash.clone(),
-        officer_id: officer.id.clone(),
-        created_at: now,
-        expires_at: session::shift_end(now, chrono_duration(role.shift)),
-    };
-    (issued, new)
 }
 
 /// Policy durations are `std`; the rules use `chrono`. Out-of-range values

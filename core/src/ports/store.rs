@@ -1,16 +1,17 @@
-//! What the core needs from the outside world: storage, registers, SMS.
-//! The core is written against these traits; `store::postgres` and the
-//! register adapters implement them, and tests can too.
+//! What the core needs from storage: one trait per concern (officers,
+//! sessions, quota, challenges, activations, audit). The server's
+//! PostgreSQL and SQLite stores implement each once, in the file that holds
+//! that concern; tests can implement them too.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use okaz_policy::LoginThrottle;
-use okaz_protocol::{Document, DocumentType, Pesel};
+use okaz_protocol::DocumentType;
 
-use super::audit::{AuditEntry, StoredRecord};
-use super::consent::{ChallengeState, Closed};
-use super::pseudonym::Pseudonym;
-use super::session::TokenHash;
+use crate::audit::{AuditEntry, StoredRecord};
+use crate::consent::{ChallengeState, Closed};
+use crate::pseudonym::Pseudonym;
+use crate::session::TokenHash;
 
 /// A storage failure. The core never sees SQL; it only learns whether the
 /// store is reachable, and whether a uniqueness rule was broken.
@@ -268,13 +269,16 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
-/// Persistent state of the broker. Every method is one transaction; the
-/// audit entries handed in are written in that same transaction.
+/// Whether the store answers: readiness checks ask it.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Health: Send + Sync {
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+}
 
+/// Officer accounts, their certificates, and what logins do to them.
+#[async_trait]
+pub trait OfficerStore: Send + Sync {
     /// Stores a new officer.
     async fn insert_officer(&self, o: NewOfficer, audit: AuditEntry)
         -> Result<Officer, StoreError>;
@@ -282,7 +286,18 @@ pub trait Store: Send + Sync {
     async fn officer_by_login(&self, login: &str) -> Result<Option<Officer>, StoreError>;
     /// Finds an officer by id.
     async fn officer_by_id(&self, id: &str) -> Result<Option<Officer>, StoreError>;
-
+    /// Every officer of a unit, by login.
+    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;
+    /// Locked officers of a unit.
+    async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;
+    /// Changes an account (disable, enable, new password, new TOTP secret);
+    /// `false` if there is no such officer.
+    async fn change_officer(
+        &self,
+        officer_id: &str,
+        change: OfficerChange,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError>;
     /// Counts a failed login; locks the account when the policy says so.
     async fn login_failed(
         &self,
@@ -291,6 +306,25 @@ pub trait Store: Send + Sync {
         policy: &LoginThrottle,
         audit: AuditEntry,
     ) -> Result<LoginFailure, StoreError>;
+    /// Binds a terminal's client certificate (SHA-256 fingerprint, hex) to
+    /// an officer, with the officer's PIN hash.
+    async fn bind_certificate(
+        &self,
+        officer_id: &str,
+        fingerprint: &str,
+        pin_hash: &str,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError>;
+    /// The officer id and PIN hash a certificate is bound to.
+    async fn certificate_binding(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<(String, String)>, StoreError>;
+}
+
+/// Officers' sessions: opened by a login, looked up by token hash.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     /// Records a successful login: consumes the TOTP step, if the method
     /// had one (only if it is later than the last used one), resets
     /// failures, stores the session. `false` means the step was used
@@ -308,7 +342,11 @@ pub trait Store: Send + Sync {
     async fn touch_session(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Ends a session.
     async fn end_session(&self, hash: &TokenHash, audit: AuditEntry) -> Result<(), StoreError>;
+}
 
+/// Daily counters, the lockout they trigger, and unlocks.
+#[async_trait]
+pub trait QuotaStore: Send + Sync {
     /// Counts one attempt against the daily limit, atomically; refuses
     /// without counting if the account is locked; locks on excess.
     async fn count_attempt(
@@ -320,17 +358,19 @@ pub trait Store: Send + Sync {
     ) -> Result<AttemptOutcome, StoreError>;
     /// Today's counters.
     async fn counter(&self, officer_id: &str, day: NaiveDate) -> Result<Counter, StoreError>;
-
-    /// Whether the citizen has activated the service.
-    async fn is_activated(&self, citizen: &Pseudonym) -> Result<bool, StoreError>;
-    /// Activates or deactivates the service for a citizen.
-    async fn set_activation(
+    /// Unlocks an account and sets today's extra allowance.
+    async fn unlock(
         &self,
-        citizen: &Pseudonym,
-        active: bool,
+        officer_id: &str,
+        day: NaiveDate,
+        new_extra: u32,
         audit: AuditEntry,
     ) -> Result<(), StoreError>;
+}
 
+/// Consent challenges: the code's MAC and the sealed subject, until used.
+#[async_trait]
+pub trait ChallengeStore: Send + Sync {
     /// Stores a new challenge.
     async fn insert_challenge(&self, c: NewChallenge, audit: AuditEntry) -> Result<(), StoreError>;
     /// Takes one attempt at a challenge of this officer and session.
@@ -362,7 +402,50 @@ pub trait Store: Send + Sync {
         officer_id: &str,
         audit: AuditEntry,
     ) -> Result<bool, StoreError>;
+}
 
+/// Citizens' activations of the service, by pseudonym, and the codes that
+/// confirm them.
+#[async_trait]
+pub trait ActivationStore: Send + Sync {
+    /// Whether the citizen has activated the service.
+    async fn is_activated(&self, citizen: &Pseudonym) -> Result<bool, StoreError>;
+    /// Activates or deactivates the service for a citizen, with its record.
+    async fn set_activation(
+        &self,
+        citizen: &Pseudonym,
+        active: bool,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError>;
+    /// Stores a new activation code (its MAC only) for a citizen, unless
+    /// the citizen already has `limit` codes created since `window_start`.
+    /// `false` means the limit was reached and nothing was stored.
+    async fn insert_activation_code(
+        &self,
+        code: NewActivationCode,
+        window_start: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, StoreError>;
+    /// Takes one attempt at the citizen's activation code.
+    async fn reserve_activation_attempt(
+        &self,
+        id: &str,
+        citizen: &Pseudonym,
+        now: DateTime<Utc>,
+    ) -> Result<ActivationReservation, StoreError>;
+    /// Marks the code used and activates the citizen, with its record;
+    /// `false` if another request used the code first.
+    async fn complete_activation(
+        &self,
+        id: &str,
+        citizen: &Pseudonym,
+        audit: AuditEntry,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Appends one audit record on its own.
     async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError>;
     /// Searches the audit trail, newest first.
@@ -371,98 +454,55 @@ pub trait Store: Send + Sync {
     async fn audit_chains(&self) -> Result<Vec<String>, StoreError>;
     /// One chain in order.
     async fn audit_chain(&self, chain: &str) -> Result<Vec<StoredRecord>, StoreError>;
-
-    /// Every officer of a unit, by login.
-    async fn officers_in_unit(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;
-    /// Changes an account (disable, enable, new password, new TOTP secret);
-    /// `false` if there is no such officer.
-    async fn change_officer(
-        &self,
-        officer_id: &str,
-        change: OfficerChange,
-        audit: AuditEntry,
-    ) -> Result<bool, StoreError>;
-
-    /// Binds a terminal's client certificate (SHA-256 fingerprint, hex) to
-    /// an officer, with the officer's PIN hash.
-    async fn bind_certificate(
-        &self,
-        officer_id: &str,
-        fingerprint: &str,
-        pin_hash: &str,
-        audit: AuditEntry,
-    ) -> Result<(), StoreError>;
-    /// The officer id and PIN hash a certificate is bound to.
-    async fn certificate_binding(
-        &self,
-        fingerprint: &str,
-    ) -> Result<Option<(String, String)>, StoreError>;
-
-    /// Locked officers of a unit.
-    async fn lockouts(&self, unit: &str) -> Result<Vec<Officer>, StoreError>;
-    /// Unlocks an account and sets today's extra allowance.
-    async fn unlock(
-        &self,
-        officer_id: &str,
-        day: NaiveDate,
-        new_extra: u32,
-        audit: AuditEntry,
-    ) -> Result<(), StoreError>;
 }
 
-/// A citizen's contact details from the contact register.
-#[derive(Clone, Default)]
-pub struct Contact {
-    /// Mobile number, E.164.
-    pub phone: Option<String>,
-    /// The citizen asked not to be contacted this way.
-    pub reserved: bool,
+/// Persistent state of the broker: every concern's store. Every method is
+/// one transaction; the audit entries handed in are written in that same
+/// transaction.
+pub trait Store:
+    Health + OfficerStore + SessionStore + QuotaStore + ChallengeStore + ActivationStore + AuditStore
+{
 }
 
-/// Why a register gave nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RegisterFailure {
-    /// The register holds no such record.
-    #[error("no such record in register {0}")]
-    NotFound(String),
-    /// The register did not answer, answered badly, or its circuit is open.
-    #[error("register {register} unavailable: {reason}")]
-    Unavailable {
-        /// Which register.
-        register: String,
-        /// Why (never citizen data).
-        reason: String,
+impl<T> Store for T where
+    T: Health
+        + OfficerStore
+        + SessionStore
+        + QuotaStore
+        + ChallengeStore
+        + ActivationStore
+        + AuditStore
+{
+}
+
+/// A new activation code to store: the MAC of the code, never the code.
+pub struct NewActivationCode {
+    /// Id (random, URL-safe).
+    pub id: String,
+    /// The citizen.
+    pub citizen: Pseudonym,
+    /// HMAC of the code, bound to the id.
+    pub code_mac: Vec<u8>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Expires.
+    pub expires_at: DateTime<Utc>,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+}
+
+/// Result of reserving one attempt at an activation code.
+#[derive(Debug, Clone)]
+pub enum ActivationReservation {
+    /// One attempt was taken: compare the code against this MAC.
+    Reserved {
+        /// HMAC of the code.
+        code_mac: Vec<u8>,
+        /// Attempts used, including this one.
+        attempts_used: u32,
+        /// Attempts allowed.
+        max_attempts: u32,
     },
-}
-
-/// The state registers, read live.
-#[async_trait]
-pub trait Registers: Send + Sync {
-    /// The citizen's phone, from the contact register.
-    async fn contact(&self, pesel: &Pesel) -> Result<Contact, RegisterFailure>;
-    /// A document, from the register that owns it.
-    async fn document(
-        &self,
-        pesel: &Pesel,
-        kind: DocumentType,
-    ) -> Result<Document, RegisterFailure>;
-    /// A vehicle's document by its (canonical) registration number, and the
-    /// owner the register names, if a person.
-    async fn document_by_plate(
-        &self,
-        plate: &str,
-        kind: DocumentType,
-    ) -> Result<(Document, Option<Pesel>), RegisterFailure>;
-}
-
-/// Why an SMS was not sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("sms gateway: {0}")]
-pub struct SmsFailure(pub String);
-
-/// The SMS gateway.
-#[async_trait]
-pub trait SmsGateway: Send + Sync {
-    /// Sends `text` to `phone`.
-    async fn send(&self, phone: &str, text: &str) -> Result<(), SmsFailure>;
+    /// The code takes no more answers.
+    Closed(Closed),
 }

@@ -5,16 +5,15 @@ use okaz_protocol::{
     AccountView, AuditRecordView, CredentialReset, DocumentType, ErrorCode, LockoutView,
     NewOfficer as NewOfficerRequest, OfficerCreated, Pesel, UnlockRequest,
 };
-use rand::rngs::OsRng;
 
 use super::auth::Authenticated;
 use super::{officer_view, Broker};
-use crate::core::audit::{AuditEntry, AuditEvent, StoredRecord};
-use crate::core::credentials::{initial_password, new_totp_secret, totp_uri};
-use crate::core::error::{BrokerError, Refusal};
-use crate::core::ports::{AuditFilter, NewOfficer, Officer, OfficerChange, StoreError};
-use crate::core::pseudonym::Pseudonym;
-use crate::core::quota;
+use crate::audit::{AuditEntry, AuditEvent, StoredRecord};
+use crate::credentials::{initial_password, new_totp_secret, totp_uri};
+use crate::error::{BrokerError, Refusal};
+use crate::ports::{AuditFilter, NewOfficer, Officer, OfficerChange, Rng, StoreError};
+use crate::pseudonym::Pseudonym;
+use crate::quota;
 
 /// Longest reason accepted for an unlock; a reason is a note, not a file.
 const MAX_REASON: usize = 500;
@@ -70,9 +69,7 @@ impl Broker {
             Some(a) => (a.officer.id.as_str(), a.officer.unit.as_str()),
             None => ("operator", target.unit.as_str()),
         };
-        let mut e = AuditEntry::new(self.clock.now(), event, id, unit);
-        e.subject_officer = Some(target.id.clone());
-        e
+        AuditEntry::on_officer(self.clock.now(), event, id, unit, &target.id)
     }
 
     /// Every officer of my unit.
@@ -118,7 +115,7 @@ impl Broker {
         id: &str,
     ) -> Result<CredentialReset, BrokerError> {
         let target = self.target(actor, id).await?;
-        let password = initial_password(&mut OsRng);
+        let password = initial_password(&mut Rng(&*self.random));
         let hash = self.hasher.hash(password.clone()).await?;
         let audit = self.admin_entry(actor, AuditEvent::PasswordReset, &target);
         self.store
@@ -137,7 +134,7 @@ impl Broker {
         id: &str,
     ) -> Result<CredentialReset, BrokerError> {
         let target = self.target(actor, id).await?;
-        let secret = new_totp_secret(&mut OsRng);
+        let secret = new_totp_secret(&mut Rng(&*self.random));
         let uri = totp_uri(&secret, &target.login)?;
         let audit = self.admin_entry(actor, AuditEvent::TotpReset, &target);
         self.store
@@ -244,8 +241,8 @@ impl Broker {
                 .detail("login must be 1-64 of [A-Za-z0-9._-], role must exist, unit is required")
                 .into());
         }
-        let password = initial_password(&mut OsRng);
-        let secret = new_totp_secret(&mut OsRng);
+        let password = initial_password(&mut Rng(&*self.random));
+        let secret = new_totp_secret(&mut Rng(&*self.random));
         let hash = self.hasher.hash(password.clone()).await?;
         let now = self.clock.now();
         let (actor_id, actor_unit) = match actor {
@@ -307,7 +304,7 @@ impl Broker {
         }
         let pin = zeroize::Zeroizing::new(format!(
             "{:06}",
-            rand::Rng::gen_range(&mut OsRng, 0..1_000_000u32)
+            rand::Rng::gen_range(&mut Rng(&*self.random), 0..1_000_000u32)
         ));
         let hash = self.hasher.hash(pin.clone()).await?;
         let now = self.clock.now();
@@ -374,13 +371,13 @@ pub fn record_view(r: &StoredRecord) -> AuditRecordView {
         seq: r.seq,
         chain: e.actor.clone(),
         at: e.at,
-        event: e.event.clone(),
+        event: e.event.as_str().to_string(),
         officer: e.actor.clone(),
         unit: e.unit.clone(),
         citizen: e.citizen.clone(),
         document: e.document.as_deref().and_then(DocumentType::parse),
         purpose: e.purpose.clone(),
-        outcome: e.outcome.clone(),
+        outcome: e.outcome.as_str().to_string(),
         fields: e.fields.clone(),
         hash: r.hash.clone(),
     }

@@ -1,29 +1,25 @@
-//! The verification flow: count, check consent prerequisites, challenge,
-//! release. Each step's rule lives in its core module; this file orders them.
+//! The verification flow, one for every kind of subject: validate, authorise,
+//! count, then either release at once (roles whose checks need no consent)
+//! or challenge the citizen for a code and release on the right one. Each
+//! step's rule lives in its core module; this file orders them.
 
-use okaz_policy::ConsentMode;
+use okaz_policy::{ConsentMode, ResolvedCheck};
 use okaz_protocol::{
-    Document, DocumentType, ErrorCode, Pesel, Verification, VerificationRequest, VerificationStatus,
+    DocumentType, ErrorCode, Pesel, QuotaView, Verification, VerificationRequest,
+    VerificationStatus,
 };
-use rand::rngs::OsRng;
 
 use super::auth::{chrono_duration, Authenticated};
+use super::subject::{may_use, subject_of};
 use super::Broker;
-use crate::core::audit::{AuditEntry, AuditEvent};
-use crate::core::consent::{self, Closed};
-use crate::core::error::{BrokerError, Refusal};
-use crate::core::ports::{AttemptOutcome, NewChallenge, RegisterFailure, Reservation};
-use crate::core::pseudonym::Pseudonym;
-use crate::core::{quota, seal};
-
-/// What a start is about, once validated.
-struct Subject {
-    pesel: Pesel,
-    citizen: Pseudonym,
-    document: DocumentType,
-    purpose: String,
-    case_reference: Option<String>,
-}
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::consent::{self, Closed};
+use crate::error::{BrokerError, Refusal};
+use crate::ports::{
+    AttemptOutcome, Found, NewChallenge, RegisterFailure, Reservation, Rng, Subject,
+};
+use crate::pseudonym::Pseudonym;
+use crate::{quota, seal};
 
 impl Broker {
     /// `POST /v1/verifications`.
@@ -33,35 +29,25 @@ impl Broker {
         req: VerificationRequest,
     ) -> Result<Verification, BrokerError> {
         let officer = &auth.officer;
-        let now = self.clock.now();
-        let typed = match (&req.subject.pesel, &req.subject.plate) {
-            (Some(pesel), None) => pesel.clone(),
-            (None, Some(plate)) => {
-                let plate = plate.clone();
-                return self.start_plate_lookup(auth, &plate, req).await;
-            }
-            _ => {
-                return Err(Refusal::new(ErrorCode::InvalidRequest)
-                    .detail("the subject is either a pesel or a plate")
-                    .into())
-            }
-        };
+        let role = self.role_of(officer)?;
         // A typo costs nothing: validated before anything is counted.
-        let pesel = Pesel::parse(&typed)
-            .map_err(|e| Refusal::new(ErrorCode::InvalidPesel).detail(e.to_string()))?;
+        let subject = subject_of(&req)?;
         let case_reference = req
             .case_reference
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty());
-        let citizen = Pseudonym::of(&self.keys.pepper, &pesel);
-        let base = AuditEntry::new(
-            now,
+        let mut base = AuditEntry::new(
+            self.clock.now(),
             AuditEvent::VerificationRefused,
             &officer.id,
             &officer.unit,
-        )
-        .about(citizen.as_str(), req.document, &req.purpose);
+        );
+        if let Subject::Pesel(pesel) = &subject {
+            base.citizen = Some(Pseudonym::of(&self.keys.pepper, pesel).as_str().to_string());
+        }
+        base.document = Some(req.document.as_str().to_string());
+        base.purpose = Some(req.purpose.clone());
         let check =
             match self
                 .policy
@@ -69,88 +55,126 @@ impl Broker {
             {
                 Ok(c) => c,
                 Err(denial) => {
-                    let code = denial_code(denial.code());
-                    self.store.append_audit(base.outcome(code.as_str())).await?;
+                    let code = denial.code();
+                    self.store.append_audit(base.refused(code)).await?;
                     return Err(Refusal::new(code).detail(denial.to_string()).into());
                 }
             };
-        let mut base = base;
         base.case_reference = case_reference.map(str::to_string);
-        let subject = Subject {
-            pesel,
-            citizen,
-            document: req.document,
-            purpose: req.purpose.clone(),
-            case_reference: base.case_reference.clone(),
-        };
+        let consent_free = check.consent == ConsentMode::None;
+        if !may_use(role, &subject, consent_free) {
+            self.store
+                .append_audit(base.refused(ErrorCode::NotPermitted))
+                .await?;
+            return Err(Refusal::new(ErrorCode::NotPermitted)
+                .detail("this role may not look vehicles up by plate")
+                .into());
+        }
 
-        self.count_attempt(auth, check.daily_limit, &base).await?;
-
-        match check.consent {
-            ConsentMode::None => {
-                self.release_without_consent(auth, subject, check.fields, base)
+        let quota = self.count_attempt(auth, check.daily_limit, &base).await?;
+        match (check.consent, subject) {
+            (ConsentMode::Sms, Subject::Pesel(pesel)) => {
+                self.challenge(auth, pesel, req.document, &check, base, quota)
                     .await
             }
-            ConsentMode::Sms => self.challenge(auth, subject, base).await,
+            (ConsentMode::Sms, Subject::Plate(_)) => {
+                // `may_use` refuses this above; fail closed all the same.
+                Err(BrokerError::refused(ErrorCode::NotPermitted))
+            }
+            (ConsentMode::None, subject) => {
+                self.release_at_once(subject, req.document, &check, base, quota)
+                    .await
+            }
         }
     }
 
     /// Counts one attempt against today's limit; refuses when the account is
-    /// locked or this attempt passes the limit (which locks it).
-    pub(super) async fn count_attempt(
+    /// locked or this attempt passes the limit (which locks it). Returns the
+    /// quota the count left, so nothing reads the counter again.
+    async fn count_attempt(
         &self,
         auth: &Authenticated,
         daily_limit: u32,
         base: &AuditEntry,
-    ) -> Result<(), BrokerError> {
-        let day = quota::business_day(self.clock.now(), self.policy.global.time_zone);
-        let mut counted = base.clone();
-        counted.event = AuditEvent::AttemptCounted.as_str().to_string();
+    ) -> Result<QuotaView, BrokerError> {
+        let tz = self.policy.global.time_zone;
+        let day = quota::business_day(self.clock.now(), tz);
+        let counted = base.clone().as_event(AuditEvent::AttemptCounted);
+        let view = |used, limit| QuotaView {
+            used,
+            limit,
+            resets_at: quota::resets_at(day, tz),
+        };
         match self
             .store
             .count_attempt(&auth.officer.id, day, daily_limit, counted)
             .await?
         {
-            AttemptOutcome::Counted { .. } => Ok(()),
-            AttemptOutcome::Exceeded { .. } => {
-                Err(BrokerError::refused(ErrorCode::DailyLimitExceeded))
+            AttemptOutcome::Counted { used, allowance } => Ok(view(used, allowance)),
+            AttemptOutcome::Exceeded { used, allowance } => {
+                let mut r = Refusal::new(ErrorCode::DailyLimitExceeded);
+                r.quota = Some(view(used, allowance));
+                Err(r.into())
             }
             AttemptOutcome::Locked => Err(BrokerError::refused(ErrorCode::AccountLocked)),
         }
     }
 
-    /// Operational checks (policy `consent = "none"`): fetch and release at once.
-    async fn release_without_consent(
+    /// Checks that need no consent (policy `consent = "none"`): fetch and
+    /// release at once. The person the register names is the citizen the
+    /// audit records, so they see the check in their history.
+    async fn release_at_once(
         &self,
-        auth: &Authenticated,
-        s: Subject,
-        fields: &std::collections::BTreeSet<String>,
+        subject: Subject,
+        kind: DocumentType,
+        check: &ResolvedCheck<'_>,
         base: AuditEntry,
+        quota: QuotaView,
     ) -> Result<Verification, BrokerError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = Rng(&*self.random).uuid();
         let base = base.verification(&id);
-        let document = self
-            .fetch_released(&s.pesel, s.document, fields, &base)
-            .await?;
-        let mut audit = base;
-        audit.event = AuditEvent::DocumentReleased.as_str().to_string();
-        audit.fields = document.1;
-        self.store.append_audit(audit).await?;
-        self.completed(auth, id, document.0).await
+        let Found {
+            mut document,
+            owner,
+        } = self.fetch(&subject, kind, &base).await?;
+        let fields = document.restrict(check.fields.iter().map(String::as_str));
+        let mut released = base.released(fields);
+        if let Some(owner) = owner {
+            released.citizen = Some(
+                Pseudonym::of(&self.keys.pepper, &owner)
+                    .as_str()
+                    .to_string(),
+            );
+        }
+        self.store.append_audit(released).await?;
+        Ok(Verification {
+            id,
+            status: VerificationStatus::Completed,
+            expires_at: None,
+            attempts_left: None,
+            sent_to: None,
+            document: Some(document),
+            display_until: Some(self.clock.now() + chrono_duration(check.display)),
+            quota,
+        })
     }
 
     /// Creates the challenge and sends the code.
     async fn challenge(
         &self,
         auth: &Authenticated,
-        s: Subject,
+        pesel: Pesel,
+        document: DocumentType,
+        check: &ResolvedCheck<'_>,
         base: AuditEntry,
+        quota: QuotaView,
     ) -> Result<Verification, BrokerError> {
         let officer = &auth.officer;
-        if !self.store.is_activated(&s.citizen).await? {
+        let citizen = Pseudonym::of(&self.keys.pepper, &pesel);
+        if !self.store.is_activated(&citizen).await? {
             return self.refuse(&base, ErrorCode::NotActivated).await;
         }
-        let phone = match self.registers.contact(&s.pesel).await {
+        let phone = match self.registers.contact(&pesel).await {
             Ok(c) if !c.reserved => c.phone,
             Ok(_) | Err(RegisterFailure::NotFound(_)) => None,
             Err(RegisterFailure::Unavailable { register, reason }) => {
@@ -163,36 +187,38 @@ impl Broker {
         };
 
         let now = self.clock.now();
-        let g = &self.policy.global;
-        let lifetime = chrono_duration(g.challenge_lifetime).min(consent::MAX_LIFETIME);
-        let id = uuid::Uuid::new_v4().to_string();
-        let code = consent::new_code(&mut OsRng);
+        let lifetime = chrono_duration(check.challenge_lifetime).min(consent::MAX_LIFETIME);
+        let mut rng = Rng(&*self.random);
+        let id = rng.uuid();
+        let code = consent::new_code(&mut rng);
+        let purpose = base.purpose.clone().unwrap_or_default();
         let challenge = NewChallenge {
             id: id.clone(),
             officer_id: officer.id.clone(),
             session_hash: auth.session.clone(),
-            citizen: s.citizen.clone(),
-            document: s.document,
-            purpose: s.purpose.clone(),
-            case_reference: s.case_reference.clone(),
+            citizen,
+            document,
+            purpose,
+            case_reference: base.case_reference.clone(),
             code_mac: consent::code_mac(&self.keys.challenge, &id, &code).to_vec(),
-            sealed_subject: seal::seal(&self.keys.challenge, &id, &code, &s.pesel),
+            sealed_subject: seal::seal(&self.keys.challenge, &id, &code, &pesel),
             created_at: now,
             expires_at: now + lifetime,
-            max_attempts: g.challenge_attempts,
+            max_attempts: check.challenge_attempts,
         };
-        let mut started = base.clone().verification(&id);
-        started.event = AuditEvent::VerificationStarted.as_str().to_string();
+        let started = base
+            .clone()
+            .as_event(AuditEvent::VerificationStarted)
+            .verification(&id);
         self.store.insert_challenge(challenge, started).await?;
 
-        let text = consent::sms_text(&code, &officer.unit, s.document.as_str());
+        let text = consent::sms_text(&code, &officer.unit, document.as_str());
         if let Err(e) = self.sms.send(&phone, &text).await {
             tracing::warn!(error = %e, verification = %id, "sms not sent");
-            let mut cancelled = base
-                .clone()
+            let cancelled = base
+                .as_event(AuditEvent::VerificationCancelled)
                 .verification(&id)
-                .outcome(ErrorCode::SmsUnavailable.as_str());
-            cancelled.event = AuditEvent::VerificationCancelled.as_str().to_string();
+                .refused(ErrorCode::SmsUnavailable);
             self.store
                 .cancel_challenge(&id, &officer.id, cancelled)
                 .await?;
@@ -202,11 +228,11 @@ impl Broker {
             id,
             status: VerificationStatus::AwaitingCode,
             expires_at: Some(now + lifetime),
-            attempts_left: Some(g.challenge_attempts),
+            attempts_left: Some(check.challenge_attempts),
             sent_to: Some(consent::mask_phone(&phone)),
             document: None,
             display_until: None,
-            quota: self.quota(officer).await?,
+            quota,
         })
     }
 
@@ -216,9 +242,7 @@ impl Broker {
         base: &AuditEntry,
         code: ErrorCode,
     ) -> Result<Verification, BrokerError> {
-        self.store
-            .append_audit(base.clone().outcome(code.as_str()))
-            .await?;
+        self.store.append_audit(base.clone().refused(code)).await?;
         Err(BrokerError::refused(code))
     }
 
@@ -244,10 +268,9 @@ impl Broker {
             Reservation::Reserved(ch) => ch,
             Reservation::Closed(why) => return Err(BrokerError::refused(closed_code(why))),
         };
-        let base = AuditEntry::new(now, AuditEvent::CodeRejected, &officer.id, &officer.unit)
+        let mut base = AuditEntry::new(now, AuditEvent::CodeRejected, &officer.id, &officer.unit)
             .about(ch.citizen.as_str(), ch.document, &ch.purpose)
             .verification(id);
-        let mut base = base;
         base.case_reference = ch.case_reference.clone();
 
         let opened = consent::code_matches(&self.keys.challenge, id, code, &ch.code_mac)
@@ -257,7 +280,7 @@ impl Broker {
         let Some(pesel) = opened else {
             let day = quota::business_day(now, self.policy.global.time_zone);
             let threshold = self.policy.global.wrong_code_lock_threshold;
-            let audit = base.outcome(ErrorCode::WrongCode.as_str());
+            let audit = base.refused(ErrorCode::WrongCode);
             let wrong = self
                 .store
                 .record_wrong_code(id, &officer.id, day, threshold, audit)
@@ -272,6 +295,7 @@ impl Broker {
             return Err(r.into());
         };
 
+        // The policy may have changed since the start: it is asked again.
         let check = self
             .policy
             .authorize(
@@ -280,35 +304,41 @@ impl Broker {
                 &ch.purpose,
                 ch.case_reference.as_deref(),
             )
-            .map_err(|d| BrokerError::refused(denial_code(d.code())))?;
-        let (document, fields) = self
-            .fetch_released(&pesel, ch.document, check.fields, &base)
+            .map_err(|d| BrokerError::refused(d.code()))?;
+        let Found { mut document, .. } = self
+            .fetch(&Subject::Pesel(pesel), ch.document, &base)
             .await?;
-        let mut released = base;
-        released.event = AuditEvent::DocumentReleased.as_str().to_string();
-        released.outcome = "ok".into();
-        released.fields = fields;
-        if !self.store.complete_challenge(id, released).await? {
+        let fields = document.restrict(check.fields.iter().map(String::as_str));
+        if !self
+            .store
+            .complete_challenge(id, base.released(fields))
+            .await?
+        {
             // Another request used the code first: release nothing.
             return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
         }
-        self.completed(auth, id.to_string(), document).await
+        Ok(Verification {
+            id: id.to_string(),
+            status: VerificationStatus::Completed,
+            expires_at: None,
+            attempts_left: None,
+            sent_to: None,
+            document: Some(document),
+            display_until: Some(self.clock.now() + chrono_duration(check.display)),
+            quota: self.quota(officer).await?,
+        })
     }
 
-    /// Fetches a document live and cuts it to the purpose's fields. A
-    /// register failure is audited and answered; nothing is released.
-    async fn fetch_released(
+    /// Fetches a document live. A register failure is audited and
+    /// answered; nothing is released.
+    async fn fetch(
         &self,
-        pesel: &Pesel,
+        subject: &Subject,
         kind: DocumentType,
-        fields: &std::collections::BTreeSet<String>,
         base: &AuditEntry,
-    ) -> Result<(Document, Vec<String>), BrokerError> {
-        match self.registers.document(pesel, kind).await {
-            Ok(mut doc) => {
-                let released = doc.restrict(fields.iter().map(String::as_str));
-                Ok((doc, released))
-            }
+    ) -> Result<Found, BrokerError> {
+        match self.registers.document(subject, kind).await {
+            Ok(found) => Ok(found),
             Err(failure) => {
                 let code = match &failure {
                     RegisterFailure::NotFound(_) => ErrorCode::DocumentNotFound,
@@ -317,31 +347,14 @@ impl Broker {
                         ErrorCode::RegistryUnavailable
                     }
                 };
-                let mut audit = base.clone().outcome(code.as_str());
-                audit.event = AuditEvent::ReleaseFailed.as_str().to_string();
+                let audit = base
+                    .clone()
+                    .as_event(AuditEvent::ReleaseFailed)
+                    .refused(code);
                 self.store.append_audit(audit).await?;
                 Err(BrokerError::refused(code))
             }
         }
-    }
-
-    pub(super) async fn completed(
-        &self,
-        auth: &Authenticated,
-        id: String,
-        document: Document,
-    ) -> Result<Verification, BrokerError> {
-        let display = chrono_duration(self.policy.global.display);
-        Ok(Verification {
-            id,
-            status: VerificationStatus::Completed,
-            expires_at: None,
-            attempts_left: None,
-            sent_to: None,
-            document: Some(document),
-            display_until: Some(self.clock.now() + display),
-            quota: self.quota(&auth.officer).await?,
-        })
     }
 
     /// `DELETE /v1/verifications/{id}`.
@@ -351,28 +364,18 @@ impl Broker {
         id: &str,
     ) -> Result<(), BrokerError> {
         let o = &auth.officer;
-        let mut audit = AuditEntry::new(
+        let audit = AuditEntry::new(
             self.clock.now(),
             AuditEvent::VerificationCancelled,
             &o.id,
             &o.unit,
         )
         .verification(id);
-        audit.outcome = "ok".into();
         if self.store.cancel_challenge(id, &o.id, audit).await? {
             Ok(())
         } else {
             Err(BrokerError::refused(ErrorCode::NotFound))
         }
-    }
-}
-
-/// The wire code of a policy denial.
-pub(super) fn denial_code(code: &str) -> ErrorCode {
-    match code {
-        "case_reference_required" => ErrorCode::CaseReferenceRequired,
-        "invalid_request" => ErrorCode::InvalidRequest,
-        _ => ErrorCode::NotPermitted,
     }
 }
 

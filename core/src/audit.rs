@@ -9,7 +9,7 @@
 //! purpose, the outcome and which *fields* were released: never a value.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use okaz_protocol::DocumentType;
+use okaz_protocol::{DocumentType, ErrorCode};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -60,6 +60,30 @@ pub enum AuditEvent {
 }
 
 impl AuditEvent {
+    /// Every event, in declaration order.
+    pub const ALL: [AuditEvent; 20] = [
+        AuditEvent::LoginSucceeded,
+        AuditEvent::LoginFailed,
+        AuditEvent::LoggedOut,
+        AuditEvent::VerificationRefused,
+        AuditEvent::AttemptCounted,
+        AuditEvent::VerificationStarted,
+        AuditEvent::CodeRejected,
+        AuditEvent::DocumentReleased,
+        AuditEvent::ReleaseFailed,
+        AuditEvent::VerificationCancelled,
+        AuditEvent::AccountLocked,
+        AuditEvent::AccountUnlocked,
+        AuditEvent::OfficerCreated,
+        AuditEvent::CertificateBound,
+        AuditEvent::OfficerDisabled,
+        AuditEvent::OfficerEnabled,
+        AuditEvent::PasswordReset,
+        AuditEvent::TotpReset,
+        AuditEvent::CitizenActivated,
+        AuditEvent::CitizenDeactivated,
+    ];
+
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,13 +111,117 @@ impl AuditEvent {
     }
 }
 
+/// How an action ended. Stored as its snake_case name: `ok`, a wire error
+/// code, or one of the few audit-only outcomes below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It happened as asked.
+    Ok,
+    /// Refused or failed with this stable error code.
+    Refused(ErrorCode),
+    /// A login by certificate + PIN succeeded.
+    CertificatePin,
+    /// A login failed on the PIN (or a certificate not allowed for the role).
+    InvalidPin,
+    /// A login presented a TOTP step already used.
+    TotpReplayed,
+    /// An account was locked by too many wrong codes today.
+    WrongCodes,
+    /// An account was locked by too many failed logins.
+    LoginFailures,
+}
+
+impl Outcome {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused(code) => code.as_str(),
+            Outcome::CertificatePin => "certificate_pin",
+            Outcome::InvalidPin => "invalid_pin",
+            Outcome::TotpReplayed => "totp_replayed",
+            Outcome::WrongCodes => "wrong_codes",
+            Outcome::LoginFailures => "login_failures",
+        }
+    }
+
+    /// The outcome a stored name means; `None` for a name no version of
+    /// okaz writes (the store reports such a record as corrupt).
+    pub fn parse(s: &str) -> Option<Outcome> {
+        let special = [
+            Outcome::Ok,
+            Outcome::CertificatePin,
+            Outcome::InvalidPin,
+            Outcome::TotpReplayed,
+            Outcome::WrongCodes,
+            Outcome::LoginFailures,
+        ];
+        special
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .or_else(|| ErrorCode::parse(s).map(Outcome::Refused))
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for AuditEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl AuditEvent {
+    /// The event a stored name means.
+    pub fn parse(s: &str) -> Option<AuditEvent> {
+        AuditEvent::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// Why an account was locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockReason {
+    /// An attempt past the daily limit.
+    DailyLimitExceeded,
+    /// Too many wrong codes across challenges today.
+    WrongCodes,
+    /// Too many failed logins in a row.
+    LoginFailures,
+}
+
+impl LockReason {
+    /// Stored name (in `officers.lock_reason` and as the lock record's outcome).
+    pub fn as_str(self) -> &'static str {
+        self.outcome().as_str()
+    }
+
+    /// The outcome the lock record carries.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            LockReason::DailyLimitExceeded => Outcome::Refused(ErrorCode::DailyLimitExceeded),
+            LockReason::WrongCodes => Outcome::WrongCodes,
+            LockReason::LoginFailures => Outcome::LoginFailures,
+        }
+    }
+}
+
 /// A record before it is placed in its chain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     /// When, to the microsecond (what both stores keep).
     pub at: DateTime<Utc>,
     /// What happened.
-    pub event: String,
+    pub event: AuditEvent,
     /// The officer who acted (id), or `citizen` / `system`.
     pub actor: String,
     /// The actor's unit.
@@ -110,20 +238,25 @@ pub struct AuditEntry {
     pub case_reference: Option<String>,
     /// The verification (challenge) this belongs to.
     pub verification: Option<String>,
-    /// Outcome code (`ok` or an error code).
-    pub outcome: String,
+    /// How it ended.
+    pub outcome: Outcome,
     /// Names of released fields.
     pub fields: Vec<String>,
     /// Free reason given by a security officer (unlock), never citizen data.
     pub reason: Option<String>,
 }
 
+/// The actor named in records of what citizens do in the portal.
+pub const CITIZEN_ACTOR: &str = "citizen";
+/// The unit named in records of what citizens do in the portal.
+pub const PORTAL_UNIT: &str = "portal";
+
 impl AuditEntry {
     /// A record of `event` by `actor` of `unit`, outcome `ok`.
     pub fn new(at: DateTime<Utc>, event: AuditEvent, actor: &str, unit: &str) -> Self {
         AuditEntry {
             at: at.trunc_subsecs(6),
-            event: event.as_str().to_string(),
+            event,
             actor: actor.to_string(),
             unit: unit.to_string(),
             subject_officer: None,
@@ -132,10 +265,45 @@ impl AuditEntry {
             purpose: None,
             case_reference: None,
             verification: None,
-            outcome: "ok".to_string(),
+            outcome: Outcome::Ok,
             fields: Vec::new(),
             reason: None,
         }
+    }
+
+    /// A security officer's action on another officer's account.
+    pub fn on_officer(
+        at: DateTime<Utc>,
+        event: AuditEvent,
+        actor: &str,
+        unit: &str,
+        subject_officer: &str,
+    ) -> Self {
+        let mut e = AuditEntry::new(at, event, actor, unit);
+        e.subject_officer = Some(subject_officer.to_string());
+        e
+    }
+
+    /// A citizen's (de)activation of the service, by pseudonym.
+    pub fn citizen(at: DateTime<Utc>, active: bool, citizen: &str) -> Self {
+        let event = if active {
+            AuditEvent::CitizenActivated
+        } else {
+            AuditEvent::CitizenDeactivated
+        };
+        let mut e = AuditEntry::new(at, event, CITIZEN_ACTOR, PORTAL_UNIT);
+        e.citizen = Some(citizen.to_string());
+        e
+    }
+
+    /// The record that the account of this entry's actor was locked, in
+    /// the same transaction as the entry that caused it.
+    pub fn locked(&self, reason: LockReason) -> Self {
+        let mut lock = self.clone();
+        lock.event = AuditEvent::AccountLocked;
+        lock.outcome = reason.outcome();
+        lock.fields = Vec::new();
+        lock
     }
 
     /// Names the citizen (by pseudonym), document and purpose.
@@ -146,9 +314,28 @@ impl AuditEntry {
         self
     }
 
-    /// Sets the outcome code.
-    pub fn outcome(mut self, outcome: &str) -> Self {
-        self.outcome = outcome.to_string();
+    /// The same record as another event (a check's steps share their subject).
+    pub fn as_event(mut self, event: AuditEvent) -> Self {
+        self.event = event;
+        self
+    }
+
+    /// Sets the outcome.
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// Refused with this code.
+    pub fn refused(self, code: ErrorCode) -> Self {
+        self.outcome(Outcome::Refused(code))
+    }
+
+    /// The document was released with these fields.
+    pub fn released(mut self, fields: Vec<String>) -> Self {
+        self.event = AuditEvent::DocumentReleased;
+        self.outcome = Outcome::Ok;
+        self.fields = fields;
         self
     }
 
@@ -230,22 +417,6 @@ pub fn verify_chain(chain: &str, records: &[StoredRecord]) -> Result<(), BrokenL
     Ok(())
 }
 
-/// Verifies every chain in a store; the number of records checked, or the
-/// first broken link.
-pub async fn verify_store(
-    store: &dyn super::ports::Store,
-) -> Result<Result<u64, BrokenLink>, super::ports::StoreError> {
-    let mut checked = 0u64;
-    for chain in store.audit_chains().await? {
-        let records = store.audit_chain(&chain).await?;
-        if let Err(broken) = verify_chain(&chain, &records) {
-            return Ok(Err(broken));
-        }
-        checked += records.len() as u64;
-    }
-    Ok(Ok(checked))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,7 +453,7 @@ mod tests {
     #[test]
     fn a_changed_record_is_named() {
         let mut c = chain(5);
-        c[2].entry.outcome = "daily_limit_exceeded".into();
+        c[2].entry.outcome = Outcome::Refused(ErrorCode::DailyLimitExceeded);
         let e = verify_chain("o1", &c).unwrap_err();
         assert_eq!((e.id, e.seq), (30, 3));
     }
@@ -297,7 +468,7 @@ mod tests {
     #[test]
     fn a_rehashed_record_breaks_the_next_link() {
         let mut c = chain(5);
-        c[2].entry.outcome = "x".into();
+        c[2].entry.outcome = Outcome::WrongCodes;
         c[2].hash = link_hash(&c[2].prev_hash, 3, &c[2].entry);
         assert_eq!(verify_chain("o1", &c).unwrap_err().id, 40);
     }
@@ -311,5 +482,43 @@ mod tests {
             "u",
         );
         assert_eq!(e.at.timestamp_subsec_nanos(), 123_456_000);
+    }
+
+    #[test]
+    fn every_outcome_and_event_round_trips_through_its_stored_name() {
+        let mut outcomes = vec![
+            Outcome::Ok,
+            Outcome::CertificatePin,
+            Outcome::InvalidPin,
+            Outcome::TotpReplayed,
+            Outcome::WrongCodes,
+            Outcome::LoginFailures,
+        ];
+        outcomes.extend(ErrorCode::ALL.iter().map(|c| Outcome::Refused(*c)));
+        for o in outcomes {
+            assert_eq!(Outcome::parse(o.as_str()), Some(o), "{o:?}");
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+        for e in AuditEvent::ALL {
+            assert_eq!(AuditEvent::parse(e.as_str()), Some(e));
+            assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
+        }
+        assert_eq!(Outcome::parse("made_up"), None);
+        assert_eq!(AuditEvent::parse("made_up"), None);
+    }
+
+    #[test]
+    fn a_lock_record_names_its_reason_and_releases_nothing() {
+        let at = DateTime::from_timestamp(1, 0).unwrap();
+        let e = AuditEntry::new(at, AuditEvent::CodeRejected, "o", "u").released(vec!["x".into()]);
+        let l = e.locked(LockReason::WrongCodes);
+        assert_eq!(l.event, AuditEvent::AccountLocked);
+        assert_eq!(l.outcome.as_str(), "wrong_codes");
+        assert!(l.fields.is_empty());
+        assert_eq!(
+            LockReason::DailyLimitExceeded.as_str(),
+            "daily_limit_exceeded"
+        );
+        assert_eq!(LockReason::LoginFailures.as_str(), "login_failures");
     }
 }

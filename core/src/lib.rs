@@ -1,0 +1,23 @@
+//! okaz-core: the domain rules and flows, over ports. No HTTP, no SQL, no
+//! TLS, no async runtime: the crates that do I/O implement the traits in
+//! [`ports`], and a test in this crate fails if one of them ever becomes a
+//! dependency.
+//!
+//! Reading order for a newcomer: [`quota`], [`consent`] and [`session`]
+//! (the rules, each a small state machine taking `now`), [`audit`] (what is
+//! recorded), [`ports`] (what the core asks of the world), then
+//! [`broker`] (the officer's and the citizen's flows, in domain terms).
+
+pub mod audit;
+pub mod broker;
+pub mod clock;
+pub mod consent;
+pub mod credentials;
+pub mod error;
+pub mod login;
+pub mod ports;
+pub mod pseudonym;
+pub mod quota;
+pub mod seal;
+pub mod session;
+pub mod trail;
