@@ -47,6 +47,17 @@ pub fn hash_bytes(bytes: &[u8]) -> String {
 }
 
 /// When a session begun at `start` ends at the latest.
+/// How stale `last_seen` may grow before a request writes it again: the
+/// idle timeout is measured to this precision, and most requests write
+/// nothing.
+pub const TOUCH_INTERVAL: Duration = Duration::seconds(60);
+
+/// Whether a request at `now` should record activity on its session.
+pub fn touch_due(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - last_seen >= TOUCH_INTERVAL
+}
+
+/// The end of a shift that starts at `start`.
 pub fn shift_end(start: DateTime<Utc>, shift: Duration) -> DateTime<Utc> {
     start + shift
 }

@@ -1,6 +1,6 @@
 //! Logging in, checking a session, logging out.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use okaz_policy::AuthMethod;
 use okaz_protocol::{ErrorCode, LoginRequest, Me, Permissions, SessionCreated};
 use zeroize::Zeroizing;
@@ -10,7 +10,9 @@ use crate::audit::{AuditEntry, AuditEvent, Outcome};
 use crate::credentials::{totp_step, DUMMY_HASH};
 use crate::error::{BrokerError, Refusal};
 use crate::login::{self, Gate};
-use crate::ports::{NewSession, Officer, Rng};
+use crate::ports::{Counter, NewSession, Officer, Rng, SessionLookup, SessionView};
+use crate::pseudonym::Pseudonym;
+use crate::quota;
 use crate::session::{self, TokenHash};
 
 /// An officer with a live session.
@@ -20,6 +22,10 @@ pub struct Authenticated {
     pub officer: Officer,
     /// Their session.
     pub session: TokenHash,
+    /// Their counters today, as read with the session.
+    pub counter: Counter,
+    /// Today, in the policy's time zone.
+    pub day: NaiveDate,
 }
 
 impl Broker {
@@ -169,34 +175,75 @@ impl Broker {
 
     /// Resolves a bearer token to a live session of an unlocked officer.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, BrokerError> {
-        let hash = session::hash(token);
+        Ok(self.authenticate_for(token, None).await?.0)
+    }
+
+    /// Authenticates with one lookup that also reads today's counter and,
+    /// when a citizen is named, whether they activated the service.
+    pub(super) async fn authenticate_for(
+        &self,
+        token: &str,
+        citizen: Option<Pseudonym>,
+    ) -> Result<(Authenticated, Option<bool>), BrokerError> {
         let now = self.clock.now();
-        let expired = || BrokerError::refused(ErrorCode::SessionExpired);
-        let row = self.store.session(&hash).await?.ok_or_else(expired)?;
-        let officer = self
+        let q = self.lookup(token, now, citizen);
+        let view = self
             .store
-            .officer_by_id(&row.officer_id)
+            .lookup_session(&q)
             .await?
-            .ok_or_else(expired)?;
-        let role = self.role_of(&officer)?;
-        if !session::is_live(
-            row.expires_at,
-            row.last_seen,
-            chrono_duration(role.idle),
-            now,
-        ) {
+            .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))?;
+        self.accept(&view, now)?;
+        let activated = view.activated;
+        Ok((self.admitted(view, q, now).await?, activated))
+    }
+
+    /// What to look a token up by at `now`.
+    pub(super) fn lookup(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        citizen: Option<Pseudonym>,
+    ) -> SessionLookup {
+        SessionLookup {
+            token: session::hash(token),
+            day: quota::business_day(now, self.policy.global.time_zone),
+            citizen,
+        }
+    }
+
+    /// Whether a looked-up session may act at `now`: live (shift and idle
+    /// time), its officer enabled, unlocked and in a role the policy knows.
+    pub(super) fn accept(&self, view: &SessionView, now: DateTime<Utc>) -> Result<(), BrokerError> {
+        let expired = || BrokerError::refused(ErrorCode::SessionExpired);
+        let role = self.role_of(&view.officer)?;
+        let s = &view.session;
+        if !session::is_live(s.expires_at, s.last_seen, chrono_duration(role.idle), now)
+            || view.officer.disabled
+        {
             return Err(expired());
         }
-        if officer.disabled {
-            return Err(expired());
-        }
-        if officer.locked.is_some() {
+        if view.officer.locked.is_some() {
             return Err(BrokerError::refused(ErrorCode::AccountLocked));
         }
-        self.store.touch_session(&hash, now).await?;
+        Ok(())
+    }
+
+    /// An accepted session as the request's [`Authenticated`]; records
+    /// activity at most once per [`session::TOUCH_INTERVAL`].
+    pub(super) async fn admitted(
+        &self,
+        view: SessionView,
+        q: SessionLookup,
+        now: DateTime<Utc>,
+    ) -> Result<Authenticated, BrokerError> {
+        if session::touch_due(view.session.last_seen, now) {
+            self.store.touch_session(&q.token, now).await?;
+        }
         Ok(Authenticated {
-            officer,
-            session: hash,
+            officer: view.officer,
+            session: q.token,
+            counter: view.counter,
+            day: q.day,
         })
     }
 
@@ -230,7 +277,7 @@ impl Broker {
         let g = &self.policy.global;
         Ok(Me {
             officer: officer_view(&auth.officer),
-            quota: self.quota(&auth.officer).await?,
+            quota: self.quota_of(auth),
             permissions: Permissions {
                 documents: role.documents.iter().copied().collect(),
                 purposes: role.purposes.iter().cloned().collect(),

@@ -88,12 +88,27 @@ impl Broker {
         })
     }
 
-    /// Attaches the officer's quota to a refusal, so every authenticated
-    /// answer states it.
-    pub async fn with_quota(&self, officer: &Officer, err: BrokerError) -> BrokerError {
+    /// The quota of an authenticated officer, from what was read with the
+    /// session: no second read.
+    pub fn quota_of(&self, auth: &Authenticated) -> QuotaView {
+        let tz = self.policy.global.time_zone;
+        let limit = self
+            .role_of(&auth.officer)
+            .map(|r| r.daily_limit)
+            .unwrap_or(0);
+        QuotaView {
+            used: auth.counter.used,
+            limit: quota::allowance(limit, auth.counter.extra),
+            resets_at: quota::resets_at(auth.day, tz),
+        }
+    }
+
+    /// Attaches the officer's quota to a refusal that has none, so every
+    /// authenticated answer states it.
+    pub fn with_quota(&self, auth: &Authenticated, err: BrokerError) -> BrokerError {
         match err {
             BrokerError::Refused(mut r) if r.quota.is_none() => {
-                r.quota = self.quota(officer).await.ok();
+                r.quota = Some(self.quota_of(auth));
                 BrokerError::Refused(r)
             }
             other => other,

@@ -3,9 +3,10 @@
 //! or challenge the citizen for a code and release on the right one. Each
 //! step's rule lives in its core module; this file orders them.
 
+use chrono::{DateTime, Utc};
 use okaz_policy::{ConsentMode, ResolvedCheck};
 use okaz_protocol::{
-    DocumentType, ErrorCode, Pesel, QuotaView, Verification, VerificationRequest,
+    CodeRequest, DocumentType, ErrorCode, Pesel, QuotaView, Verification, VerificationRequest,
     VerificationStatus,
 };
 
@@ -16,16 +17,38 @@ use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{self, Closed};
 use crate::error::{BrokerError, Refusal};
 use crate::ports::{
-    AttemptOutcome, Found, NewChallenge, RegisterFailure, Reservation, Rng, Subject,
+    AfterCount, AttemptOutcome, Found, NewChallenge, RegisterFailure, Reservation, Rng,
+    SessionView, Subject,
 };
 use crate::pseudonym::Pseudonym;
 use crate::{quota, seal};
 
 impl Broker {
-    /// `POST /v1/verifications`.
+    /// `POST /v1/verifications`: authenticates (one lookup, which also
+    /// reads whether the citizen activated the service), then starts the
+    /// check. `body` is the request as parsed: a malformed one is refused
+    /// after authentication, with the quota, and costs nothing.
     pub async fn start_verification(
         &self,
+        token: &str,
+        body: Result<VerificationRequest, BrokerError>,
+    ) -> Result<Verification, BrokerError> {
+        let citizen = body
+            .as_ref()
+            .ok()
+            .and_then(|r| r.subject.pesel.as_deref())
+            .and_then(|p| Pesel::parse(p).ok())
+            .map(|p| Pseudonym::of(&self.keys.pepper, &p));
+        let (auth, activated) = self.authenticate_for(token, citizen).await?;
+        let started = async { self.start(&auth, activated, body?).await }.await;
+        started.map_err(|e| self.with_quota(&auth, e))
+    }
+
+    /// Validates, authorises, counts, and goes on to release or challenge.
+    async fn start(
+        &self,
         auth: &Authenticated,
+        activated: Option<bool>,
         req: VerificationRequest,
     ) -> Result<Verification, BrokerError> {
         let officer = &auth.officer;
@@ -71,10 +94,10 @@ impl Broker {
                 .into());
         }
 
-        let quota = self.count_attempt(auth, check.daily_limit, &base).await?;
         match (check.consent, subject) {
             (ConsentMode::Sms, Subject::Pesel(pesel)) => {
-                self.challenge(auth, pesel, req.document, &check, base, quota)
+                let activated = activated.unwrap_or(false);
+                self.challenge(auth, activated, pesel, req.document, &check, base)
                     .await
             }
             (ConsentMode::Sms, Subject::Plate(_)) => {
@@ -82,32 +105,36 @@ impl Broker {
                 Err(BrokerError::refused(ErrorCode::NotPermitted))
             }
             (ConsentMode::None, subject) => {
+                let quota = self
+                    .count_attempt(auth, check.daily_limit, &base, AfterCount::Nothing)
+                    .await?;
                 self.release_at_once(subject, req.document, &check, base, quota)
                     .await
             }
         }
     }
 
-    /// Counts one attempt against today's limit; refuses when the account is
-    /// locked or this attempt passes the limit (which locks it). Returns the
-    /// quota the count left, so nothing reads the counter again.
+    /// Counts one attempt against today's limit and does `then` in the
+    /// same transaction; refuses when the account is locked or this attempt
+    /// passes the limit (which locks it). Returns the quota the count left,
+    /// so nothing reads the counter again.
     async fn count_attempt(
         &self,
         auth: &Authenticated,
         daily_limit: u32,
         base: &AuditEntry,
+        then: AfterCount,
     ) -> Result<QuotaView, BrokerError> {
         let tz = self.policy.global.time_zone;
-        let day = quota::business_day(self.clock.now(), tz);
         let counted = base.clone().as_event(AuditEvent::AttemptCounted);
         let view = |used, limit| QuotaView {
             used,
             limit,
-            resets_at: quota::resets_at(day, tz),
+            resets_at: quota::resets_at(auth.day, tz),
         };
         match self
             .store
-            .count_attempt(&auth.officer.id, day, daily_limit, counted)
+            .count_attempt_then(&auth.officer.id, auth.day, daily_limit, counted, then)
             .await?
         {
             AttemptOutcome::Counted { used, allowance } => Ok(view(used, allowance)),
@@ -159,31 +186,44 @@ impl Broker {
         })
     }
 
-    /// Creates the challenge and sends the code.
+    /// Checks consent's prerequisites, then counts the attempt and creates
+    /// the challenge in one transaction, then sends the code. The phone is
+    /// read from the contact register before the count, so that the count,
+    /// the challenge and their records are written together; an attempt
+    /// refused for want of activation or contact is still counted.
     async fn challenge(
         &self,
         auth: &Authenticated,
+        activated: bool,
         pesel: Pesel,
         document: DocumentType,
         check: &ResolvedCheck<'_>,
         base: AuditEntry,
-        quota: QuotaView,
     ) -> Result<Verification, BrokerError> {
         let officer = &auth.officer;
-        let citizen = Pseudonym::of(&self.keys.pepper, &pesel);
-        if !self.store.is_activated(&citizen).await? {
-            return self.refuse(&base, ErrorCode::NotActivated).await;
-        }
-        let phone = match self.registers.contact(&pesel).await {
-            Ok(c) if !c.reserved => c.phone,
-            Ok(_) | Err(RegisterFailure::NotFound(_)) => None,
-            Err(RegisterFailure::Unavailable { register, reason }) => {
-                tracing::warn!(%register, %reason, "contact register unavailable");
-                return self.refuse(&base, ErrorCode::RegistryUnavailable).await;
+        let phone = if activated {
+            match self.registers.contact(&pesel).await {
+                Ok(c) if !c.reserved => c.phone.ok_or(ErrorCode::NoContact),
+                Ok(_) | Err(RegisterFailure::NotFound(_)) => Err(ErrorCode::NoContact),
+                Err(RegisterFailure::Unavailable { register, reason }) => {
+                    tracing::warn!(%register, %reason, "contact register unavailable");
+                    Err(ErrorCode::RegistryUnavailable)
+                }
             }
+        } else {
+            Err(ErrorCode::NotActivated)
         };
-        let Some(phone) = phone else {
-            return self.refuse(&base, ErrorCode::NoContact).await;
+        let phone = match phone {
+            Ok(phone) => phone,
+            Err(code) => {
+                let refused = AfterCount::Refuse(base.clone().refused(code));
+                let quota = self
+                    .count_attempt(auth, check.daily_limit, &base, refused)
+                    .await?;
+                let mut r = Refusal::new(code);
+                r.quota = Some(quota);
+                return Err(r.into());
+            }
         };
 
         let now = self.clock.now();
@@ -196,7 +236,7 @@ impl Broker {
             id: id.clone(),
             officer_id: officer.id.clone(),
             session_hash: auth.session.clone(),
-            citizen,
+            citizen: Pseudonym::of(&self.keys.pepper, &pesel),
             document,
             purpose,
             case_reference: base.case_reference.clone(),
@@ -210,7 +250,14 @@ impl Broker {
             .clone()
             .as_event(AuditEvent::VerificationStarted)
             .verification(&id);
-        self.store.insert_challenge(challenge, started).await?;
+        let quota = self
+            .count_attempt(
+                auth,
+                check.daily_limit,
+                &base,
+                AfterCount::Challenge(Box::new(challenge), started),
+            )
+            .await?;
 
         let text = consent::sms_text(&code, &officer.unit, document.as_str());
         if let Err(e) = self.sms.send(&phone, &text).await {
@@ -222,7 +269,9 @@ impl Broker {
             self.store
                 .cancel_challenge(&id, &officer.id, cancelled)
                 .await?;
-            return Err(BrokerError::refused(ErrorCode::SmsUnavailable));
+            let mut r = Refusal::new(ErrorCode::SmsUnavailable);
+            r.quota = Some(quota);
+            return Err(r.into());
         }
         Ok(Verification {
             id,
@@ -236,35 +285,54 @@ impl Broker {
         })
     }
 
-    /// Audits a refusal and answers it.
-    async fn refuse(
+    /// `POST /v1/verifications/{id}/code`: authenticates and takes one
+    /// attempt at the challenge in one transaction, compares the code, and
+    /// on the right one fetches and releases the document.
+    pub async fn answer_code(
         &self,
-        base: &AuditEntry,
-        code: ErrorCode,
+        token: &str,
+        id: &str,
+        body: Result<CodeRequest, BrokerError>,
     ) -> Result<Verification, BrokerError> {
-        self.store.append_audit(base.clone().refused(code)).await?;
-        Err(BrokerError::refused(code))
+        let code = match body {
+            Ok(b) if consent::well_formed(&b.code) => b.code,
+            // A malformed code takes no attempt.
+            other => {
+                let auth = self.authenticate(token).await?;
+                let refusal = match other {
+                    Err(e) => e,
+                    Ok(_) => Refusal::new(ErrorCode::InvalidRequest)
+                        .detail("the code has six digits")
+                        .into(),
+                };
+                return Err(self.with_quota(&auth, refusal));
+            }
+        };
+        let now = self.clock.now();
+        let q = self.lookup(token, now, None);
+        let accept = |v: &SessionView| self.accept(v, now).is_ok();
+        let (view, reservation) = self
+            .store
+            .authenticate_and_reserve(&q, id, now, &accept)
+            .await?
+            .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))?;
+        self.accept(&view, now)?;
+        let auth = self.admitted(view, q, now).await?;
+        let answered = self.answer(&auth, id, &code, reservation, now).await;
+        answered.map_err(|e| self.with_quota(&auth, e))
     }
 
-    /// `POST /v1/verifications/{id}/code`.
-    pub async fn answer_code(
+    /// Compares the code of a reserved attempt and releases on the right one.
+    async fn answer(
         &self,
         auth: &Authenticated,
         id: &str,
         code: &str,
+        reservation: Reservation,
+        now: DateTime<Utc>,
     ) -> Result<Verification, BrokerError> {
         let officer = &auth.officer;
-        if !consent::well_formed(code) {
-            return Err(Refusal::new(ErrorCode::InvalidRequest)
-                .detail("the code has six digits")
-                .into());
-        }
-        let now = self.clock.now();
-        let ch = match self
-            .store
-            .reserve_code_attempt(id, &officer.id, &auth.session, now)
-            .await?
-        {
+        let ch = match reservation {
             Reservation::Reserved(ch) => ch,
             Reservation::Closed(why) => return Err(BrokerError::refused(closed_code(why))),
         };
@@ -278,12 +346,11 @@ impl Broker {
             .flatten()
             .and_then(|sealed| seal::open(&self.keys.challenge, id, code, sealed));
         let Some(pesel) = opened else {
-            let day = quota::business_day(now, self.policy.global.time_zone);
             let threshold = self.policy.global.wrong_code_lock_threshold;
             let audit = base.refused(ErrorCode::WrongCode);
             let wrong = self
                 .store
-                .record_wrong_code(id, &officer.id, day, threshold, audit)
+                .record_wrong_code(id, &officer.id, auth.day, threshold, audit)
                 .await?;
             if wrong.locked {
                 return Err(Refusal::new(ErrorCode::AccountLocked)
@@ -325,7 +392,7 @@ impl Broker {
             sent_to: None,
             document: Some(document),
             display_until: Some(self.clock.now() + chrono_duration(check.display)),
-            quota: self.quota(officer).await?,
+            quota: self.quota_of(auth),
         })
     }
 

@@ -338,6 +338,10 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Looks a session up by token hash.
     async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRow>, StoreError>;
+    /// What a request's authentication needs, in one statement: the
+    /// session, its officer, today's counter and, when asked, whether a
+    /// citizen has activated the service.
+    async fn lookup_session(&self, q: &SessionLookup) -> Result<Option<SessionView>, StoreError>;
     /// Marks activity on a session.
     async fn touch_session(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Ends a session.
@@ -355,6 +359,20 @@ pub trait QuotaStore: Send + Sync {
         day: NaiveDate,
         role_limit: u32,
         audit: AuditEntry,
+    ) -> Result<AttemptOutcome, StoreError> {
+        self.count_attempt_then(officer_id, day, role_limit, audit, AfterCount::Nothing)
+            .await
+    }
+    /// Counts one attempt as [`QuotaStore::count_attempt`] does and, if it
+    /// is within the limit, does `then` in the same transaction: the start
+    /// of a check is one transaction, whatever it comes to.
+    async fn count_attempt_then(
+        &self,
+        officer_id: &str,
+        day: NaiveDate,
+        role_limit: u32,
+        audit: AuditEntry,
+        then: AfterCount,
     ) -> Result<AttemptOutcome, StoreError>;
     /// Today's counters.
     async fn counter(&self, officer_id: &str, day: NaiveDate) -> Result<Counter, StoreError>;
@@ -369,8 +387,9 @@ pub trait QuotaStore: Send + Sync {
 }
 
 /// Consent challenges: the code's MAC and the sealed subject, until used.
+/// A challenge is bound to the session that made it, hence the supertrait.
 #[async_trait]
-pub trait ChallengeStore: Send + Sync {
+pub trait ChallengeStore: SessionStore + Send + Sync {
     /// Stores a new challenge.
     async fn insert_challenge(&self, c: NewChallenge, audit: AuditEntry) -> Result<(), StoreError>;
     /// Takes one attempt at a challenge of this officer and session.
@@ -381,6 +400,29 @@ pub trait ChallengeStore: Send + Sync {
         session: &TokenHash,
         now: DateTime<Utc>,
     ) -> Result<Reservation, StoreError>;
+    /// Looks the session up and takes one attempt at one of its
+    /// challenges; the attempt is taken only if `accept` accepts the
+    /// session (live, its officer able to act). `None`: no such session.
+    /// This default takes two transactions; a store on the hot path (the
+    /// PostgreSQL one) does both in one.
+    async fn authenticate_and_reserve(
+        &self,
+        q: &SessionLookup,
+        id: &str,
+        now: DateTime<Utc>,
+        accept: &(dyn for<'v> Fn(&'v SessionView) -> bool + Send + Sync),
+    ) -> Result<Option<(SessionView, Reservation)>, StoreError> {
+        let Some(view) = self.lookup_session(q).await? else {
+            return Ok(None);
+        };
+        if !accept(&view) {
+            return Ok(Some((view, Reservation::Closed(Closed::NotFound))));
+        }
+        let reservation = self
+            .reserve_code_attempt(id, &view.officer.id, &q.token, now)
+            .await?;
+        Ok(Some((view, reservation)))
+    }
     /// Marks a challenge used and records the release; `false` if another
     /// request used it first (then nothing may be released).
     async fn complete_challenge(&self, id: &str, audit: AuditEntry) -> Result<bool, StoreError>;
@@ -473,6 +515,41 @@ impl<T> Store for T where
         + ActivationStore
         + AuditStore
 {
+}
+
+/// What to look up to authenticate a request.
+#[derive(Debug, Clone)]
+pub struct SessionLookup {
+    /// Hash of the bearer token.
+    pub token: TokenHash,
+    /// Today, in the policy's time zone (for the counter).
+    pub day: NaiveDate,
+    /// A citizen whose activation the request needs, if any.
+    pub citizen: Option<Pseudonym>,
+}
+
+/// A session as a request sees it.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    /// The session.
+    pub session: SessionRow,
+    /// Its officer, as stored now.
+    pub officer: Officer,
+    /// The officer's counters today.
+    pub counter: Counter,
+    /// Whether the citizen asked about has activated the service.
+    pub activated: Option<bool>,
+}
+
+/// What a counted attempt leads to, in the same transaction, when it is
+/// within the limit.
+pub enum AfterCount {
+    /// Nothing more here (a check without consent goes on to the register).
+    Nothing,
+    /// The check ends refused, with this record.
+    Refuse(AuditEntry),
+    /// A consent challenge is created, with its record.
+    Challenge(Box<NewChallenge>, AuditEntry),
 }
 
 /// A new activation code to store: the MAC of the code, never the code.

@@ -130,12 +130,28 @@ where
             let r = async { b.create_officer(Some(&auth), body?).await }.await;
             respond(b, &auth, StatusCode::CREATED, r).await
         }
+        // The hot path authenticates inside the broker, in the same
+        // round trips as the work itself.
+        Route::StartVerification => {
+            let token = bearer(&req)?;
+            let body = read_json::<VerificationRequest, _>(req, app.max_body).await;
+            let r = b.start_verification(&token, body).await;
+            app.metrics.verification(outcome(&r));
+            json(StatusCode::CREATED, &r?)
+        }
+        Route::AnswerCode => {
+            let token = bearer(&req)?;
+            let body = read_json::<CodeRequest, _>(req, app.max_body).await;
+            let r = b.answer_code(&token, id.unwrap_or_default(), body).await;
+            app.metrics.verification(outcome(&r));
+            json(StatusCode::OK, &r?)
+        }
         _ => {
             let auth = authenticate(b, &req).await?;
             let r = authed(app, route, id, &auth, req).await;
             match r {
                 Ok(resp) => Ok(resp),
-                Err(e) => Err(b.with_quota(&auth.officer, e).await),
+                Err(e) => Err(b.with_quota(&auth, e)),
             }
         }
     }
@@ -160,24 +176,6 @@ where
         Route::Logout => {
             b.logout(auth).await?;
             Ok(empty(StatusCode::NO_CONTENT))
-        }
-        Route::StartVerification => {
-            let r = async {
-                let body: VerificationRequest = read_json(req, app.max_body).await?;
-                b.start_verification(auth, body).await
-            }
-            .await;
-            app.metrics.verification(outcome(&r));
-            json(StatusCode::CREATED, &r?)
-        }
-        Route::AnswerCode => {
-            let r = async {
-                let body: CodeRequest = read_json(req, app.max_body).await?;
-                b.answer_code(auth, id, &body.code).await
-            }
-            .await;
-            app.metrics.verification(outcome(&r));
-            json(StatusCode::OK, &r?)
         }
         Route::CancelVerification => {
             b.cancel_verification(auth, id).await?;
@@ -247,7 +245,7 @@ async fn respond<T: Serialize>(
 ) -> Result<Resp, BrokerError> {
     match r {
         Ok(v) => json(status, &v),
-        Err(e) => Err(b.with_quota(&auth.officer, e).await),
+        Err(e) => Err(b.with_quota(&auth, e)),
     }
 }
 
@@ -288,16 +286,20 @@ fn time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
-async fn authenticate<B>(b: &Broker, req: &Request<B>) -> Result<Authenticated, BrokerError> {
-    let token = req
-        .headers()
+/// The bearer token of a request.
+fn bearer<B>(req: &Request<B>) -> Result<String, BrokerError> {
+    req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))?;
-    b.authenticate(token).await
+        .map(str::to_string)
+        .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))
+}
+
+async fn authenticate<B>(b: &Broker, req: &Request<B>) -> Result<Authenticated, BrokerError> {
+    b.authenticate(&bearer(req)?).await
 }
 
 /// Reads a bounded JSON body. Oversized, unreadable or malformed bodies are

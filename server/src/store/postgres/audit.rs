@@ -1,55 +1,101 @@
 //! Appending to and reading the audit chains.
 
 use async_trait::async_trait;
+use deadpool_postgres::Transaction;
 use okaz_core::ports::AuditStore;
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
 use super::{map_err, PgStore};
 use okaz_core::audit::{link_hash, AuditEntry, StoredRecord, GENESIS};
 use okaz_core::ports::{AuditFilter, StoreError};
 
-/// Appends `e` to its chain inside `tx`. The chain head row is locked for
-/// the rest of the transaction, so records of one chain are appended one at
-/// a time and each links to the one before.
+/// Appends `e` to its chain inside `tx`.
 pub(super) async fn append(tx: &Transaction<'_>, e: &AuditEntry) -> Result<(), StoreError> {
-    let chain = e.chain();
-    tx.execute(
-        "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
-        &[&chain, &GENESIS],
-    )
-    .await
-    .map_err(map_err)?;
-    let head = tx
-        .query_one(
-            "SELECT seq, hash FROM audit_chain_heads WHERE chain = $1 FOR UPDATE",
-            &[&chain],
-        )
-        .await
-        .map_err(map_err)?;
-    let seq: i64 = head.get(0);
-    let prev: String = head.get(1);
-    let seq = seq + 1;
-    let hash = link_hash(&prev, seq, e);
-    tx.execute(
-        "INSERT INTO audit_log (chain, seq, at, event, actor, unit, subject_officer, citizen,
-             document, purpose, case_reference, verification, outcome, fields, reason, prev_hash, hash)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
-        &[
-            &chain, &seq, &e.at, &e.event.as_str(), &e.actor, &e.unit, &e.subject_officer, &e.citizen,
-            &e.document, &e.purpose, &e.case_reference, &e.verification, &e.outcome.as_str(), &e.fields,
-            &e.reason, &prev, &hash,
-        ],
-    )
-    .await
-    .map_err(map_err)?;
-    tx.execute(
-        "UPDATE audit_chain_heads SET seq = $2, hash = $3 WHERE chain = $1",
-        &[&chain, &seq, &hash],
-    )
-    .await
-    .map_err(map_err)?;
+    append_all(tx, std::slice::from_ref(e)).await
+}
+
+/// Appends records to their chains inside `tx`, in order. Each chain's head
+/// row is locked by an upsert that returns it, for the rest of the
+/// transaction, so records of one chain are appended one at a time and
+/// each links to the one before; the records of a chain and its new head
+/// are then written in one pipelined round trip.
+pub(super) async fn append_all(
+    tx: &Transaction<'_>,
+    entries: &[AuditEntry],
+) -> Result<(), StoreError> {
+    let head = tx.prepare_cached(HEAD).await.map_err(map_err)?;
+    let insert = tx.prepare_cached(INSERT).await.map_err(map_err)?;
+    let advance = tx.prepare_cached(ADVANCE).await.map_err(map_err)?;
+    let mut rest = entries;
+    while let Some(first) = rest.first() {
+        let chain = first.chain();
+        let run = rest.iter().take_while(|e| e.chain() == chain).count();
+        let (this, next) = rest.split_at(run);
+        rest = next;
+        let row = tx
+            .query_one(&head, &[&chain, &GENESIS])
+            .await
+            .map_err(map_err)?;
+        let mut seq: i64 = row.try_get(0).map_err(map_err)?;
+        let mut prev: String = row.try_get(1).map_err(map_err)?;
+        let mut links = Vec::with_capacity(this.len());
+        for e in this {
+            seq += 1;
+            let hash = link_hash(&prev, seq, e);
+            links.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, e));
+        }
+        let insert = &insert;
+        let inserts = links.iter().map(|(seq, prev, hash, e)| {
+            let (event, outcome) = (e.event.as_str(), e.outcome.as_str());
+            async move {
+                tx.execute(
+                    insert,
+                    &[
+                        &chain,
+                        seq,
+                        &e.at,
+                        &event,
+                        &e.actor,
+                        &e.unit,
+                        &e.subject_officer,
+                        &e.citizen,
+                        &e.document,
+                        &e.purpose,
+                        &e.case_reference,
+                        &e.verification,
+                        &outcome,
+                        &e.fields,
+                        &e.reason,
+                        prev,
+                        hash,
+                    ],
+                )
+                .await
+            }
+        });
+        let head_params: [&(dyn ToSql + Sync); 3] = [&chain, &seq, &prev];
+        let (written, moved) = futures::join!(
+            futures::future::try_join_all(inserts),
+            tx.execute(&advance, &head_params)
+        );
+        written.map_err(map_err)?;
+        moved.map_err(map_err)?;
+    }
     Ok(())
 }
+
+/// Creates a chain's head if new, and locks and returns it.
+const HEAD: &str = "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, 0, $2)
+     ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain
+     RETURNING seq, hash";
+
+const INSERT: &str =
+    "INSERT INTO audit_log (chain, seq, at, event, actor, unit, subject_officer, citizen,
+         document, purpose, case_reference, verification, outcome, fields, reason, prev_hash, hash)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)";
+
+const ADVANCE: &str = "UPDATE audit_chain_heads SET seq = $2, hash = $3 WHERE chain = $1";
 
 const COLUMNS: &str =
     "id, seq, at, event, actor, unit, subject_officer, citizen, document, purpose,

@@ -2,14 +2,18 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
 use okaz_core::ports::ChallengeStore;
 use okaz_protocol::DocumentType;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use super::{audit, count, int, map_err, PgStore};
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::consent::{self, ChallengeState, Closed};
-use okaz_core::ports::{Challenge, NewChallenge, Reservation, StoreError, WrongCode};
+use okaz_core::ports::{
+    Challenge, NewChallenge, Reservation, SessionLookup, SessionView, StoreError, WrongCode,
+};
 use okaz_core::pseudonym::Pseudonym;
 use okaz_core::session::TokenHash;
 
@@ -39,21 +43,18 @@ fn challenge(r: &Row) -> Result<Challenge, StoreError> {
     })
 }
 
-#[async_trait]
-impl ChallengeStore for PgStore {
-    async fn insert_challenge(
-        &self,
-        ch: NewChallenge,
-        entry: AuditEntry,
-    ) -> Result<(), StoreError> {
-        let id = super::uuid(&ch.id)?;
-        let officer = super::uuid(&ch.officer_id)?;
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(map_err)?;
-        tx.execute(
-        "INSERT INTO challenges (id, officer_id, session_hash, citizen, document, purpose, case_reference,
-             code_mac, sealed_subject, state, attempts_used, max_attempts, created_at, expires_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'awaiting',0,$10,$11,$12)",
+const INSERT: &str = "INSERT INTO challenges (id, officer_id, session_hash, citizen, document,
+         purpose, case_reference, code_mac, sealed_subject, state, attempts_used, max_attempts,
+         created_at, expires_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'awaiting',0,$10,$11,$12)";
+
+/// Inserts a new challenge inside `tx`.
+pub(super) async fn insert_row(tx: &Transaction<'_>, ch: &NewChallenge) -> Result<(), StoreError> {
+    let id = super::uuid(&ch.id)?;
+    let officer = super::uuid(&ch.officer_id)?;
+    let st = tx.prepare_cached(INSERT).await.map_err(map_err)?;
+    tx.execute(
+        &st,
         &[
             &id,
             &officer,
@@ -71,6 +72,56 @@ impl ChallengeStore for PgStore {
     )
     .await
     .map_err(map_err)?;
+    Ok(())
+}
+
+/// Takes one attempt at an awaiting, unexpired challenge of a session.
+/// Taking the attempt before comparing the code means concurrent guesses
+/// each use one up: no more than `max_attempts` can ever be tried.
+const RESERVE_IN_SESSION: &str = "UPDATE challenges SET attempts_used = attempts_used + 1
+     WHERE id = $1 AND session_hash = $2 AND state = 'awaiting'
+       AND attempts_used < max_attempts AND expires_at > $3
+     RETURNING id, officer_id, citizen, document, purpose, case_reference, state,
+       attempts_used, max_attempts, expires_at, code_mac, sealed_subject";
+
+/// Why a challenge of a session took no attempt.
+async fn closed(
+    tx: &Transaction<'_>,
+    id: &uuid::Uuid,
+    session: &TokenHash,
+    now: DateTime<Utc>,
+) -> Result<Closed, StoreError> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM challenges WHERE id = $1 AND session_hash = $2"),
+            &[id, &session.0],
+        )
+        .await
+        .map_err(map_err)?;
+    let Some(r) = row else {
+        return Ok(Closed::NotFound);
+    };
+    let ch = challenge(&r)?;
+    let why = consent::closed_reason(
+        ch.state,
+        ch.expires_at,
+        ch.attempts_used,
+        ch.max_attempts,
+        now,
+    );
+    Ok(why.unwrap_or(Closed::NotFound))
+}
+
+#[async_trait]
+impl ChallengeStore for PgStore {
+    async fn insert_challenge(
+        &self,
+        ch: NewChallenge,
+        entry: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        insert_row(&tx, &ch).await?;
         audit::append(&tx, &entry).await?;
         tx.commit().await.map_err(map_err)
     }
@@ -123,6 +174,53 @@ impl ChallengeStore for PgStore {
             now,
         );
         Ok(Reservation::Closed(why.unwrap_or(Closed::NotFound)))
+    }
+
+    async fn authenticate_and_reserve(
+        &self,
+        q: &SessionLookup,
+        id: &str,
+        now: DateTime<Utc>,
+        accept: &(dyn for<'v> Fn(&'v SessionView) -> bool + Send + Sync),
+    ) -> Result<Option<(SessionView, Reservation)>, StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let (lookup, reserve) = futures::try_join!(
+            tx.prepare_cached(super::officers::LOOKUP),
+            tx.prepare_cached(RESERVE_IN_SESSION)
+        )
+        .map_err(map_err)?;
+        let citizen: Option<&str> = None;
+        let challenge_id = uuid::Uuid::parse_str(id).ok();
+        // The lookup and the attempt go to the database together; the
+        // attempt stands only if the session turns out to be acceptable.
+        let lookup_params: [&(dyn ToSql + Sync); 3] = [&q.token.0, &q.day, &citizen];
+        let (view, reserved) = futures::try_join!(tx.query_opt(&lookup, &lookup_params), async {
+            match &challenge_id {
+                Some(cid) => tx.query_opt(&reserve, &[cid, &q.token.0, &now]).await,
+                None => Ok(None),
+            }
+        })
+        .map_err(map_err)?;
+        let Some(view) = view
+            .as_ref()
+            .map(super::officers::session_view)
+            .transpose()?
+        else {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(None);
+        };
+        if !accept(&view) {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(Some((view, Reservation::Closed(Closed::NotFound))));
+        }
+        let reservation = match (reserved, &challenge_id) {
+            (Some(r), _) => Reservation::Reserved(challenge(&r)?),
+            (None, Some(cid)) => Reservation::Closed(closed(&tx, cid, &q.token, now).await?),
+            (None, None) => Reservation::Closed(Closed::NotFound),
+        };
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some((view, reservation)))
     }
 
     async fn complete_challenge(&self, id: &str, entry: AuditEntry) -> Result<bool, StoreError> {

@@ -60,8 +60,13 @@ impl PgStore {
         let mgr = Manager::from_config(
             pg,
             NoTls,
+            // `Fast` checks that the connection is open; `Verified` would
+            // also send a query on every checkout: a round trip (and, in
+            // PostgreSQL's count, a transaction) per request. A connection
+            // the server closed is seen as closed and replaced; one that
+            // breaks mid-request fails that request as unavailable.
             ManagerConfig {
-                recycling_method: RecyclingMethod::Verified,
+                recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(mgr)

@@ -2,16 +2,18 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
 use okaz_core::ports::{OfficerStore, SessionStore};
 use okaz_policy::LoginThrottle;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::Row;
 
 use super::{audit, count, map_err, PgStore};
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::login;
 use okaz_core::ports::{
-    Lock, LoginFailure, NewOfficer, NewSession, Officer, OfficerChange, SessionRow, StoreError,
+    Counter, Lock, LoginFailure, NewOfficer, NewSession, Officer, OfficerChange, SessionLookup,
+    SessionRow, SessionView, StoreError,
 };
 use okaz_core::session::TokenHash;
 
@@ -19,24 +21,68 @@ const COLUMNS: &str = "id, login, display_name, role, unit, password_hash, totp_
      locked_at, lock_reason, failed_logins, last_failed_login";
 
 fn officer(r: &Row) -> Result<Officer, StoreError> {
-    let id: uuid::Uuid = r.get(0);
-    let locked_at: Option<DateTime<Utc>> = r.get(8);
-    let reason: Option<String> = r.get(9);
+    officer_at(r, 0)
+}
+
+/// The officer in [`COLUMNS`] order from column `at` on.
+fn officer_at(r: &Row, at: usize) -> Result<Officer, StoreError> {
+    let id: uuid::Uuid = r.try_get(at).map_err(map_err)?;
+    let locked_at: Option<DateTime<Utc>> = r.try_get(at + 8).map_err(map_err)?;
+    let reason: Option<String> = r.try_get(at + 9).map_err(map_err)?;
     Ok(Officer {
         id: id.to_string(),
-        login: r.get(1),
-        display_name: r.get(2),
-        role: r.get(3),
-        unit: r.get(4),
-        password_hash: r.get(5),
-        totp_secret: r.get(6),
-        disabled: r.get(7),
+        login: r.try_get(at + 1).map_err(map_err)?,
+        display_name: r.try_get(at + 2).map_err(map_err)?,
+        role: r.try_get(at + 3).map_err(map_err)?,
+        unit: r.try_get(at + 4).map_err(map_err)?,
+        password_hash: r.try_get(at + 5).map_err(map_err)?,
+        totp_secret: r.try_get(at + 6).map_err(map_err)?,
+        disabled: r.try_get(at + 7).map_err(map_err)?,
         locked: locked_at.map(|at| Lock {
             at,
             reason: reason.unwrap_or_default(),
         }),
-        failed_logins: count(r.get(10))?,
-        last_failed_login: r.get(11),
+        failed_logins: count(r.try_get(at + 10).map_err(map_err)?)?,
+        last_failed_login: r.try_get(at + 11).map_err(map_err)?,
+    })
+}
+
+/// One statement for a request's authentication: the session, its
+/// officer, today's counter, and the citizen's activation when asked
+/// (`$3` null: not asked). Columns: session (0-2), officer (3-14),
+/// counter (15-17), activated (18).
+pub(super) const LOOKUP: &str = "SELECT s.officer_id, s.expires_at, s.last_seen,
+     o.id, o.login, o.display_name, o.role, o.unit, o.password_hash, o.totp_secret, o.disabled,
+     o.locked_at, o.lock_reason, o.failed_logins, o.last_failed_login,
+     c.used, c.extra, c.wrong_codes,
+     CASE WHEN $3::text IS NULL THEN NULL
+          ELSE EXISTS (SELECT 1 FROM activations a WHERE a.citizen = $3) END
+ FROM sessions s
+ JOIN officers o ON o.id = s.officer_id
+ LEFT JOIN daily_counters c ON c.officer_id = s.officer_id AND c.day = $2
+ WHERE s.token_hash = $1";
+
+/// The [`SessionView`] of a row of [`LOOKUP`].
+pub(super) fn session_view(r: &Row) -> Result<SessionView, StoreError> {
+    let officer_id: uuid::Uuid = r.try_get(0).map_err(map_err)?;
+    let counted = |i: usize| -> Result<u32, StoreError> {
+        r.try_get::<_, Option<i32>>(i)
+            .map_err(map_err)?
+            .map_or(Ok(0), count)
+    };
+    Ok(SessionView {
+        session: SessionRow {
+            officer_id: officer_id.to_string(),
+            expires_at: r.try_get(1).map_err(map_err)?,
+            last_seen: r.try_get(2).map_err(map_err)?,
+        },
+        officer: officer_at(r, 3)?,
+        counter: Counter {
+            used: counted(15)?,
+            extra: counted(16)?,
+            wrong_codes: counted(17)?,
+        },
+        activated: r.try_get(18).map_err(map_err)?,
     })
 }
 
@@ -324,6 +370,17 @@ impl SessionStore for PgStore {
                 last_seen: r.get(2),
             }
         }))
+    }
+
+    async fn lookup_session(&self, q: &SessionLookup) -> Result<Option<SessionView>, StoreError> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(LOOKUP).await.map_err(map_err)?;
+        let citizen = q.citizen.as_ref().map(|p| p.as_str());
+        let row = c
+            .query_opt(&st, &[&q.token.0, &q.day, &citizen])
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(session_view).transpose()
     }
 
     async fn touch_session(&self, hash: &TokenHash, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -6,56 +6,80 @@ use okaz_core::ports::QuotaStore;
 
 use super::{audit, count, int, map_err, PgStore};
 use okaz_core::audit::{AuditEntry, LockReason};
-use okaz_core::ports::{AttemptOutcome, Counter, StoreError};
+use okaz_core::ports::{AfterCount, AttemptOutcome, Counter, StoreError};
 use okaz_core::quota::{self, Verdict};
 use okaz_protocol::ErrorCode;
 
+/// The lock check and the count in one statement: a locked account is not
+/// counted; otherwise one upsert increments and returns the counter, which
+/// is what makes the limit hold under concurrency, also across replicas.
+const COUNT: &str =
+    "WITH o AS (SELECT locked_at IS NOT NULL AS locked FROM officers WHERE id = $1),
+ c AS (INSERT INTO daily_counters (officer_id, day, used)
+       SELECT $1, $2, 1 FROM o WHERE NOT o.locked
+       ON CONFLICT (officer_id, day) DO UPDATE SET used = daily_counters.used + 1
+       RETURNING used, extra)
+ SELECT o.locked, c.used, c.extra FROM o LEFT JOIN c ON true";
+
 #[async_trait]
 impl QuotaStore for PgStore {
-    async fn count_attempt(
+    async fn count_attempt_then(
         &self,
         officer_id: &str,
         day: NaiveDate,
         role_limit: u32,
         entry: AuditEntry,
+        then: AfterCount,
     ) -> Result<AttemptOutcome, StoreError> {
         let id = super::uuid(officer_id)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
-        let locked = tx
-            .query_opt(
-                "SELECT 1 FROM officers WHERE id = $1 AND locked_at IS NOT NULL",
-                &[&id],
-            )
-            .await
-            .map_err(map_err)?;
-        if locked.is_some() {
-            audit::append(&tx, &entry.refused(ErrorCode::AccountLocked)).await?;
-            tx.commit().await.map_err(map_err)?;
-            return Ok(AttemptOutcome::Locked);
-        }
-        // The one statement that makes the limit hold under concurrency.
+        let st = tx.prepare_cached(COUNT).await.map_err(map_err)?;
         let row = tx
-            .query_one(
-                "INSERT INTO daily_counters (officer_id, day, used) VALUES ($1, $2, 1)
-             ON CONFLICT (officer_id, day) DO UPDATE SET used = daily_counters.used + 1
-             RETURNING used, extra",
-                &[&id, &day],
-            )
+            .query_opt(&st, &[&id, &day])
             .await
-            .map_err(map_err)?;
-        let used = count(row.get(0))?;
-        let allowance = quota::allowance(role_limit, count(row.get(1))?);
-        let outcome = match quota::judge(used, allowance) {
-            Verdict::Within => {
-                audit::append(&tx, &entry).await?;
-                AttemptOutcome::Counted { used, allowance }
+            .map_err(map_err)?
+            .ok_or_else(|| StoreError::Unavailable("no such officer".to_string()))?;
+        let locked: bool = row.try_get(0).map_err(map_err)?;
+        let counted: (Option<i32>, Option<i32>) = (
+            row.try_get(1).map_err(map_err)?,
+            row.try_get(2).map_err(map_err)?,
+        );
+        let outcome = match (locked, counted) {
+            (false, (Some(used), Some(extra))) => {
+                let used = count(used)?;
+                let allowance = quota::allowance(role_limit, count(extra)?);
+                match quota::judge(used, allowance) {
+                    Verdict::Within => {
+                        match then {
+                            AfterCount::Nothing => audit::append(&tx, &entry).await?,
+                            AfterCount::Refuse(refused) => {
+                                audit::append_all(&tx, &[entry, refused]).await?
+                            }
+                            AfterCount::Challenge(ch, started) => {
+                                let records = [entry, started];
+                                let (inserted, recorded) = futures::join!(
+                                    super::challenges::insert_row(&tx, &ch),
+                                    audit::append_all(&tx, &records)
+                                );
+                                inserted?;
+                                recorded?;
+                            }
+                        }
+                        AttemptOutcome::Counted { used, allowance }
+                    }
+                    Verdict::Exceeded => {
+                        let exceeded = entry.refused(ErrorCode::DailyLimitExceeded);
+                        audit::append(&tx, &exceeded).await?;
+                        super::officers::lock(&tx, &id, LockReason::DailyLimitExceeded, &exceeded)
+                            .await?;
+                        AttemptOutcome::Exceeded { used, allowance }
+                    }
+                }
             }
-            Verdict::Exceeded => {
-                let exceeded = entry.refused(ErrorCode::DailyLimitExceeded);
-                audit::append(&tx, &exceeded).await?;
-                super::officers::lock(&tx, &id, LockReason::DailyLimitExceeded, &exceeded).await?;
-                AttemptOutcome::Exceeded { used, allowance }
+            _ => {
+                audit::append(&tx, &entry.refused(ErrorCode::AccountLocked)).await?;
+                AttemptOutcome::Locked
             }
         };
         tx.commit().await.map_err(map_err)?;

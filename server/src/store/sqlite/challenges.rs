@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use okaz_core::ports::ChallengeStore;
 use okaz_protocol::DocumentType;
-use rusqlite::{params, Row};
+use rusqlite::{params, Connection, Row};
 
 use super::{audit, canonical_id, col, count, day, exec, instant, micros, one, SqliteStore};
 use okaz_core::audit::{AuditEntry, LockReason};
@@ -37,6 +37,33 @@ fn challenge(r: &Row<'_>) -> Result<Challenge, StoreError> {
     })
 }
 
+/// Inserts a new challenge inside the write transaction `tx`.
+pub(super) fn insert_row(tx: &Connection, ch: &NewChallenge) -> Result<(), StoreError> {
+    let id = super::uuid(&ch.id)?;
+    let officer = super::uuid(&ch.officer_id)?;
+    exec(
+        tx,
+        "INSERT INTO challenges (id, officer_id, session_hash, citizen, document, purpose, case_reference,
+             code_mac, sealed_subject, state, attempts_used, max_attempts, created_at, expires_at)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,'awaiting',0,?10,?11,?12)",
+        params![
+            id,
+            officer,
+            ch.session_hash.0,
+            ch.citizen.as_str(),
+            ch.document.as_str(),
+            ch.purpose,
+            ch.case_reference,
+            ch.code_mac,
+            ch.sealed_subject,
+            i64::from(ch.max_attempts),
+            micros(ch.created_at),
+            micros(ch.expires_at),
+        ],
+    )?;
+    Ok(())
+}
+
 #[async_trait]
 impl ChallengeStore for SqliteStore {
     async fn insert_challenge(
@@ -44,32 +71,11 @@ impl ChallengeStore for SqliteStore {
         ch: NewChallenge,
         entry: AuditEntry,
     ) -> Result<(), StoreError> {
-        let id = super::uuid(&ch.id)?;
-        let officer = super::uuid(&ch.officer_id)?;
         self.write(move |tx| {
-        exec(
-            tx,
-            "INSERT INTO challenges (id, officer_id, session_hash, citizen, document, purpose, case_reference,
-                 code_mac, sealed_subject, state, attempts_used, max_attempts, created_at, expires_at)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,'awaiting',0,?10,?11,?12)",
-            params![
-                id,
-                officer,
-                ch.session_hash.0,
-                ch.citizen.as_str(),
-                ch.document.as_str(),
-                ch.purpose,
-                ch.case_reference,
-                ch.code_mac,
-                ch.sealed_subject,
-                i64::from(ch.max_attempts),
-                micros(ch.created_at),
-                micros(ch.expires_at),
-            ],
-        )?;
-        audit::append(tx, &entry)
-    })
-    .await
+            insert_row(tx, &ch)?;
+            audit::append(tx, &entry)
+        })
+        .await
     }
 
     async fn reserve_code_attempt(

@@ -10,7 +10,8 @@ use super::{audit, canonical_id, col, count, exec, instant, micros, one, SqliteS
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::login;
 use okaz_core::ports::{
-    Lock, LoginFailure, NewOfficer, NewSession, Officer, OfficerChange, SessionRow, StoreError,
+    Counter, Lock, LoginFailure, NewOfficer, NewSession, Officer, OfficerChange, SessionLookup,
+    SessionRow, SessionView, StoreError,
 };
 use okaz_core::session::TokenHash;
 
@@ -18,23 +19,28 @@ const COLUMNS: &str = "id, login, display_name, role, unit, password_hash, totp_
      locked_at, lock_reason, failed_logins, last_failed_login";
 
 fn officer(r: &Row<'_>) -> Result<Officer, StoreError> {
-    let locked_at: Option<i64> = col(r, 8)?;
-    let reason: Option<String> = col(r, 9)?;
-    let last_failed: Option<i64> = col(r, 11)?;
+    officer_at(r, 0)
+}
+
+/// The officer in [`COLUMNS`] order from column `at` on.
+fn officer_at(r: &Row<'_>, at: usize) -> Result<Officer, StoreError> {
+    let locked_at: Option<i64> = col(r, at + 8)?;
+    let reason: Option<String> = col(r, at + 9)?;
+    let last_failed: Option<i64> = col(r, at + 11)?;
     Ok(Officer {
-        id: col(r, 0)?,
-        login: col(r, 1)?,
-        display_name: col(r, 2)?,
-        role: col(r, 3)?,
-        unit: col(r, 4)?,
-        password_hash: col(r, 5)?,
-        totp_secret: col(r, 6)?,
-        disabled: col(r, 7)?,
+        id: col(r, at)?,
+        login: col(r, at + 1)?,
+        display_name: col(r, at + 2)?,
+        role: col(r, at + 3)?,
+        unit: col(r, at + 4)?,
+        password_hash: col(r, at + 5)?,
+        totp_secret: col(r, at + 6)?,
+        disabled: col(r, at + 7)?,
         locked: locked_at.map(instant).transpose()?.map(|at| Lock {
             at,
             reason: reason.unwrap_or_default(),
         }),
-        failed_logins: count(col(r, 10)?)?,
+        failed_logins: count(col(r, at + 10)?)?,
         last_failed_login: last_failed.map(instant).transpose()?,
     })
 }
@@ -300,6 +306,47 @@ impl SessionStore for SqliteStore {
             )?;
             audit::append(tx, &entry)?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn lookup_session(&self, q: &SessionLookup) -> Result<Option<SessionView>, StoreError> {
+        let (hash, on) = (q.token.0.clone(), super::day(q.day));
+        let citizen = q.citizen.as_ref().map(|p| p.as_str().to_string());
+        self.read(move |c| {
+            one(
+                c,
+                "SELECT s.officer_id, s.expires_at, s.last_seen,
+                     o.id, o.login, o.display_name, o.role, o.unit, o.password_hash, o.totp_secret,
+                     o.disabled, o.locked_at, o.lock_reason, o.failed_logins, o.last_failed_login,
+                     c.used, c.extra, c.wrong_codes,
+                     CASE WHEN ?3 IS NULL THEN NULL
+                          ELSE EXISTS (SELECT 1 FROM activations a WHERE a.citizen = ?3) END
+                 FROM sessions s
+                 JOIN officers o ON o.id = s.officer_id
+                 LEFT JOIN daily_counters c ON c.officer_id = s.officer_id AND c.day = ?2
+                 WHERE s.token_hash = ?1",
+                params![hash, on, citizen],
+                |r| {
+                    let counted = |i| -> Result<u32, StoreError> {
+                        col::<Option<i64>>(r, i)?.map_or(Ok(0), count)
+                    };
+                    Ok(SessionView {
+                        session: SessionRow {
+                            officer_id: col(r, 0)?,
+                            expires_at: instant(col(r, 1)?)?,
+                            last_seen: instant(col(r, 2)?)?,
+                        },
+                        officer: officer_at(r, 3)?,
+                        counter: Counter {
+                            used: counted(15)?,
+                            extra: counted(16)?,
+                            wrong_codes: counted(17)?,
+                        },
+                        activated: col(r, 18)?,
+                    })
+                },
+            )
         })
         .await
     }

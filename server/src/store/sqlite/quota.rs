@@ -7,18 +7,19 @@ use rusqlite::params;
 
 use super::{audit, canonical_id, col, count, day, exec, one, SqliteStore};
 use okaz_core::audit::{AuditEntry, LockReason};
-use okaz_core::ports::{AttemptOutcome, Counter, StoreError};
+use okaz_core::ports::{AfterCount, AttemptOutcome, Counter, StoreError};
 use okaz_core::quota::{self, Verdict};
 use okaz_protocol::ErrorCode;
 
 #[async_trait]
 impl QuotaStore for SqliteStore {
-    async fn count_attempt(
+    async fn count_attempt_then(
         &self,
         officer_id: &str,
         on: NaiveDate,
         role_limit: u32,
         entry: AuditEntry,
+        then: AfterCount,
     ) -> Result<AttemptOutcome, StoreError> {
         let id = super::uuid(officer_id)?;
         let on = day(on);
@@ -49,6 +50,14 @@ impl QuotaStore for SqliteStore {
             let outcome = match quota::judge(used, allowance) {
                 Verdict::Within => {
                     audit::append(tx, &entry)?;
+                    match then {
+                        AfterCount::Nothing => {}
+                        AfterCount::Refuse(refused) => audit::append(tx, &refused)?,
+                        AfterCount::Challenge(ch, started) => {
+                            super::challenges::insert_row(tx, &ch)?;
+                            audit::append(tx, &started)?;
+                        }
+                    }
                     AttemptOutcome::Counted { used, allowance }
                 }
                 Verdict::Exceeded => {
