@@ -245,7 +245,7 @@ async fn respond<T: Serialize>(
 ) -> Result<Resp, BrokerError> {
     match r {
         Ok(v) => json(status, &v),
-        Err(e) => Err(b.with_quota(&auth, e)),
+        Err(e) => Err(b.with_quota(auth, e)),
     }
 }
 
