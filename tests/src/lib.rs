@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use okaz_registry::sandbox::{Sandbox, SandboxOptions};
+use okaz_sandbox::{Sandbox, SandboxOptions};
 use okaz_server::config::Config;
 use okaz_server::core::audit::{AuditEntry, AuditEvent};
 use okaz_server::core::broker::Broker;
@@ -472,11 +472,7 @@ pub fn write_config(
         uuid::Uuid::new_v4().simple().to_string().repeat(2),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("kannel.pw"),
-        okaz_registry::sandbox::KANNEL_PASSWORD,
-    )
-    .unwrap();
+    std::fs::write(dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD).unwrap();
     std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem).unwrap();
     let cfg = format!(
         r#"
@@ -511,7 +507,7 @@ ca_file = "{dir}/sandbox-ca.pem"
         dir = dir.display(),
         base = sandbox.base_url(),
         sms = sandbox.sendsms_url(),
-        user = okaz_registry::sandbox::KANNEL_USERNAME,
+        user = okaz_sandbox::KANNEL_USERNAME,
     );
     let path = dir.join("okaz.toml");
     std::fs::write(&path, cfg).unwrap();

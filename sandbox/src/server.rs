@@ -16,11 +16,12 @@ use rand::Rng as _;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use super::faults::{Fault, FaultRequest, Faults};
-use super::inbox::{normalise, Inboxes};
-use super::population::{citizen, citizen_of_plate, index_of, vin_owner, Citizen};
-use super::{render, KANNEL_PASSWORD, KANNEL_USERNAME};
-use crate::registers::Register;
+use okaz_registry::registers::Register;
+
+use crate::faults::{Fault, FaultRequest, Faults};
+use crate::inbox::{normalise, Inboxes};
+use crate::population::{citizen, citizen_of_plate, index_of, vin_owner, Citizen};
+use crate::{render, KANNEL_PASSWORD, KANNEL_USERNAME};
 
 /// Bytes of an oversized answer: above any sensible client limit.
 const OVERSIZED: usize = 3 * 1024 * 1024;
@@ -36,7 +37,7 @@ pub(crate) struct State {
     pub shutdown: watch::Receiver<bool>,
     pub malformed_turn: AtomicU64,
     /// The eID (OpenID Connect) provider.
-    pub oidc: super::oidc::Provider,
+    pub oidc: crate::oidc::Provider,
 }
 
 /// Locks a mutex, recovering from poisoning: the guarded maps stay valid.
@@ -120,7 +121,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
             None => text(StatusCode::BAD_REQUEST, "not a phone number"),
         },
         (_, [".well-known", ..]) | (_, ["oidc", ..]) => {
-            super::oidc::handle(&state, req, &segs, &q).await
+            crate::oidc::handle(&state, req, &segs, &q).await
         }
         (Method::GET, _) => match register_route(&path, &q) {
             Some((register, key)) => serve_register(&state, register, key).await,
@@ -142,7 +143,7 @@ enum Key {
 fn register_route(path: &str, q: &HashMap<String, String>) -> Option<(Register, Key)> {
     let path = path.trim_start_matches('/');
     // The police lookup by plate lives beside, not under, the owners' path.
-    if path == crate::registers::plates::PLATE_PATH {
+    if path == okaz_registry::registers::plates::PLATE_PATH {
         return Some((Register::Vehicles, Key::Plate(q.get("nr_rej")?.clone())));
     }
     for r in Register::ALL {
@@ -232,7 +233,7 @@ async fn serve_register(state: &State, register: Register, key: Key) -> Resp {
             .filter(|(c, k)| c.vehicles.get(*k).is_some_and(|v| v.vin == vin))
             .and_then(|(c, k)| serde_json::to_vec(&render::insurance(&c, k)).ok()),
         // Unknown, never issued and malformed plates alike are 404.
-        Key::Plate(p) => crate::ids::normalise_plate(&p)
+        Key::Plate(p) => okaz_registry::ids::normalise_plate(&p)
             .and_then(|p| citizen_of_plate(state.seed, state.population, &p))
             .and_then(|(c, k)| serde_json::to_vec(&render::vehicle_by_plate(&c, k)?).ok()),
         Key::Pesel(p) => lookup(state, &p).and_then(|c| {

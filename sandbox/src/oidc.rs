@@ -5,7 +5,7 @@
 //! `/oidc/.well-known/openid-configuration`. Instead of a password the tester
 //! picks a synthetic citizen on an HTML page; the same form is trivially
 //! scriptable (`POST /oidc/authorize` with `pesel=` and the hidden fields).
-//! The relying-party checks live in [`crate::eid`].
+//! The relying-party checks live in [`okaz_registry::eid`].
 
 mod codes;
 mod keys;
@@ -27,8 +27,8 @@ use rand::Rng as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::population::{citizen, index_of};
-use super::server::{find, json, lock, reply, text, Resp, State, Subject};
+use crate::population::{citizen, index_of};
+use crate::server::{find, json, lock, reply, text, Resp, State, Subject};
 use codes::{CodeStore, Grant, CODE_TTL_SECS};
 use request::AuthRequest;
 
@@ -318,7 +318,7 @@ fn token(state: &State, form: &HashMap<String, String>) -> Resp {
             "code_verifier is required (PKCE)",
         );
     };
-    if !crate::eid::is_valid_pkce_verifier(verifier) {
+    if !okaz_registry::eid::is_valid_pkce_verifier(verifier) {
         return token_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",

@@ -1,6 +1,10 @@
 //! The sandbox: synthetic registers, a Kannel-compatible SMS gateway and
 //! phones' inboxes, and an OpenID Connect eID provider, served over HTTPS
 //! with a development CA.
+//!
+//! Its own crate so that the broker, which links `okaz-registry`, never
+//! carries it; it depends on `okaz-registry` for the registers' wire types,
+//! check digits and eID helpers, never the other way round.
 
 pub mod faults;
 pub mod inbox;
