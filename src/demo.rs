@@ -20,7 +20,7 @@ use okaz_core::broker::Broker;
 use okaz_core::credentials::totp_code_at;
 use okaz_core::ports::NewOfficer;
 use okaz_protocol::Pesel;
-use okaz_registry::sandbox::{Faults, Sandbox, SandboxOptions};
+use okaz_sandbox::{Faults, Sandbox, SandboxOptions};
 use okaz_server::app::App;
 use okaz_server::config::Config;
 use okaz_server::http;
@@ -240,10 +240,7 @@ fn write_config(dir: &Path, database_url: &str, sandbox: &Sandbox) -> Result<Con
     let mut master = Zeroizing::new([0u8; 32]);
     rand::rngs::OsRng.fill_bytes(master.as_mut());
     std::fs::write(dir.join("master.key"), hex::encode(master.as_ref()))?;
-    std::fs::write(
-        dir.join("kannel.pw"),
-        okaz_registry::sandbox::KANNEL_PASSWORD,
-    )?;
+    std::fs::write(dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD)?;
     std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem)?;
     let text = format!(
         r#"
@@ -281,7 +278,7 @@ ca_file = {ca}
         base = sandbox.base_url(),
         ca = toml_path(&dir.join("sandbox-ca.pem")),
         sms = sandbox.sendsms_url(),
-        user = okaz_registry::sandbox::KANNEL_USERNAME,
+        user = okaz_sandbox::KANNEL_USERNAME,
         pw = toml_path(&dir.join("kannel.pw")),
     );
     let path = dir.join("okaz.toml");

@@ -103,10 +103,7 @@ impl Stage {
         let key = self.path("master.key");
         std::fs::write(&key, hex(&random_bytes(32)?))?;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
-        std::fs::write(
-            self.path("kannel.pw"),
-            okaz_registry::sandbox::KANNEL_PASSWORD,
-        )?;
+        std::fs::write(self.path("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD)?;
         let config = format!(
             r#"[server]
 listen = "127.0.0.1:0"
@@ -129,7 +126,7 @@ password_file = "{dir}/kannel.pw"
 ca_file = "{dir}/sandbox-ca.pem"
 "#,
             dir = dir.display(),
-            user = okaz_registry::sandbox::KANNEL_USERNAME,
+            user = okaz_sandbox::KANNEL_USERNAME,
         );
         let path = self.path("okaz.toml");
         std::fs::write(&path, config)?;

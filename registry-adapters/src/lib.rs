@@ -1,5 +1,6 @@
-//! Adapters to the state registers, the document model mapping, and the
-//! okaz-sandbox that serves synthetic registers, an SMS gateway and more.
+//! Adapters to the state registers and the document model mapping. The
+//! synthetic registers they are developed against live in the separate
+//! `okaz-sandbox` crate, so the broker never links them.
 //!
 //! The broker calls [`RegisterClient`]; each register has its own module in
 //! [`registers`] (wire shape + mapping into [`okaz_protocol::Document`]); one
@@ -14,7 +15,6 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod registers;
-pub mod sandbox;
 pub mod sms;
 
 pub use client::{Contact, PlateAnswer, RegisterClient};

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use okaz_protocol::DocumentType;
 use okaz_registry::breaker::BreakerState;
-use okaz_registry::sandbox::Fault;
 use okaz_registry::{Register, RegisterClient, RegistryConfig, RegistryError};
+use okaz_sandbox::Fault;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_register_is_unavailable_within_the_bound() {

@@ -20,7 +20,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use okaz_registry::eid::{pkce_challenge, verify_id_token, Discovery, EidError, IdClaims, Jwks};
-use okaz_registry::sandbox::Sandbox;
+use okaz_sandbox::Sandbox;
 
 const CLIENT: &str = "okaz-portal";
 const REDIRECT: &str = "https://127.0.0.1:9443/citizen/callback";

@@ -4,7 +4,7 @@
 // Test helpers outside #[test] fns may fail loudly: that is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use okaz_registry::sandbox::{citizen, render};
+use okaz_sandbox::{citizen, render};
 use proptest::prelude::*;
 
 type Parser = fn(&[u8]) -> bool;

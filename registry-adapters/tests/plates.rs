@@ -14,15 +14,15 @@ use std::time::Duration;
 use common::*;
 use okaz_protocol::{DocumentStatus, DocumentType, FieldValue};
 use okaz_registry::breaker::BreakerState;
-use okaz_registry::sandbox::{Citizen, Fault};
 use okaz_registry::{Register, RegisterClient, RegistryConfig, RegistryError};
+use okaz_sandbox::{Citizen, Fault};
 
 fn text(s: &str) -> Option<FieldValue> {
     Some(FieldValue::Text(s.to_string()))
 }
 
 /// Citizens with one vehicle and with several.
-fn drivers(sb: &okaz_registry::sandbox::Sandbox) -> Vec<Citizen> {
+fn drivers(sb: &okaz_sandbox::Sandbox) -> Vec<Citizen> {
     let mut out: Vec<Citizen> = sb
         .find("several_vehicles", 2)
         .iter()

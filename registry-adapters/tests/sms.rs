@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::*;
 use okaz_registry::http::{build_client, get_json, ReadLimits};
-use okaz_registry::sandbox::{Fault, KANNEL_PASSWORD, KANNEL_USERNAME};
 use okaz_registry::sms::{KannelConfig, KannelGateway, SmsError};
+use okaz_sandbox::{Fault, KANNEL_PASSWORD, KANNEL_USERNAME};
 
 fn kannel(url: url::Url, ca: &str, password: &str) -> KannelGateway {
     KannelGateway::new(KannelConfig {

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::i18n::Lang;
 use crate::profile::Profile;
-use crate::view::cell;
+use crate::widgets::cell;
 
 /// From this width the panel stands beside the screens; below it a strip
 /// under them shows the newest SMS and the first officer's code.

@@ -15,6 +15,7 @@ pub mod screens;
 pub mod tty;
 pub mod update;
 pub mod view;
+pub mod widgets;
 
 pub use model::{Model, Screen, Session};
 pub use msg::{Command, Failure, Key, Msg};

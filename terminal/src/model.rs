@@ -1,6 +1,6 @@
 //! The whole state of the terminal. Only `update` changes it.
 
-use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
 use okaz_protocol::{OfficerView, Permissions, QuotaView};
 
 use crate::demo::DemoPanel;
@@ -107,17 +107,6 @@ impl Model {
         self.session.as_ref().and_then(|s| s.permissions.as_ref())
     }
 
-    /// What the views need besides the screen itself.
-    pub fn ctx(&self) -> Ctx<'_> {
-        Ctx {
-            lang: self.lang,
-            profile: self.profile,
-            now: self.now,
-            offset: self.offset,
-            permissions: self.permissions(),
-        }
-    }
-
     /// Whether a document is held anywhere in the model.
     pub fn holds_document(&self) -> bool {
         matches!(self.screen, Screen::Result(_))
@@ -135,30 +124,5 @@ impl Model {
             Screen::Unlock(s) => s.note,
             Screen::Audit(s) => s.note,
         }
-    }
-}
-
-/// Read-only context for drawing.
-#[derive(Debug, Clone, Copy)]
-pub struct Ctx<'a> {
-    /// Language.
-    pub lang: Lang,
-    /// Profile.
-    pub profile: Profile,
-    /// Time of the last tick (for countdowns).
-    pub now: DateTime<Utc>,
-    /// Offset for showing times.
-    pub offset: FixedOffset,
-    /// The role's permissions.
-    pub permissions: Option<&'a Permissions>,
-}
-
-impl Ctx<'_> {
-    /// A time as the officer reads it.
-    pub fn time(&self, t: DateTime<Utc>) -> String {
-        self.offset
-            .from_utc_datetime(&t.naive_utc())
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
     }
 }

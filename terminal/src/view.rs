@@ -2,13 +2,14 @@
 //! Drawing has no side effects and copes with any size, down to nothing.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::i18n::{Note, T};
-use crate::model::{Ctx, Model, Screen};
+use crate::i18n::T;
+use crate::model::{Model, Screen};
 use crate::profile::Profile;
+use crate::widgets::{width, Ctx};
 
 /// Below this the screens cannot be laid out; a short message is shown.
 const MIN_WIDTH: u16 = 24;
@@ -29,9 +30,20 @@ pub fn view(m: &Model, f: &mut Frame) {
     draw_screens(m, area, f);
 }
 
+/// What the screens need from the model besides their own state.
+fn ctx(m: &Model) -> Ctx<'_> {
+    Ctx {
+        lang: m.lang,
+        profile: m.profile,
+        now: m.now,
+        offset: m.offset,
+        permissions: m.permissions(),
+    }
+}
+
 /// Header, the current screen and the key hints, in `area`.
 fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
-    let ctx = m.ctx();
+    let ctx = ctx(m);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = m.lang.pick("Okno za małe", "Window too small");
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
@@ -143,105 +155,6 @@ pub fn pack(items: &[&str], max: usize) -> Vec<String> {
         }
     }
     lines
-}
-
-/// Display width of a string, counted in characters (all texts here are
-/// one cell per character).
-pub fn width(s: &str) -> usize {
-    s.chars().count()
-}
-
-/// Frames a screen: a bordered block on a desktop, a bold title line on a
-/// handheld (where every row counts). Returns the inner area.
-pub fn frame_body(ctx: &Ctx, title: &str, area: Rect, f: &mut Frame) -> Rect {
-    match ctx.profile {
-        Profile::Desktop => {
-            let block = Block::new()
-                .borders(Borders::ALL)
-                .title(format!(" {title} "))
-                .title_style(ctx.profile.label());
-            let inner = block.inner(area);
-            f.render_widget(block, area);
-            inner
-        }
-        Profile::Handheld => {
-            let [t, rest] =
-                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-            f.render_widget(
-                Paragraph::new(Line::from(Span::styled(
-                    title.to_string(),
-                    ctx.profile.label(),
-                ))),
-                t,
-            );
-            rest
-        }
-    }
-}
-
-/// One form row: a label padded to `label_w`, then the value, highlighted
-/// with a cursor when focused.
-pub fn form_row(
-    ctx: &Ctx,
-    label: &str,
-    value: String,
-    focused: bool,
-    label_w: usize,
-) -> Line<'static> {
-    let pad = label_w.saturating_sub(width(label));
-    let marker = if focused { "▸" } else { " " };
-    let value_style = if focused {
-        ctx.profile.focused()
-    } else {
-        ctx.profile.text()
-    };
-    let shown = if focused { format!("{value}_") } else { value };
-    Line::from(vec![
-        Span::raw(marker),
-        Span::styled(format!("{label}{}: ", " ".repeat(pad)), ctx.profile.label()),
-        Span::styled(shown, value_style),
-    ])
-}
-
-/// The lines of a note: the message, then the hint.
-pub fn note_lines(ctx: &Ctx, note: Option<Note>) -> Vec<Line<'static>> {
-    let Some(note) = note else {
-        return Vec::new();
-    };
-    let (msg, hint) = note.texts(ctx.lang);
-    let style = if note.is_problem() {
-        ctx.profile.problem()
-    } else {
-        ctx.profile.info()
-    };
-    let mark = match note {
-        _ if note.is_problem() => "✖ ",
-        Note::AdminOnly => "ℹ ",
-        _ => "✔ ",
-    };
-    let mut lines = vec![Line::from(Span::styled(format!("{mark}{msg}"), style))];
-    if let Some(h) = hint {
-        lines.push(Line::from(Span::styled(
-            format!("→ {h}"),
-            ctx.profile.text(),
-        )));
-    }
-    lines
-}
-
-/// A paragraph that wraps, in the profile's text style.
-pub fn para(ctx: &Ctx, lines: Vec<Line<'static>>) -> Paragraph<'static> {
-    Paragraph::new(lines)
-        .style(ctx.profile.text())
-        .wrap(Wrap { trim: false })
-}
-
-/// Left-aligns a cell in a column of `w` characters, cutting what is longer.
-pub fn cell(s: &str, w: usize) -> String {
-    let mut out: String = s.chars().take(w).collect();
-    let n = width(&out);
-    out.push_str(&" ".repeat(w.saturating_sub(n)));
-    out
 }
 
 #[cfg(test)]

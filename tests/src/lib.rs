@@ -26,7 +26,7 @@ use okaz_core::broker::Broker;
 use okaz_core::clock::ManualClock;
 use okaz_core::credentials::totp_code_at;
 use okaz_core::ports::{NewOfficer, Store};
-use okaz_registry::sandbox::{Sandbox, SandboxOptions};
+use okaz_sandbox::{Sandbox, SandboxOptions};
 use okaz_server::app::App;
 use okaz_server::config::Config;
 use okaz_server::metrics::Metrics;
@@ -464,11 +464,7 @@ pub fn write_config(
         uuid::Uuid::new_v4().simple().to_string().repeat(2),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("kannel.pw"),
-        okaz_registry::sandbox::KANNEL_PASSWORD,
-    )
-    .unwrap();
+    std::fs::write(dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD).unwrap();
     std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem).unwrap();
     let cfg = format!(
         r#"
@@ -503,7 +499,7 @@ ca_file = "{dir}/sandbox-ca.pem"
         dir = dir.display(),
         base = sandbox.base_url(),
         sms = sandbox.sendsms_url(),
-        user = okaz_registry::sandbox::KANNEL_USERNAME,
+        user = okaz_sandbox::KANNEL_USERNAME,
     );
     let path = dir.join("okaz.toml");
     std::fs::write(&path, cfg).unwrap();

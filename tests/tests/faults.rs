@@ -7,7 +7,7 @@
     reason = "test helpers: a failure aborts the test with its message"
 )]
 
-use okaz_registry::sandbox::Fault;
+use okaz_sandbox::Fault;
 use okaz_tests::Kit;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

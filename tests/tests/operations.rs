@@ -9,7 +9,7 @@
 
 use std::process::Command;
 
-use okaz_registry::sandbox::Fault;
+use okaz_sandbox::Fault;
 use okaz_tests::replica::Replica;
 use okaz_tests::Kit;
 use serde_json::json;

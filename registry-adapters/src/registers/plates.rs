@@ -341,10 +341,13 @@ pub fn parse_plate_inspection(bytes: &[u8]) -> Result<PlateAnswer, RegistryError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::{citizen, render};
     use okaz_protocol::{DocumentType, FieldValue};
+    // A dev-dependency that itself links this crate (a second, non-test
+    // copy): only JSON and okaz-protocol types may cross from it, never this
+    // crate's own types, or they would not match.
+    use okaz_sandbox::{citizen, render, Citizen};
 
-    fn sample() -> (serde_json::Value, crate::sandbox::Citizen) {
+    fn sample() -> (serde_json::Value, Citizen) {
         let c = (0..5000)
             .map(|i| citizen(3, i))
             .find(|c| !c.vehicles.is_empty())

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use okaz_registry::sandbox::{Faults, Sandbox, SandboxOptions};
 use okaz_registry::{RegisterClient, RegistryConfig};
+use okaz_sandbox::{Faults, Sandbox, SandboxOptions};
 
 pub const SEED: u64 = 7;
 pub const POPULATION: u64 = 200_000;

@@ -9,11 +9,10 @@ use ratatui::Frame;
 
 use crate::i18n::{self, Note, T};
 use crate::input::{Charset, TextField};
-use crate::model::Ctx;
 use crate::msg::{AuditQuery, Key};
 use crate::profile::Profile;
 use crate::screens::cycle;
-use crate::view::{cell, form_row, frame_body, note_lines, para};
+use crate::widgets::{cell, form_row, frame_body, note_lines, para, Ctx};
 
 /// Most records asked for at once.
 pub const AUDIT_LIMIT: u32 = 100;

@@ -9,9 +9,8 @@ use ratatui::Frame;
 
 use crate::i18n::{self, Note, T};
 use crate::input::{Charset, TextField};
-use crate::model::Ctx;
 use crate::msg::Key;
-use crate::view::{form_row, frame_body, note_lines, para};
+use crate::widgets::{form_row, frame_body, note_lines, para, Ctx};
 
 /// Digits in an SMS code.
 pub const CODE_LEN: usize = 6;

@@ -6,10 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use crate::i18n::{self, Note, T};
-use crate::model::Ctx;
 use crate::msg::Key;
 use crate::profile::Profile;
-use crate::view::{cell, frame_body, note_lines, para};
+use crate::widgets::{cell, frame_body, note_lines, para, Ctx};
 
 /// The list of lockouts.
 #[derive(Debug, Default)]

@@ -6,9 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use crate::i18n::{Note, T};
-use crate::model::Ctx;
 use crate::msg::Key;
-use crate::view::{frame_body, para};
+use crate::widgets::{frame_body, para, Ctx};
 
 /// Where Enter leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,10 +9,9 @@ use ratatui::Frame;
 
 use crate::i18n::{self, Note, T};
 use crate::input::{Charset, TextField};
-use crate::model::Ctx;
 use crate::msg::Key;
 use crate::screens::cycle;
-use crate::view::{form_row, frame_body, note_lines, para};
+use crate::widgets::{form_row, frame_body, note_lines, para, Ctx};
 
 /// Which field has the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,11 +12,10 @@ use ratatui::Frame;
 use zeroize::Zeroize;
 
 use crate::i18n::{self, Lang, T};
-use crate::model::Ctx;
 use crate::msg::Key;
 use crate::photo::Pixels;
 use crate::profile::Profile;
-use crate::view::{frame_body, para};
+use crate::widgets::{frame_body, para, Ctx};
 
 /// The document on display.
 pub struct Shown {

@@ -7,7 +7,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde::Serialize;
 
-use crate::eid::{Jwk, Jwks};
+use okaz_registry::eid::{Jwk, Jwks};
 
 /// Signs compact JWS (ES256) with the sandbox's key.
 pub(crate) struct Signer {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Parser;
-use okaz_registry::sandbox::{Fault, Faults, Sandbox, SandboxOptions};
+use okaz_sandbox::{Fault, Faults, Sandbox, SandboxOptions};
 
 /// Synthetic state registers for okaz development and tests.
 #[derive(Debug, Parser)]

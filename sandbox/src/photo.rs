@@ -1,7 +1,7 @@
 //! Small generated portraits: a 24x32 PNG with a face, hair and background
 //! colours drawn from the citizen, so each citizen's photo differs and stays the same.
 
-use super::rng::Rng;
+use crate::rng::Rng;
 
 const W: u32 = 24;
 const H: u32 = 32;

@@ -1,15 +1,15 @@
 //! Measures the sandbox: start time and memory at a population of N, then
 //! requests per second served to K concurrent adapter clients for D seconds.
 //!
-//! `cargo run --release -p okaz-registry --example sandbox_load -- [N] [K] [D]`
+//! `cargo run --release -p okaz-sandbox --example sandbox_load -- [N] [K] [D]`
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use okaz_protocol::DocumentType;
-use okaz_registry::sandbox::{citizen, Faults, Sandbox, SandboxOptions};
 use okaz_registry::{RegisterClient, RegistryConfig};
+use okaz_sandbox::{citizen, Faults, Sandbox, SandboxOptions};
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

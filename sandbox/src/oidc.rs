@@ -5,7 +5,11 @@
 //! `/oidc/.well-known/openid-configuration`. Instead of a password the tester
 //! picks a synthetic citizen on an HTML page; the same form is trivially
 //! scriptable (`POST /oidc/authorize` with `pesel=` and the hidden fields).
-//! The relying-party checks live in [`crate::eid`].
+//! The relying-party checks live in [`okaz_registry::eid`].
+//!
+//! The provider knows nothing of the register server that routes to it: it
+//! gets its own state and the [`Directory`] of the population, so the
+//! dependency runs one way (server → oidc).
 
 mod codes;
 mod keys;
@@ -27,8 +31,9 @@ use rand::Rng as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::population::{citizen, index_of};
-use super::server::{find, json, lock, reply, text, Resp, State, Subject};
+use crate::directory::{Directory, Subject};
+use crate::respond::{json, reply, text, Resp};
+use crate::sync::lock;
 use codes::{CodeStore, Grant, CODE_TTL_SECS};
 use request::AuthRequest;
 
@@ -91,12 +96,12 @@ impl Provider {
 
 /// Answers OIDC paths.
 pub(crate) async fn handle(
-    state: &State,
+    p: &Provider,
+    people: Directory,
     req: Request<Incoming>,
     segs: &[&str],
     q: &HashMap<String, String>,
 ) -> Resp {
-    let p = &state.oidc;
     let method = req.method().clone();
     match segs {
         [".well-known", "openid-configuration"]
@@ -110,16 +115,16 @@ pub(crate) async fn handle(
             _ => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         },
         ["oidc", "authorize"] => match method {
-            Method::GET => authorize_page(state, q),
+            Method::GET => authorize_page(p, people, q),
             Method::POST => match read_form(req).await {
-                Ok(form) => authorize_post(state, &form),
+                Ok(form) => authorize_post(p, people, &form),
                 Err(msg) => html(StatusCode::BAD_REQUEST, pages::error(msg)),
             },
             _ => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         },
         ["oidc", "token"] => match method {
             Method::POST => match read_form(req).await {
-                Ok(form) => token(state, &form),
+                Ok(form) => token(p, people, &form),
                 Err(msg) => token_error(StatusCode::BAD_REQUEST, "invalid_request", msg),
             },
             _ => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
@@ -154,17 +159,17 @@ fn discovery(p: &Provider) -> serde_json::Value {
     })
 }
 
-fn authorize_page(state: &State, q: &HashMap<String, String>) -> Resp {
+fn authorize_page(p: &Provider, people: Directory, q: &HashMap<String, String>) -> Resp {
     let req = match request::validate(q) {
         Ok(r) => r,
         Err(msg) => return html(StatusCode::BAD_REQUEST, pages::error(&msg)),
     };
     // The scan is short (the tags are common) and done once per sandbox.
-    let groups = state.oidc.picker.get_or_init(|| {
+    let groups = p.picker.get_or_init(|| {
         GROUPS
             .iter()
             .map(|(tag, label)| {
-                let found = find(state.seed, state.population, Some(tag), 0, PER_GROUP);
+                let found = people.find(Some(tag), 0, PER_GROUP);
                 (*tag, *label, found)
             })
             .collect()
@@ -172,8 +177,7 @@ fn authorize_page(state: &State, q: &HashMap<String, String>) -> Resp {
     html(StatusCode::OK, pages::picker(&req, groups))
 }
 
-fn authorize_post(state: &State, form: &HashMap<String, String>) -> Resp {
-    let p = &state.oidc;
+fn authorize_post(p: &Provider, people: Directory, form: &HashMap<String, String>) -> Resp {
     let req = match request::validate(form) {
         Ok(r) => r,
         Err(msg) => return html(StatusCode::BAD_REQUEST, pages::error(&msg)),
@@ -194,7 +198,7 @@ fn authorize_post(state: &State, form: &HashMap<String, String>) -> Resp {
             pages::error("Choose a citizen, or type an index or PESEL."),
         );
     };
-    let Some(index) = resolve(state, chosen) else {
+    let Some(index) = resolve(people, chosen) else {
         return html(
             StatusCode::BAD_REQUEST,
             pages::error(
@@ -224,12 +228,12 @@ fn authorize_post(state: &State, form: &HashMap<String, String>) -> Resp {
 }
 
 /// The population index of an index or a PESEL typed by the tester.
-fn resolve(state: &State, input: &str) -> Option<u64> {
+fn resolve(people: Directory, input: &str) -> Option<u64> {
     if input.len() == 11 {
         let pesel = Pesel::parse(input).ok()?;
-        return index_of(state.seed, state.population, &pesel);
+        return people.index_of(&pesel);
     }
-    input.parse::<u64>().ok().filter(|i| *i < state.population)
+    input.parse::<u64>().ok().filter(|i| *i < people.population)
 }
 
 /// 302 to the client's callback with `params`, `state` and `iss` (RFC 9207,
@@ -282,8 +286,7 @@ fn subject_of(pesel: &str) -> String {
     URL_SAFE_NO_PAD.encode(h.finalize())
 }
 
-fn token(state: &State, form: &HashMap<String, String>) -> Resp {
-    let p = &state.oidc;
+fn token(p: &Provider, people: Directory, form: &HashMap<String, String>) -> Resp {
     let field = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     match field("grant_type") {
         Some("authorization_code") => {}
@@ -318,7 +321,7 @@ fn token(state: &State, form: &HashMap<String, String>) -> Resp {
             "code_verifier is required (PKCE)",
         );
     };
-    if !crate::eid::is_valid_pkce_verifier(verifier) {
+    if !okaz_registry::eid::is_valid_pkce_verifier(verifier) {
         return token_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -337,7 +340,7 @@ fn token(state: &State, form: &HashMap<String, String>) -> Resp {
             );
         }
     };
-    let c = citizen(state.seed, grant.citizen);
+    let c = people.citizen(grant.citizen);
     let pesel = c.pesel.expose();
     let claims = IdToken {
         iss: &p.issuer,

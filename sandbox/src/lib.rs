@@ -1,7 +1,15 @@
 //! The sandbox: synthetic registers, a Kannel-compatible SMS gateway and
 //! phones' inboxes, and an OpenID Connect eID provider, served over HTTPS
 //! with a development CA.
+//!
+//! Its own crate so that the broker, which links `okaz-registry`, never
+//! carries it; it depends on `okaz-registry` for the registers' wire types,
+//! check digits and eID helpers, never the other way round.
+//!
+//! Inside, the dependencies run one way: [`server`] routes to [`oidc`], and
+//! both build answers with `respond` and look citizens up in [`directory`].
 
+pub mod directory;
 pub mod faults;
 pub mod inbox;
 pub mod names;
@@ -9,8 +17,10 @@ pub mod oidc;
 pub mod photo;
 pub mod population;
 pub mod render;
+mod respond;
 pub mod rng;
 pub mod server;
+mod sync;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -24,20 +34,17 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use directory::Subject;
 pub use faults::{Fault, Faults};
 pub use inbox::Message;
 pub use population::{
     citizen, citizen_at, citizen_of_plate, index_of, vehicle_of_plate, Citizen, MAX_POPULATION,
     MAX_VEHICLES,
 };
-pub use server::Subject;
+pub use server::{KANNEL_PASSWORD, KANNEL_USERNAME};
 
-use server::{lock, State};
-
-/// Username the sandbox's sendsms accepts.
-pub const KANNEL_USERNAME: &str = "okaz";
-/// Password the sandbox's sendsms accepts.
-pub const KANNEL_PASSWORD: &str = "okaz-sandbox";
+use server::State;
+use sync::lock;
 
 /// How to start a sandbox.
 #[derive(Debug, Clone)]
@@ -198,7 +205,7 @@ impl Sandbox {
 
     /// Up to `limit` subjects with a scenario tag, as `/_population` lists them.
     pub fn find(&self, tag: &str, limit: usize) -> Vec<Subject> {
-        server::find(self.state.seed, self.state.population, Some(tag), 0, limit)
+        directory::find(self.state.seed, self.state.population, Some(tag), 0, limit)
     }
 
     /// Stops accepting, lets open requests finish (bounded), and returns.

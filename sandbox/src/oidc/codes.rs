@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::eid::pkce_challenge;
+use okaz_registry::eid::pkce_challenge;
 
 /// How long a code may wait for its exchange. Short, because the exchange
 /// follows the redirect at once; RFC 6749 4.1.2 recommends at most 10 minutes.

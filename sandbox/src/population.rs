@@ -14,9 +14,10 @@ use chrono::{Datelike, NaiveDate};
 use okaz_protocol::pesel::Sex;
 use okaz_protocol::{DocumentStatus, DocumentType, Pesel};
 
-use super::names::{self, CITIES, INSURERS, MAKES, STREETS, UNIVERSITIES};
-use super::rng::{mix, Rng};
-use crate::ids;
+use okaz_registry::ids;
+
+use crate::names::{self, CITIES, INSURERS, MAKES, STREETS, UNIVERSITIES};
+use crate::rng::{mix, Rng};
 
 /// First birth date in the population.
 const FIRST_BIRTH: (i32, u32, u32) = (1936, 1, 1);
@@ -415,7 +416,7 @@ fn plate_number(seed: u64, plate: &str) -> Option<(u64, usize)> {
 }
 
 /// The citizen holding the vehicle with this canonical plate (see
-/// [`crate::ids::normalise_plate`]) and the vehicle's number among theirs, if
+/// [`okaz_registry::ids::normalise_plate`]) and the vehicle's number among theirs, if
 /// this population issued it. The plate is decoded arithmetically, then
 /// checked by regenerating the citizen, so a plate of the right shape that
 /// was never issued (another city's prefix, a citizen without that vehicle,
@@ -840,7 +841,7 @@ mod tests {
                 prop_assert_eq!(vin_owner(seed, &v.vin), Some((index, k)));
             }
             if let Some(p) = &c.contact.phone {
-                prop_assert!(crate::registers::contacts::is_e164(p));
+                prop_assert!(okaz_registry::registers::contacts::is_e164(p));
             }
         }
 

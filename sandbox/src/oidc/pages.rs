@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::request::AuthRequest;
-use crate::sandbox::server::Subject;
+use crate::directory::Subject;
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub(crate) fn escape(s: &str) -> String {

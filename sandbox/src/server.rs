@@ -4,28 +4,33 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use okaz_protocol::Pesel;
+use okaz_registry::registers::Register;
 use rand::Rng as _;
-use serde::Serialize;
 use tokio::sync::watch;
 
-use super::faults::{Fault, FaultRequest, Faults};
-use super::inbox::{normalise, Inboxes};
-use super::population::{citizen, citizen_of_plate, index_of, vin_owner, Citizen};
-use super::{render, KANNEL_PASSWORD, KANNEL_USERNAME};
-use crate::registers::Register;
+use crate::directory::{find, Directory};
+use crate::faults::{Fault, FaultRequest, Faults};
+use crate::inbox::{normalise, Inboxes};
+use crate::oidc;
+use crate::population::{citizen, citizen_of_plate, index_of, vin_owner, Citizen};
+use crate::render;
+use crate::respond::{json, query_map, reply, text, Resp};
+use crate::sync::lock;
+
+/// Username the sandbox's sendsms accepts.
+pub const KANNEL_USERNAME: &str = "okaz";
+/// Password the sandbox's sendsms accepts.
+pub const KANNEL_PASSWORD: &str = "okaz-sandbox";
 
 /// Bytes of an oversized answer: above any sensible client limit.
 const OVERSIZED: usize = 3 * 1024 * 1024;
-/// Indexes `/_population` looks at before giving up on a rare tag.
-const SCAN_LIMIT: u64 = 300_000;
 
 /// Shared server state.
 pub(crate) struct State {
@@ -36,52 +41,17 @@ pub(crate) struct State {
     pub shutdown: watch::Receiver<bool>,
     pub malformed_turn: AtomicU64,
     /// The eID (OpenID Connect) provider.
-    pub oidc: super::oidc::Provider,
+    pub oidc: oidc::Provider,
 }
 
-/// Locks a mutex, recovering from poisoning: the guarded maps stay valid.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
+impl State {
+    /// The population this sandbox serves.
+    fn directory(&self) -> Directory {
+        Directory {
+            seed: self.seed,
+            population: self.population,
+        }
     }
-}
-
-pub(crate) type Resp = Response<Full<Bytes>>;
-
-pub(crate) fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Resp {
-    let mut r = Response::new(Full::new(body.into()));
-    *r.status_mut() = status;
-    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
-        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
-    }
-    r
-}
-
-pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Resp {
-    match serde_json::to_vec(value) {
-        Ok(b) => reply(status, "application/json", b),
-        Err(_) => reply(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "text/plain",
-            "serialisation failed",
-        ),
-    }
-}
-
-pub(crate) fn text(status: StatusCode, body: &'static str) -> Resp {
-    reply(status, "text/plain; charset=utf-8", body)
-}
-
-pub(crate) fn query_map(req: &Request<Incoming>) -> HashMap<String, String> {
-    req.uri()
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Resolves once the sandbox is told to stop (or its owner is gone).
@@ -120,7 +90,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
             None => text(StatusCode::BAD_REQUEST, "not a phone number"),
         },
         (_, [".well-known", ..]) | (_, ["oidc", ..]) => {
-            super::oidc::handle(&state, req, &segs, &q).await
+            oidc::handle(&state.oidc, state.directory(), req, &segs, &q).await
         }
         (Method::GET, _) => match register_route(&path, &q) {
             Some((register, key)) => serve_register(&state, register, key).await,
@@ -142,7 +112,7 @@ enum Key {
 fn register_route(path: &str, q: &HashMap<String, String>) -> Option<(Register, Key)> {
     let path = path.trim_start_matches('/');
     // The police lookup by plate lives beside, not under, the owners' path.
-    if path == crate::registers::plates::PLATE_PATH {
+    if path == okaz_registry::registers::plates::PLATE_PATH {
         return Some((Register::Vehicles, Key::Plate(q.get("nr_rej")?.clone())));
     }
     for r in Register::ALL {
@@ -232,7 +202,7 @@ async fn serve_register(state: &State, register: Register, key: Key) -> Resp {
             .filter(|(c, k)| c.vehicles.get(*k).is_some_and(|v| v.vin == vin))
             .and_then(|(c, k)| serde_json::to_vec(&render::insurance(&c, k)).ok()),
         // Unknown, never issued and malformed plates alike are 404.
-        Key::Plate(p) => crate::ids::normalise_plate(&p)
+        Key::Plate(p) => okaz_registry::ids::normalise_plate(&p)
             .and_then(|p| citizen_of_plate(state.seed, state.population, &p))
             .and_then(|(c, k)| serde_json::to_vec(&render::vehicle_by_plate(&c, k)?).ok()),
         Key::Pesel(p) => lookup(state, &p).and_then(|c| {
@@ -258,54 +228,6 @@ async fn serve_register(state: &State, register: Register, key: Key) -> Resp {
             &serde_json::json!({"error": "not_found", "register": register.name()}),
         ),
     }
-}
-
-/// A subject as `/_population` lists it (synthetic data: PESELs may show).
-#[derive(Debug, Serialize)]
-pub struct Subject {
-    /// Index in the population.
-    pub index: u64,
-    /// PESEL.
-    pub pesel: String,
-    /// Given names and surname.
-    pub name: String,
-    /// Scenario tags.
-    pub tags: Vec<String>,
-    /// Phone, if on record.
-    pub phone: Option<String>,
-    /// Registration numbers of the citizen's vehicles, primary first (for
-    /// the police lookup by plate).
-    pub plates: Vec<String>,
-}
-
-/// Finds up to `limit` citizens with `tag` (any citizen without a tag), from `start`.
-pub fn find(
-    seed: u64,
-    population: u64,
-    tag: Option<&str>,
-    start: u64,
-    limit: usize,
-) -> Vec<Subject> {
-    let end = population.min(start.saturating_add(SCAN_LIMIT));
-    let mut out = Vec::new();
-    for i in start..end {
-        if out.len() >= limit {
-            break;
-        }
-        let c = citizen(seed, i);
-        let tags = c.tags();
-        if tag.is_none_or(|t| tags.iter().any(|x| x == t)) {
-            out.push(Subject {
-                index: i,
-                pesel: c.pesel.expose(),
-                name: format!("{} {}", c.given_names.join(" "), c.surname),
-                tags,
-                phone: c.contact.phone.clone(),
-                plates: c.vehicles.iter().map(|v| v.plate.clone()).collect(),
-            });
-        }
-    }
-    out
 }
 
 async fn population(state: &Arc<State>, q: &HashMap<String, String>) -> Resp {

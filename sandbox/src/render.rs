@@ -6,12 +6,13 @@ use chrono::NaiveDate;
 use okaz_protocol::pesel::Sex;
 use okaz_protocol::DocumentStatus;
 
-use super::photo::portrait_png;
-use super::population::{CardRecord, Citizen};
-use crate::registers::{
+use okaz_registry::registers::{
     contacts, drivers, insurance, large_family, pensioners, persons, plates, schools, students,
     vehicles,
 };
+
+use crate::photo::portrait_png;
+use crate::population::{CardRecord, Citizen};
 
 fn d(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
