@@ -86,8 +86,8 @@ struct Args {
     /// The pgbench script mirroring a flow's statements.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/flow.pgbench.sql"))]
     pgbench_script: PathBuf,
-    /// pgbench's query mode (`-M`): `extended` parses every statement, as the store does.
-    #[arg(long, default_value = "extended")]
+    /// pgbench's query mode (`-M`): `prepared` prepares each statement once per connection, as the store does.
+    #[arg(long, default_value = "prepared")]
     pgbench_mode: String,
     /// Skip pgbench.
     #[arg(long)]

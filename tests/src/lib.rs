@@ -75,6 +75,8 @@ pub struct Options {
     pub population: u64,
     /// Client-certificate trust (units' CAs and CRLs) for police terminals.
     pub client_auth: Option<okaz_server::http::server::ClientAuth>,
+    /// The broker's database connections.
+    pub pool_size: usize,
 }
 
 impl Default for Options {
@@ -84,6 +86,7 @@ impl Default for Options {
             client_auth: None,
             start: Utc::now(),
             population: 10_000,
+            pool_size: 8,
         }
     }
 }
@@ -166,6 +169,7 @@ impl Kit {
         let dir = tempfile::tempdir().unwrap();
         let config_path = write_config(dir.path(), &database_url, &sandbox, &opts.policy_edits);
         let mut cfg = Config::load(&config_path, Vec::new()).unwrap();
+        cfg.database.pool_size = opts.pool_size;
         let clock = Arc::new(ManualClock::new(opts.start));
         let broker = wiring::broker_with_clock(&cfg, clock.clone())
             .await

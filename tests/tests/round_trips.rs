@@ -1,0 +1,111 @@
+//! How many database transactions a whole check costs, counted by
+//! PostgreSQL itself (`pg_stat_database`), so the number cannot creep back
+//! up unnoticed. Not timed: it counts.
+//!
+//! The broker runs with one database connection, so after a warm-up flow
+//! every statement of the hot path is prepared on it and nothing else
+//! (a prepare is a round trip and, in PostgreSQL's count, a transaction)
+//! hides in the measured flow.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers: a failure aborts the test with its message"
+)]
+
+use std::time::Duration;
+
+use okaz_tests::{Kit, Options};
+
+/// The most transactions a full flow (start + code) may take.
+const MAX_TRANSACTIONS_PER_FLOW: i64 = 4;
+
+async fn admin() -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(&okaz_tests::admin_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+/// Committed and rolled-back transactions in the broker's database.
+async fn transactions(db: &tokio_postgres::Client, name: &str) -> i64 {
+    let row = db
+        .query_one(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+/// One full clerk's flow; panics unless the document is released.
+async fn full_flow(kit: &Kit, token: &str, pesel: &str, phone: &str) {
+    let started = kit.start_check(token, pesel, "id_card", "age_check").await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let code = kit.latest_code(phone).await;
+    let id = started.body["id"].as_str().unwrap();
+    let done = kit.give_code(token, id, &code).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["status"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_flow_takes_at_most_four_transactions() {
+    let kit = Kit::start_with(Options {
+        pool_size: 1,
+        ..Options::default()
+    })
+    .await;
+    let db = admin().await;
+    let clerk = kit.officer("clerk", "USC-Warszawa").await;
+    let anna = kit.citizen(&["valid_id", "adult", "contactable"]).await;
+    kit.activate(&anna.pesel).await;
+    let phone = anna.phone.clone().unwrap();
+    let token = kit.login(&clerk).await;
+    full_flow(&kit, &token, &anna.pesel, &phone).await;
+
+    // An idle backend reports its counts within PostgreSQL's idle flush
+    // interval (10 s); wait for the warm-up to be counted.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let before = transactions(&db, &kit.database).await;
+
+    full_flow(&kit, &token, &anna.pesel, &phone).await;
+
+    // A backend reports everything when it exits: end the broker's
+    // connection and wait until it is gone.
+    db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+        &[&kit.database],
+    )
+    .await
+    .unwrap();
+    for _ in 0..100 {
+        let left = db
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&kit.database],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The exiting backend's report lands in shared memory; reading it
+    // through a fresh snapshot of the statistics.
+    db.execute("SELECT pg_stat_clear_snapshot()", &[])
+        .await
+        .unwrap();
+    let after = transactions(&db, &kit.database).await;
+    let flow = after - before;
+    assert!(
+        (1..=MAX_TRANSACTIONS_PER_FLOW).contains(&flow),
+        "a full flow took {flow} database transactions (at most {MAX_TRANSACTIONS_PER_FLOW})"
+    );
+    println!("a full flow took {flow} database transactions");
+}
