@@ -21,7 +21,7 @@ use okaz_protocol::{ErrorCode, Pesel};
 use super::auth::chrono_duration;
 use super::Broker;
 use crate::audit::AuditEntry;
-use crate::consent::{self, Closed};
+use crate::consent;
 use crate::error::BrokerError;
 use crate::ports::{ActivationReservation, NewActivationCode, RegisterFailure, Rng};
 use crate::pseudonym::Pseudonym;
@@ -170,9 +170,7 @@ impl Broker {
                 attempts_used,
                 max_attempts,
             } => (code_mac, attempts_used, max_attempts),
-            ActivationReservation::Closed(Closed::NotFound) | ActivationReservation::Closed(_) => {
-                return Ok(ActivationCode::Over)
-            }
+            ActivationReservation::Closed(_) => return Ok(ActivationCode::Over),
         };
         let right = consent::well_formed(typed)
             && consent::code_matches(&self.keys.challenge, &bound(id), typed, &mac);
