@@ -135,6 +135,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         metrics: Metrics::default(),
         max_body: cfg.server.max_body_bytes,
         portal,
+        draining: Default::default(),
+        dlr_token: None,
     });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(http::server::serve(

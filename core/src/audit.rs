@@ -57,11 +57,17 @@ pub enum AuditEvent {
     CitizenActivated,
     /// A citizen deactivated the service.
     CitizenDeactivated,
+    /// The SMS gateway reported a challenge's code delivered to the phone
+    /// (a Kannel delivery report); the record names the challenge, never
+    /// the number.
+    SmsDelivered,
+    /// The SMS gateway reported a challenge's code undeliverable.
+    SmsFailed,
 }
 
 impl AuditEvent {
     /// Every event, in declaration order.
-    pub const ALL: [AuditEvent; 20] = [
+    pub const ALL: [AuditEvent; 22] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::LoggedOut,
@@ -82,6 +88,8 @@ impl AuditEvent {
         AuditEvent::TotpReset,
         AuditEvent::CitizenActivated,
         AuditEvent::CitizenDeactivated,
+        AuditEvent::SmsDelivered,
+        AuditEvent::SmsFailed,
     ];
 
     /// Stored name.
@@ -107,6 +115,8 @@ impl AuditEvent {
             AuditEvent::TotpReset => "totp_reset",
             AuditEvent::CitizenActivated => "citizen_activated",
             AuditEvent::CitizenDeactivated => "citizen_deactivated",
+            AuditEvent::SmsDelivered => "sms_delivered",
+            AuditEvent::SmsFailed => "sms_failed",
         }
     }
 }

@@ -41,6 +41,7 @@ struct Inner {
     cfg: RegistryConfig,
     http: HttpsClient,
     breakers: Mutex<HashMap<Register, Breaker>>,
+    observer: Option<crate::trace::Observer>,
 }
 
 /// Reads documents and contacts live from the registers. Cheap to clone.
@@ -97,8 +98,18 @@ impl RegisterClient {
                 cfg,
                 http,
                 breakers: Mutex::new(breakers),
+                observer: None,
             }),
         })
+    }
+
+    /// The same client, telling `observer` of every register call. Call it
+    /// before the client is cloned; on a shared client it does nothing.
+    pub fn with_observer(mut self, observer: crate::trace::Observer) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.observer = Some(observer);
+        }
+        self
     }
 
     /// The configuration in use.
@@ -141,6 +152,25 @@ impl RegisterClient {
 
     /// One guarded read: breaker, HTTP with retries, then the parser.
     async fn call<T>(
+        &self,
+        register: Register,
+        url: url::Url,
+        parse: impl FnOnce(&[u8]) -> Result<T, RegistryError>,
+    ) -> Result<T, RegistryError> {
+        let name = register.name();
+        let started = Instant::now();
+        let result = self.guarded(register, url, parse).await;
+        if let Some(o) = &self.inner.observer {
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(e) => e.kind(),
+            };
+            o.observe(name, started.elapsed(), outcome);
+        }
+        result
+    }
+
+    async fn guarded<T>(
         &self,
         register: Register,
         url: url::Url,

@@ -81,6 +81,21 @@ impl RegistryError {
         }
     }
 
+    /// A stable name of the kind of failure, for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RegistryError::Unavailable { .. } => "unavailable",
+            RegistryError::CircuitOpen { .. } => "circuit_open",
+            RegistryError::NotFound { .. } => "not_found",
+            RegistryError::Malformed { .. } => "malformed",
+            RegistryError::TooLarge { .. } => "too_large",
+            RegistryError::Refused { .. } => "refused",
+            RegistryError::InvalidPlate => "invalid_plate",
+            RegistryError::Unsupported { .. } => "unsupported",
+            RegistryError::Config(_) => "config",
+        }
+    }
+
     /// Whether the failure says the register itself is unwell (counts against
     /// its circuit breaker); a missing record is a healthy answer, and the
     /// caller's own mistakes never reached a register.

@@ -97,7 +97,12 @@ async fn get_once(
     max_bytes: usize,
     register: &'static str,
 ) -> Result<Answer, RegistryError> {
-    let req = hyper::Request::get(uri.clone())
+    let mut req = hyper::Request::get(uri.clone());
+    if let Some(id) = crate::trace::current_request_id() {
+        // The register's logs and ours then name the same request.
+        req = req.header(crate::trace::REQUEST_ID_HEADER, id);
+    }
+    let req = req
         .header(hyper::header::ACCEPT, "application/json")
         .body(Empty::<Bytes>::new())
         .map_err(|e| RegistryError::Config(format!("request: {e}")))?;

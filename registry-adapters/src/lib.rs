@@ -16,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod registers;
 pub mod sms;
+pub mod trace;
 
 pub use client::{Contact, PlateAnswer, RegisterClient};
 pub use config::RegistryConfig;

@@ -21,6 +21,7 @@ fn kannel(url: url::Url, ca: &str, password: &str) -> KannelGateway {
         from: Some("OKAZ".into()),
         ca_pem: Some(ca.as_bytes().to_vec()),
         timeout: Duration::from_secs(2),
+        dlr_url: None,
     })
     .unwrap()
 }
@@ -97,6 +98,7 @@ async fn a_gateway_that_is_down_is_unavailable() {
         from: None,
         ca_pem: None,
         timeout: Duration::from_secs(2),
+        dlr_url: None,
     })
     .unwrap();
     let e = gw.send("+48601234567", "x").await.unwrap_err();
@@ -120,6 +122,7 @@ async fn a_hanging_gateway_times_out() {
         from: None,
         ca_pem: Some(sb.ca_pem.as_bytes().to_vec()),
         timeout: Duration::from_millis(300),
+        dlr_url: None,
     })
     .unwrap();
     let e = gw.send("+48601234567", "x").await.unwrap_err();

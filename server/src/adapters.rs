@@ -66,9 +66,14 @@ pub struct KannelSms(pub KannelGateway);
 
 #[async_trait]
 impl SmsGateway for KannelSms {
-    async fn send(&self, phone: &str, text: &str) -> Result<(), SmsFailure> {
+    async fn send(
+        &self,
+        phone: &str,
+        text: &str,
+        reference: Option<&str>,
+    ) -> Result<(), SmsFailure> {
         self.0
-            .send(phone, text)
+            .send_with_reference(phone, text, reference)
             .await
             .map_err(|e| SmsFailure(e.to_string()))
     }

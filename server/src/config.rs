@@ -85,8 +85,17 @@ fn default_portal_max() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
-    /// Address to listen on.
+    /// Address of the API (and portal) listener.
     pub listen: SocketAddr,
+    /// Address of the operations listener (`/metrics`, `/healthz`,
+    /// `/readyz`, Kannel's delivery reports): plain HTTP, loopback by
+    /// default, since it is for the load balancer, Prometheus and Kannel on
+    /// the private network, never for clients.
+    pub ops_listen: SocketAddr,
+    /// On SIGTERM, seconds `/readyz` answers 503 while the API still serves,
+    /// so the load balancer's health checks move new connections away before
+    /// the listener stops accepting.
+    pub shutdown_delay_secs: u64,
     /// PEM certificate chain.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key.
@@ -122,6 +131,8 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            ops_listen: SocketAddr::from(([127, 0, 0, 1], 9443)),
+            shutdown_delay_secs: 5,
             tls_cert: None,
             tls_key: None,
             max_body_bytes: 64 * 1024,
@@ -211,6 +222,15 @@ pub struct SmsConfig {
     pub password_file: PathBuf,
     /// CA to trust for an https URL.
     pub ca_file: Option<PathBuf>,
+    /// Where Kannel reaches this broker's operations listener for delivery
+    /// reports, e.g. `http://10.0.0.5:9443/kannel/dlr`; with `dlr_token_file`
+    /// every code is sent asking for a report.
+    #[serde(default)]
+    pub dlr_url: Option<url::Url>,
+    /// File holding the secret token Kannel's reports must carry (the same
+    /// file on every replica).
+    #[serde(default)]
+    pub dlr_token_file: Option<PathBuf>,
 }
 
 /// Logging.

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 #[derive(Clone)]
 pub struct HashingPool {
     permits: Arc<Semaphore>,
+    waiting: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl HashingPool {
@@ -22,18 +23,24 @@ impl HashingPool {
     pub fn new(parallel: usize) -> Self {
         HashingPool {
             permits: Arc::new(Semaphore::new(parallel.max(1))),
+            waiting: Arc::default(),
         }
+    }
+
+    /// Hashes waiting for a slot (the login queue, for metrics).
+    pub fn waiting(&self) -> u64 {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, CredentialError> + Send + 'static,
     ) -> Result<T, CredentialError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| CredentialError::Task)?;
+        use std::sync::atomic::Ordering;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let permit = self.permits.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let _permit = permit.map_err(|_| CredentialError::Task)?;
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|_| CredentialError::Task)?

@@ -362,19 +362,45 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
             "no TLS material: set server.tls_cert and server.tls_key, or pass --dev-self-signed for development"
         ),
     };
-    let broker = wiring::broker(&cfg).await?;
+    let metrics = Metrics::default();
+    let broker =
+        wiring::broker_with_metrics(&cfg, Arc::new(okaz_core::clock::SystemClock), &metrics)
+            .await?;
     let portal = wiring::portal(&cfg, &broker.keys)?;
     let app = Arc::new(App {
         broker,
-        metrics: Metrics::default(),
+        metrics,
         max_body: cfg.server.max_body_bytes,
         portal,
+        draining: Default::default(),
+        dlr_token: wiring::dlr_token(&cfg)?,
     });
     let listener = http::server::bind(cfg.server.listen).await?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "okaz broker listening");
+    let ops_listener = http::server::bind(cfg.server.ops_listen)
+        .await
+        .with_context(|| format!("binding the operations listener {}", cfg.server.ops_listen))?;
+    let ops_addr = ops_listener.local_addr()?;
+    tracing::info!(%addr, %ops_addr, "okaz broker listening");
     println!("listening on https://{addr}");
-    http::server::serve(listener, tls, app, wiring::limits(&cfg), shutdown_signal()).await;
+    println!("operations on http://{ops_addr}");
+    let (ops_stop, ops_stopped) = tokio::sync::oneshot::channel::<()>();
+    let ops = tokio::spawn(http::ops::serve(ops_listener, app.clone(), async {
+        let _ = ops_stopped.await;
+    }));
+    let delay = std::time::Duration::from_secs(cfg.server.shutdown_delay_secs);
+    let draining = app.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Readiness fails first and the API keeps serving, so the load
+        // balancer moves new connections away before the listener closes.
+        draining.start_draining();
+        tracing::info!(secs = delay.as_secs(), "draining: readiness now fails");
+        tokio::time::sleep(delay).await;
+    };
+    http::server::serve(listener, tls, app, wiring::limits(&cfg), shutdown).await;
+    let _ = ops_stop.send(());
+    let _ = ops.await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -11,10 +11,13 @@ use okaz_registry::{RegisterClient, RegistryConfig};
 use crate::adapters::{KannelSms, LiveRegisters};
 use crate::config::{read_secret, Config, ConfigError};
 use crate::http::server::{ClientAuth, Limits, ServeError};
+use crate::metrics::{Metrics, ProbeValues, Probes};
 use okaz_core::broker::{Broker, Keys};
 use okaz_core::clock::{Clock, SystemClock};
 use okaz_core::ports::{OsRandom, Store, StoreError};
 use okaz_core::pseudonym::{SecretError, SecretKey};
+use okaz_registry::breaker::BreakerState;
+use okaz_registry::Register;
 
 /// Why the broker could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +71,17 @@ pub async fn broker(cfg: &Config) -> Result<Broker, WiringError> {
 
 /// Builds the broker with a given clock (the test kit steps time).
 pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Broker, WiringError> {
+    broker_with_metrics(cfg, clock, &Metrics::default()).await
+}
+
+/// Builds the broker with a given clock, its registers, SMS gateway,
+/// database pool and password hasher reporting to `metrics`.
+pub async fn broker_with_metrics(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    metrics: &Metrics,
+) -> Result<Broker, WiringError> {
+    let observer: okaz_registry::trace::Observer = Arc::new(metrics.clone());
     let policy = PolicySet::load_dir(&cfg.policies.dir)?;
     let keys = keys(cfg)?;
     let store = store(cfg).await?;
@@ -78,7 +92,8 @@ pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Br
         retries: cfg.registers.retries,
         ..RegistryConfig::default()
     })
-    .map_err(|e| WiringError::Client(e.to_string()))?;
+    .map_err(|e| WiringError::Client(e.to_string()))?
+    .with_observer(observer.clone());
     let password = String::from_utf8(read_secret(&cfg.sms.password_file)?)
         .map_err(|_| WiringError::Client("SMS password file is not UTF-8".to_string()))?;
     let sms = KannelGateway::new(KannelConfig {
@@ -88,11 +103,19 @@ pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Br
         from: None,
         ca_pem: read_ca(cfg.sms.ca_file.as_deref())?,
         timeout: Duration::from_secs(5),
+        dlr_url: dlr_url(cfg)?,
     })
-    .map_err(|e| WiringError::Client(e.to_string()))?;
+    .map_err(|e| WiringError::Client(e.to_string()))?
+    .with_observer(observer);
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    let hasher = crate::hashing::HashingPool::new(cores);
+    metrics.add_probes(Arc::new(Probe {
+        registers: registers.clone(),
+        store: store.clone(),
+        hasher: hasher.clone(),
+    }));
     Ok(Broker {
         store,
         registers: Arc::new(LiveRegisters(registers)),
@@ -101,8 +124,69 @@ pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Br
         policy: Arc::new(policy),
         keys,
         random: Arc::new(OsRandom),
-        hasher: Arc::new(crate::hashing::HashingPool::new(cores)),
+        hasher: Arc::new(hasher),
     })
+}
+
+/// Scrape-time gauges: breakers, the database pool, the login queue.
+struct Probe {
+    registers: RegisterClient,
+    store: Arc<dyn Store>,
+    hasher: crate::hashing::HashingPool,
+}
+
+impl Probes for Probe {
+    fn read(&self) -> ProbeValues {
+        let breakers = Register::ALL
+            .into_iter()
+            .map(|r| {
+                let state = match self.registers.breaker_state(r) {
+                    BreakerState::Closed { .. } => 0,
+                    BreakerState::HalfOpen => 1,
+                    BreakerState::Open { .. } => 2,
+                };
+                (r.name().to_string(), state)
+            })
+            .collect();
+        let pool = self.store.pool_status();
+        ProbeValues {
+            breakers,
+            pool_in_use: pool.map(|p| p.in_use),
+            pool_idle: pool.map(|p| p.idle),
+            pool_waiting: pool.map(|p| p.waiting),
+            login_queue: Some(self.hasher.waiting()),
+        }
+    }
+}
+
+/// The token Kannel's delivery reports must carry, from `[sms] dlr_token_file`.
+pub fn dlr_token(cfg: &Config) -> Result<Option<Vec<u8>>, WiringError> {
+    match &cfg.sms.dlr_token_file {
+        None => Ok(None),
+        Some(path) => {
+            let token = read_secret(path)?;
+            let token = token.trim_ascii().to_vec();
+            if token.len() < 16 {
+                return Err(WiringError::Client(format!(
+                    "{}: a delivery-report token needs at least 16 characters",
+                    path.display()
+                )));
+            }
+            Ok(Some(token))
+        }
+    }
+}
+
+/// The `dlr-url` sent to Kannel: the configured URL with the token.
+fn dlr_url(cfg: &Config) -> Result<Option<url::Url>, WiringError> {
+    let (Some(base), Some(token)) = (&cfg.sms.dlr_url, dlr_token(cfg)?) else {
+        return Ok(None);
+    };
+    let token = String::from_utf8(token)
+        .map_err(|_| WiringError::Client("delivery-report token is not UTF-8".to_string()))?;
+    let mut url = base.clone();
+    url.query_pairs_mut().append_pair("token", &token);
+    Ok(Some(url))
 }
 
 /// The citizen portal from `[portal]`; `None` when the section is absent.

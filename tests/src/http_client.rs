@@ -175,3 +175,34 @@ impl HttpClient {
         Ok((status, headers, String::from_utf8_lossy(&bytes).to_string()))
     }
 }
+
+/// A plain-HTTP GET, for the operations listener (`/metrics`, `/readyz`),
+/// which is not TLS; `Err` on a transport failure.
+pub async fn plain_get(url: &str) -> Result<Reply, String> {
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    let req = http::Request::get(url)
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| format!("{e:?}"))?;
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .to_bytes();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    Ok(Reply {
+        status,
+        content_type,
+        body: Value::String(text.clone()),
+        text,
+    })
+}

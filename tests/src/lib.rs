@@ -35,7 +35,7 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
-pub use http_client::{HttpClient, Reply};
+pub use http_client::{plain_get, HttpClient, Reply};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -133,6 +133,8 @@ pub struct Kit {
     pub sandbox: Sandbox,
     /// The broker's base URL (https://127.0.0.1:PORT).
     pub broker_url: String,
+    /// The operations listener's base URL (http://127.0.0.1:PORT).
+    pub ops_url: String,
     /// HTTPS client trusting the broker's and sandbox's certificates.
     pub http: HttpClient,
     /// The broker's clock.
@@ -171,7 +173,8 @@ impl Kit {
         let mut cfg = Config::load(&config_path, Vec::new()).unwrap();
         cfg.database.pool_size = opts.pool_size;
         let clock = Arc::new(ManualClock::new(opts.start));
-        let broker = wiring::broker_with_clock(&cfg, clock.clone())
+        let metrics = Metrics::default();
+        let broker = wiring::broker_with_metrics(&cfg, clock.clone(), &metrics)
             .await
             .unwrap();
         let (tls, broker_cert) =
@@ -187,10 +190,22 @@ impl Kit {
         let portal = wiring::portal(&cfg, &broker.keys).unwrap();
         let app = Arc::new(App {
             broker: broker.clone(),
-            metrics: Metrics::default(),
+            metrics,
             max_body: cfg.server.max_body_bytes,
             portal,
+            draining: Default::default(),
+            dlr_token: wiring::dlr_token(&cfg).unwrap(),
         });
+        let ops_listener = okaz_server::http::server::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let ops_url = format!("http://{}", ops_listener.local_addr().unwrap());
+        // Lives as long as the test's runtime; it holds no connection pool of its own.
+        tokio::spawn(okaz_server::http::ops::serve(
+            ops_listener,
+            app.clone(),
+            std::future::pending::<()>(),
+        ));
         let (stop, stopped) = oneshot::channel::<()>();
         let limits = wiring::limits(&cfg);
         let served = tokio::spawn(okaz_server::http::server::serve(
@@ -209,6 +224,7 @@ impl Kit {
             database,
             sandbox,
             broker_url: format!("https://{addr}"),
+            ops_url,
             http,
             clock,
             broker,
@@ -228,6 +244,11 @@ impl Kit {
         if let Some(h) = self.served.take() {
             let _ = h.await;
         }
+    }
+
+    /// A GET on the operations listener (`/metrics`, `/readyz`, `/healthz`).
+    pub async fn ops_get(&self, path: &str) -> Reply {
+        plain_get(&format!("{}{path}", self.ops_url)).await.unwrap()
     }
 
     /// Creates an officer with a known password and TOTP secret.
@@ -474,6 +495,8 @@ pub fn write_config(
         r#"
 [server]
 listen = "127.0.0.1:0"
+ops_listen = "127.0.0.1:0"
+shutdown_delay_secs = 1
 max_body_bytes = 16384
 [database]
 url = "{database_url}"

@@ -2,7 +2,7 @@
 //! configuration and database, as a replica would in production.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 
@@ -13,34 +13,91 @@ pub struct Replica {
     child: Child,
     /// Its base URL (`https://127.0.0.1:PORT`).
     pub url: String,
-    /// A client trusting its self-signed certificate.
+    /// Its operations listener (`http://127.0.0.1:PORT`).
+    pub ops_url: String,
+    /// A client trusting its certificate.
     pub http: HttpClient,
     stderr: Option<JoinHandle<String>>,
+}
+
+/// Where and how a replica runs.
+pub struct ReplicaOptions {
+    /// API address (`127.0.0.1:0` for any free port).
+    pub listen: String,
+    /// Operations address.
+    pub ops_listen: String,
+    /// Certificate and key files; `None` generates a self-signed one.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// `OKAZ_LOG`.
+    pub log: String,
+    /// Further `OKAZ_…` overrides.
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for ReplicaOptions {
+    fn default() -> Self {
+        ReplicaOptions {
+            listen: "127.0.0.1:0".to_string(),
+            ops_listen: "127.0.0.1:0".to_string(),
+            tls: None,
+            log: "info".to_string(),
+            env: Vec::new(),
+        }
+    }
 }
 
 impl Replica {
     /// Starts `okaz-server serve --dev-self-signed` with `config`, logging at
     /// `log` level; waits until it listens.
     pub fn spawn(config: &Path, cert: &Path, log: &str) -> Replica {
-        let mut child = Command::new(crate::binary("okaz-server"))
-            .arg("--config")
-            .arg(config)
-            .args(["serve", "--dev-self-signed", "--write-cert"])
-            .arg(cert)
-            .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
-            .env("OKAZ_LOG", log)
+        Self::spawn_with(
+            config,
+            cert,
+            ReplicaOptions {
+                log: log.to_string(),
+                ..ReplicaOptions::default()
+            },
+        )
+    }
+
+    /// Starts `okaz-server serve` with `config` and `opts`; `cert` is where
+    /// the certificate clients should trust is (or is written, when
+    /// self-signed). Waits until it listens.
+    pub fn spawn_with(config: &Path, cert: &Path, opts: ReplicaOptions) -> Replica {
+        let mut cmd = Command::new(crate::binary("okaz-server"));
+        cmd.arg("--config").arg(config).arg("serve");
+        match &opts.tls {
+            None => {
+                cmd.args(["--dev-self-signed", "--write-cert"]).arg(cert);
+            }
+            Some((c, k)) => {
+                cmd.env("OKAZ_SERVER_TLS_CERT", c)
+                    .env("OKAZ_SERVER_TLS_KEY", k);
+            }
+        }
+        let mut child = cmd
+            .env("OKAZ_SERVER_LISTEN", &opts.listen)
+            .env("OKAZ_SERVER_OPS_LISTEN", &opts.ops_listen)
+            .env("OKAZ_LOG", &opts.log)
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        out.read_line(&mut line).unwrap();
         let url = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string();
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        let ops_url = line
+            .trim()
+            .strip_prefix("operations on ")
+            .unwrap_or_else(|| panic!("unexpected second line: {line}"))
             .to_string();
         // Drained all along, so a chatty log never blocks the process.
         let mut err = child.stderr.take().unwrap();
@@ -53,9 +110,15 @@ impl Replica {
         Replica {
             child,
             url,
+            ops_url,
             http,
             stderr: Some(stderr),
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends SIGTERM and waits for the process to exit.

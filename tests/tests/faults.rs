@@ -163,6 +163,6 @@ async fn the_broker_recovers_when_its_database_connections_are_cut() {
         "{statuses:?}"
     );
     assert_eq!(statuses.last(), Some(&200), "recovered: {statuses:?}");
-    let r = kit.get("/readyz", None).await;
+    let r = kit.ops_get("/readyz").await;
     assert_eq!(r.status, 200);
 }

@@ -76,18 +76,20 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
     let base = replica.url.clone();
     let http = replica.http.clone();
 
-    assert_eq!(
-        http.request("GET", &format!("{base}/healthz"), None, None)
+    let ops = replica.ops_url.clone();
+    for path in ["/healthz", "/readyz"] {
+        let r = okaz_tests::plain_get(&format!("{ops}{path}"))
             .await
-            .status,
-        200
-    );
-    assert_eq!(
-        http.request("GET", &format!("{base}/readyz"), None, None)
-            .await
-            .status,
-        200
-    );
+            .unwrap();
+        assert_eq!(r.status, 200, "{path} on the operations listener");
+    }
+    // Not on the API port: what the broker measures is for the operator only.
+    for path in ["/metrics", "/readyz", "/healthz"] {
+        let r = http
+            .request("GET", &format!("{base}{path}"), None, None)
+            .await;
+        assert_eq!(r.status, 404, "{path} on the API port");
+    }
 
     let totp = okaz_core::credentials::totp_code_at(&secret, chrono::Utc::now().timestamp() as u64)
         .unwrap();
@@ -174,7 +176,7 @@ async fn metrics_count_requests_and_verification_outcomes() {
     let token = kit.login(&clerk).await;
     kit.start_check(&token, "12345678901", "id_card", "age_check")
         .await;
-    let m = kit.get("/metrics", None).await;
+    let m = kit.ops_get("/metrics").await;
     assert_eq!(m.status, 200);
     assert!(
         m.text

@@ -140,7 +140,7 @@ impl Broker {
         if !stored {
             return Ok(SendOutcome::TooMany);
         }
-        if let Err(e) = self.sms.send(&phone, &sms_text(&code)).await {
+        if let Err(e) = self.sms.send(&phone, &sms_text(&code), None).await {
             tracing::warn!(error = %e, "activation code not sent");
             return Err(BrokerError::refused(ErrorCode::SmsUnavailable));
         }

@@ -260,7 +260,7 @@ impl Broker {
             .await?;
 
         let text = consent::sms_text(&code, &officer.unit, document.as_str());
-        if let Err(e) = self.sms.send(&phone, &text).await {
+        if let Err(e) = self.sms.send(&phone, &text, Some(&id)).await {
             tracing::warn!(error = %e, verification = %id, "sms not sent");
             let cancelled = base
                 .as_event(AuditEvent::VerificationCancelled)

@@ -10,6 +10,12 @@ pub struct SmsFailure(pub String);
 /// The SMS gateway.
 #[async_trait]
 pub trait SmsGateway: Send + Sync {
-    /// Sends `text` to `phone`.
-    async fn send(&self, phone: &str, text: &str) -> Result<(), SmsFailure>;
+    /// Sends `text` to `phone`; `reference` (a challenge id) comes back in
+    /// the gateway's delivery report, so delivery is recorded per challenge.
+    async fn send(
+        &self,
+        phone: &str,
+        text: &str,
+        reference: Option<&str>,
+    ) -> Result<(), SmsFailure>;
 }

@@ -274,6 +274,22 @@ pub struct AuditFilter {
 pub trait Health: Send + Sync {
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The connection pool now, for metrics; `None` where there is no pool.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        None
+    }
+}
+
+/// A connection pool's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStatus {
+    /// Connections handed out.
+    pub in_use: u64,
+    /// Connections open and free.
+    pub idle: u64,
+    /// Callers waiting for a connection.
+    pub waiting: u64,
 }
 
 /// Officer accounts, their certificates, and what logins do to them.

@@ -2,6 +2,7 @@
 //! to JSON and problem+json. Handlers only translate; rules live in `core`.
 
 pub mod errors;
+pub mod ops;
 pub mod routes;
 pub mod server;
 
@@ -38,8 +39,23 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
+    // Every log line of this request names it, and the register and SMS
+    // clients send it on as `X-Request-Id`.
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let answered = okaz_registry::trace::REQUEST_ID.scope(
+        request_id.clone(),
+        tracing::Instrument::instrument(answer(app, req, request_id), span),
+    );
+    Ok(answered.await)
+}
+
+async fn answer<B>(app: Arc<App>, req: Request<B>, request_id: String) -> Resp
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let (label, resp) = if path == "/citizen" || path.starts_with("/citizen/") {
@@ -72,7 +88,7 @@ where
     let status = resp.status().as_u16();
     app.metrics.request(&label, status, started.elapsed());
     // The path pattern, never the concrete path or query: a query may hold a PESEL.
-    tracing::info!(request_id, route = %label, status, ms = started.elapsed().as_millis() as u64, "request");
+    tracing::info!(route = %label, status, ms = started.elapsed().as_millis() as u64, "request");
     let mut resp = resp;
     if let Ok(v) = http::HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
@@ -81,7 +97,14 @@ where
         header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
     );
-    Ok(resp)
+    if app.is_draining() {
+        // HTTP/1.1 clients open their next connection elsewhere (HTTP/2
+        // ones get a GOAWAY when the listener stops); harmless on HTTP/2,
+        // where hyper drops connection-specific headers.
+        resp.headers_mut()
+            .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 fn plain_problem(code: ErrorCode, status: u16, detail: &str) -> Resp {
@@ -102,12 +125,6 @@ where
 {
     let b = &app.broker;
     match route {
-        Route::Health => Ok(text(StatusCode::OK, "ok\n")),
-        Route::Ready => Ok(match b.store.ping().await {
-            Ok(()) => text(StatusCode::OK, "ready\n"),
-            Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n"),
-        }),
-        Route::Metrics => Ok(text(StatusCode::OK, &app.metrics.render())),
         Route::Login => {
             let body: LoginRequest = read_json(req, app.max_body).await?;
             json(StatusCode::CREATED, &b.login(body).await?)
@@ -135,8 +152,13 @@ where
         Route::StartVerification => {
             let token = bearer(&req)?;
             let body = read_json::<VerificationRequest, _>(req, app.max_body).await;
+            let document = body
+                .as_ref()
+                .map(|v| v.document.as_str())
+                .unwrap_or("invalid");
             let r = b.start_verification(&token, body).await;
             app.metrics.verification(outcome(&r));
+            app.metrics.verification_start(document, outcome(&r));
             json(StatusCode::CREATED, &r?)
         }
         Route::AnswerCode => {

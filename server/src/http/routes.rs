@@ -40,12 +40,6 @@ pub enum Route {
     BindCertificate,
     /// `GET /v1/admin/audit`
     Audit,
-    /// `GET /healthz`
-    Health,
-    /// `GET /readyz`
-    Ready,
-    /// `GET /metrics`
-    Metrics,
 }
 
 /// Method, path pattern (OpenAPI style) and route.
@@ -83,9 +77,6 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         Route::BindCertificate,
     ),
     ("GET", "/v1/admin/audit", Route::Audit),
-    ("GET", "/healthz", Route::Health),
-    ("GET", "/readyz", Route::Ready),
-    ("GET", "/metrics", Route::Metrics),
 ];
 
 /// What a request path matched.

@@ -153,4 +153,13 @@ impl Health for PgStore {
             .map_err(map_err)?;
         Ok(())
     }
+
+    fn pool_status(&self) -> Option<okaz_core::ports::PoolStatus> {
+        let s = self.pool.status();
+        Some(okaz_core::ports::PoolStatus {
+            in_use: s.size.saturating_sub(s.available) as u64,
+            idle: s.available as u64,
+            waiting: s.waiting as u64,
+        })
+    }
 }
