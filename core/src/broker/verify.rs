@@ -266,9 +266,16 @@ impl Broker {
                 .as_event(AuditEvent::VerificationCancelled)
                 .verification(&id)
                 .refused(ErrorCode::SmsUnavailable);
-            self.store
-                .cancel_challenge(&id, &officer.id, cancelled)
+            // No code left the broker, so nobody could have consented: the
+            // attempt is given back and the officer may simply try again.
+            let refunded = self
+                .store
+                .cancel_unsent_challenge(&id, &officer.id, auth.day, cancelled)
                 .await?;
+            let mut quota = quota;
+            if refunded {
+                quota.used = quota.used.saturating_sub(1);
+            }
             let mut r = Refusal::new(ErrorCode::SmsUnavailable);
             r.quota = Some(quota);
             return Err(r.into());

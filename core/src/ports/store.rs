@@ -453,6 +453,17 @@ pub trait ChallengeStore: SessionStore + Send + Sync {
         threshold: u32,
         audit: AuditEntry,
     ) -> Result<WrongCode, StoreError>;
+    /// The code of a fresh challenge never left (the SMS gateway refused):
+    /// cancels the challenge and gives the officer's attempt of `day` back,
+    /// in one transaction with its audit record, so the officer's failed
+    /// start costs nothing; `false` if the challenge was no longer awaiting.
+    async fn cancel_unsent_challenge(
+        &self,
+        id: &str,
+        officer_id: &str,
+        day: NaiveDate,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError>;
     /// Cancels an awaiting challenge of this officer; `false` if none.
     async fn cancel_challenge(
         &self,

@@ -1,7 +1,7 @@
 //! Challenges: the consent codes of verifications.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Transaction;
 use okaz_core::ports::ChallengeStore;
 use okaz_protocol::DocumentType;
@@ -309,6 +309,44 @@ impl ChallengeStore for PgStore {
             tx.rollback().await.map_err(map_err)?;
             return Ok(false);
         }
+        audit::append(&tx, &entry).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn cancel_unsent_challenge(
+        &self,
+        id: &str,
+        officer_id: &str,
+        day: NaiveDate,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let (Ok(id), Ok(officer)) = (uuid::Uuid::parse_str(id), uuid::Uuid::parse_str(officer_id))
+        else {
+            return Ok(false);
+        };
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let n = tx
+            .execute(
+                "UPDATE challenges SET state = 'cancelled', sealed_subject = NULL
+             WHERE id = $1 AND officer_id = $2 AND state = 'awaiting'",
+                &[&id, &officer],
+            )
+            .await
+            .map_err(map_err)?;
+        if n != 1 {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        // The same row the attempt was counted in; never below zero.
+        tx.execute(
+            "UPDATE daily_counters SET used = GREATEST(used - 1, 0)
+             WHERE officer_id = $1 AND day = $2",
+            &[&officer, &day],
+        )
+        .await
+        .map_err(map_err)?;
         audit::append(&tx, &entry).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)

@@ -212,4 +212,37 @@ impl ChallengeStore for SqliteStore {
         })
         .await
     }
+
+    async fn cancel_unsent_challenge(
+        &self,
+        id: &str,
+        officer_id: &str,
+        on: NaiveDate,
+        entry: AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let (Some(id), Some(officer)) = (canonical_id(id), canonical_id(officer_id)) else {
+            return Ok(false);
+        };
+        let on = day(on);
+        self.write(move |tx| {
+            let n = exec(
+                tx,
+                "UPDATE challenges SET state = 'cancelled', sealed_subject = NULL
+             WHERE id = ?1 AND officer_id = ?2 AND state = 'awaiting'",
+                params![id, officer],
+            )?;
+            if n != 1 {
+                return Ok(false);
+            }
+            exec(
+                tx,
+                "UPDATE daily_counters SET used = MAX(used - 1, 0)
+             WHERE officer_id = ?1 AND day = ?2",
+                params![officer, on],
+            )?;
+            audit::append(tx, &entry)?;
+            Ok(true)
+        })
+        .await
+    }
 }
