@@ -186,7 +186,7 @@ fn unit_root() -> tempfile::TempDir {
     // The witness is built by the transparency-log work; until it is in the
     // workspace, an empty executable stands in so that `verify` checks the
     // unit itself. Said out loud, never silently.
-    let witness = okaz_tests::binary("okaz-witness");
+    let witness = okaz_tests::binary("okaz-server").with_file_name("okaz-witness");
     if witness.exists() {
         std::fs::copy(&witness, r.join("usr/bin/okaz-witness")).unwrap();
     } else {

@@ -95,14 +95,18 @@ async fn lb_status(stats: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn wait_until_up(stats: &str, server: &str) {
+async fn wait_until_up(stats: &str, server: &str, log: &Path) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let s = lb_status(stats).await;
         if s.iter().any(|(n, st)| n == server && st == "UP") {
             return;
         }
-        assert!(Instant::now() < deadline, "{server} never came UP: {s:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{server} never came UP: {s:?}\nHAProxy said:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -168,6 +172,7 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
         .collect();
 
     let lb_port = free_port();
+    let lb_log = kit.dir.path().join("haproxy.log");
     let stats = format!("http://127.0.0.1:{}", free_port());
     let port_of = |a: &str| a.rsplit(':').next().unwrap().to_string();
     let _lb = Haproxy(
@@ -182,12 +187,12 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
             .env("OKAZ_B2_OPS_PORT", port_of(&slots[1].ops))
             .env("OKAZ_LB_STATS", stats.trim_start_matches("http://"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(&lb_log).unwrap()))
             .spawn()
             .unwrap(),
     );
-    wait_until_up(&stats, "b1").await;
-    wait_until_up(&stats, "b2").await;
+    wait_until_up(&stats, "b1", &lb_log).await;
+    wait_until_up(&stats, "b2", &lb_log).await;
     let lb = format!("https://127.0.0.1:{lb_port}");
     let cert_pem = std::fs::read(&cert).unwrap();
 
@@ -259,7 +264,7 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
         );
         let stopped_in = t.elapsed();
         replicas.insert(i, start_replica(&config, &cert, &key, &slots[i]));
-        wait_until_up(&stats, name).await;
+        wait_until_up(&stats, name, &lb_log).await;
         let during = tally.flows.load(Ordering::SeqCst) - before;
         println!(
             "restarted {name}: drained and stopped in {} ms, back UP after {} ms; {during} flows completed meanwhile",
