@@ -192,8 +192,9 @@ fn message_text(line: &str) -> Option<(String, String)> {
     let inner = line.split_once('<')?.1.trim_end().strip_suffix('>')?;
     let mut parts = inner.splitn(4, ' ');
     let (_from, to, kind, data) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    // fakesmsc names UCS-2 data by its coding; tell it by its zero bytes.
     let text = match kind {
-        "ucs2" => {
+        _ if kind == "ucs2" || data.contains("%00") => {
             let bytes = percent_decode(data);
             let units: Vec<u16> = bytes
                 .chunks(2)
@@ -201,7 +202,9 @@ fn message_text(line: &str) -> Option<(String, String)> {
                 .collect();
             String::from_utf16_lossy(&units)
         }
-        "data" => String::from_utf8_lossy(&percent_decode(data)).to_string(),
+        "data" | "text" if data.contains('%') => {
+            String::from_utf8_lossy(&percent_decode(data)).to_string()
+        }
         _ => data.to_string(),
     };
     Some((to.to_string(), text))
