@@ -220,6 +220,7 @@ conformance!(
     concurrent_completes_release_once,
     record_wrong_code_exhausts_at_max_attempts,
     challenge_cancel,
+    unsent_challenge_is_cancelled_and_its_attempt_given_back,
     activations_on_and_off,
     activation_codes_limit_tries_and_single_use,
     concurrent_activation_sends_respect_the_limit,
@@ -1412,6 +1413,39 @@ async fn challenge_cancel(h: &Harness) {
             .count(),
         1
     );
+}
+
+async fn unsent_challenge_is_cancelled_and_its_attempt_given_back(h: &Harness) {
+    let s = h.store();
+    let o = officer(&*s, "anna", "U1").await;
+    for used in 1..=2 {
+        s.count_attempt(&o.id, today(), 5, attempt(&o, at(used)))
+            .await
+            .unwrap();
+    }
+    let id = challenge(&*s, &o, "s1", 3).await;
+    let cancel = |t| {
+        entry(t, AuditEvent::VerificationCancelled, &o.id, &o.unit)
+            .verification(&id)
+            .refused(ErrorCode::SmsUnavailable)
+    };
+    assert!(s
+        .cancel_unsent_challenge(&id, &o.id, today(), cancel(at(3)))
+        .await
+        .unwrap());
+    assert_eq!(s.counter(&o.id, today()).await.unwrap().used, 1);
+    assert_eq!(h.sealed_subject(&id).await, Some(None));
+    // Once only: a second call neither cancels nor gives back.
+    assert!(!s
+        .cancel_unsent_challenge(&id, &o.id, today(), cancel(at(4)))
+        .await
+        .unwrap());
+    assert_eq!(s.counter(&o.id, today()).await.unwrap().used, 1);
+    assert_eq!(
+        closed(&reserve(&*s, &id, &o, "s1", at(5)).await),
+        Some(Closed::NotFound)
+    );
+    assert_chains_verify(&*s).await;
 }
 
 fn activation_code(id: &str, citizen: &str, created: i64) -> NewActivationCode {
