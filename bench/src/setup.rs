@@ -142,6 +142,8 @@ ca_file = "{dir}/sandbox-ca.pem"
             .args(["serve", "--dev-self-signed", "--write-cert"])
             .arg(&cert)
             .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
+            // Replicas on one host: each its own operations port too.
+            .env("OKAZ_SERVER_OPS_LISTEN", "127.0.0.1:0")
             .env("OKAZ_LOG", "warn");
         let service = Service::spawn(
             &format!("okaz-server (replica {n})"),
