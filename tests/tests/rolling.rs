@@ -111,6 +111,18 @@ async fn wait_until_up(stats: &str, server: &str, log: &Path) {
     }
 }
 
+/// Requests a replica has answered, from its own metrics.
+async fn served_by(replica: &Replica) -> u64 {
+    let m = okaz_tests::plain_get(&format!("{}/metrics", replica.ops_url))
+        .await
+        .unwrap();
+    m.text
+        .lines()
+        .filter(|l| l.starts_with("okaz_requests_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 #[derive(Default)]
 struct Tally {
     requests: AtomicU64,
@@ -248,6 +260,8 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
     }
     for (i, name) in ["b1", "b2"].iter().enumerate() {
         let before = tally.flows.load(Ordering::SeqCst);
+        let served = served_by(&replicas[i]).await;
+        assert!(served > 0, "{name} carried part of the load");
         let mut old = replicas.remove(i);
         let t = Instant::now();
         let status = tokio::task::spawn_blocking(move || {
@@ -267,7 +281,7 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
         wait_until_up(&stats, name, &lb_log).await;
         let during = tally.flows.load(Ordering::SeqCst) - before;
         println!(
-            "restarted {name}: drained and stopped in {} ms, back UP after {} ms; {during} flows completed meanwhile",
+            "restarted {name} (had answered {served} requests): drained and stopped in {} ms, back UP after {} ms; {during} flows completed meanwhile",
             stopped_in.as_millis(),
             t.elapsed().as_millis()
         );
