@@ -148,6 +148,23 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
         let status = replica.terminate();
         (status, replica.logs())
     });
+    // Draining: readiness fails at once, so a load balancer moves away,
+    // while the API still answers.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(900);
+    let ready = loop {
+        let r = okaz_tests::plain_get(&format!("{ops}/readyz"))
+            .await
+            .unwrap();
+        if r.status == 503 || std::time::Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!((ready.status, ready.text.as_str()), (503, "draining\n"));
+    let me = http
+        .request("GET", &format!("{base}/v1/me"), Some(&token), None)
+        .await;
+    assert_eq!(me.status, 200, "the API serves while draining");
     let done = in_flight.await.unwrap();
     assert_eq!(
         done.status, 200,
@@ -193,6 +210,31 @@ async fn metrics_count_requests_and_verification_outcomes() {
     assert!(m.text.contains(
         "okaz_request_duration_seconds_bucket{route=\"POST /v1/verifications\",le=\"+Inf\"} 1"
     ));
+
+    // A real check: the contact register and the SMS gateway are measured,
+    // the gauges read at scrape time are there, and no label holds a person.
+    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
+    kit.activate(&citizen.pesel).await;
+    let r = kit
+        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let m = kit.ops_get("/metrics").await;
+    for expected in [
+        "okaz_upstream_request_duration_seconds_count{upstream=\"contacts\"} 1",
+        "okaz_upstream_request_duration_seconds_count{upstream=\"sms\"} 1",
+        "okaz_verification_starts_total{document=\"id_card\",outcome=\"ok\"} 1",
+        "okaz_breaker_state{upstream=\"persons\"} 0",
+        "okaz_db_pool_connections{state=\"idle\"}",
+        "okaz_login_queue_depth 0",
+        "okaz_draining 0",
+    ] {
+        assert!(m.text.contains(expected), "{expected} in\n{}", m.text);
+    }
+    assert!(!m.text.contains(&citizen.pesel));
+    assert!(!m
+        .text
+        .contains(citizen.phone.as_deref().unwrap().trim_start_matches('+')));
 }
 
 #[test]
