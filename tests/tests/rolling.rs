@@ -74,8 +74,8 @@ fn start_replica(config: &Path, cert: &Path, key: &Path, slot: &Slot) -> Replica
             ops_listen: slot.ops.clone(),
             tls: Some((cert.to_path_buf(), key.to_path_buf())),
             log: "warn".to_string(),
-            // Above HAProxy's inter x fall (500 ms x 1) plus one check.
-            env: vec![("OKAZ_SERVER_SHUTDOWN_DELAY_SECS".into(), "2".into())],
+            // Above HAProxy's inter x fall (500 ms x 2) plus the check timeout (2 s).
+            env: vec![("OKAZ_SERVER_SHUTDOWN_DELAY_SECS".into(), "4".into())],
         },
     )
 }
