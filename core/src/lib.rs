@@ -15,6 +15,8 @@ pub mod consent;
 pub mod credentials;
 pub mod error;
 pub mod login;
+pub mod merkle;
+pub mod note;
 pub mod ports;
 pub mod pseudonym;
 pub mod quota;
