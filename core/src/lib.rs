@@ -20,6 +20,8 @@ pub mod note;
 pub mod ports;
 pub mod pseudonym;
 pub mod quota;
+pub mod receipt;
 pub mod seal;
 pub mod session;
+pub mod tlog;
 pub mod trail;

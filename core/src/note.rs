@@ -158,7 +158,8 @@ impl Signer {
     /// Reads a key in the signed-note private key format
     /// `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`.
     pub fn parse(text: &str) -> Result<Signer, NoteError> {
-        let parts: Vec<&str> = text.trim().split('+').collect();
+        // base64 may hold '+': the key is whatever follows the fourth.
+        let parts: Vec<&str> = text.trim().splitn(5, '+').collect();
         let [p, k, name, id, key] = parts.as_slice() else {
             return Err(NoteError::Malformed("private key"));
         };
@@ -276,7 +277,8 @@ pub struct Verifier {
 impl Verifier {
     /// Reads `<name>+<hex id>+<base64(alg || public)>`.
     pub fn parse(text: &str) -> Result<Verifier, NoteError> {
-        let parts: Vec<&str> = text.trim().split('+').collect();
+        // base64 may hold '+': the key is whatever follows the second.
+        let parts: Vec<&str> = text.trim().splitn(3, '+').collect();
         let [name, id, key] = parts.as_slice() else {
             return Err(NoteError::Malformed("verifier key"));
         };

@@ -18,4 +18,6 @@ pub struct App {
     pub max_body: usize,
     /// The citizen portal, when configured (`[portal]`).
     pub portal: Option<Arc<crate::portal::Portal>>,
+    /// The transparency log's integrator and key.
+    pub tlog: Arc<crate::tlog::Transparency>,
 }

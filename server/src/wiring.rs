@@ -34,6 +34,9 @@ pub enum WiringError {
     /// The register or SMS client could not be built.
     #[error("client: {0}")]
     Client(String),
+    /// The audit log's key is missing or unusable.
+    #[error("audit log key: {0}")]
+    LogKey(#[from] crate::tlog::LogKeyError),
     /// The citizen portal could not be built.
     #[error(transparent)]
     Portal(#[from] crate::portal::PortalError),
@@ -102,6 +105,10 @@ pub async fn broker_with_clock(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Br
         keys,
         random: Arc::new(OsRandom),
         hasher: Arc::new(crate::hashing::HashingPool::new(cores)),
+        receipts: Some(Arc::new(okaz_core::receipt::ReceiptKey {
+            signer: crate::tlog::load_log_key(&cfg.audit)?,
+            origin: cfg.audit.origin.clone(),
+        })),
     })
 }
 

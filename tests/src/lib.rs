@@ -77,6 +77,8 @@ pub struct Options {
     pub client_auth: Option<okaz_server::http::server::ClientAuth>,
     /// The broker's database connections.
     pub pool_size: usize,
+    /// Witnesses: `(add-checkpoint URL, cosigner key)`.
+    pub witnesses: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -87,6 +89,7 @@ impl Default for Options {
             start: Utc::now(),
             population: 10_000,
             pool_size: 8,
+            witnesses: Vec::new(),
         }
     }
 }
@@ -145,6 +148,10 @@ pub struct Kit {
     pub dir: TempDir,
     /// The broker's certificate (PEM).
     pub broker_cert: String,
+    /// The broker's okaz.toml.
+    pub config_path: PathBuf,
+    /// The transparency log's integrator (run by [`Kit::integrate`]).
+    pub tlog: Arc<okaz_server::tlog::Transparency>,
     stop: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<()>>,
 }
@@ -168,6 +175,7 @@ impl Kit {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let config_path = write_config(dir.path(), &database_url, &sandbox, &opts.policy_edits);
+        add_audit_config(&config_path, dir.path(), &opts.witnesses);
         let mut cfg = Config::load(&config_path, Vec::new()).unwrap();
         cfg.database.pool_size = opts.pool_size;
         let clock = Arc::new(ManualClock::new(opts.start));
@@ -185,11 +193,17 @@ impl Kit {
             p.public_url = url::Url::parse(&format!("https://{addr}/")).unwrap();
         }
         let portal = wiring::portal(&cfg, &broker.keys).unwrap();
+        // The kit runs the integrator on demand ([`Kit::integrate`]), so
+        // tests see the log in a known state.
+        let tlog = Arc::new(
+            okaz_server::tlog::Transparency::new(&cfg.audit, broker.store.clone()).unwrap(),
+        );
         let app = Arc::new(App {
             broker: broker.clone(),
             metrics: Metrics::default(),
             max_body: cfg.server.max_body_bytes,
             portal,
+            tlog: tlog.clone(),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let limits = wiring::limits(&cfg);
@@ -215,9 +229,17 @@ impl Kit {
             store,
             dir,
             broker_cert,
+            config_path,
+            tlog,
             stop: Some(stop),
             served: Some(served),
         }
+    }
+
+    /// Runs the integrator once: every pending audit record into the tree,
+    /// a signed checkpoint, pushed to the witnesses.
+    pub async fn integrate(&self) -> okaz_server::tlog::Pass {
+        self.tlog.run_once().await.unwrap()
     }
 
     /// Stops the broker gracefully and waits for it.
@@ -508,6 +530,26 @@ ca_file = "{dir}/sandbox-ca.pem"
     let path = dir.join("okaz.toml");
     std::fs::write(&path, cfg).unwrap();
     path
+}
+
+/// The log's origin in tests.
+pub const TEST_ORIGIN: &str = "okaz.test/audit";
+
+/// Creates the log key and appends `[audit]` to a kit config.
+pub fn add_audit_config(config: &Path, dir: &Path, witnesses: &[(String, String)]) {
+    let key = dir.join("log.key");
+    if !key.exists() {
+        okaz_server::tlog::init_log_key(&key, TEST_ORIGIN).unwrap();
+    }
+    let mut text = std::fs::read_to_string(config).unwrap();
+    text.push_str(&format!(
+        "[audit]\nlog_key_file = \"{}\"\norigin = \"{TEST_ORIGIN}\"\ncheckpoint_interval_ms = 200\n",
+        key.display()
+    ));
+    for (url, k) in witnesses {
+        text.push_str(&format!("[[audit.witnesses]]\nurl = \"{url}\"\nkey = \"{k}\"\n"));
+    }
+    std::fs::write(config, text).unwrap();
 }
 
 /// A manual clock's time, named for readability in tests.
