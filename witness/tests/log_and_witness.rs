@@ -22,7 +22,7 @@ use okaz_core::audit::{self, AuditEntry, AuditEvent, Outcome};
 use okaz_core::merkle;
 use okaz_core::note::{Checkpoint, Note, Signer, Verifier};
 use okaz_core::ports::Store;
-use okaz_core::tlog::{self, TlogStore};
+use okaz_core::tlog;
 use okaz_protocol::{DocumentType, ErrorCode};
 use okaz_server::config::{AuditConfig, WitnessConfig};
 use okaz_server::tlog::Transparency;
