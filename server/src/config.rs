@@ -398,6 +398,10 @@ mod tests {
         let c = Config::parse(text, vec![]).unwrap();
         assert_eq!(c.server.client_cas.len(), 1);
         assert_eq!(c.registers.retries, 2);
+        assert_eq!(c.audit.origin, "okaz.gov.example/audit");
+        assert_eq!(c.audit.checkpoint_interval_ms, 1000);
+        assert_eq!(c.audit.witnesses.len(), 1);
+        okaz_core::note::Verifier::parse(&c.audit.witnesses[0].key).unwrap();
     }
 
     #[test]

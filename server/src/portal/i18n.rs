@@ -177,6 +177,8 @@ pub struct Texts {
     pub internal: &'static str,
     /// Outcome: document shown.
     pub out_released: &'static str,
+    /// Link to download a release's signed receipt and proof.
+    pub receipt: &'static str,
     /// Outcome: code sent, not (yet) confirmed.
     pub out_code_sent: &'static str,
     /// Outcome: wrong code typed.
@@ -255,6 +257,7 @@ pub static PL: Texts = Texts {
     not_configured: "Portal obywatela nie jest skonfigurowany na tym serwerze.",
     internal: "Wystąpił błąd po naszej stronie. Spróbuj ponownie później.",
     out_released: "Dokument pokazany",
+    receipt: "pokwitowanie (JSON)",
     out_code_sent: "Wysłano kod, bez potwierdzenia",
     out_wrong_code: "Podano zły kod",
     out_cancelled: "Anulowano",
@@ -326,6 +329,7 @@ pub static EN: Texts = Texts {
     not_configured: "The citizen portal is not configured on this server.",
     internal: "Something failed on our side. Please try again later.",
     out_released: "Document shown",
+    receipt: "receipt (JSON)",
     out_code_sent: "Code sent, not confirmed",
     out_wrong_code: "Wrong code given",
     out_cancelled: "Cancelled",
