@@ -86,7 +86,12 @@ fn pieces(lo: u64, hi: u64) -> Vec<NodeId> {
 
 /// Folds the pieces of a range into the RFC 9162 subtree hash.
 fn fold(pieces: &[NodeId], hashes: &HashMap<NodeId, Hash>) -> Result<Hash, ProofError> {
-    let get = |id: &NodeId| hashes.get(id).copied().ok_or(ProofError::Missing(id.0, id.1));
+    let get = |id: &NodeId| {
+        hashes
+            .get(id)
+            .copied()
+            .ok_or(ProofError::Missing(id.0, id.1))
+    };
     let mut iter = pieces.iter().rev();
     let mut acc = match iter.next() {
         Some(id) => get(id)?,
@@ -155,7 +160,10 @@ fn hashes_of(
     ranges: &[(u64, u64)],
     hashes: &HashMap<NodeId, Hash>,
 ) -> Result<Vec<Hash>, ProofError> {
-    ranges.iter().map(|&(l, h)| fold(&pieces(l, h), hashes)).collect()
+    ranges
+        .iter()
+        .map(|&(l, h)| fold(&pieces(l, h), hashes))
+        .collect()
 }
 
 /// The stored hashes the root of a tree of `size` leaves needs.
@@ -171,7 +179,9 @@ pub fn root(size: u64, hashes: &HashMap<NodeId, Hash>) -> Result<Hash, ProofErro
 /// The stored hashes the inclusion proof of `leaf` in `size` needs.
 pub fn inclusion_needs(leaf: u64, size: u64) -> Result<Vec<NodeId>, ProofError> {
     if leaf >= size {
-        return Err(ProofError::OutOfRange("the leaf index must be below the tree size"));
+        return Err(ProofError::OutOfRange(
+            "the leaf index must be below the tree size",
+        ));
     }
     let mut ranges = Vec::new();
     path(leaf, 0, size, &mut ranges);
@@ -185,7 +195,9 @@ pub fn inclusion_proof(
     hashes: &HashMap<NodeId, Hash>,
 ) -> Result<Vec<Hash>, ProofError> {
     if leaf >= size {
-        return Err(ProofError::OutOfRange("the leaf index must be below the tree size"));
+        return Err(ProofError::OutOfRange(
+            "the leaf index must be below the tree size",
+        ));
     }
     let mut ranges = Vec::new();
     path(leaf, 0, size, &mut ranges);
@@ -200,7 +212,9 @@ pub fn consistency_needs(from: u64, to: u64) -> Result<Vec<NodeId>, ProofError> 
 
 fn consistency_ranges(from: u64, to: u64) -> Result<Vec<(u64, u64)>, ProofError> {
     if from > to {
-        return Err(ProofError::OutOfRange("the older size must not exceed the newer"));
+        return Err(ProofError::OutOfRange(
+            "the older size must not exceed the newer",
+        ));
     }
     let mut ranges = Vec::new();
     if from > 0 && from < to {
@@ -228,7 +242,9 @@ pub fn verify_inclusion(
     root: &Hash,
 ) -> Result<(), ProofError> {
     if leaf >= size {
-        return Err(ProofError::OutOfRange("the leaf index must be below the tree size"));
+        return Err(ProofError::OutOfRange(
+            "the leaf index must be below the tree size",
+        ));
     }
     let (mut fnode, mut snode) = (leaf, size - 1);
     let mut r = *leaf_hash;
@@ -252,7 +268,9 @@ pub fn verify_inclusion(
         return Err(ProofError::Mismatch("proof too short"));
     }
     if &r != root {
-        return Err(ProofError::Mismatch("inclusion proof leads to another root"));
+        return Err(ProofError::Mismatch(
+            "inclusion proof leads to another root",
+        ));
     }
     Ok(())
 }
@@ -266,7 +284,9 @@ pub fn verify_consistency(
     to_root: &Hash,
 ) -> Result<(), ProofError> {
     if from > to {
-        return Err(ProofError::OutOfRange("the older size must not exceed the newer"));
+        return Err(ProofError::OutOfRange(
+            "the older size must not exceed the newer",
+        ));
     }
     if from == to {
         return if proof.is_empty() && from_root == to_root {
@@ -279,7 +299,9 @@ pub fn verify_consistency(
         return if proof.is_empty() {
             Ok(())
         } else {
-            Err(ProofError::Mismatch("a proof from the empty tree must be empty"))
+            Err(ProofError::Mismatch(
+                "a proof from the empty tree must be empty",
+            ))
         };
     }
     let mut proof = proof.to_vec();
@@ -316,10 +338,14 @@ pub fn verify_consistency(
         return Err(ProofError::Mismatch("proof too short"));
     }
     if &fr != from_root {
-        return Err(ProofError::Mismatch("the proof does not lead to the older root"));
+        return Err(ProofError::Mismatch(
+            "the proof does not lead to the older root",
+        ));
     }
     if &sr != to_root {
-        return Err(ProofError::Mismatch("the proof does not lead to the newer root"));
+        return Err(ProofError::Mismatch(
+            "the proof does not lead to the newer root",
+        ));
     }
     Ok(())
 }

@@ -43,7 +43,12 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The note text (each line ends in a newline).
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     /// Reads a checkpoint body (extension lines are refused: okaz writes none).

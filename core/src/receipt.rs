@@ -85,7 +85,10 @@ mod tests {
         verify(&r, &v).unwrap();
         assert_eq!(r.leaf_hash, hex::encode(leaf_hash(&e)));
         let text = serde_json::to_string(&r).unwrap();
-        assert!(!text.contains("pseudonym-xyz") && !text.contains("o1\""), "{text}");
+        assert!(
+            !text.contains("pseudonym-xyz") && !text.contains("o1\""),
+            "{text}"
+        );
         let mut forged = r.clone();
         forged.purpose = "other".into();
         assert!(verify(&forged, &v).is_err());

@@ -376,7 +376,10 @@ fn check_checkpoint(
         .verify(note)
         .map_err(|e| bad(cp.size, e.to_string()))?;
     if cp.origin != trust.origin {
-        return Err(bad(cp.size, format!("origin {} is not this log", cp.origin)));
+        return Err(bad(
+            cp.size,
+            format!("origin {} is not this log", cp.origin),
+        ));
     }
     if cp.size > size {
         return Err(bad(

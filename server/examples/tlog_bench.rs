@@ -16,10 +16,15 @@ use okaz_core::ports::Store;
 use okaz_protocol::DocumentType;
 
 fn entry(i: usize, actor: &str) -> AuditEntry {
-    AuditEntry::new(chrono::Utc::now(), AuditEvent::DocumentReleased, actor, "U1")
-        .about("pseudonym", DocumentType::IdCard, "age_check")
-        .verification(&format!("v-{i}"))
-        .released(vec!["photo".into(), "given_names".into()])
+    AuditEntry::new(
+        chrono::Utc::now(),
+        AuditEvent::DocumentReleased,
+        actor,
+        "U1",
+    )
+    .about("pseudonym", DocumentType::IdCard, "age_check")
+    .verification(&format!("v-{i}"))
+    .released(vec!["photo".into(), "given_names".into()])
 }
 
 /// Appends `n` records from 8 concurrent writers; per-append latencies.

@@ -341,8 +341,9 @@ async fn main() -> Result<()> {
         Command::Audit {
             action: AuditAction::InitKey,
         } => {
-            let public = okaz_server::tlog::init_log_key(&cfg.audit.log_key_file, &cfg.audit.origin)
-                .with_context(|| format!("creating {}", cfg.audit.log_key_file.display()))?;
+            let public =
+                okaz_server::tlog::init_log_key(&cfg.audit.log_key_file, &cfg.audit.origin)
+                    .with_context(|| format!("creating {}", cfg.audit.log_key_file.display()))?;
             println!("log key written to {}", cfg.audit.log_key_file.display());
             println!("public key: {public}");
             Ok(())
@@ -352,7 +353,9 @@ async fn main() -> Result<()> {
         } => {
             let store = wiring::store(&cfg).await?;
             let latest = store.checkpoints(1).await?;
-            let cp = latest.first().context("no checkpoint has been signed yet")?;
+            let cp = latest
+                .first()
+                .context("no checkpoint has been signed yet")?;
             print!("{}", cp.with_cosignatures()?.render());
             Ok(())
         }

@@ -2088,7 +2088,9 @@ async fn checkpoint(s: &dyn Store) -> okaz_core::tlog::TreeHead {
     head
 }
 
-async fn verify_log(s: &dyn Store) -> Result<okaz_core::tlog::VerifyReport, okaz_core::tlog::TrailError> {
+async fn verify_log(
+    s: &dyn Store,
+) -> Result<okaz_core::tlog::VerifyReport, okaz_core::tlog::TrailError> {
     let log = okaz_core::note::Verifier::parse(&log_key().verifier()).unwrap();
     let w = okaz_core::note::Verifier::parse(&witness_key().cosigner_verifier()).unwrap();
     let trust = okaz_core::tlog::Trust {
@@ -2112,7 +2114,10 @@ async fn tlog_integrates_in_batches_and_proofs_verify(h: &Harness) {
         }
         sizes.push(head);
     }
-    assert_eq!(sizes.iter().map(|h| h.size).collect::<Vec<_>>(), vec![64, 128, 192, 250]);
+    assert_eq!(
+        sizes.iter().map(|h| h.size).collect::<Vec<_>>(),
+        vec![64, 128, 192, 250]
+    );
     // The root matches a recomputation from the records, in leaf order.
     let leaves: Vec<merkle::Hash> = s
         .leaves()
@@ -2131,7 +2136,9 @@ async fn tlog_integrates_in_batches_and_proofs_verify(h: &Harness) {
     }
     // Every batch's tree is consistent with the next, and proofs verify.
     for w in sizes.windows(2) {
-        let p = okaz_core::tlog::consistency(&*s, w[0].size, w[1].size).await.unwrap();
+        let p = okaz_core::tlog::consistency(&*s, w[0].size, w[1].size)
+            .await
+            .unwrap();
         merkle::verify_consistency(w[0].size, w[1].size, &p, &w[0].root, &w[1].root).unwrap();
     }
     for leaf in [0u64, 63, 64, 200, 249] {
@@ -2142,7 +2149,13 @@ async fn tlog_integrates_in_batches_and_proofs_verify(h: &Harness) {
     assert!(okaz_core::tlog::inclusion(&*s, 250, 250).await.is_err());
     assert!(okaz_core::tlog::consistency(&*s, 10, 251).await.is_err());
     // Records are in the tree in id order, each once.
-    let ids: Vec<i64> = s.leaves().await.unwrap().iter().map(|(_, r)| r.id).collect();
+    let ids: Vec<i64> = s
+        .leaves()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, r)| r.id)
+        .collect();
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     assert_eq!(ids, sorted);
@@ -2156,7 +2169,8 @@ async fn tlog_verify_names_a_deleted_chain_tail(h: &Harness) {
     fill(&*s, 0, 30).await;
     checkpoint(&*s).await;
     verify_log(&*s).await.unwrap();
-    h.sql("DELETE FROM audit_log WHERE chain = 'o-a' AND seq > 3").await;
+    h.sql("DELETE FROM audit_log WHERE chain = 'o-a' AND seq > 3")
+        .await;
     let e = verify_log(&*s).await.unwrap_err().to_string();
     assert!(
         e.contains("audit chain o-a") && e.contains("records 4..=10 are missing"),
@@ -2175,7 +2189,8 @@ async fn tlog_verify_names_a_deleted_chain(h: &Harness) {
         "{e}"
     );
     // Deleting the head too leaves the tree's leaves without records.
-    h.sql("DELETE FROM audit_chain_heads WHERE chain = 'o-b'").await;
+    h.sql("DELETE FROM audit_chain_heads WHERE chain = 'o-b'")
+        .await;
     let e = verify_log(&*s).await.unwrap_err().to_string();
     assert!(e.contains("leaf 1: its record is missing"), "{e}");
 }
@@ -2206,7 +2221,9 @@ async fn tlog_verify_catches_a_rehashed_rewrite_against_the_cosigned_checkpoint(
         ));
         prev = hash;
     }
-    stmts.push(format!("UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = 'o-a'"));
+    stmts.push(format!(
+        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = 'o-a'"
+    ));
     stmts.push("DELETE FROM audit_tree".into());
     stmts.push("UPDATE audit_log SET leaf = NULL".into());
     stmts.push("UPDATE audit_tree_size SET size = 0".into());

@@ -573,7 +573,11 @@ impl WitnessProcess {
             .arg(&key_file)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let mut child = std::process::Command::new(&bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
@@ -589,7 +593,11 @@ impl WitnessProcess {
         std::io::BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let addr = line.trim().strip_prefix("listening on ").unwrap().to_string();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_string();
         WitnessProcess {
             child,
             url: format!("{addr}/add-checkpoint"),
@@ -615,7 +623,9 @@ pub fn add_audit_config(config: &Path, dir: &Path, witnesses: &[(String, String)
         key.display()
     ));
     for (url, k) in witnesses {
-        text.push_str(&format!("[[audit.witnesses]]\nurl = \"{url}\"\nkey = \"{k}\"\n"));
+        text.push_str(&format!(
+            "[[audit.witnesses]]\nurl = \"{url}\"\nkey = \"{k}\"\n"
+        ));
     }
     std::fs::write(config, text).unwrap();
 }

@@ -59,7 +59,10 @@ async fn three_checks(kit: &Kit) -> (String, serde_json::Value, String) {
             .body;
     }
     let receipt = last["receipt"].to_string();
-    assert!(last["receipt"].is_object(), "a release carries a receipt: {last}");
+    assert!(
+        last["receipt"].is_object(),
+        "a release carries a receipt: {last}"
+    );
     assert!(
         !receipt.contains(&citizen.pesel) && !receipt.contains(&citizen.name),
         "no PESEL or name in a receipt: {receipt}"
@@ -157,7 +160,10 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
         }
     }
     let download = download.expect("the release's receipt is in the history");
-    assert!(!download.to_string().contains(&pesel), "no PESEL in the download");
+    assert!(
+        !download.to_string().contains(&pesel),
+        "no PESEL in the download"
+    );
     assert_eq!(download["receipt"]["signature"], receipt.signature.as_str());
     assert_eq!(download["witnessed"], true, "{download}");
     let note = Note::parse(download["checkpoint"].as_str().unwrap()).unwrap();
@@ -178,7 +184,11 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
         .arg(&file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // A security officer gets the same proof over the API.
     let security = kit.officer("security_officer", "U1").await;
     let sec = kit.login(&security).await;
@@ -193,7 +203,10 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
     // Out-of-range proof requests get a problem.
     let bad = kit
         .get(
-            &format!("/v1/audit/proof/inclusion?leaf={}&size={}", cp.size, cp.size),
+            &format!(
+                "/v1/audit/proof/inclusion?leaf={}&size={}",
+                cp.size, cp.size
+            ),
             Some(&sec),
         )
         .await;
@@ -235,10 +248,18 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
 
     let (status, text) = cli(&kit, &["audit", "verify"]);
     assert_eq!(status, 2, "{text}");
-    assert!(text.contains("checkpoint of size") && text.contains("rewritten"), "{text}");
+    assert!(
+        text.contains("checkpoint of size") && text.contains("rewritten"),
+        "{text}"
+    );
     let (status, text) = cli(
         &kit,
-        &["audit", "verify", "--checkpoint", kept_file.to_str().unwrap()],
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            kept_file.to_str().unwrap(),
+        ],
     );
     assert_eq!(status, 2, "{text}");
 

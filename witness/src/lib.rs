@@ -125,8 +125,13 @@ impl Witness {
         let Some(log) = self.logs.get(&cp.origin) else {
             return Err((404, "text/plain", "unknown log origin\n".into()));
         };
-        log.verify(&note)
-            .map_err(|_| (403, "text/plain", "the log's signature does not verify\n".into()))?;
+        log.verify(&note).map_err(|_| {
+            (
+                403,
+                "text/plain",
+                "the log's signature does not verify\n".into(),
+            )
+        })?;
         let _one = self.lock.lock().await;
         let internal = |e: WitnessError| (500, "text/plain", format!("{e}\n"));
         let (size, root) = self.load(&cp.origin).map_err(internal)?;
@@ -150,7 +155,8 @@ impl Witness {
                     .into(),
             ));
         }
-        self.store(&cp.origin, cp.size, &cp.root).map_err(internal)?;
+        self.store(&cp.origin, cp.size, &cp.root)
+            .map_err(internal)?;
         let sig = self.signer.cosign(&note.text, now);
         tracing::info!(origin = %cp.origin, size = cp.size, "cosigned");
         Ok((
@@ -167,14 +173,21 @@ mod tests {
     use std::collections::HashMap as Map;
 
     fn tree(n: u32) -> Map<okaz_core::merkle::NodeId, Hash> {
-        let leaves: Vec<Hash> = (0..n).map(|i| merkle::leaf_hash(&i.to_be_bytes())).collect();
+        let leaves: Vec<Hash> = (0..n)
+            .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
+            .collect();
         merkle::append(0, &leaves, &Map::new())
             .unwrap()
             .into_iter()
             .collect()
     }
 
-    fn request(log: &Signer, old: u64, size: u64, t: &Map<okaz_core::merkle::NodeId, Hash>) -> String {
+    fn request(
+        log: &Signer,
+        old: u64,
+        size: u64,
+        t: &Map<okaz_core::merkle::NodeId, Hash>,
+    ) -> String {
         let root = merkle::root(size, t).unwrap();
         let note = log.sign_note(
             &Checkpoint {
@@ -215,18 +228,22 @@ mod tests {
         other.insert((0, 3), merkle::leaf_hash(b"rewritten"));
         let other: Map<_, _> = merkle::append(
             0,
-            &(0..20)
-                .map(|i| other[&(0u8, i as u64)])
-                .collect::<Vec<_>>(),
+            &(0..20).map(|i| other[&(0u8, i as u64)]).collect::<Vec<_>>(),
             &Map::new(),
         )
         .unwrap()
         .into_iter()
         .collect();
-        assert_eq!(w.add_checkpoint(&request(&log, 12, 20, &other), 4).await.0, 422);
+        assert_eq!(
+            w.add_checkpoint(&request(&log, 12, 20, &other), 4).await.0,
+            422
+        );
         // Signed by another key.
         let stranger = Signer::from_seed("log.test", &[9; 32]).unwrap();
-        assert_eq!(w.add_checkpoint(&request(&stranger, 12, 20, &t), 5).await.0, 403);
+        assert_eq!(
+            w.add_checkpoint(&request(&stranger, 12, 20, &t), 5).await.0,
+            403
+        );
         // The honest extension still works.
         assert_eq!(w.add_checkpoint(&request(&log, 12, 20, &t), 6).await.0, 200);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -138,7 +138,9 @@ async fn handle(
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, http::HeaderValue::from_static(ctype));
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(ctype),
+    );
     Ok(resp)
 }

@@ -40,7 +40,9 @@ async fn fresh_pg() -> String {
         .expect("PostgreSQL must be reachable (OKAZ_TEST_DATABASE_URL)");
     tokio::spawn(conn);
     let db = format!("okaz_w_{}", uuid::Uuid::new_v4().simple());
-    c.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {db}"))
+        .await
+        .unwrap();
     let mut u = url::Url::parse(&admin_url()).unwrap();
     u.set_path(&db);
     u.to_string()
@@ -82,7 +84,11 @@ fn start_witness(log_verifier: &str) -> WitnessProcess {
         .arg(&key_file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let mut child = Command::new(bin)
         .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
@@ -98,7 +104,11 @@ fn start_witness(log_verifier: &str) -> WitnessProcess {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line.trim().strip_prefix("listening on ").unwrap().to_string();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
     WitnessProcess {
         child,
         url: format!("{addr}/add-checkpoint"),
@@ -125,9 +135,14 @@ async fn fill(s: &dyn Store, from: i64, n: i64, actor: &str) {
     let t0 = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
     for i in from..from + n {
         s.append_audit(
-            AuditEntry::new(t0 + chrono::Duration::seconds(i), AuditEvent::DocumentReleased, actor, "U1")
-                .about("ps", DocumentType::IdCard, "age_check")
-                .verification(&format!("v-{actor}-{i}")),
+            AuditEntry::new(
+                t0 + chrono::Duration::seconds(i),
+                AuditEvent::DocumentReleased,
+                actor,
+                "U1",
+            )
+            .about("ps", DocumentType::IdCard, "age_check")
+            .verification(&format!("v-{actor}-{i}")),
         )
         .await
         .unwrap();
@@ -137,8 +152,11 @@ async fn fill(s: &dyn Store, from: i64, n: i64, actor: &str) {
 fn verify_with(
     log: &Verifier,
     witness: &Verifier,
-) -> impl Fn(&dyn Store) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<tlog::VerifyReport, tlog::TrailError>> + '_>>
-{
+) -> impl Fn(
+    &dyn Store,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<tlog::VerifyReport, tlog::TrailError>> + '_>,
+> {
     let (log, witness) = (log.clone(), witness.clone());
     move |s| {
         let (log, witness) = (log.clone(), witness.clone());
@@ -227,7 +245,10 @@ async fn witness_refuses_a_forked_log(url: &str, pg: bool) {
         "the witness refused and the broker raised the alarm"
     );
     assert!(t.status.render().contains("okaz_tlog_witness_alarm 1"));
-    assert!(t.status.render().contains("okaz_tlog_witness_refusals_total 1"));
+    assert!(t
+        .status
+        .render()
+        .contains("okaz_tlog_witness_refusals_total 1"));
     // No cosignature for the forked checkpoint.
     let latest = &store.checkpoints(1).await.unwrap()[0];
     assert_eq!((latest.size, latest.cosignatures.len()), (38, 0));
@@ -286,7 +307,10 @@ async fn an_inclusion_proof_verifies_in_python() {
         let file = dir.path().join(format!("proof-{leaf}.json"));
         std::fs::write(&file, doc.to_string()).unwrap();
         let out = Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/verify_inclusion.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/verify_inclusion.py"
+            ))
             .arg(&file)
             .output()
             .unwrap();
@@ -300,7 +324,10 @@ async fn an_inclusion_proof_verifies_in_python() {
         forged["leaf_data"] = serde_json::json!(b64.encode(b"forged"));
         std::fs::write(&file, forged.to_string()).unwrap();
         let out = Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/verify_inclusion.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/verify_inclusion.py"
+            ))
             .arg(&file)
             .output()
             .unwrap();
@@ -349,9 +376,7 @@ async fn two_writer_processes_build_one_tree() {
     let mut heads = Vec::new();
     let mut children = children;
     loop {
-        let done = children
-            .iter_mut()
-            .all(|c| c.try_wait().unwrap().is_some());
+        let done = children.iter_mut().all(|c| c.try_wait().unwrap().is_some());
         if let Some(h) = t.run_once().await.unwrap().head {
             heads.push(h);
         }
@@ -380,7 +405,12 @@ async fn two_writer_processes_build_one_tree() {
         .collect();
     assert_eq!(merkle::root(10_000, &full).unwrap(), last.root);
     // Every signed checkpoint is consistent with the next.
-    let log = Verifier::parse(&Signer::parse(&std::fs::read_to_string(&cfg.log_key_file).unwrap()).unwrap().verifier()).unwrap();
+    let log = Verifier::parse(
+        &Signer::parse(&std::fs::read_to_string(&cfg.log_key_file).unwrap())
+            .unwrap()
+            .verifier(),
+    )
+    .unwrap();
     let mut cps: Vec<Checkpoint> = store
         .checkpoints(100_000)
         .await
@@ -395,7 +425,9 @@ async fn two_writer_processes_build_one_tree() {
     cps.reverse();
     assert!(cps.len() >= 2, "checkpoints were signed along the way");
     for w in cps.windows(2) {
-        let p = tlog::consistency(&*store, w[0].size, w[1].size).await.unwrap();
+        let p = tlog::consistency(&*store, w[0].size, w[1].size)
+            .await
+            .unwrap();
         merkle::verify_consistency(w[0].size, w[1].size, &p, &w[0].root, &w[1].root).unwrap();
     }
     // Both chains verify against their heads, with the tree.

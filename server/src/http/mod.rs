@@ -106,10 +106,18 @@ where
         Route::Checkpoint => json(StatusCode::OK, &checkpoint(app).await?),
         Route::Ready => Ok(match b.store.ping().await {
             Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n"),
-            Ok(()) if app.tlog.status.alarm.load(std::sync::atomic::Ordering::Relaxed) => text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "audit log alarm: a witness refused a checkpoint\n",
-            ),
+            Ok(())
+                if app
+                    .tlog
+                    .status
+                    .alarm
+                    .load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "audit log alarm: a witness refused a checkpoint\n",
+                )
+            }
             Ok(()) => text(StatusCode::OK, "ready\n"),
         }),
         Route::Metrics => Ok(text(
@@ -293,7 +301,8 @@ async fn checkpoint(app: &App) -> Result<serde_json::Value, BrokerError> {
 /// An inclusion or consistency proof from the stored tree.
 async fn proof(app: &App, route: Route, query: &str) -> Result<serde_json::Value, BrokerError> {
     use base64::Engine;
-    let bad = |what: String| BrokerError::from(Refusal::new(ErrorCode::InvalidRequest).detail(what));
+    let bad =
+        |what: String| BrokerError::from(Refusal::new(ErrorCode::InvalidRequest).detail(what));
     let mut params = std::collections::HashMap::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         let n: u64 = v
@@ -301,7 +310,12 @@ async fn proof(app: &App, route: Route, query: &str) -> Result<serde_json::Value
             .map_err(|_| bad(format!("{k}: a non-negative number expected")))?;
         params.insert(k.into_owned(), n);
     }
-    let get = |k: &str| params.get(k).copied().ok_or_else(|| bad(format!("{k} is required")));
+    let get = |k: &str| {
+        params
+            .get(k)
+            .copied()
+            .ok_or_else(|| bad(format!("{k} is required")))
+    };
     let store = app.broker.store.as_ref();
     let size = store.tree_size().await?;
     let refuse = |e: okaz_core::tlog::TrailError| match e {

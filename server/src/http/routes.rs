@@ -90,11 +90,7 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
     ),
     ("GET", "/v1/admin/audit", Route::Audit),
     ("GET", "/v1/audit/checkpoint", Route::Checkpoint),
-    (
-        "GET",
-        "/v1/audit/proof/inclusion",
-        Route::InclusionProof,
-    ),
+    ("GET", "/v1/audit/proof/inclusion", Route::InclusionProof),
     (
         "GET",
         "/v1/audit/proof/consistency",

@@ -318,7 +318,8 @@ where
             .find(|c| !c.cosignatures.is_empty())
             .or_else(|| holding.clone().next());
         if let Some(cp) = chosen {
-            let proof = match okaz_core::tlog::inclusion(broker.store.as_ref(), leaf, cp.size).await {
+            let proof = match okaz_core::tlog::inclusion(broker.store.as_ref(), leaf, cp.size).await
+            {
                 Ok(p) => p,
                 Err(e) => return internal(portal, v, "receipt", &e),
             };

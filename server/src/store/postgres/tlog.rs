@@ -76,9 +76,7 @@ impl TlogStore for PgStore {
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
         let rows = tx
             .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM audit_log WHERE leaf IS NULL ORDER BY id LIMIT $1"
-                ),
+                &format!("SELECT {COLUMNS} FROM audit_log WHERE leaf IS NULL ORDER BY id LIMIT $1"),
                 &[&limit],
             )
             .await
