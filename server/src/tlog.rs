@@ -345,3 +345,42 @@ enum PushError {
     Refused(u16, String),
     Store(StoreError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(dir: &std::path::Path) -> AuditConfig {
+        AuditConfig {
+            log_key_file: dir.join("log.key"),
+            origin: "okaz.test/audit".into(),
+            checkpoint_interval_ms: 1000,
+            witnesses: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_missing_open_or_foreign_log_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(dir.path());
+        // Missing: refused, never silently created.
+        assert!(matches!(load_log_key(&c), Err(LogKeyError::Read(_))));
+        assert!(!c.log_key_file.exists());
+        let public = init_log_key(&c.log_key_file, &c.origin).unwrap();
+        assert_eq!(load_log_key(&c).unwrap().verifier(), public);
+        // Never overwritten.
+        assert!(init_log_key(&c.log_key_file, &c.origin).is_err());
+        // Another origin's key.
+        let mut other = c.clone();
+        other.origin = "elsewhere/audit".into();
+        assert!(matches!(load_log_key(&other), Err(LogKeyError::Origin(..))));
+        // Readable by others.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&c.log_key_file, std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+            assert!(matches!(load_log_key(&c), Err(LogKeyError::Permissions(_))));
+        }
+    }
+}

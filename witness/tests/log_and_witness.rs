@@ -149,27 +149,18 @@ async fn fill(s: &dyn Store, from: i64, n: i64, actor: &str) {
     }
 }
 
-fn verify_with(
+async fn verify_log(
+    s: &dyn Store,
     log: &Verifier,
     witness: &Verifier,
-) -> impl Fn(
-    &dyn Store,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<tlog::VerifyReport, tlog::TrailError>> + '_>,
-> {
-    let (log, witness) = (log.clone(), witness.clone());
-    move |s| {
-        let (log, witness) = (log.clone(), witness.clone());
-        Box::pin(async move {
-            let trust = tlog::Trust {
-                log: &log,
-                origin: ORIGIN,
-                witnesses: std::slice::from_ref(&witness),
-                outside: None,
-            };
-            tlog::verify(s, s, &trust).await
-        })
-    }
+) -> Result<tlog::VerifyReport, tlog::TrailError> {
+    let trust = tlog::Trust {
+        log,
+        origin: ORIGIN,
+        witnesses: std::slice::from_ref(witness),
+        outside: None,
+    };
+    tlog::verify(s, s, &trust).await
 }
 
 /// Must-show 3 (and 2 with a real witness): the witness cosigns honest
@@ -200,8 +191,10 @@ async fn witness_refuses_a_forked_log(url: &str, pg: bool) {
     assert!(!t.status.alarm.load(Ordering::Relaxed));
     let log_v = Verifier::parse(&public).unwrap();
     let w_v = Verifier::parse(&witness.key).unwrap();
-    let verify = verify_with(&log_v, &w_v);
-    assert_eq!(verify(&*store).await.unwrap().cosigned, Some(33));
+    assert_eq!(
+        verify_log(&*store, &log_v, &w_v).await.unwrap().cosigned,
+        Some(33)
+    );
 
     // The insider rewrites record 5 of o-a, rehashes its chain and head,
     // and rebuilds the tree from the rewritten records.
