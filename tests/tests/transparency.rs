@@ -150,6 +150,12 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
         .filter_map(|s| s.split('"').next())
         .collect();
     assert_eq!(links.len(), 3, "one receipt per release: {}", history.text);
+    assert_eq!(
+        history.text.matches("class=\"note leaf\"").count(),
+        3,
+        "each integrated release shows its leaf index: {}",
+        history.text
+    );
     let mut download = None;
     for id in links {
         let page = citizen.get(&format!("/citizen/receipt?record={id}")).await;

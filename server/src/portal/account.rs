@@ -244,7 +244,16 @@ where
     let delay = Duration::from_std(g.operational_history_delay).unwrap_or(Duration::MAX);
     let rows = history::rows(&records, v.now, delay);
     let start = (page_no - 1) * PAGE_SIZE;
-    let this: Vec<_> = rows.iter().skip(start).take(PAGE_SIZE).cloned().collect();
+    let mut this: Vec<_> = rows.iter().skip(start).take(PAGE_SIZE).cloned().collect();
+    // At most a page of releases: one indexed lookup each.
+    for row in &mut this {
+        if let Some(id) = row.receipt {
+            row.leaf = match broker.store.leaf_of(id).await {
+                Ok(l) => l,
+                Err(e) => return internal(portal, v, "history", &e),
+            };
+        }
+    }
     let more = rows.len() > start + PAGE_SIZE;
     v.html(
         StatusCode::OK,

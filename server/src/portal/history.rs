@@ -54,6 +54,9 @@ pub struct Row {
     pub operational: bool,
     /// The release record's id, whose receipt the citizen may download.
     pub receipt: Option<i64>,
+    /// The release's leaf index in the audit log, once integrated (filled
+    /// in by the page handler, which asks the store).
+    pub leaf: Option<u64>,
 }
 
 /// Whether a record is about operational (police) work.
@@ -124,6 +127,7 @@ pub fn rows(records: &[StoredRecord], now: DateTime<Utc>, delay: Duration) -> Ve
             purpose: purpose.to_string(),
             unit: e.unit.clone(),
             receipt: (outcome == Outcome::Released).then_some(r.id),
+            leaf: None,
             outcome,
             operational: op,
         });

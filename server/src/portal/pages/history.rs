@@ -48,9 +48,13 @@ pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> S
         for r in rows {
             let local = r.at.with_timezone(&tz);
             // The receipt link (a JSON file with the leaf and its proof).
+            let leaf = r
+                .leaf
+                .map(|l| format!(" <span class=\"note leaf\">{} {l}</span>", esc(t.leaf)))
+                .unwrap_or_default();
             let out_cell = match r.receipt {
                 Some(id) => format!(
-                    "{} <a class=\"receipt\" href=\"/citizen/receipt?record={id}\" download>{}</a>",
+                    "{} <a class=\"receipt\" href=\"/citizen/receipt?record={id}\" download>{}</a>{leaf}",
                     esc(&outcome(lang, &r.outcome)),
                     esc(t.receipt)
                 ),
