@@ -39,6 +39,9 @@ pub enum LogKeyError {
     /// The key or a witness key does not parse.
     #[error("{0}: {1}")]
     Key(String, okaz_core::note::NoteError),
+    /// The witness client could not be built.
+    #[error("witness client: {0}")]
+    Transport(String),
     /// The key is not this log's.
     #[error("the log key is named {0} but [audit] origin is {1}")]
     Origin(String, String),
@@ -132,7 +135,7 @@ pub struct Transparency {
     signer: Signer,
     origin: String,
     witnesses: Vec<Witness>,
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
     /// What it has seen.
     pub status: TlogStatus,
     interval: Duration,
@@ -162,7 +165,16 @@ impl Transparency {
             })
             .collect::<Result<Vec<_>, LogKeyError>>()?;
         let mut http = HttpConnector::new();
+        http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(3)));
+        // Witnesses over https (public roots) or plain http: what a witness
+        // signs is checked with its key, so the transport adds privacy only.
+        let http = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .map_err(|e| LogKeyError::Transport(e.to_string()))?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         Ok(Transparency {
             store,
             signer,
