@@ -48,6 +48,23 @@ async fn fresh_pg() -> String {
     u.to_string()
 }
 
+/// Drops a test database once its test passed (a failed test leaves it
+/// behind for a look).
+async fn drop_pg(url: &str) {
+    let db = url::Url::parse(url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
+    let (c, conn) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
 async fn sql(url: &str, stmt: &str) {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let _ = path;
@@ -261,6 +278,7 @@ fn rusqlite_exec(path: &str, stmt: &str) {
 async fn postgres_witness_process_refuses_a_forked_log_and_the_broker_raises_the_alarm() {
     let url = fresh_pg().await;
     witness_refuses_a_forked_log(&url, true).await;
+    drop_pg(&url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -326,6 +344,9 @@ async fn an_inclusion_proof_verifies_in_python() {
             .unwrap();
         assert!(!out.status.success());
     }
+    drop(store);
+    drop(t);
+    drop_pg(&url).await;
 }
 
 /// A child process that appends records and integrates (see below).
@@ -438,4 +459,7 @@ async fn two_writer_processes_build_one_tree() {
     .unwrap();
     assert_eq!((r.records, r.chains, r.leaves), (10_000, 2, 10_000));
     eprintln!("{} checkpoints along the way", cps.len());
+    drop(t);
+    drop(store);
+    drop_pg(&url).await;
 }
