@@ -130,6 +130,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let portal = wiring::portal(&cfg, &broker.keys).context("starting the citizen portal")?;
     let cert_path = dir.path().join("broker.pem");
     std::fs::write(&cert_path, &cert_pem).context("writing the broker certificate")?;
+    let tlog = Arc::new(
+        okaz_server::tlog::Transparency::new(&cfg.audit, broker.store.clone())
+            .context("starting the audit log")?,
+    );
+    // The integrator folds audit records into the log while the demo runs.
+    let _integrator = Arc::clone(&tlog).spawn();
     let app = Arc::new(App {
         broker: broker.clone(),
         metrics: Metrics::default(),
@@ -137,6 +143,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         portal,
         draining: Default::default(),
         dlr_token: None,
+        tlog,
     });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(http::server::serve(
@@ -244,6 +251,8 @@ fn write_config(dir: &Path, database_url: &str, sandbox: &Sandbox) -> Result<Con
     std::fs::write(dir.join("master.key"), hex::encode(master.as_ref()))?;
     std::fs::write(dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD)?;
     std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem)?;
+    okaz_server::tlog::init_log_key(&dir.join("log.key"), "okaz.demo/audit")
+        .context("creating the demo's audit log key")?;
     let text = format!(
         r#"
 [server]
@@ -272,7 +281,11 @@ public_url = "https://127.0.0.1/"
 oidc_issuer = "{issuer}"
 client_id = "okaz-portal"
 ca_file = {ca}
+[audit]
+log_key_file = {logkey}
+origin = "okaz.demo/audit"
 "#,
+        logkey = toml_string(&dir.join("log.key").display().to_string()),
         issuer = sandbox.oidc_issuer(),
         url = toml_string(database_url),
         master = toml_path(&dir.join("master.key")),

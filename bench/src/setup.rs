@@ -104,6 +104,13 @@ impl Stage {
         std::fs::write(&key, hex(&random_bytes(32)?))?;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
         std::fs::write(self.path("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD)?;
+        let log_key = self.path("log.key");
+        if !log_key.exists() {
+            let signer = okaz_core::note::Signer::from_seed("okaz.bench/audit", &random_bytes(32)?)
+                .map_err(|e| anyhow::anyhow!("log key: {e}"))?;
+            std::fs::write(&log_key, signer.encode().as_bytes())?;
+            std::fs::set_permissions(&log_key, std::fs::Permissions::from_mode(0o600))?;
+        }
         let config = format!(
             r#"[server]
 listen = "127.0.0.1:0"
@@ -124,6 +131,9 @@ sendsms_url = "{sandbox_url}cgi-bin/sendsms"
 username = "{user}"
 password_file = "{dir}/kannel.pw"
 ca_file = "{dir}/sandbox-ca.pem"
+[audit]
+log_key_file = "{dir}/log.key"
+origin = "okaz.bench/audit"
 "#,
             dir = dir.display(),
             user = okaz_sandbox::KANNEL_USERNAME,

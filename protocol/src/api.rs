@@ -177,8 +177,38 @@ pub struct Verification {
     /// When completed: until when the terminal may show it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_until: Option<DateTime<Utc>>,
+    /// When completed: the log-signed receipt of the release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
     /// The officer's quota after this call.
     pub quota: QuotaView,
+}
+
+/// A receipt of a released document, signed with the audit log's key: which
+/// check, by which unit, of which document, for which purpose, which fields,
+/// when, and the hash of its leaf in the audit log. It holds no PESEL, name
+/// or document content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The verification id.
+    pub verification: String,
+    /// The checking officer's unit.
+    pub unit: String,
+    /// The document released.
+    pub document: String,
+    /// The purpose stated.
+    pub purpose: String,
+    /// Names of the fields released.
+    pub fields: Vec<String>,
+    /// When, as recorded.
+    pub at: DateTime<Utc>,
+    /// The audit log's origin.
+    pub log: String,
+    /// RFC 6962 leaf hash of the audit record, hex.
+    pub leaf_hash: String,
+    /// Ed25519 signature (base64) by the log key over
+    /// `okaz-receipt/v1\n` followed by this object's JSON without `signature`.
+    pub signature: String,
 }
 
 /// `POST /v1/verifications/{id}/code`.

@@ -19,6 +19,8 @@ pub struct App {
     pub max_body: usize,
     /// The citizen portal, when configured (`[portal]`).
     pub portal: Option<Arc<crate::portal::Portal>>,
+    /// The transparency log's integrator and key.
+    pub tlog: Arc<crate::tlog::Transparency>,
     /// Set on SIGTERM: readiness fails and HTTP/1.1 answers close their
     /// connection, so clients move to another replica before this one stops.
     pub draining: AtomicBool,

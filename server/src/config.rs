@@ -48,6 +48,42 @@ pub struct Config {
     /// configured.
     #[serde(default)]
     pub portal: Option<PortalConfig>,
+    /// The audit trail as a transparency log.
+    pub audit: AuditConfig,
+}
+
+/// The transparency log: its signing key, origin, checkpoints, witnesses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// File holding the log's Ed25519 signing key (signed-note private key
+    /// format, mode 600; `okaz-server audit init-key` creates it). The
+    /// broker refuses to start without it: a new key would fork the log.
+    pub log_key_file: PathBuf,
+    /// The checkpoints' origin line, naming this deployment (also the
+    /// key's name), e.g. `okaz.gov.example/audit`.
+    pub origin: String,
+    /// How often the integrator folds new records in and signs a
+    /// checkpoint (milliseconds).
+    #[serde(default = "default_checkpoint_interval")]
+    pub checkpoint_interval_ms: u64,
+    /// Witnesses that cosign checkpoints.
+    #[serde(default)]
+    pub witnesses: Vec<WitnessConfig>,
+}
+
+fn default_checkpoint_interval() -> u64 {
+    1000
+}
+
+/// One witness (C2SP tlog-witness).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    /// Its `add-checkpoint` URL, e.g. `http://witness:7380/add-checkpoint`.
+    pub url: String,
+    /// Its cosigner verifier key (`name+hash+base64`).
+    pub key: String,
 }
 
 /// The citizen portal: where the broker is reached from outside, and the
@@ -272,7 +308,8 @@ impl Config {
     }
 }
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
+    "audit",
     "server",
     "database",
     "secrets",
@@ -339,6 +376,9 @@ mod tests {
         sendsms_url = "http://kannel:13013/cgi-bin/sendsms"
         username = "okaz"
         password_file = "/etc/okaz/kannel.pw"
+        [audit]
+        log_key_file = "/etc/okaz/log.key"
+        origin = "okaz.example/audit"
     "#;
 
     #[test]
@@ -378,6 +418,10 @@ mod tests {
         let c = Config::parse(text, vec![]).unwrap();
         assert_eq!(c.server.client_cas.len(), 1);
         assert_eq!(c.registers.retries, 2);
+        assert_eq!(c.audit.origin, "okaz.gov.example/audit");
+        assert_eq!(c.audit.checkpoint_interval_ms, 1000);
+        assert_eq!(c.audit.witnesses.len(), 1);
+        okaz_core::note::Verifier::parse(&c.audit.witnesses[0].key).unwrap();
     }
 
     #[test]

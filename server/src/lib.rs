@@ -11,4 +11,5 @@ pub mod metrics;
 pub mod operator;
 pub mod portal;
 pub mod store;
+pub mod tlog;
 pub mod wiring;

@@ -171,8 +171,19 @@ enum AdminAction {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Check every hash chain; name the first broken link.
-    Verify,
+    /// Check every chain against its head, every leaf against the tree,
+    /// the tree against the latest witness-cosigned checkpoint (and an
+    /// outside checkpoint); name the first failure and exit 2.
+    Verify {
+        /// A checkpoint kept outside (signed note) the log must extend.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print the latest signed checkpoint with its cosignatures.
+    Checkpoint,
+    /// Create the log's signing key in `[audit] log_key_file` (never
+    /// overwrites); prints its public key.
+    InitKey,
 }
 
 fn init_logging(json: bool) {
@@ -328,14 +339,62 @@ async fn main() -> Result<()> {
             }
         }
         Command::Audit {
-            action: AuditAction::Verify,
+            action: AuditAction::InitKey,
+        } => {
+            let public =
+                okaz_server::tlog::init_log_key(&cfg.audit.log_key_file, &cfg.audit.origin)
+                    .with_context(|| format!("creating {}", cfg.audit.log_key_file.display()))?;
+            println!("log key written to {}", cfg.audit.log_key_file.display());
+            println!("public key: {public}");
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditAction::Checkpoint,
         } => {
             let store = wiring::store(&cfg).await?;
-            match okaz_core::trail::verify_store(store.as_ref()).await? {
-                Ok(n) => {
-                    println!("audit trail intact: {n} records verified");
+            let latest = store.checkpoints(1).await?;
+            let cp = latest
+                .first()
+                .context("no checkpoint has been signed yet")?;
+            print!("{}", cp.with_cosignatures()?.render());
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditAction::Verify { checkpoint },
+        } => {
+            let store = wiring::store(&cfg).await?;
+            let log = okaz_server::tlog::load_log_key(&cfg.audit)?;
+            let log = okaz_core::note::Verifier::parse(&log.verifier())?;
+            let witnesses = cfg
+                .audit
+                .witnesses
+                .iter()
+                .map(|w| okaz_core::note::Verifier::parse(&w.key))
+                .collect::<Result<Vec<_>, _>>()?;
+            let outside = checkpoint
+                .map(|p| {
+                    std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
+                })
+                .transpose()?;
+            let trust = okaz_core::tlog::Trust {
+                log: &log,
+                origin: &cfg.audit.origin,
+                witnesses: &witnesses,
+                outside: outside.as_deref(),
+            };
+            match okaz_core::tlog::verify(store.as_ref(), store.as_ref(), &trust).await {
+                Ok(r) => {
+                    println!(
+                        "audit trail intact: {} records in {} chains, {} leaves; cosigned checkpoint: {}; outside checkpoint: {}",
+                        r.records,
+                        r.chains,
+                        r.leaves,
+                        r.cosigned.map_or("none".to_string(), |s| format!("size {s} extended")),
+                        r.outside.map_or("not given".to_string(), |s| format!("size {s} extended")),
+                    );
                     Ok(())
                 }
+                Err(okaz_core::tlog::TrailError::Store(e)) => Err(e.into()),
                 Err(broken) => {
                     eprintln!("{broken}");
                     std::process::exit(2);
@@ -367,6 +426,12 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
         wiring::broker_with_metrics(&cfg, Arc::new(okaz_core::clock::SystemClock), &metrics)
             .await?;
     let portal = wiring::portal(&cfg, &broker.keys)?;
+    // Refuses to start without the log key: a new key would fork the log.
+    let tlog = Arc::new(okaz_server::tlog::Transparency::new(
+        &cfg.audit,
+        broker.store.clone(),
+    )?);
+    let integrator = Arc::clone(&tlog).spawn();
     let app = Arc::new(App {
         broker,
         metrics,
@@ -374,6 +439,7 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
         portal,
         draining: Default::default(),
         dlr_token: wiring::dlr_token(&cfg)?,
+        tlog,
     });
     let listener = http::server::bind(cfg.server.listen).await?;
     let addr = listener.local_addr()?;
@@ -401,6 +467,7 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
     http::server::serve(listener, tls, app, wiring::limits(&cfg), shutdown).await;
     let _ = ops_stop.send(());
     let _ = ops.await;
+    integrator.abort();
     tracing::info!("stopped");
     Ok(())
 }

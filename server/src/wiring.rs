@@ -37,6 +37,9 @@ pub enum WiringError {
     /// The register or SMS client could not be built.
     #[error("client: {0}")]
     Client(String),
+    /// The audit log's key is missing or unusable.
+    #[error("audit log key: {0}")]
+    LogKey(#[from] crate::tlog::LogKeyError),
     /// The citizen portal could not be built.
     #[error(transparent)]
     Portal(#[from] crate::portal::PortalError),
@@ -125,6 +128,10 @@ pub async fn broker_with_metrics(
         keys,
         random: Arc::new(OsRandom),
         hasher: Arc::new(hasher),
+        receipts: Some(Arc::new(okaz_core::receipt::ReceiptKey {
+            signer: crate::tlog::load_log_key(&cfg.audit)?,
+            origin: cfg.audit.origin.clone(),
+        })),
     })
 }
 

@@ -156,6 +156,20 @@ impl Harness {
         }
     }
 
+    /// Runs SQL behind the trait's back, as an insider with database
+    /// access would.
+    async fn sql(&self, stmt: &str) {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                c.execute_batch(stmt).unwrap();
+            }
+            Backend::Postgres { url, .. } => {
+                admin_client(url).await.batch_execute(stmt).await.unwrap();
+            }
+        }
+    }
+
     /// Drops the PostgreSQL test database once the case passed.
     async fn finish(self) {
         let Harness { store, backend } = self;
@@ -231,6 +245,11 @@ conformance!(
     officers_in_unit_by_login,
     change_officer_disable_enable_password_totp,
     certificate_binding_and_login,
+    tlog_integrates_in_batches_and_proofs_verify,
+    tlog_verify_names_a_deleted_chain_tail,
+    tlog_verify_names_a_deleted_chain,
+    tlog_verify_catches_a_rehashed_rewrite_against_the_cosigned_checkpoint,
+    tlog_two_integrators_on_one_database_build_one_tree,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -2064,4 +2083,212 @@ async fn sqlite_memory_url_opens_a_migrated_store() {
         okaz_server::store::open("mysql://x", 1).await,
         Err(StoreError::Unavailable(_))
     ));
+}
+
+// ---------------------------------------------------------------- transparency log
+
+fn log_key() -> okaz_core::note::Signer {
+    okaz_core::note::Signer::from_seed("okaz.test/audit", &[7; 32]).unwrap()
+}
+
+fn witness_key() -> okaz_core::note::Signer {
+    okaz_core::note::Signer::from_seed("witness.test", &[8; 32]).unwrap()
+}
+
+/// Appends `n` records over three chains.
+async fn fill(s: &dyn Store, from: i64, n: i64) {
+    for i in from..from + n {
+        let actor = ["o-a", "o-b", "o-c"][usize::try_from(i % 3).unwrap()];
+        s.append_audit(
+            entry(at(i), AuditEvent::DocumentReleased, actor, "U1")
+                .about("ps", DocumentType::IdCard, "age_check")
+                .verification(&format!("v-{i}")),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// Integrates everything, signs a checkpoint and has the test witness
+/// cosign it; returns the tree head.
+async fn checkpoint(s: &dyn Store) -> okaz_core::tlog::TreeHead {
+    let (head, _) = s.integrate(10_000).await.unwrap().unwrap();
+    let note = okaz_core::tlog::sign_checkpoint(&log_key(), "okaz.test/audit", head);
+    s.save_checkpoint(head.size, &note.render()).await.unwrap();
+    let w = witness_key();
+    s.save_cosignature(head.size, w.name(), &w.cosign(&note.text, 1_800_000_000))
+        .await
+        .unwrap();
+    head
+}
+
+async fn verify_log(
+    s: &dyn Store,
+) -> Result<okaz_core::tlog::VerifyReport, okaz_core::tlog::TrailError> {
+    let log = okaz_core::note::Verifier::parse(&log_key().verifier()).unwrap();
+    let w = okaz_core::note::Verifier::parse(&witness_key().cosigner_verifier()).unwrap();
+    let trust = okaz_core::tlog::Trust {
+        log: &log,
+        origin: "okaz.test/audit",
+        witnesses: std::slice::from_ref(&w),
+        outside: None,
+    };
+    okaz_core::tlog::verify(s, s, &trust).await
+}
+
+async fn tlog_integrates_in_batches_and_proofs_verify(h: &Harness) {
+    use okaz_core::merkle;
+    let s = h.store();
+    fill(&*s, 0, 250).await;
+    let mut sizes = Vec::new();
+    loop {
+        let (head, added) = s.integrate(64).await.unwrap().unwrap();
+        if added == 0 {
+            break;
+        }
+        sizes.push(head);
+    }
+    assert_eq!(
+        sizes.iter().map(|h| h.size).collect::<Vec<_>>(),
+        vec![64, 128, 192, 250]
+    );
+    // The root matches a recomputation from the records, in leaf order.
+    let leaves: Vec<merkle::Hash> = s
+        .leaves()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, r)| audit::leaf_hash(&r.entry))
+        .collect();
+    assert_eq!(leaves.len(), 250);
+    let full: std::collections::HashMap<_, _> = merkle::append(0, &leaves, &Default::default())
+        .unwrap()
+        .into_iter()
+        .collect();
+    for h in &sizes {
+        assert_eq!(merkle::root(h.size, &full).unwrap(), h.root);
+    }
+    // Every batch's tree is consistent with the next, and proofs verify.
+    for w in sizes.windows(2) {
+        let p = okaz_core::tlog::consistency(&*s, w[0].size, w[1].size)
+            .await
+            .unwrap();
+        merkle::verify_consistency(w[0].size, w[1].size, &p, &w[0].root, &w[1].root).unwrap();
+    }
+    for leaf in [0u64, 63, 64, 200, 249] {
+        let p = okaz_core::tlog::inclusion(&*s, leaf, 250).await.unwrap();
+        merkle::verify_inclusion(leaf, 250, &leaves[leaf as usize], &p, &sizes[3].root).unwrap();
+    }
+    // Out of range requests are refused.
+    assert!(okaz_core::tlog::inclusion(&*s, 250, 250).await.is_err());
+    assert!(okaz_core::tlog::consistency(&*s, 10, 251).await.is_err());
+    // Records are in the tree in id order, each once.
+    let ids: Vec<i64> = s
+        .leaves()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, r)| r.id)
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids, sorted);
+    checkpoint(&*s).await;
+    let r = verify_log(&*s).await.unwrap();
+    assert_eq!((r.records, r.leaves, r.cosigned), (250, 250, Some(250)));
+}
+
+async fn tlog_verify_names_a_deleted_chain_tail(h: &Harness) {
+    let s = h.store();
+    fill(&*s, 0, 30).await;
+    checkpoint(&*s).await;
+    verify_log(&*s).await.unwrap();
+    h.sql("DELETE FROM audit_log WHERE chain = 'o-a' AND seq > 3")
+        .await;
+    let e = verify_log(&*s).await.unwrap_err().to_string();
+    assert!(
+        e.contains("audit chain o-a") && e.contains("records 4..=10 are missing"),
+        "{e}"
+    );
+}
+
+async fn tlog_verify_names_a_deleted_chain(h: &Harness) {
+    let s = h.store();
+    fill(&*s, 0, 30).await;
+    checkpoint(&*s).await;
+    h.sql("DELETE FROM audit_log WHERE chain = 'o-b'").await;
+    let e = verify_log(&*s).await.unwrap_err().to_string();
+    assert!(
+        e.contains("audit chain o-b") && e.contains("records 1..=10 are missing"),
+        "{e}"
+    );
+    // Deleting the head too leaves the tree's leaves without records.
+    h.sql("DELETE FROM audit_chain_heads WHERE chain = 'o-b'")
+        .await;
+    let e = verify_log(&*s).await.unwrap_err().to_string();
+    assert!(e.contains("leaf 1: its record is missing"), "{e}");
+}
+
+async fn tlog_verify_catches_a_rehashed_rewrite_against_the_cosigned_checkpoint(h: &Harness) {
+    let s = h.store();
+    fill(&*s, 0, 30).await;
+    let before = checkpoint(&*s).await;
+    assert_eq!(verify_log(&*s).await.unwrap().cosigned, Some(30));
+    // The insider changes one record's outcome, rehashes its chain from
+    // there (records and head), and rebuilds the whole tree from the
+    // rewritten records.
+    let chain = s.audit_chain("o-a").await.unwrap();
+    let mut prev = chain[1].prev_hash.clone();
+    let mut stmts = vec![format!(
+        "UPDATE audit_log SET outcome = 'not_permitted' WHERE id = {}",
+        chain[1].id
+    )];
+    for (i, r) in chain.iter().enumerate().skip(1) {
+        let mut e = r.entry.clone();
+        if i == 1 {
+            e.outcome = Outcome::Refused(ErrorCode::NotPermitted);
+        }
+        let hash = audit::link_hash(&prev, r.seq, &e);
+        stmts.push(format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
+            r.id
+        ));
+        prev = hash;
+    }
+    stmts.push(format!(
+        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = 'o-a'"
+    ));
+    stmts.push("DELETE FROM audit_tree".into());
+    stmts.push("UPDATE audit_log SET leaf = NULL".into());
+    stmts.push("UPDATE audit_tree_size SET size = 0".into());
+    h.sql(&stmts.join(";\n")).await;
+    let (after, _) = s.integrate(10_000).await.unwrap().unwrap();
+    assert_eq!(after.size, before.size);
+    assert_ne!(after.root, before.root);
+    let e = verify_log(&*s).await.unwrap_err().to_string();
+    assert!(
+        e.contains("checkpoint of size 30") && e.contains("rewritten"),
+        "{e}"
+    );
+}
+
+async fn tlog_two_integrators_on_one_database_build_one_tree(h: &Harness) {
+    let a = h.store();
+    let b = h.reopen().await;
+    let writers = [Arc::clone(&a), Arc::clone(&b)].map(|s| {
+        tokio::spawn(async move {
+            for k in 0..4 {
+                fill(&*s, k * 50, 50).await;
+                let _ = s.integrate(37).await.unwrap();
+            }
+        })
+    });
+    for w in writers {
+        w.await.unwrap();
+    }
+    while a.integrate(1000).await.unwrap().is_none_or(|(_, n)| n > 0) {}
+    assert_eq!(a.tree_size().await.unwrap(), 400);
+    checkpoint(&*a).await;
+    let r = verify_log(&*b).await.unwrap();
+    assert_eq!((r.records, r.leaves), (400, 400));
 }

@@ -77,6 +77,9 @@ pub struct Options {
     pub client_auth: Option<okaz_server::http::server::ClientAuth>,
     /// The broker's database connections.
     pub pool_size: usize,
+    /// Start an `okaz-witness` process (its own state directory) and
+    /// configure the broker to push checkpoints to it.
+    pub witness: bool,
 }
 
 impl Default for Options {
@@ -87,6 +90,7 @@ impl Default for Options {
             start: Utc::now(),
             population: 10_000,
             pool_size: 8,
+            witness: false,
         }
     }
 }
@@ -147,6 +151,12 @@ pub struct Kit {
     pub dir: TempDir,
     /// The broker's certificate (PEM).
     pub broker_cert: String,
+    /// The broker's okaz.toml.
+    pub config_path: PathBuf,
+    /// The transparency log's integrator (run by [`Kit::integrate`]).
+    pub tlog: Arc<okaz_server::tlog::Transparency>,
+    /// The witness process, when [`Options::witness`] asked for one.
+    pub witness: Option<WitnessProcess>,
     stop: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<()>>,
 }
@@ -170,6 +180,13 @@ impl Kit {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let config_path = write_config(dir.path(), &database_url, &sandbox, &opts.policy_edits);
+        let log_public = init_test_log_key(dir.path());
+        let witness = opts.witness.then(|| WitnessProcess::start(&log_public));
+        let witnesses: Vec<(String, String)> = witness
+            .iter()
+            .map(|w| (w.url.clone(), w.key.clone()))
+            .collect();
+        add_audit_config(&config_path, dir.path(), &witnesses);
         let mut cfg = Config::load(&config_path, Vec::new()).unwrap();
         cfg.database.pool_size = opts.pool_size;
         let clock = Arc::new(ManualClock::new(opts.start));
@@ -188,6 +205,11 @@ impl Kit {
             p.public_url = url::Url::parse(&format!("https://{addr}/")).unwrap();
         }
         let portal = wiring::portal(&cfg, &broker.keys).unwrap();
+        // The kit runs the integrator on demand ([`Kit::integrate`]), so
+        // tests see the log in a known state.
+        let tlog = Arc::new(
+            okaz_server::tlog::Transparency::new(&cfg.audit, broker.store.clone()).unwrap(),
+        );
         let app = Arc::new(App {
             broker: broker.clone(),
             metrics,
@@ -195,6 +217,7 @@ impl Kit {
             portal,
             draining: Default::default(),
             dlr_token: wiring::dlr_token(&cfg).unwrap(),
+            tlog: tlog.clone(),
         });
         let ops_listener = okaz_server::http::server::bind("127.0.0.1:0".parse().unwrap())
             .await
@@ -231,9 +254,18 @@ impl Kit {
             store,
             dir,
             broker_cert,
+            config_path,
+            tlog,
+            witness,
             stop: Some(stop),
             served: Some(served),
         }
+    }
+
+    /// Runs the integrator once: every pending audit record into the tree,
+    /// a signed checkpoint, pushed to the witnesses.
+    pub async fn integrate(&self) -> okaz_server::tlog::Pass {
+        self.tlog.run_once().await.unwrap()
     }
 
     /// Stops the broker gracefully and waits for it.
@@ -531,6 +563,94 @@ ca_file = "{dir}/sandbox-ca.pem"
     let path = dir.join("okaz.toml");
     std::fs::write(&path, cfg).unwrap();
     path
+}
+
+/// The log's origin in tests.
+pub const TEST_ORIGIN: &str = "okaz.test/audit";
+
+/// Creates the kit's log key (`dir/log.key`); its public key.
+pub fn init_test_log_key(dir: &Path) -> String {
+    okaz_server::tlog::init_log_key(&dir.join("log.key"), TEST_ORIGIN).unwrap()
+}
+
+/// `okaz-witness` running as its own process, with its own state directory.
+pub struct WitnessProcess {
+    child: std::process::Child,
+    /// Its add-checkpoint URL.
+    pub url: String,
+    /// Its cosigner key.
+    pub key: String,
+    /// Its key file and state directory.
+    pub dir: TempDir,
+}
+
+impl WitnessProcess {
+    /// Creates a witness key and starts `okaz-witness serve` for the log.
+    pub fn start(log_public: &str) -> WitnessProcess {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let bin = binary("okaz-witness");
+        let key_file = dir.path().join("witness.key");
+        let out = std::process::Command::new(&bin)
+            .args(["init-key", "--name", "witness.test", "--key-file"])
+            .arg(&key_file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let mut child = std::process::Command::new(&bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
+            .arg(dir.path().join("state"))
+            .arg("--key-file")
+            .arg(&key_file)
+            .args(["--log", log_public])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_string();
+        WitnessProcess {
+            child,
+            url: format!("{addr}/add-checkpoint"),
+            key,
+            dir,
+        }
+    }
+}
+
+impl Drop for WitnessProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Appends `[audit]` (the key at `dir/log.key`) to a kit config.
+pub fn add_audit_config(config: &Path, dir: &Path, witnesses: &[(String, String)]) {
+    let key = dir.join("log.key");
+    let mut text = std::fs::read_to_string(config).unwrap();
+    text.push_str(&format!(
+        "[audit]\nlog_key_file = \"{}\"\norigin = \"{TEST_ORIGIN}\"\ncheckpoint_interval_ms = 200\n",
+        key.display()
+    ));
+    for (url, k) in witnesses {
+        text.push_str(&format!(
+            "[[audit.witnesses]]\nurl = \"{url}\"\nkey = \"{k}\"\n"
+        ));
+    }
+    std::fs::write(config, text).unwrap();
 }
 
 /// A manual clock's time, named for readability in tests.

@@ -19,7 +19,8 @@ use crate::quota;
 const MAX_REASON: usize = 500;
 
 impl Broker {
-    fn require_admin(&self, auth: &Authenticated) -> Result<(), BrokerError> {
+    /// Refuses an officer whose role does not administer (security officers).
+    pub fn require_admin(&self, auth: &Authenticated) -> Result<(), BrokerError> {
         if self.role_of(&auth.officer)?.administers {
             Ok(())
         } else {

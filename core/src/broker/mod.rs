@@ -12,6 +12,7 @@ use std::sync::Arc;
 use okaz_policy::{PolicySet, Role};
 use okaz_protocol::{ErrorCode, OfficerView, QuotaView};
 
+use super::audit::AuditEntry;
 use super::clock::Clock;
 use super::error::BrokerError;
 use super::ports::{Officer, PasswordHashing, RandomSource, Registers, SmsGateway, Store};
@@ -63,9 +64,16 @@ pub struct Broker {
     pub keys: Keys,
     /// Slow password hashing, off the request path's threads.
     pub hasher: Arc<dyn PasswordHashing>,
+    /// The audit log's key and origin, to sign release receipts.
+    pub receipts: Option<Arc<crate::receipt::ReceiptKey>>,
 }
 
 impl Broker {
+    /// The signed receipt of a release record, when a log key is loaded.
+    pub(crate) fn receipt(&self, released: &AuditEntry) -> Option<okaz_protocol::Receipt> {
+        self.receipts.as_ref().map(|k| k.receipt(released))
+    }
+
     /// The role of an officer; an officer whose role the policy no longer
     /// knows may do nothing (fail closed).
     pub(crate) fn role_of(&self, officer: &Officer) -> Result<&Role, BrokerError> {

@@ -173,8 +173,10 @@ impl Broker {
                     .to_string(),
             );
         }
+        let receipt = self.receipt(&released);
         self.store.append_audit(released).await?;
         Ok(Verification {
+            receipt,
             id,
             status: VerificationStatus::Completed,
             expires_at: None,
@@ -288,6 +290,7 @@ impl Broker {
             sent_to: Some(consent::mask_phone(&phone)),
             document: None,
             display_until: None,
+            receipt: None,
             quota,
         })
     }
@@ -383,11 +386,9 @@ impl Broker {
             .fetch(&Subject::Pesel(pesel), ch.document, &base)
             .await?;
         let fields = document.restrict(check.fields.iter().map(String::as_str));
-        if !self
-            .store
-            .complete_challenge(id, base.released(fields))
-            .await?
-        {
+        let released = base.released(fields);
+        let receipt = self.receipt(&released);
+        if !self.store.complete_challenge(id, released).await? {
             // Another request used the code first: release nothing.
             return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
         }
@@ -399,6 +400,7 @@ impl Broker {
             sent_to: None,
             document: Some(document),
             display_until: Some(self.clock.now() + chrono_duration(check.display)),
+            receipt,
             quota: self.quota_of(auth),
         })
     }

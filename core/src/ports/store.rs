@@ -529,7 +529,14 @@ pub trait AuditStore: Send + Sync {
 /// one transaction; the audit entries handed in are written in that same
 /// transaction.
 pub trait Store:
-    Health + OfficerStore + SessionStore + QuotaStore + ChallengeStore + ActivationStore + AuditStore
+    Health
+    + OfficerStore
+    + SessionStore
+    + QuotaStore
+    + ChallengeStore
+    + ActivationStore
+    + AuditStore
+    + crate::tlog::TlogStore
 {
 }
 
@@ -541,6 +548,7 @@ impl<T> Store for T where
         + ChallengeStore
         + ActivationStore
         + AuditStore
+        + crate::tlog::TlogStore
 {
 }
 

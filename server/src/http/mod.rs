@@ -125,6 +125,7 @@ where
 {
     let b = &app.broker;
     match route {
+        Route::Checkpoint => json(StatusCode::OK, &checkpoint(app).await?),
         Route::Login => {
             let body: LoginRequest = read_json(req, app.max_body).await?;
             json(StatusCode::CREATED, &b.login(body).await?)
@@ -248,6 +249,13 @@ where
             b.unlock(Some(auth), id, body).await?;
             json(StatusCode::OK, &serde_json::json!({ "unlocked": id }))
         }
+        Route::InclusionProof | Route::ConsistencyProof => {
+            b.require_admin(auth)?;
+            json(
+                StatusCode::OK,
+                &proof(app, route, req.uri().query().unwrap_or("")).await?,
+            )
+        }
         Route::Audit => {
             let (filter, pesel) = audit_query(req.uri().query().unwrap_or(""))?;
             json(
@@ -275,6 +283,69 @@ fn outcome<T>(r: &Result<T, BrokerError>) -> &'static str {
     match r {
         Ok(_) => "ok",
         Err(e) => e.code().as_str(),
+    }
+}
+
+/// The latest signed checkpoint with its cosignatures, the origin and the
+/// log's public key: what anyone needs to check the log.
+async fn checkpoint(app: &App) -> Result<serde_json::Value, BrokerError> {
+    let latest = app.broker.store.checkpoints(1).await?;
+    let note = match latest.first() {
+        Some(cp) => Some(
+            cp.with_cosignatures()
+                .map_err(|e| BrokerError::Internal(format!("stored checkpoint: {e}")))?
+                .render(),
+        ),
+        None => None,
+    };
+    Ok(serde_json::json!({
+        "origin": app.tlog.origin(),
+        "log_key": app.tlog.verifier(),
+        "checkpoint": note,
+    }))
+}
+
+/// An inclusion or consistency proof from the stored tree.
+async fn proof(app: &App, route: Route, query: &str) -> Result<serde_json::Value, BrokerError> {
+    use base64::Engine;
+    let bad =
+        |what: String| BrokerError::from(Refusal::new(ErrorCode::InvalidRequest).detail(what));
+    let mut params = std::collections::HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let n: u64 = v
+            .parse()
+            .map_err(|_| bad(format!("{k}: a non-negative number expected")))?;
+        params.insert(k.into_owned(), n);
+    }
+    let get = |k: &str| {
+        params
+            .get(k)
+            .copied()
+            .ok_or_else(|| bad(format!("{k} is required")))
+    };
+    let store = app.broker.store.as_ref();
+    let size = store.tree_size().await?;
+    let refuse = |e: okaz_core::tlog::TrailError| match e {
+        okaz_core::tlog::TrailError::Store(s) => BrokerError::from(s),
+        other => bad(format!("{other} (the tree has {size} leaves)")),
+    };
+    let b64 = |p: Vec<okaz_core::merkle::Hash>| {
+        p.iter()
+            .map(|h| base64::engine::general_purpose::STANDARD.encode(h))
+            .collect::<Vec<_>>()
+    };
+    if route == Route::InclusionProof {
+        let (leaf, size) = (get("leaf")?, get("size")?);
+        let p = okaz_core::tlog::inclusion(store, leaf, size)
+            .await
+            .map_err(refuse)?;
+        Ok(serde_json::json!({ "leaf": leaf, "size": size, "proof": b64(p) }))
+    } else {
+        let (from, to) = (get("from")?, get("to")?);
+        let p = okaz_core::tlog::consistency(store, from, to)
+            .await
+            .map_err(refuse)?;
+        Ok(serde_json::json!({ "from": from, "to": to, "proof": b64(p) }))
     }
 }
 

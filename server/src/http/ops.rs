@@ -30,16 +30,31 @@ pub async fn handle<B>(app: &App, req: &Request<B>) -> Resp {
     match req.uri().path() {
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/readyz" => ready(app).await,
-        "/metrics" => text(StatusCode::OK, &app.metrics.render()),
+        "/metrics" => text(
+            StatusCode::OK,
+            &format!("{}{}", app.metrics.render(), app.tlog.status.render()),
+        ),
         "/kannel/dlr" => delivery_report(app, req.uri().query().unwrap_or("")).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
-/// Ready when not draining and the database answers.
+/// Ready when not draining, the database answers and no witness has
+/// refused the audit log's checkpoint.
 async fn ready(app: &App) -> Resp {
     if app.is_draining() {
         return text(StatusCode::SERVICE_UNAVAILABLE, "draining\n");
+    }
+    if app
+        .tlog
+        .status
+        .alarm
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "audit log alarm: a witness refused a checkpoint\n",
+        );
     }
     match app.broker.store.ping().await {
         Ok(()) => text(StatusCode::OK, "ready\n"),

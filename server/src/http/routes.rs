@@ -40,6 +40,12 @@ pub enum Route {
     BindCertificate,
     /// `GET /v1/admin/audit`
     Audit,
+    /// `GET /v1/audit/checkpoint`
+    Checkpoint,
+    /// `GET /v1/audit/proof/inclusion`
+    InclusionProof,
+    /// `GET /v1/audit/proof/consistency`
+    ConsistencyProof,
 }
 
 /// Method, path pattern (OpenAPI style) and route.
@@ -77,6 +83,13 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         Route::BindCertificate,
     ),
     ("GET", "/v1/admin/audit", Route::Audit),
+    ("GET", "/v1/audit/checkpoint", Route::Checkpoint),
+    ("GET", "/v1/audit/proof/inclusion", Route::InclusionProof),
+    (
+        "GET",
+        "/v1/audit/proof/consistency",
+        Route::ConsistencyProof,
+    ),
 ];
 
 /// What a request path matched.

@@ -244,10 +244,110 @@ where
     let delay = Duration::from_std(g.operational_history_delay).unwrap_or(Duration::MAX);
     let rows = history::rows(&records, v.now, delay);
     let start = (page_no - 1) * PAGE_SIZE;
-    let this: Vec<_> = rows.iter().skip(start).take(PAGE_SIZE).cloned().collect();
+    let mut this: Vec<_> = rows.iter().skip(start).take(PAGE_SIZE).cloned().collect();
+    // At most a page of releases: one indexed lookup each.
+    for row in &mut this {
+        if let Some(id) = row.receipt {
+            row.leaf = match broker.store.leaf_of(id).await {
+                Ok(l) => l,
+                Err(e) => return internal(portal, v, "history", &e),
+            };
+        }
+    }
     let more = rows.len() > start + PAGE_SIZE;
     v.html(
         StatusCode::OK,
         pages::history::history(&v.ctx(portal), &this, page_no, more, g.time_zone),
+    )
+}
+
+/// `GET /citizen/receipt?record=ID`: the signed receipt of one of the
+/// citizen's released checks with its leaf index and an inclusion proof
+/// against the latest witnessed checkpoint, as a JSON file anyone can check
+/// offline (the log key and the checkpoint are inside).
+pub(super) async fn receipt<B>(
+    broker: &Broker,
+    portal: &Portal,
+    v: &mut Visit,
+    req: &Request<B>,
+) -> Resp
+where
+    B: hyper::body::Body<Data = Bytes>,
+{
+    use base64::Engine;
+    let Some(s) = &v.session else {
+        return super::signin::ended(portal, v);
+    };
+    let t = v.lang.t();
+    let not_found = |v: &Visit| v.message(portal, StatusCode::NOT_FOUND, t.error_title, t.internal);
+    let Some(id) = web::query(req)
+        .get("record")
+        .and_then(|r| r.parse::<i64>().ok())
+    else {
+        return not_found(v);
+    };
+    let filter = AuditFilter {
+        citizen: Some(Pseudonym(s.citizen.clone())),
+        limit: history::MAX_RECORDS,
+        ..AuditFilter::default()
+    };
+    let records = match broker.store.audit_search(&filter).await {
+        Ok(r) => r,
+        Err(e) => return internal(portal, v, "receipt", &e),
+    };
+    // Only the citizen's own released checks have receipts.
+    let Some(record) = records
+        .iter()
+        .find(|r| r.id == id && r.entry.event == okaz_core::audit::AuditEvent::DocumentReleased)
+    else {
+        return not_found(v);
+    };
+    let Some(key) = &broker.receipts else {
+        return not_found(v);
+    };
+    let receipt = key.receipt(&record.entry);
+    let mut doc = serde_json::json!({
+        "receipt": receipt,
+        "log_key": key.signer.verifier(),
+        "leaf_index": null,
+    });
+    let leaf = match broker.store.leaf_of(id).await {
+        Ok(l) => l,
+        Err(e) => return internal(portal, v, "receipt", &e),
+    };
+    let checkpoints = match broker.store.checkpoints(1000).await {
+        Ok(c) => c,
+        Err(e) => return internal(portal, v, "receipt", &e),
+    };
+    if let Some(leaf) = leaf {
+        // The latest witnessed checkpoint that holds the leaf, else the latest.
+        let holding = checkpoints.iter().filter(|c| c.size > leaf);
+        let chosen = holding
+            .clone()
+            .find(|c| !c.cosignatures.is_empty())
+            .or_else(|| holding.clone().next());
+        if let Some(cp) = chosen {
+            let proof = match okaz_core::tlog::inclusion(broker.store.as_ref(), leaf, cp.size).await
+            {
+                Ok(p) => p,
+                Err(e) => return internal(portal, v, "receipt", &e),
+            };
+            let note = match cp.with_cosignatures() {
+                Ok(n) => n.render(),
+                Err(e) => return internal(portal, v, "receipt", &e),
+            };
+            doc["leaf_index"] = serde_json::json!(leaf);
+            doc["tree_size"] = serde_json::json!(cp.size);
+            doc["witnessed"] = serde_json::json!(!cp.cosignatures.is_empty());
+            doc["checkpoint"] = serde_json::json!(note);
+            doc["proof"] = serde_json::json!(proof
+                .iter()
+                .map(|h| base64::engine::general_purpose::STANDARD.encode(h))
+                .collect::<Vec<_>>());
+        }
+    }
+    web::json_download(
+        serde_json::to_string_pretty(&doc).unwrap_or_default(),
+        &format!("okaz-receipt-{id}.json"),
     )
 }

@@ -52,6 +52,11 @@ pub struct Row {
     pub outcome: Outcome,
     /// A police check without consent.
     pub operational: bool,
+    /// The release record's id, whose receipt the citizen may download.
+    pub receipt: Option<i64>,
+    /// The release's leaf index in the audit log, once integrated (filled
+    /// in by the page handler, which asks the store).
+    pub leaf: Option<u64>,
 }
 
 /// Whether a record is about operational (police) work.
@@ -121,6 +126,8 @@ pub fn rows(records: &[StoredRecord], now: DateTime<Utc>, delay: Duration) -> Ve
             document: document.to_string(),
             purpose: purpose.to_string(),
             unit: e.unit.clone(),
+            receipt: (outcome == Outcome::Released).then_some(r.id),
+            leaf: None,
             outcome,
             operational: op,
         });

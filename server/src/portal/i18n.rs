@@ -177,6 +177,10 @@ pub struct Texts {
     pub internal: &'static str,
     /// Outcome: document shown.
     pub out_released: &'static str,
+    /// Link to download a release's signed receipt and proof.
+    pub receipt: &'static str,
+    /// Label of a release's leaf index in the audit log.
+    pub leaf: &'static str,
     /// Outcome: code sent, not (yet) confirmed.
     pub out_code_sent: &'static str,
     /// Outcome: wrong code typed.
@@ -255,6 +259,8 @@ pub static PL: Texts = Texts {
     not_configured: "Portal obywatela nie jest skonfigurowany na tym serwerze.",
     internal: "Wystąpił błąd po naszej stronie. Spróbuj ponownie później.",
     out_released: "Dokument pokazany",
+    receipt: "pokwitowanie (JSON)",
+    leaf: "wpis w dzienniku nr",
     out_code_sent: "Wysłano kod, bez potwierdzenia",
     out_wrong_code: "Podano zły kod",
     out_cancelled: "Anulowano",
@@ -326,6 +332,8 @@ pub static EN: Texts = Texts {
     not_configured: "The citizen portal is not configured on this server.",
     internal: "Something failed on our side. Please try again later.",
     out_released: "Document shown",
+    receipt: "receipt (JSON)",
+    leaf: "audit log leaf",
     out_code_sent: "Code sent, not confirmed",
     out_wrong_code: "Wrong code given",
     out_cancelled: "Cancelled",

@@ -211,6 +211,7 @@ where
         (&Method::GET, "/citizen/activate") => account::activate_page(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/activate/code") => account::code_page(portal, &mut v),
         (&Method::GET, "/citizen/history") => account::history(broker, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/receipt") => account::receipt(broker, portal, &mut v, &req).await,
         (
             &Method::POST,
             p @ ("/citizen/activate/send"

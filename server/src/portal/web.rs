@@ -129,6 +129,19 @@ pub fn redirect(location: &str, form_to: Option<&str>) -> Resp {
     secure(r, form_to)
 }
 
+/// A small JSON file to download (a receipt with its proof).
+pub fn json_download(body: String, filename: &str) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    secure(r, None)
+}
+
 /// The style sheet.
 pub fn css(body: &'static str) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));

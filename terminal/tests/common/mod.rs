@@ -122,6 +122,7 @@ pub fn awaiting_verification() -> Verification {
         sent_to: Some("+48 *** *** 789".into()),
         document: None,
         display_until: None,
+        receipt: None,
         quota: quota(4),
     }
 }
@@ -161,6 +162,7 @@ pub fn completed(doc: Document) -> Verification {
         sent_to: None,
         document: Some(doc),
         display_until: Some(t0() + Duration::seconds(30)),
+        receipt: None,
         quota: quota(4),
     }
 }

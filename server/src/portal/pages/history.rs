@@ -47,6 +47,19 @@ pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> S
         );
         for r in rows {
             let local = r.at.with_timezone(&tz);
+            // The receipt link (a JSON file with the leaf and its proof).
+            let leaf = r
+                .leaf
+                .map(|l| format!(" <span class=\"note leaf\">{} {l}</span>", esc(t.leaf)))
+                .unwrap_or_default();
+            let out_cell = match r.receipt {
+                Some(id) => format!(
+                    "{} <a class=\"receipt\" href=\"/citizen/receipt?record={id}\" download>{}</a>{leaf}",
+                    esc(&outcome(lang, &r.outcome)),
+                    esc(t.receipt)
+                ),
+                None => esc(&outcome(lang, &r.outcome)),
+            };
             let note = if r.operational {
                 format!(" <span class=\"note\">({})</span>", esc(t.operational_note))
             } else {
@@ -67,7 +80,7 @@ pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> S
                 doc = esc(&i18n::document(lang, &r.document)),
                 purpose = esc(&i18n::purpose(lang, &r.purpose)),
                 unit = esc(&r.unit),
-                out = esc(&outcome(lang, &r.outcome)),
+                out = out_cell,
             );
         }
         b.push_str("</tbody></table>\n");

@@ -97,11 +97,11 @@ const INSERT: &str =
 
 const ADVANCE: &str = "UPDATE audit_chain_heads SET seq = $2, hash = $3 WHERE chain = $1";
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, seq, at, event, actor, unit, subject_officer, citizen, document, purpose,
      case_reference, verification, outcome, fields, reason, prev_hash, hash";
 
-fn record(r: &Row) -> Result<StoredRecord, StoreError> {
+pub(super) fn record(r: &Row) -> Result<StoredRecord, StoreError> {
     let id: i64 = r.get(0);
     let (event, outcome) = crate::store::typed(id, r.get(3), r.get(12))?;
     Ok(StoredRecord {

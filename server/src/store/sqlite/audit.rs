@@ -63,11 +63,11 @@ pub(super) fn append(tx: &Connection, e: &AuditEntry) -> Result<(), StoreError> 
     Ok(())
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, seq, at, event, actor, unit, subject_officer, citizen, document, purpose,
      case_reference, verification, outcome, fields, reason, prev_hash, hash";
 
-fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
+pub(super) fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
     let fields: String = col(r, 13)?;
     let id: i64 = col(r, 0)?;
     let (event, outcome) = crate::store::typed(id, &col::<String>(r, 3)?, &col::<String>(r, 12)?)?;

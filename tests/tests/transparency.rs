@@ -1,0 +1,286 @@
+//! The audit trail as a witnessed transparency log, through the real
+//! binaries: `okaz-server audit verify` names a deleted chain tail or chain
+//! (exit 2); a rewritten and rehashed record fails against the checkpoint
+//! the `okaz-witness` process cosigned; the witness refuses the forked log
+//! and the broker raises the alarm on `/readyz` and `/metrics`; a release
+//! carries a signed receipt whose leaf an independent verifier finds in
+//! the witnessed tree.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers: a failure aborts the test with its message"
+)]
+
+use std::process::Command;
+
+use base64::Engine;
+use okaz_core::audit::{self, Outcome};
+use okaz_core::note::{Checkpoint, Note, Verifier};
+use okaz_protocol::{ErrorCode, Receipt};
+use okaz_tests::{Kit, Options};
+
+fn cli(kit: &Kit, args: &[&str]) -> (i32, String) {
+    let out = Command::new(okaz_tests::binary("okaz-server"))
+        .args(["--config", kit.config_path.to_str().unwrap()])
+        .args(args)
+        .env("OKAZ_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+async fn db(kit: &Kit) -> tokio_postgres::Client {
+    let (db, conn) = tokio_postgres::connect(&kit.database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    db
+}
+
+/// Three released checks by one clerk; the clerk's id, the last answer
+/// and the citizen's PESEL.
+async fn three_checks(kit: &Kit) -> (String, serde_json::Value, String) {
+    let (clerk, token, citizen) = kit.clerk_and_citizen("U1").await;
+    let mut last = serde_json::Value::Null;
+    for _ in 0..3 {
+        let r = kit
+            .start_check(&token, &citizen.pesel, "id_card", "age_check")
+            .await;
+        let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
+        last = kit
+            .give_code(&token, r.body["id"].as_str().unwrap(), &code)
+            .await
+            .body;
+    }
+    let receipt = last["receipt"].to_string();
+    assert!(
+        last["receipt"].is_object(),
+        "a release carries a receipt: {last}"
+    );
+    assert!(
+        !receipt.contains(&citizen.pesel) && !receipt.contains(&citizen.name),
+        "no PESEL or name in a receipt: {receipt}"
+    );
+    (clerk.id, last, citizen.pesel)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_chain_tail_is_named_by_audit_verify() {
+    let kit = Kit::start().await;
+    let (clerk, _, _) = three_checks(&kit).await;
+    kit.integrate().await;
+    let (status, text) = cli(&kit, &["audit", "verify"]);
+    assert_eq!(status, 0, "{text}");
+    db(&kit)
+        .await
+        .execute(
+            "DELETE FROM audit_log WHERE chain = $1 AND seq > 3",
+            &[&clerk],
+        )
+        .await
+        .unwrap();
+    let (status, text) = cli(&kit, &["audit", "verify"]);
+    assert_eq!(status, 2, "{text}");
+    assert!(
+        text.contains(&format!("audit chain {clerk}")) && text.contains("are missing"),
+        "names the chain and the missing records: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_chain_is_named_by_audit_verify() {
+    let kit = Kit::start().await;
+    let (clerk, _, _) = three_checks(&kit).await;
+    kit.integrate().await;
+    db(&kit)
+        .await
+        .execute("DELETE FROM audit_log WHERE chain = $1", &[&clerk])
+        .await
+        .unwrap();
+    let (status, text) = cli(&kit, &["audit", "verify"]);
+    assert_eq!(status, 2, "{text}");
+    assert!(
+        text.contains(&format!("audit chain {clerk}")) && text.contains("records 1..="),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_the_witness_refuses_the_fork(
+) {
+    let kit = Kit::start_with(Options {
+        witness: true,
+        ..Options::default()
+    })
+    .await;
+    let (clerk, last, pesel) = three_checks(&kit).await;
+    kit.integrate().await;
+    let (status, text) = cli(&kit, &["audit", "verify"]);
+    assert_eq!(status, 0, "{text}");
+    assert!(text.contains("cosigned checkpoint: size"), "{text}");
+    let ready = kit.ops_get("/readyz").await;
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    // An auditor keeps the cosigned checkpoint outside.
+    let (status, kept) = cli(&kit, &["audit", "checkpoint"]);
+    assert_eq!(status, 0, "{kept}");
+    assert!(kept.contains("\u{2014} witness.test "), "cosigned: {kept}");
+    let kept_file = kit.dir.path().join("kept-checkpoint");
+    std::fs::write(&kept_file, &kept).unwrap();
+
+    // The receipt of the last release names a leaf in the witnessed tree.
+    // The citizen downloads it with its proof from the portal's history;
+    // an independent verifier (Python, RFC 9162) checks the proof.
+    let receipt: Receipt = serde_json::from_value(last["receipt"].clone()).unwrap();
+    let published = kit.get("/v1/audit/checkpoint", None).await.body;
+    let log_key = Verifier::parse(published["log_key"].as_str().unwrap()).unwrap();
+    okaz_core::receipt::verify(&receipt, &log_key).unwrap();
+    let mut citizen = kit.portal_agent();
+    citizen.sign_in(&pesel).await;
+    let history = citizen.get("/citizen/history").await;
+    let links: Vec<&str> = history
+        .text
+        .split("href=\"/citizen/receipt?record=")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    assert_eq!(links.len(), 3, "one receipt per release: {}", history.text);
+    assert_eq!(
+        history.text.matches("class=\"note leaf\"").count(),
+        3,
+        "each integrated release shows its leaf index: {}",
+        history.text
+    );
+    let mut download = None;
+    for id in links {
+        let page = citizen.get(&format!("/citizen/receipt?record={id}")).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let doc: serde_json::Value = serde_json::from_str(&page.text).unwrap();
+        if doc["receipt"]["leaf_hash"] == receipt.leaf_hash.as_str() {
+            download = Some(doc);
+        }
+    }
+    let download = download.expect("the release's receipt is in the history");
+    assert!(
+        !download.to_string().contains(&pesel),
+        "no PESEL in the download"
+    );
+    assert_eq!(download["receipt"]["signature"], receipt.signature.as_str());
+    assert_eq!(download["witnessed"], true, "{download}");
+    let note = Note::parse(download["checkpoint"].as_str().unwrap()).unwrap();
+    log_key.verify(&note).unwrap();
+    let cp = Checkpoint::parse_body(&note.text).unwrap();
+    let leaf = download["leaf_index"].as_u64().unwrap();
+    let doc = serde_json::json!({
+        "leaf_index": leaf,
+        "tree_size": cp.size,
+        "leaf_hash": receipt.leaf_hash,
+        "proof": download["proof"],
+        "root": base64::engine::general_purpose::STANDARD.encode(cp.root),
+    });
+    let file = kit.dir.path().join("receipt-proof.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = Command::new("python3")
+        .arg(okaz_tests::workspace().join("witness/tests/verify_inclusion.py"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A security officer gets the same proof over the API.
+    let security = kit.officer("security_officer", "U1").await;
+    let sec = kit.login(&security).await;
+    let proof = kit
+        .get(
+            &format!("/v1/audit/proof/inclusion?leaf={leaf}&size={}", cp.size),
+            Some(&sec),
+        )
+        .await;
+    assert_eq!(proof.status, 200, "{}", proof.body);
+    assert_eq!(proof.body["proof"], download["proof"]);
+    // Out-of-range proof requests get a problem.
+    let bad = kit
+        .get(
+            &format!(
+                "/v1/audit/proof/inclusion?leaf={}&size={}",
+                cp.size, cp.size
+            ),
+            Some(&sec),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let bad = kit
+        .get("/v1/audit/proof/consistency?from=1&to=999999", Some(&sec))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+
+    // The insider rewrites the clerk's second record, rehashes the chain
+    // and its head, and rebuilds the tree from the rewritten records.
+    let db = db(&kit).await;
+    let chain = kit.store.audit_chain(&clerk).await.unwrap();
+    let mut prev = chain[1].prev_hash.clone();
+    let mut stmts = vec![format!(
+        "UPDATE audit_log SET outcome = 'not_permitted' WHERE id = {}",
+        chain[1].id
+    )];
+    for (i, r) in chain.iter().enumerate().skip(1) {
+        let mut e = r.entry.clone();
+        if i == 1 {
+            e.outcome = Outcome::Refused(ErrorCode::NotPermitted);
+        }
+        let hash = audit::link_hash(&prev, r.seq, &e);
+        stmts.push(format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
+            r.id
+        ));
+        prev = hash;
+    }
+    stmts.push(format!(
+        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = '{clerk}'"
+    ));
+    stmts.push("DELETE FROM audit_tree".into());
+    stmts.push("UPDATE audit_log SET leaf = NULL".into());
+    stmts.push("UPDATE audit_tree_size SET size = 0".into());
+    db.batch_execute(&stmts.join(";\n")).await.unwrap();
+    kit.integrate().await;
+
+    let (status, text) = cli(&kit, &["audit", "verify"]);
+    assert_eq!(status, 2, "{text}");
+    assert!(
+        text.contains("checkpoint of size") && text.contains("rewritten"),
+        "{text}"
+    );
+    let (status, text) = cli(
+        &kit,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            kept_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status, 2, "{text}");
+
+    // More records (the security officer's, more checks): the next
+    // checkpoint does not extend the cosigned one, the witness process
+    // refuses it and the broker raises the alarm.
+    three_checks(&kit).await;
+    kit.integrate().await;
+    let ready = kit.ops_get("/readyz").await;
+    assert_eq!(ready.status, 503, "{}", ready.text);
+    assert!(ready.text.contains("audit log alarm"), "{}", ready.text);
+    let metrics = kit.ops_get("/metrics").await;
+    assert!(
+        metrics.text.contains("okaz_tlog_witness_alarm 1"),
+        "{}",
+        metrics.text
+    );
+}

@@ -1,0 +1,465 @@
+//! The audit log against real parts: the broker's integrator and stores
+//! (PostgreSQL and SQLite), `okaz-witness` as its own process with its own
+//! state directory, an independent Python verifier of inclusion proofs, and
+//! two writer processes on one database.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step must stop the test loudly"
+)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use base64::Engine;
+use okaz_core::audit::{self, AuditEntry, AuditEvent, Outcome};
+use okaz_core::merkle;
+use okaz_core::note::{Checkpoint, Note, Signer, Verifier};
+use okaz_core::ports::Store;
+use okaz_core::tlog;
+use okaz_protocol::{DocumentType, ErrorCode};
+use okaz_server::config::{AuditConfig, WitnessConfig};
+use okaz_server::tlog::Transparency;
+
+const ORIGIN: &str = "okaz.test/audit";
+
+fn admin_url() -> String {
+    std::env::var("OKAZ_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn fresh_pg() -> String {
+    let (c, conn) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL must be reachable (OKAZ_TEST_DATABASE_URL)");
+    tokio::spawn(conn);
+    let db = format!("okaz_w_{}", uuid::Uuid::new_v4().simple());
+    c.batch_execute(&format!("CREATE DATABASE {db}"))
+        .await
+        .unwrap();
+    let mut u = url::Url::parse(&admin_url()).unwrap();
+    u.set_path(&db);
+    u.to_string()
+}
+
+/// Drops a test database once its test passed (a failed test leaves it
+/// behind for a look).
+async fn drop_pg(url: &str) {
+    let db = url::Url::parse(url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
+    let (c, conn) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+async fn sql(url: &str, stmt: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let _ = path;
+        panic!("sql() is for PostgreSQL");
+    }
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    c.batch_execute(stmt).await.unwrap();
+}
+
+/// `okaz-witness` running as its own process.
+struct WitnessProcess {
+    child: Child,
+    url: String,
+    key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for WitnessProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_witness(log_verifier: &str) -> WitnessProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_okaz-witness");
+    let key_file = dir.path().join("witness.key");
+    let out = Command::new(bin)
+        .args(["init-key", "--name", "witness.test", "--key-file"])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let mut child = Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(dir.path().join("state"))
+        .arg("--key-file")
+        .arg(&key_file)
+        .args(["--log", log_verifier])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    WitnessProcess {
+        child,
+        url: format!("{addr}/add-checkpoint"),
+        key,
+        _dir: dir,
+    }
+}
+
+fn log_key(dir: &Path) -> (AuditConfig, String) {
+    let path = dir.join("log.key");
+    let public = okaz_server::tlog::init_log_key(&path, ORIGIN).unwrap();
+    (
+        AuditConfig {
+            log_key_file: path,
+            origin: ORIGIN.into(),
+            checkpoint_interval_ms: 100,
+            witnesses: Vec::new(),
+        },
+        public,
+    )
+}
+
+async fn fill(s: &dyn Store, from: i64, n: i64, actor: &str) {
+    let t0 = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    for i in from..from + n {
+        s.append_audit(
+            AuditEntry::new(
+                t0 + chrono::Duration::seconds(i),
+                AuditEvent::DocumentReleased,
+                actor,
+                "U1",
+            )
+            .about("ps", DocumentType::IdCard, "age_check")
+            .verification(&format!("v-{actor}-{i}")),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn verify_log(
+    s: &dyn Store,
+    log: &Verifier,
+    witness: &Verifier,
+) -> Result<tlog::VerifyReport, tlog::TrailError> {
+    let trust = tlog::Trust {
+        log,
+        origin: ORIGIN,
+        witnesses: std::slice::from_ref(witness),
+        outside: None,
+    };
+    tlog::verify(s, s, &trust).await
+}
+
+/// Must-show 3 (and 2 with a real witness): the witness cosigns honest
+/// extensions; after an insider rewrites a record and rebuilds the tree,
+/// the witness refuses the next checkpoint, the broker raises the alarm,
+/// and `verify` fails against the cosigned checkpoint.
+async fn witness_refuses_a_forked_log(url: &str, pg: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, public) = log_key(dir.path());
+    let witness = start_witness(&public);
+    cfg.witnesses.push(WitnessConfig {
+        url: witness.url.clone(),
+        key: witness.key.clone(),
+    });
+    let store = okaz_server::store::open(url, 4).await.unwrap();
+    let t = Transparency::new(&cfg, Arc::clone(&store)).unwrap();
+    fill(&*store, 0, 20, "o-a").await;
+    t.run_once().await.unwrap();
+    fill(&*store, 20, 13, "o-b").await;
+    let pass = t.run_once().await.unwrap();
+    assert_eq!(pass.head.unwrap().size, 33);
+    let cps = store.checkpoints(10).await.unwrap();
+    assert_eq!(cps.len(), 2);
+    assert!(
+        cps.iter().all(|c| c.cosignatures.len() == 1),
+        "every checkpoint was cosigned by the witness process"
+    );
+    assert!(!t.status.alarm.load(Ordering::Relaxed));
+    let log_v = Verifier::parse(&public).unwrap();
+    let w_v = Verifier::parse(&witness.key).unwrap();
+    assert_eq!(
+        verify_log(&*store, &log_v, &w_v).await.unwrap().cosigned,
+        Some(33)
+    );
+
+    // The insider rewrites record 5 of o-a, rehashes its chain and head,
+    // and rebuilds the tree from the rewritten records.
+    let chain = store.audit_chain("o-a").await.unwrap();
+    let mut prev = chain[4].prev_hash.clone();
+    let mut stmts = vec![format!(
+        "UPDATE audit_log SET outcome = 'not_permitted' WHERE id = {}",
+        chain[4].id
+    )];
+    for (i, r) in chain.iter().enumerate().skip(4) {
+        let mut e = r.entry.clone();
+        if i == 4 {
+            e.outcome = Outcome::Refused(ErrorCode::NotPermitted);
+        }
+        let hash = audit::link_hash(&prev, r.seq, &e);
+        stmts.push(format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
+            r.id
+        ));
+        prev = hash;
+    }
+    stmts.push(format!(
+        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = 'o-a'"
+    ));
+    stmts.push("DELETE FROM audit_tree".into());
+    stmts.push("UPDATE audit_log SET leaf = NULL".into());
+    stmts.push("UPDATE audit_tree_size SET size = 0".into());
+    // The insider also drops the stored checkpoints so the log signs anew.
+    stmts.push("DELETE FROM audit_cosignatures".into());
+    stmts.push("DELETE FROM audit_checkpoints".into());
+    if pg {
+        sql(url, &stmts.join(";\n")).await;
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap();
+        rusqlite_exec(path, &stmts.join(";\n"));
+    }
+    fill(&*store, 33, 5, "o-c").await;
+    t.run_once().await.unwrap();
+    assert!(
+        t.status.alarm.load(Ordering::Relaxed),
+        "the witness refused and the broker raised the alarm"
+    );
+    assert!(t.status.render().contains("okaz_tlog_witness_alarm 1"));
+    assert!(t
+        .status
+        .render()
+        .contains("okaz_tlog_witness_refusals_total 1"));
+    // No cosignature for the forked checkpoint.
+    let latest = &store.checkpoints(1).await.unwrap()[0];
+    assert_eq!((latest.size, latest.cosignatures.len()), (38, 0));
+}
+
+fn rusqlite_exec(path: &str, stmt: &str) {
+    // The witness crate does not link rusqlite; the sqlite3 shell does it.
+    let out = Command::new("sqlite3").arg(path).arg(stmt).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!("sqlite3: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!("the sqlite3 shell is needed for this test: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_witness_process_refuses_a_forked_log_and_the_broker_raises_the_alarm() {
+    let url = fresh_pg().await;
+    witness_refuses_a_forked_log(&url, true).await;
+    drop_pg(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_witness_process_refuses_a_forked_log_and_the_broker_raises_the_alarm() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("okaz.db").display());
+    witness_refuses_a_forked_log(&url, false).await;
+}
+
+/// Must-show 4: an inclusion proof verifies with an independent
+/// implementation (Python, RFC 9162 §2.1.3.2), not only with ours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_inclusion_proof_verifies_in_python() {
+    let url = fresh_pg().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, public) = log_key(dir.path());
+    let store = okaz_server::store::open(&url, 4).await.unwrap();
+    let t = Transparency::new(&cfg, Arc::clone(&store)).unwrap();
+    fill(&*store, 0, 77, "o-a").await;
+    t.run_once().await.unwrap();
+    let note = Note::parse(&store.checkpoints(1).await.unwrap()[0].note).unwrap();
+    Verifier::parse(&public).unwrap().verify(&note).unwrap();
+    let cp = Checkpoint::parse_body(&note.text).unwrap();
+    let leaves = store.leaves().await.unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for leaf in [0u64, 1, 38, 64, 76] {
+        let r = &leaves[leaf as usize].1;
+        let proof = tlog::inclusion(&*store, leaf, cp.size).await.unwrap();
+        let doc = serde_json::json!({
+            "leaf_index": leaf,
+            "tree_size": cp.size,
+            // The receipt's leaf is the record's canonical content hashed.
+            "leaf_data": b64.encode(serde_json::to_vec(&r.entry).unwrap()),
+            "proof": proof.iter().map(|h| b64.encode(h)).collect::<Vec<_>>(),
+            "root": b64.encode(cp.root),
+        });
+        let file = dir.path().join(format!("proof-{leaf}.json"));
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let out = Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/verify_inclusion.py"
+            ))
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "python verifier refused leaf {leaf}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        // And a forged proof is refused by it too.
+        let mut forged = doc.clone();
+        forged["leaf_data"] = serde_json::json!(b64.encode(b"forged"));
+        std::fs::write(&file, forged.to_string()).unwrap();
+        let out = Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/verify_inclusion.py"
+            ))
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+    }
+    drop(store);
+    drop(t);
+    drop_pg(&url).await;
+}
+
+/// A child process that appends records and integrates (see below).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run as a child process by two_writer_processes_build_one_tree"]
+async fn child_writer() {
+    let Ok(url) = std::env::var("OKAZ_CHILD_DB") else {
+        return;
+    };
+    let actor = std::env::var("OKAZ_CHILD_ACTOR").unwrap();
+    let store = okaz_server::store::open(&url, 4).await.unwrap();
+    for k in 0..50 {
+        fill(&*store, k * 100, 100, &actor).await;
+        let _ = store.integrate(700).await.unwrap();
+    }
+}
+
+/// Must-show 5: 10,000 records written by 2 processes at once, with
+/// integrators racing, end in one tree whose root matches a recomputation
+/// from the leaves; every checkpoint signed along the way is consistent
+/// with the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_writer_processes_build_one_tree() {
+    let url = fresh_pg().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _) = log_key(dir.path());
+    let store = okaz_server::store::open(&url, 4).await.unwrap();
+    let t = Transparency::new(&cfg, Arc::clone(&store)).unwrap();
+    let children: Vec<Child> = ["o-one", "o-two"]
+        .iter()
+        .map(|actor| {
+            Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "child_writer", "--ignored", "--nocapture"])
+                .env("OKAZ_CHILD_DB", &url)
+                .env("OKAZ_CHILD_ACTOR", actor)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut heads = Vec::new();
+    let mut children = children;
+    loop {
+        let done = children.iter_mut().all(|c| c.try_wait().unwrap().is_some());
+        if let Some(h) = t.run_once().await.unwrap().head {
+            heads.push(h);
+        }
+        if done {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for c in &mut children {
+        assert!(c.wait().unwrap().success(), "a writer process failed");
+    }
+    let last = t.run_once().await.unwrap().head.unwrap();
+    heads.push(last);
+    assert_eq!(last.size, 10_000);
+    let leaves: Vec<merkle::Hash> = store
+        .leaves()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, r)| audit::leaf_hash(&r.entry))
+        .collect();
+    assert_eq!(leaves.len(), 10_000);
+    let full: HashMap<_, _> = merkle::append(0, &leaves, &HashMap::new())
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(merkle::root(10_000, &full).unwrap(), last.root);
+    // Every signed checkpoint is consistent with the next.
+    let log = Verifier::parse(
+        &Signer::parse(&std::fs::read_to_string(&cfg.log_key_file).unwrap())
+            .unwrap()
+            .verifier(),
+    )
+    .unwrap();
+    let mut cps: Vec<Checkpoint> = store
+        .checkpoints(100_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let n = Note::parse(&c.note).unwrap();
+            log.verify(&n).unwrap();
+            Checkpoint::parse_body(&n.text).unwrap()
+        })
+        .collect();
+    cps.reverse();
+    assert!(cps.len() >= 2, "checkpoints were signed along the way");
+    for w in cps.windows(2) {
+        let p = tlog::consistency(&*store, w[0].size, w[1].size)
+            .await
+            .unwrap();
+        merkle::verify_consistency(w[0].size, w[1].size, &p, &w[0].root, &w[1].root).unwrap();
+    }
+    // Both chains verify against their heads, with the tree.
+    let r = tlog::verify(
+        &*store,
+        &*store,
+        &tlog::Trust {
+            log: &log,
+            origin: ORIGIN,
+            witnesses: &[],
+            outside: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.records, r.chains, r.leaves), (10_000, 2, 10_000));
+    eprintln!("{} checkpoints along the way", cps.len());
+    drop(t);
+    drop(store);
+    drop_pg(&url).await;
+}
