@@ -57,11 +57,15 @@ pub enum AuditEvent {
     CitizenActivated,
     /// A citizen deactivated the service.
     CitizenDeactivated,
+    /// Someone searched the audit trail (the search is on record too).
+    AuditSearched,
+    /// A security officer exported the unit's lockouts.
+    LockoutsExported,
 }
 
 impl AuditEvent {
     /// Every event, in declaration order.
-    pub const ALL: [AuditEvent; 20] = [
+    pub const ALL: [AuditEvent; 22] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::LoggedOut,
@@ -82,6 +86,8 @@ impl AuditEvent {
         AuditEvent::TotpReset,
         AuditEvent::CitizenActivated,
         AuditEvent::CitizenDeactivated,
+        AuditEvent::AuditSearched,
+        AuditEvent::LockoutsExported,
     ];
 
     /// Stored name.
@@ -107,6 +113,8 @@ impl AuditEvent {
             AuditEvent::TotpReset => "totp_reset",
             AuditEvent::CitizenActivated => "citizen_activated",
             AuditEvent::CitizenDeactivated => "citizen_deactivated",
+            AuditEvent::AuditSearched => "audit_searched",
+            AuditEvent::LockoutsExported => "lockouts_exported",
         }
     }
 }

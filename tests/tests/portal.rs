@@ -544,7 +544,7 @@ async fn activation_codes_are_limited_per_citizen_across_sessions() {
     let token1 = first.sign_in(&anna.pesel).await.csrf().unwrap();
     let mut second = kit.portal_agent();
     let token2 = second.sign_in(&anna.pesel).await.csrf().unwrap();
-    let limit = okaz_core::broker::CODES_PER_WINDOW;
+    let limit = okaz_core::broker::CODES_PER_HOUR;
     for i in 0..limit {
         let (agent, token) = if i % 2 == 0 {
             (&mut first, &token1)

@@ -12,6 +12,7 @@ mod audit;
 mod challenges;
 mod officers;
 mod quota;
+mod throttle;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -26,6 +27,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         3,
         include_str!("../../../migrations/0003_activation_codes.sql"),
+    ),
+    (
+        4,
+        include_str!("../../../migrations/0004_throttle_and_portal.sql"),
     ),
 ];
 

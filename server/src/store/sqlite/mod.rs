@@ -21,6 +21,7 @@ mod audit;
 mod challenges;
 mod officers;
 mod quota;
+mod throttle;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,6 +48,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../../migrations/sqlite/0003_activation_codes.sql"),
+    ),
+    (
+        4,
+        include_str!("../../../migrations/sqlite/0004_throttle_and_portal.sql"),
     ),
 ];
 
