@@ -29,8 +29,8 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("../../../migrations/0003_activation_codes.sql"),
     ),
     (
-        4,
-        include_str!("../../../migrations/0004_throttle_and_portal.sql"),
+        5,
+        include_str!("../../../migrations/0005_throttle_and_portal.sql"),
     ),
 ];
 

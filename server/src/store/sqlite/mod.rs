@@ -50,8 +50,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/sqlite/0003_activation_codes.sql"),
     ),
     (
-        4,
-        include_str!("../../../migrations/sqlite/0004_throttle_and_portal.sql"),
+        5,
+        include_str!("../../../migrations/sqlite/0005_throttle_and_portal.sql"),
     ),
 ];
 
