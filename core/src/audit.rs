@@ -63,11 +63,15 @@ pub enum AuditEvent {
     SmsDelivered,
     /// The SMS gateway reported a challenge's code undeliverable.
     SmsFailed,
+    /// Someone searched the audit trail (the search is on record too).
+    AuditSearched,
+    /// A security officer exported the unit's lockouts.
+    LockoutsExported,
 }
 
 impl AuditEvent {
     /// Every event, in declaration order.
-    pub const ALL: [AuditEvent; 22] = [
+    pub const ALL: [AuditEvent; 24] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::LoggedOut,
@@ -90,6 +94,8 @@ impl AuditEvent {
         AuditEvent::CitizenDeactivated,
         AuditEvent::SmsDelivered,
         AuditEvent::SmsFailed,
+        AuditEvent::AuditSearched,
+        AuditEvent::LockoutsExported,
     ];
 
     /// Stored name.
@@ -117,6 +123,8 @@ impl AuditEvent {
             AuditEvent::CitizenDeactivated => "citizen_deactivated",
             AuditEvent::SmsDelivered => "sms_delivered",
             AuditEvent::SmsFailed => "sms_failed",
+            AuditEvent::AuditSearched => "audit_searched",
+            AuditEvent::LockoutsExported => "lockouts_exported",
         }
     }
 }

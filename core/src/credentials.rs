@@ -27,6 +27,9 @@ pub enum CredentialError {
     /// The hashing task was cancelled or its pool closed.
     #[error("hashing task failed")]
     Task,
+    /// Too many logins are already waiting for a hashing slot.
+    #[error("too many logins waiting")]
+    Busy,
 }
 
 /// OWASP's argon2id recommendation: m = 19 MiB, t = 2, p = 1.

@@ -63,7 +63,8 @@ impl BrokerError {
     pub fn code(&self) -> ErrorCode {
         match self {
             BrokerError::Refused(r) => r.code,
-            BrokerError::Store(StoreError::Unavailable(_)) => ErrorCode::ServiceUnavailable,
+            BrokerError::Store(StoreError::Unavailable(_))
+            | BrokerError::Credentials(CredentialError::Busy) => ErrorCode::ServiceUnavailable,
             BrokerError::Store(_) | BrokerError::Credentials(_) | BrokerError::Internal(_) => {
                 ErrorCode::Internal
             }

@@ -1,48 +1,53 @@
-//! Login throttling and lockout.
+//! Login throttling and lockout, two separate rules.
 //!
 //! ```text
-//!  failures < throttle_after            ──▶ may try
-//!  failures >= throttle_after, recent   ──▶ throttled until last failure + throttle_for
-//!  failures >= lock_after               ──▶ account locked (security officer unlocks)
+//!  attempts under a name (or address) within throttle_for
+//!    > throttle_after (x ADDRESS_FACTOR for an address) ──▶ throttled
+//!  second-factor failures after the right password
+//!    >= lock_after                                       ──▶ account locked
 //! ```
-//! A success resets the count. Password and second-factor failures count
-//! alike: a wrong TOTP is as much a failed login as a wrong password.
+//! Throttling counts every attempt, known login or not, before anything is
+//! checked; a quiet `throttle_for` starts the count again. Locking counts
+//! only failures that needed the password, so a login name alone cannot
+//! lock anyone out. A success resets both.
 
-use chrono::{DateTime, Utc};
 use okaz_policy::LoginThrottle;
-
-/// Whether a login may be attempted now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gate {
-    /// Go ahead.
-    Open,
-    /// Wait until the instant given.
-    Throttled(DateTime<Utc>),
-}
-
-/// Decides whether the next attempt may run, from the stored failure count.
-pub fn gate(
-    failures: u32,
-    last_failure: Option<DateTime<Utc>>,
-    policy: &LoginThrottle,
-    now: DateTime<Utc>,
-) -> Gate {
-    match last_failure {
-        Some(last) if failures >= policy.throttle_after => {
-            let until = last + chrono::Duration::from_std(policy.throttle_for).unwrap_or_default();
-            if now < until {
-                Gate::Throttled(until)
-            } else {
-                Gate::Open
-            }
-        }
-        _ => Gate::Open,
-    }
-}
 
 /// Whether a failure count, just incremented, locks the account.
 pub fn locks(failures: u32, policy: &LoginThrottle) -> bool {
     failures >= policy.lock_after
+}
+
+/// How many more attempts one client address may make than one login name
+/// (an office behind one address has several officers).
+pub const ADDRESS_FACTOR: u32 = 4;
+
+/// The store keys an attempt is counted under: the login name (or
+/// certificate) and the client address, each hashed, so the store holds
+/// neither what was typed nor where it came from.
+pub fn keys(kind: &str, name: &str, client: Option<&str>) -> Vec<String> {
+    let mut keys = vec![key(kind, &name.trim().to_lowercase())];
+    if let Some(addr) = client {
+        keys.push(key("address", addr));
+    }
+    keys
+}
+
+fn key(kind: &str, value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"okaz/login-attempt/");
+    h.update(kind.as_bytes());
+    h.update(b"/");
+    h.update(value.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Whether counts (name first, then address) are over their limits.
+pub fn over(counts: &[u32], policy: &LoginThrottle) -> bool {
+    let name = counts.first().copied().unwrap_or(0);
+    let address = counts.get(1).copied().unwrap_or(0);
+    name > policy.throttle_after || address > policy.throttle_after.saturating_mul(ADDRESS_FACTOR)
 }
 
 #[cfg(test)]
@@ -59,13 +64,21 @@ mod tests {
     }
 
     #[test]
-    fn throttles_after_n_failures_for_a_while_then_locks() {
-        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    fn attempts_are_over_the_limit_by_name_or_by_address() {
         let p = policy();
-        assert_eq!(gate(2, Some(t0), &p, t0), Gate::Open);
-        let until = t0 + chrono::Duration::seconds(30);
-        assert_eq!(gate(3, Some(t0), &p, t0), Gate::Throttled(until));
-        assert_eq!(gate(3, Some(t0), &p, until), Gate::Open);
+        assert!(!over(&[3, 3], &p));
+        assert!(over(&[4, 4], &p));
+        assert!(!over(&[1, 12], &p));
+        assert!(over(&[1, 13], &p));
+        let k = keys("login", " Anna ", Some("10.0.0.1"));
+        assert_eq!(k, keys("login", "anna", Some("10.0.0.1")));
+        assert_ne!(k[0], keys("certificate", "anna", None)[0]);
+        assert!(k.iter().all(|k| k.len() == 64 && !k.contains("anna")));
+    }
+
+    #[test]
+    fn locks_at_lock_after() {
+        let p = policy();
         assert!(!locks(5, &p));
         assert!(locks(6, &p));
     }

@@ -32,6 +32,8 @@ pub struct Global {
     pub wrong_code_lock_threshold: u32,
     /// Login failure throttling and locking.
     pub login: LoginThrottle,
+    /// The most extra checks one unlock may grant.
+    pub unlock_allowance_cap: u32,
     /// How long a check without consent stays out of the citizen's history.
     pub operational_history_delay: Duration,
 }
@@ -110,6 +112,52 @@ pub struct Role {
     pub administers: bool,
     /// Whether the role may look a vehicle up by its plate.
     pub plate_lookup: bool,
+    /// Roles whose accounts this role may create and manage (in its unit).
+    pub manages: BTreeSet<String>,
+    /// Managed roles that can do what this role cannot, named a second time
+    /// so that handing out more power than one holds is a visible decision.
+    pub grants_beyond_own: BTreeSet<String>,
+}
+
+impl Role {
+    /// What this role may do that `other` may not, in words (empty: nothing).
+    pub fn powers_beyond(&self, other: &Role) -> Vec<String> {
+        let mut out = Vec::new();
+        let docs: Vec<_> = self.documents.difference(&other.documents).collect();
+        if !docs.is_empty() {
+            let names: Vec<&str> = docs.iter().map(|d| d.as_str()).collect();
+            out.push(format!("ask for {}", names.join(", ")));
+        }
+        let purposes: Vec<&str> = self
+            .purposes
+            .difference(&other.purposes)
+            .map(String::as_str)
+            .collect();
+        if !purposes.is_empty() {
+            out.push(format!("give purposes {}", purposes.join(", ")));
+        }
+        if self.consent == ConsentMode::None && other.consent != ConsentMode::None {
+            out.push("check without the citizen's consent".into());
+        }
+        if self.daily_limit > other.daily_limit {
+            out.push(format!("check {} a day", self.daily_limit));
+        }
+        if self.plate_lookup && !other.plate_lookup {
+            out.push("look vehicles up by plate".into());
+        }
+        if self.administers && !other.administers {
+            out.push("administer officers".into());
+        }
+        let manages: Vec<&str> = self
+            .manages
+            .difference(&other.manages)
+            .map(String::as_str)
+            .collect();
+        if !manages.is_empty() {
+            out.push(format!("manage {}", manages.join(", ")));
+        }
+        out
+    }
 }
 
 /// A reason for a check, and what it releases.

@@ -32,6 +32,8 @@ pub(crate) struct RawGlobal {
     pub display_seconds: Spanned<u64>,
     pub wrong_code_lock_threshold: Spanned<u32>,
     pub operational_history_delay_hours: Spanned<u64>,
+    #[serde(default)]
+    pub unlock_allowance_cap: Option<Spanned<u32>>,
     pub login: RawLogin,
 }
 
@@ -61,6 +63,10 @@ pub(crate) struct RawRole {
     pub administers: bool,
     #[serde(default)]
     pub plate_lookup: bool,
+    #[serde(default)]
+    pub manages: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub grants_beyond_own: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

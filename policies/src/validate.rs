@@ -26,6 +26,8 @@ const MAX_DISPLAY_SECONDS: u64 = 600;
 const MAX_HISTORY_DELAY_HOURS: u64 = 24 * 30;
 /// A daily limit above this is no limit at all and would hide misuse.
 const MAX_DAILY_LIMIT: u32 = 10_000;
+/// The unlock allowance cap when the policy names none.
+const DEFAULT_UNLOCK_ALLOWANCE_CAP: u32 = 50;
 /// A session never outlives a day.
 const MAX_SHIFT_HOURS: u64 = 24;
 
@@ -129,6 +131,8 @@ pub(crate) fn validate(
             check_role(&mut c, *file, name, r, &built_purposes),
         );
     }
+
+    check_management(&mut c, &roles, &built_roles);
 
     problems.append(&mut c.problems);
     match global {
@@ -251,7 +255,18 @@ fn check_global(c: &mut Checker<'_>, file: usize, g: &RawGlobal) -> Option<Globa
             message,
         );
     }
+    let cap = g
+        .unlock_allowance_cap
+        .as_ref()
+        .map_or(DEFAULT_UNLOCK_ALLOWANCE_CAP, |c| *c.get_ref());
+    if let Some(span) = g.unlock_allowance_cap.as_ref().map(|c| c.span()) {
+        if cap > MAX_DAILY_LIMIT {
+            let message = format!("{cap} is above the largest daily limit ({MAX_DAILY_LIMIT})");
+            bad(c, span, "unlock_allowance_cap", message);
+        }
+    }
     ok.then(|| Global {
+        unlock_allowance_cap: cap,
         time_zone,
         challenge_lifetime: Duration::from_secs(lifetime),
         challenge_attempts: attempts,
@@ -456,6 +471,64 @@ fn check_role(
         idle: Duration::from_secs(idle * 60),
         administers: r.administers,
         plate_lookup: r.plate_lookup,
+        manages: r.manages.iter().map(|m| m.get_ref().clone()).collect(),
+        grants_beyond_own: r
+            .grants_beyond_own
+            .iter()
+            .map(|m| m.get_ref().clone())
+            .collect(),
+    }
+}
+
+/// Separation of duties: a role manages only roles that exist, only if it
+/// administers, and a managed role that can do more than its manager must
+/// be named in `grants_beyond_own` as well.
+fn check_management(
+    c: &mut Checker<'_>,
+    roles: &BTreeMap<String, (usize, Spanned<String>, RawRole)>,
+    built: &BTreeMap<String, Role>,
+) {
+    for (name, (file, _, raw)) in roles {
+        let key = |k: &str| format!("roles.{name}.{k}");
+        let Some(role) = built.get(name) else {
+            continue;
+        };
+        if !raw.manages.is_empty() && !role.administers {
+            let span = raw.manages.first().map(|m| m.span());
+            c.report(
+                *file,
+                span,
+                key("manages"),
+                "only a role that administers may manage roles".into(),
+            );
+        }
+        for m in &raw.manages {
+            let managed = m.get_ref();
+            let Some(target) = built.get(managed) else {
+                c.report(
+                    *file,
+                    Some(m.span()),
+                    key("manages"),
+                    format!("unknown role \"{managed}\""),
+                );
+                continue;
+            };
+            let beyond = target.powers_beyond(role);
+            if !beyond.is_empty() && !role.grants_beyond_own.contains(managed) {
+                let message = format!(
+                    "role \"{name}\" may create \"{managed}\", which can {} (more than \"{name}\" can); \
+                     if that is intended, list \"{managed}\" in grants_beyond_own",
+                    beyond.join("; ")
+                );
+                c.report(*file, Some(m.span()), key("manages"), message);
+            }
+        }
+        for g in &raw.grants_beyond_own {
+            if !role.manages.contains(g.get_ref()) {
+                let message = format!("\"{}\" is not in manages", g.get_ref());
+                c.report(*file, Some(g.span()), key("grants_beyond_own"), message);
+            }
+        }
     }
 }
 
@@ -703,5 +776,70 @@ mod tests {
                 .any(|p| p.starts_with("b.toml:1: purposes.x.fields")),
             "{got:#?}"
         );
+    }
+
+    fn admin(extra: &str) -> String {
+        format!("[roles.admin]\ndaily_limit = 0\nconsent = \"sms\"\nauth = [\"password_totp\"]\nshift_hours = 8\nidle_minutes = 15\nadministers = true\n{extra}")
+    }
+
+    #[test]
+    fn a_role_that_creates_a_stronger_role_must_say_so() {
+        let quiet = format!(
+            "{GLOBAL}{}{AGE}{}",
+            role(""),
+            admin("manages = [\"clerk\"]\n")
+        );
+        let p = problems(&[("a.toml", &quiet)]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("roles.admin.manages"), "{}", p[0]);
+        assert!(p[0].contains("ask for id_card"), "{}", p[0]);
+        assert!(p[0].contains("grants_beyond_own"), "{}", p[0]);
+
+        let explicit = format!(
+            "{GLOBAL}{}{AGE}{}",
+            role(""),
+            admin("manages = [\"clerk\"]\ngrants_beyond_own = [\"clerk\"]\n")
+        );
+        let set = load(&[("a.toml", &explicit)]).unwrap();
+        assert!(set.role("admin").unwrap().manages.contains("clerk"));
+    }
+
+    #[test]
+    fn managing_needs_an_administering_role_and_known_roles() {
+        let text = format!(
+            "{GLOBAL}{}{AGE}{}",
+            role("manages = [\"clerk\"]\n"),
+            admin("manages = [\"nobody\"]\ngrants_beyond_own = [\"clerk\"]\n")
+        );
+        let p = problems(&[("a.toml", &text)]).join("\n");
+        assert!(
+            p.contains("roles.clerk.manages: only a role that administers"),
+            "{p}"
+        );
+        assert!(
+            p.contains("roles.admin.manages: unknown role \"nobody\""),
+            "{p}"
+        );
+        assert!(
+            p.contains("roles.admin.grants_beyond_own: \"clerk\" is not in manages"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn the_unlock_cap_defaults_and_is_bounded() {
+        let set = load(&[("a.toml", &format!("{GLOBAL}{}{AGE}", role("")))]).unwrap();
+        assert_eq!(set.global.unlock_allowance_cap, 50);
+        let high = GLOBAL.replace(
+            "[global.login]",
+            "unlock_allowance_cap = 4000000000\n[global.login]",
+        );
+        assert!(!problems(&[("a.toml", &format!("{high}{}{AGE}", role("")))]).is_empty());
+        let ok = GLOBAL.replace(
+            "[global.login]",
+            "unlock_allowance_cap = 20\n[global.login]",
+        );
+        let set = load(&[("a.toml", &format!("{ok}{}{AGE}", role("")))]).unwrap();
+        assert_eq!(set.global.unlock_allowance_cap, 20);
     }
 }

@@ -50,6 +50,8 @@ pub enum ErrorCode {
     ChallengeUsed,
     /// No such resource for this officer.
     NotFound,
+    /// An unlock was asked for an account that is not locked.
+    NotLocked,
     /// The broker cannot serve now (database unreachable).
     ServiceUnavailable,
     /// An unexpected fault; details are in the broker's log under the request id.
@@ -58,7 +60,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 41] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidPesel,
         ErrorCode::PayloadTooLarge,
@@ -81,25 +83,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::ServiceUnavailable,
         ErrorCode::Internal,
-        ErrorCode::InvalidRequest,
-        ErrorCode::InvalidPesel,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::InvalidCredentials,
-        ErrorCode::LoginThrottled,
-        ErrorCode::AccountLocked,
-        ErrorCode::SessionExpired,
-        ErrorCode::NotPermitted,
-        ErrorCode::CaseReferenceRequired,
-        ErrorCode::DocumentNotFound,
-        ErrorCode::RegistryUnavailable,
-        ErrorCode::SmsUnavailable,
-        ErrorCode::WrongCode,
-        ErrorCode::ChallengeExpired,
-        ErrorCode::ChallengeExhausted,
-        ErrorCode::ChallengeUsed,
-        ErrorCode::NotFound,
-        ErrorCode::ServiceUnavailable,
-        ErrorCode::Internal,
+        ErrorCode::NotLocked,
     ];
 
     /// The code a wire name means.
@@ -130,6 +114,7 @@ impl ErrorCode {
             ErrorCode::ChallengeExhausted => "challenge_exhausted",
             ErrorCode::ChallengeUsed => "challenge_used",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::NotLocked => "not_locked",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -164,6 +149,7 @@ impl ErrorCode {
             ErrorCode::ChallengeExhausted => "Too many wrong codes: start the check again.",
             ErrorCode::ChallengeUsed => "This code was already used.",
             ErrorCode::NotFound => "Not found.",
+            ErrorCode::NotLocked => "The account is not locked: there is nothing to unlock.",
             ErrorCode::ServiceUnavailable => "The service is temporarily unavailable.",
             ErrorCode::Internal => "Something went wrong on the server; it has been logged.",
         }

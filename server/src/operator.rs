@@ -113,6 +113,10 @@ pub async fn audit(
     }
     filter.limit = filter.limit.clamp(1, 10_000);
     let records = b.store.audit_search(&filter).await?;
+    // The operator's search is on record like a security officer's, before
+    // anything is printed.
+    let record = okaz_core::broker::searched(b.clock.now(), "operator", "operator", &filter);
+    b.store.append_audit(record).await?;
     Ok(records.iter().map(line).collect())
 }
 

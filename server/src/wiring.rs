@@ -161,7 +161,7 @@ impl Probes for Probe {
             pool_in_use: pool.map(|p| p.in_use),
             pool_idle: pool.map(|p| p.idle),
             pool_waiting: pool.map(|p| p.waiting),
-            login_queue: Some(self.hasher.waiting()),
+            login_queue: Some(u64::try_from(self.hasher.waiting()).unwrap_or(u64::MAX)),
         }
     }
 }

@@ -1485,12 +1485,12 @@ async fn activation_codes_limit_tries_and_single_use(h: &Harness) {
     for (i, id) in ["a1", "a2", "a3"].iter().enumerate() {
         let t = i64::try_from(i).unwrap();
         assert!(s
-            .insert_activation_code(activation_code(id, "ps-code", t), at(-1), 3)
+            .insert_activation_code(activation_code(id, "ps-code", t), &[(at(-1), 3)])
             .await
             .unwrap());
     }
     assert!(!s
-        .insert_activation_code(activation_code("a4", "ps-code", 10), at(-1), 3)
+        .insert_activation_code(activation_code("a4", "ps-code", 10), &[(at(-1), 3)])
         .await
         .unwrap());
     assert!(matches!(
@@ -1499,9 +1499,17 @@ async fn activation_codes_limit_tries_and_single_use(h: &Harness) {
             .unwrap(),
         ActivationReservation::Closed(_)
     ));
+    // A second, longer window holds even when the short one is clear.
+    assert!(!s
+        .insert_activation_code(
+            activation_code("a5", "ps-code", 100),
+            &[(at(50), 3), (at(-1_000), 3)]
+        )
+        .await
+        .unwrap());
     // Outside the window the limit starts afresh.
     assert!(s
-        .insert_activation_code(activation_code("a5", "ps-code", 100), at(50), 3)
+        .insert_activation_code(activation_code("a5", "ps-code", 100), &[(at(50), 3)])
         .await
         .unwrap());
     // Another citizen cannot use the code; tries are counted and end it.
@@ -1566,9 +1574,12 @@ async fn concurrent_activation_sends_respect_the_limit(h: &Harness) {
     let stored = join_all((0..12).map(|i| {
         let s = Arc::clone(&s);
         async move {
-            s.insert_activation_code(activation_code(&format!("c{i}"), "ps-many", 1), at(0), 3)
-                .await
-                .unwrap()
+            s.insert_activation_code(
+                activation_code(&format!("c{i}"), "ps-many", 1),
+                &[(at(0), 3)],
+            )
+            .await
+            .unwrap()
         }
     }))
     .await;

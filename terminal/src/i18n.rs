@@ -486,6 +486,13 @@ pub fn refusal(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
             ),
             ("No such check.", "Start the check again."),
         ),
+        E::NotLocked => (
+            (
+                "To konto nie jest zablokowane.",
+                "Nie trzeba go odblokowywać.",
+            ),
+            ("This account is not locked.", "There is nothing to unlock."),
+        ),
         E::ServiceUnavailable => (
             (
                 "Usługa chwilowo niedostępna.",

@@ -67,6 +67,16 @@ impl PortalAgent {
         }
     }
 
+    /// The same citizen's browser, cookies and all, talking to another
+    /// broker (a second replica at `url`, trusted by `http`).
+    pub fn at(&self, http: HttpClient, url: &str) -> Self {
+        PortalAgent {
+            http,
+            broker: url.to_string(),
+            jar: self.jar.clone(),
+        }
+    }
+
     fn absolute(&self, url: &str) -> String {
         if url.starts_with("https://") {
             url.to_string()

@@ -7,12 +7,26 @@
     reason = "test helpers: a failure aborts the test with its message"
 )]
 
-use okaz_tests::Kit;
+use okaz_tests::{Kit, Options};
+
+/// These tests are about what police checks do; logging in by certificate
+/// (the only way the shipped policy allows) is tested in mtls.rs, so here
+/// the kit lets police log in by password as well.
+async fn kit() -> Kit {
+    Kit::start_with(Options {
+        policy_edits: vec![(
+            "auth = [\"certificate_pin\"]".into(),
+            "auth = [\"certificate_pin\", \"password_totp\"]".into(),
+        )],
+        ..Options::default()
+    })
+    .await
+}
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_police_check_needs_a_case_reference_and_no_sms() {
-    let kit = Kit::start().await;
+    let kit = kit().await;
     let officer = kit.officer("police", "KMP-Warszawa").await;
     let driver = kit.citizen(&["adult", "licence", "contactable"]).await;
     let token = kit.login(&officer).await;
@@ -78,7 +92,7 @@ async fn a_police_check_needs_a_case_reference_and_no_sms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
-    let kit = Kit::start().await;
+    let kit = kit().await;
     let officer = kit.officer("police", "KMP-Warszawa").await;
     let clerk = kit.officer("clerk", "USC-1").await;
     let owner = kit.citizen(&["adult", "vehicle"]).await;

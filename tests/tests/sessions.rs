@@ -131,11 +131,12 @@ async fn logout_ends_the_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_login_failures_throttle_then_lock() {
+async fn repeated_login_failures_throttle_and_second_factor_failures_lock() {
     let kit = Kit::start().await;
     let clerk = kit.officer("clerk", "U1").await;
     let bad = || json!({"login": clerk.login, "password": "wrong", "totp": "000000"});
-    // Default policy: throttle after 5 failures for 60 s, lock after 10.
+    // Default policy: throttle after 5 attempts within 60 s, lock after 10
+    // second-factor failures.
     for _ in 0..5 {
         assert_eq!(kit.post("/v1/sessions", None, bad()).await.status, 401);
     }
@@ -148,12 +149,22 @@ async fn repeated_login_failures_throttle_then_lock() {
     kit.clock.advance(chrono::Duration::seconds(30));
     let right = json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)});
     assert_eq!(kit.post("/v1/sessions", None, right).await.status, 429);
-    let mut last = 0;
-    for _ in 0..5 {
+    // Wrong passwords never lock: a login name alone cannot lock anyone out.
+    for _ in 0..12 {
         kit.clock.advance(chrono::Duration::seconds(61));
-        last = kit.post("/v1/sessions", None, bad()).await.status;
+        assert_eq!(kit.post("/v1/sessions", None, bad()).await.status, 401);
     }
-    assert_eq!(last, 423, "the tenth failure locks the account");
+    // The right password with wrong codes does: the tenth locks.
+    let wrong_code = || json!({"login": clerk.login, "password": clerk.password, "totp": "000000"});
+    let mut last = 0;
+    for _ in 0..10 {
+        kit.clock.advance(chrono::Duration::seconds(61));
+        last = kit.post("/v1/sessions", None, wrong_code()).await.status;
+    }
+    assert_eq!(
+        last, 423,
+        "the tenth second-factor failure locks the account"
+    );
     kit.clock.advance(chrono::Duration::seconds(61));
     let right = json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)});
     let r = kit.post("/v1/sessions", None, right).await;

@@ -5,9 +5,9 @@
 //! under the challenge key, lives as long as the policy's challenge
 //! lifetime, takes as many tries as the policy's challenge attempts, and is
 //! single use. Tries and use are counted in the store, so every replica
-//! sees the same count. A citizen may ask for at most [`CODES_PER_WINDOW`]
-//! codes per [`CODE_WINDOW_MINUTES`] minutes, so a session cannot turn the
-//! portal into an SMS cannon.
+//! sees the same count. A citizen may ask for at most [`CODES_PER_HOUR`]
+//! codes an hour and [`CODES_PER_DAY`] a day, counted in the store across
+//! sessions and replicas, so nobody can turn the portal into an SMS cannon.
 //!
 //! ```text
 //!  send_activation_code ──▶ awaiting ──right code──▶ used (activated)
@@ -26,10 +26,10 @@ use crate::error::BrokerError;
 use crate::ports::{ActivationReservation, NewActivationCode, RegisterFailure, Rng};
 use crate::pseudonym::Pseudonym;
 
-/// Codes a citizen may ask for within one window.
-pub const CODES_PER_WINDOW: u32 = 3;
-/// The window, in minutes.
-pub const CODE_WINDOW_MINUTES: i64 = 15;
+/// Codes a citizen may ask for within an hour.
+pub const CODES_PER_HOUR: u32 = 3;
+/// Codes a citizen may ask for within a day.
+pub const CODES_PER_DAY: u32 = 10;
 
 /// The phone the contact register gives for a citizen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,8 +133,10 @@ impl Broker {
                     expires_at: now + lifetime,
                     max_attempts: g.challenge_attempts,
                 },
-                now - Duration::minutes(CODE_WINDOW_MINUTES),
-                CODES_PER_WINDOW,
+                &[
+                    (now - Duration::hours(1), CODES_PER_HOUR),
+                    (now - Duration::days(1), CODES_PER_DAY),
+                ],
             )
             .await?;
         if !stored {

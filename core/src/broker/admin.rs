@@ -28,6 +28,22 @@ impl Broker {
         }
     }
 
+    /// Separation of duties: an administrator acts only on accounts of the
+    /// roles their own role manages (the policy's `manages`).
+    fn require_manages(&self, auth: &Authenticated, role: &str) -> Result<(), BrokerError> {
+        let mine = self.role_of(&auth.officer)?;
+        if mine.manages.contains(role) {
+            Ok(())
+        } else {
+            Err(Refusal::new(ErrorCode::NotPermitted)
+                .detail(format!(
+                    "a {} does not manage {role} accounts",
+                    auth.officer.role
+                ))
+                .into())
+        }
+    }
+
     /// An officer of the security officer's unit, or 403/404.
     async fn officer_in_unit(
         &self,
@@ -53,8 +69,11 @@ impl Broker {
             .officer_by_id(id)
             .await?
             .ok_or_else(|| BrokerError::refused(ErrorCode::NotFound))?;
-        if actor.is_some_and(|a| a.officer.unit != target.unit) {
-            return Err(BrokerError::refused(ErrorCode::NotPermitted));
+        if let Some(auth) = actor {
+            if auth.officer.unit != target.unit {
+                return Err(BrokerError::refused(ErrorCode::NotPermitted));
+            }
+            self.require_manages(auth, &target.role)?;
         }
         Ok(target)
     }
@@ -170,6 +189,20 @@ impl Broker {
         out
     }
 
+    /// The unit's lockouts as CSV; the export itself is on record.
+    pub async fn export_lockouts(&self, auth: &Authenticated) -> Result<String, BrokerError> {
+        let lockouts = self.lockouts(auth).await?;
+        let o = &auth.officer;
+        let audit = AuditEntry::new(
+            self.clock.now(),
+            AuditEvent::LockoutsExported,
+            &o.id,
+            &o.unit,
+        );
+        self.store.append_audit(audit).await?;
+        Ok(Self::lockouts_csv(lockouts))
+    }
+
     /// Locked officers of my unit.
     pub async fn lockouts(&self, auth: &Authenticated) -> Result<Vec<LockoutView>, BrokerError> {
         self.require_admin(auth)?;
@@ -202,7 +235,16 @@ impl Broker {
         req: UnlockRequest,
     ) -> Result<(), BrokerError> {
         let reason = valid_reason(&req.reason)?;
+        let cap = self.policy.global.unlock_allowance_cap;
+        if req.extra_allowance > cap {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail(format!("extra_allowance is at most {cap} per unlock"))
+                .into());
+        }
         let target = self.target(actor, id).await?;
+        if target.locked.is_none() {
+            return Err(BrokerError::refused(ErrorCode::NotLocked));
+        }
         let role_limit = self
             .policy
             .role(&target.role)
@@ -230,6 +272,7 @@ impl Broker {
             if req.unit != auth.officer.unit {
                 return Err(BrokerError::refused(ErrorCode::NotPermitted));
             }
+            self.require_manages(auth, &req.role)?;
         }
         let login = req.login.trim().to_string();
         let valid_login = !login.is_empty()
@@ -336,21 +379,50 @@ impl Broker {
             filter.citizen = Some(Pseudonym::of(&self.keys.pepper, &pesel));
         }
         filter.limit = filter.limit.clamp(1, 1000);
-        Ok(self
-            .store
-            .audit_search(&filter)
-            .await?
-            .iter()
-            .map(record_view)
-            .collect())
+        let found = self.store.audit_search(&filter).await?;
+        // On record before anything is shown: if the record cannot be
+        // written, nothing found is returned.
+        let o = &auth.officer;
+        self.store
+            .append_audit(searched(self.clock.now(), &o.id, &o.unit, &filter))
+            .await?;
+        Ok(found.iter().map(record_view).collect())
     }
+}
+
+/// The record of an audit search: who searched, in which unit, with what
+/// filter; a PESEL searched for is recorded as its pseudonym only.
+pub fn searched(
+    at: chrono::DateTime<chrono::Utc>,
+    actor: &str,
+    unit: &str,
+    f: &AuditFilter,
+) -> AuditEntry {
+    let mut e = AuditEntry::new(at, AuditEvent::AuditSearched, actor, unit);
+    e.citizen = f.citizen.as_ref().map(|c| c.as_str().to_string());
+    let mut parts = vec![format!("unit={}", f.unit.as_deref().unwrap_or("*"))];
+    if let Some(o) = &f.officer {
+        parts.push(format!("officer={o}"));
+    }
+    if let Some(t) = f.since {
+        parts.push(format!("since={}", t.to_rfc3339()));
+    }
+    if let Some(t) = f.until {
+        parts.push(format!("until={}", t.to_rfc3339()));
+    }
+    parts.push(format!("limit={}", f.limit));
+    e.reason = Some(parts.join(" "));
+    e
 }
 
 fn valid_reason(reason: &str) -> Result<&str, BrokerError> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON {
+    if reason.is_empty()
+        || reason.chars().count() > MAX_REASON
+        || reason.chars().any(char::is_control)
+    {
         return Err(Refusal::new(ErrorCode::InvalidRequest)
-            .detail("a reason is required (1 to 500 characters)")
+            .detail("a reason is required: 1 to 500 characters, no control characters")
             .into());
     }
     Ok(reason)

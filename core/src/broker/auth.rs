@@ -1,15 +1,11 @@
-//! Logging in, checking a session, logging out.
+//! Sessions: checking one on every request, logging out, who am I.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use okaz_policy::AuthMethod;
-use okaz_protocol::{ErrorCode, LoginRequest, Me, Permissions, SessionCreated};
-use zeroize::Zeroizing;
+use okaz_protocol::{ErrorCode, Me, Permissions};
 
 use super::{officer_view, Broker};
-use crate::audit::{AuditEntry, AuditEvent, Outcome};
-use crate::credentials::{totp_step, DUMMY_HASH};
-use crate::error::{BrokerError, Refusal};
-use crate::login::{self, Gate};
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::error::BrokerError;
 use crate::ports::{Counter, NewSession, Officer, Rng, SessionLookup, SessionView};
 use crate::pseudonym::Pseudonym;
 use crate::quota;
@@ -29,150 +25,6 @@ pub struct Authenticated {
 }
 
 impl Broker {
-    /// Password + TOTP login. Every failure looks alike to the caller
-    /// (`invalid_credentials`), except throttling and a locked account.
-    pub async fn login(&self, req: LoginRequest) -> Result<SessionCreated, BrokerError> {
-        let LoginRequest {
-            login,
-            password,
-            totp,
-        } = req;
-        let password = Zeroizing::new(password);
-        let totp = Zeroizing::new(totp);
-        let now = self.clock.now();
-        let Some(officer) = self.store.officer_by_login(login.trim()).await? else {
-            // Same work as a real check, so response time does not reveal
-            // which logins exist.
-            let _ = self.hasher.verify(password, DUMMY_HASH.to_string()).await;
-            return Err(BrokerError::refused(ErrorCode::InvalidCredentials));
-        };
-        let role = self.role_of(&officer)?;
-        self.throttle_gate(&officer, now)?;
-        let password_ok = self
-            .hasher
-            .verify(password, officer.password_hash.clone())
-            .await?;
-        let unix = u64::try_from(now.timestamp()).unwrap_or(0);
-        let step = totp_step(&officer.totp_secret, &totp, unix)?;
-        let allowed = role.auth.contains(&AuthMethod::PasswordTotp) && !officer.disabled;
-        let audit = AuditEntry::new(now, AuditEvent::LoginFailed, &officer.id, &officer.unit);
-        let step = match (password_ok && allowed, step) {
-            (true, Some(step)) => step,
-            _ => {
-                return Err(self
-                    .login_failure(&officer, audit.refused(ErrorCode::InvalidCredentials))
-                    .await)
-            }
-        };
-        if officer.locked.is_some() {
-            return Err(BrokerError::refused(ErrorCode::AccountLocked));
-        }
-        let (issued, new_session) = self.new_session(&officer, role, now);
-        let expires_at = new_session.expires_at;
-        let ok_audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit);
-        if !self
-            .store
-            .login_succeeded(&officer.id, Some(step), new_session, ok_audit)
-            .await?
-        {
-            // The TOTP step was already used: a replayed code.
-            return Err(self
-                .login_failure(&officer, audit.outcome(Outcome::TotpReplayed))
-                .await);
-        }
-        Ok(SessionCreated {
-            token: issued.token.to_string(),
-            expires_at,
-            officer: officer_view(&officer),
-            quota: self.quota(&officer).await?,
-        })
-    }
-
-    /// Client certificate + PIN login (police terminals). The certificate
-    /// was already verified against the units' CAs and CRLs by TLS; here it
-    /// must be bound to an officer whose role allows this method.
-    pub async fn login_with_certificate(
-        &self,
-        fingerprint: Option<&str>,
-        pin: String,
-    ) -> Result<SessionCreated, BrokerError> {
-        let pin = Zeroizing::new(pin);
-        let now = self.clock.now();
-        let refused = || {
-            BrokerError::Refused(
-                Refusal::new(ErrorCode::InvalidCredentials)
-                    .detail("a registered terminal certificate and the officer's PIN are required"),
-            )
-        };
-        let fingerprint = fingerprint.ok_or_else(refused)?;
-        let Some((officer_id, pin_hash)) = self.store.certificate_binding(fingerprint).await?
-        else {
-            let _ = self.hasher.verify(pin, DUMMY_HASH.to_string()).await;
-            return Err(refused());
-        };
-        let officer = self
-            .store
-            .officer_by_id(&officer_id)
-            .await?
-            .ok_or_else(refused)?;
-        let role = self.role_of(&officer)?;
-        self.throttle_gate(&officer, now)?;
-        let pin_ok = self.hasher.verify(pin, pin_hash).await?;
-        let allowed = role.auth.contains(&AuthMethod::CertificatePin) && !officer.disabled;
-        if !(pin_ok && allowed) {
-            let audit = AuditEntry::new(now, AuditEvent::LoginFailed, &officer.id, &officer.unit)
-                .outcome(Outcome::InvalidPin);
-            return Err(self.login_failure(&officer, audit).await);
-        }
-        if officer.locked.is_some() {
-            return Err(BrokerError::refused(ErrorCode::AccountLocked));
-        }
-        let (issued, new_session) = self.new_session(&officer, role, now);
-        let expires_at = new_session.expires_at;
-        let audit = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit)
-            .outcome(Outcome::CertificatePin);
-        // Without a TOTP step there is nothing to replay: this always stores.
-        self.store
-            .login_succeeded(&officer.id, None, new_session, audit)
-            .await?;
-        Ok(SessionCreated {
-            token: issued.token.to_string(),
-            expires_at,
-            officer: officer_view(&officer),
-            quota: self.quota(&officer).await?,
-        })
-    }
-
-    /// Refuses a login attempt while the officer's failures throttle it,
-    /// before any credential is even checked.
-    fn throttle_gate(&self, officer: &Officer, now: DateTime<Utc>) -> Result<(), BrokerError> {
-        let policy = &self.policy.global.login;
-        match login::gate(
-            officer.failed_logins,
-            officer.last_failed_login,
-            policy,
-            now,
-        ) {
-            Gate::Open => Ok(()),
-            Gate::Throttled(until) => Err(Refusal::new(ErrorCode::LoginThrottled)
-                .detail(format!("try again after {}", until.to_rfc3339()))
-                .into()),
-        }
-    }
-
-    async fn login_failure(&self, officer: &Officer, audit: AuditEntry) -> BrokerError {
-        let now = self.clock.now();
-        match self
-            .store
-            .login_failed(&officer.id, now, &self.policy.global.login, audit)
-            .await
-        {
-            Ok(f) if f.locked => BrokerError::refused(ErrorCode::AccountLocked),
-            Ok(_) => BrokerError::refused(ErrorCode::InvalidCredentials),
-            Err(e) => e.into(),
-        }
-    }
-
     /// Resolves a bearer token to a live session of an unlocked officer.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, BrokerError> {
         Ok(self.authenticate_for(token, None).await?.0)
@@ -248,7 +100,7 @@ impl Broker {
     }
 
     /// A fresh token and the session to store, ending with the role's shift.
-    fn new_session(
+    pub(super) fn new_session(
         &self,
         officer: &Officer,
         role: &okaz_policy::Role,

@@ -4,6 +4,8 @@
 mod activation;
 mod admin;
 mod auth;
+mod login;
+mod portal_session;
 mod subject;
 mod verify;
 
@@ -21,9 +23,9 @@ use super::quota;
 use super::session::TokenHash;
 
 pub use activation::{
-    ActivationCode, ActivationSent, PhoneOnRecord, SendOutcome, CODES_PER_WINDOW,
-    CODE_WINDOW_MINUTES,
+    ActivationCode, ActivationSent, PhoneOnRecord, SendOutcome, CODES_PER_DAY, CODES_PER_HOUR,
 };
+pub use admin::searched;
 pub use auth::Authenticated;
 
 /// The server's keys, derived from one master secret.

@@ -70,7 +70,13 @@ impl Broker {
             base.citizen = Some(Pseudonym::of(&self.keys.pepper, pesel).as_str().to_string());
         }
         base.document = Some(req.document.as_str().to_string());
-        base.purpose = Some(req.purpose.clone());
+        // Only a purpose the policy names reaches the audit: free text typed
+        // there (a phone number, a name) is recorded as `unknown`.
+        base.purpose = Some(if self.policy.purpose(&req.purpose).is_some() {
+            req.purpose.clone()
+        } else {
+            UNKNOWN_PURPOSE.to_string()
+        });
         let check =
             match self
                 .policy
@@ -454,6 +460,9 @@ impl Broker {
         }
     }
 }
+
+/// What the audit records for a purpose the policy does not name.
+const UNKNOWN_PURPOSE: &str = "unknown";
 
 /// The wire code of a closed challenge.
 fn closed_code(why: Closed) -> ErrorCode {

@@ -343,8 +343,9 @@ pub trait OfficerStore: Send + Sync {
 pub trait SessionStore: Send + Sync {
     /// Records a successful login: consumes the TOTP step, if the method
     /// had one (only if it is later than the last used one), resets
-    /// failures, stores the session. `false` means the step was used
-    /// already: a replay, nothing stored.
+    /// failures, stores the session. `false` means nothing was stored: the
+    /// step was used already (a replay), or the account was locked or
+    /// disabled meanwhile.
     async fn login_succeeded(
         &self,
         officer_id: &str,
@@ -487,13 +488,13 @@ pub trait ActivationStore: Send + Sync {
         audit: AuditEntry,
     ) -> Result<(), StoreError>;
     /// Stores a new activation code (its MAC only) for a citizen, unless
-    /// the citizen already has `limit` codes created since `window_start`.
-    /// `false` means the limit was reached and nothing was stored.
+    /// one of the limits is reached: at most `limit` codes created since
+    /// `window_start`, for each `(window_start, limit)` given. `false`
+    /// means a limit was reached and nothing was stored.
     async fn insert_activation_code(
         &self,
         code: NewActivationCode,
-        window_start: DateTime<Utc>,
-        limit: u32,
+        limits: &[(DateTime<Utc>, u32)],
     ) -> Result<bool, StoreError>;
     /// Takes one attempt at the citizen's activation code.
     async fn reserve_activation_attempt(
@@ -510,6 +511,41 @@ pub trait ActivationStore: Send + Sync {
         citizen: &Pseudonym,
         audit: AuditEntry,
     ) -> Result<bool, StoreError>;
+}
+
+/// Login attempts, counted by key (a login name, a certificate, a client
+/// address: each hashed, see `login::key`) before any credential is
+/// checked, so a burst cannot outrun the count and an unknown login is
+/// counted exactly like a known one.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Counts one attempt under each key and returns the new counts, in
+    /// order. A key whose last attempt is older than `window_start` starts
+    /// again from one.
+    async fn note_attempts(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+    ) -> Result<Vec<u32>, StoreError>;
+    /// Attempts under a key since `window_start` (0 if none).
+    async fn attempts(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError>;
+    /// Forgets the attempts under these keys (after a successful login).
+    async fn clear_attempts(&self, keys: &[String]) -> Result<(), StoreError>;
+}
+
+/// Citizen portal sessions that were signed out: their cookies are
+/// refused on every replica until they would have expired anyway.
+#[async_trait]
+pub trait PortalStore: Send + Sync {
+    /// Records that the portal session with this id hash ended.
+    async fn revoke_portal_session(
+        &self,
+        sid_hash: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Whether the portal session with this id hash was signed out.
+    async fn portal_session_revoked(&self, sid_hash: &str) -> Result<bool, StoreError>;
 }
 
 /// The audit trail.
@@ -535,6 +571,8 @@ pub trait Store:
     + QuotaStore
     + ChallengeStore
     + ActivationStore
+    + ThrottleStore
+    + PortalStore
     + AuditStore
     + crate::tlog::TlogStore
 {
@@ -547,6 +585,8 @@ impl<T> Store for T where
         + QuotaStore
         + ChallengeStore
         + ActivationStore
+        + ThrottleStore
+        + PortalStore
         + AuditStore
         + crate::tlog::TlogStore
 {

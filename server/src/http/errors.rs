@@ -17,7 +17,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
         AccountLocked | DailyLimitExceeded => StatusCode::LOCKED,
         NotPermitted => StatusCode::FORBIDDEN,
-        NotActivated | NoContact => StatusCode::CONFLICT,
+        NotActivated | NoContact | NotLocked => StatusCode::CONFLICT,
         DocumentNotFound | NotFound => StatusCode::NOT_FOUND,
         RegistryUnavailable => StatusCode::BAD_GATEWAY,
         SmsUnavailable | ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -31,6 +31,11 @@ use routes::{Matched, Route};
 #[derive(Debug, Clone)]
 pub struct PeerCertificate(pub String);
 
+/// The address of the client of this connection, attached to each of its
+/// requests (logins are throttled by it).
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub String);
+
 type Resp = Response<Full<Bytes>>;
 
 /// Answers one request. Never fails: every error becomes a problem document.
@@ -127,18 +132,23 @@ where
     match route {
         Route::Checkpoint => json(StatusCode::OK, &checkpoint(app).await?),
         Route::Login => {
+            let client = client_address(&req);
             let body: LoginRequest = read_json(req, app.max_body).await?;
-            json(StatusCode::CREATED, &b.login(body).await?)
+            json(
+                StatusCode::CREATED,
+                &b.login(body, client.as_deref()).await?,
+            )
         }
         Route::CertificateLogin => {
             let fingerprint = req
                 .extensions()
                 .get::<PeerCertificate>()
                 .map(|p| p.0.clone());
+            let client = client_address(&req);
             let body: PinLoginRequest = read_json(req, app.max_body).await?;
             json(
                 StatusCode::CREATED,
-                &b.login_with_certificate(fingerprint.as_deref(), body.pin)
+                &b.login_with_certificate(fingerprint.as_deref(), body.pin, client.as_deref())
                     .await?,
             )
         }
@@ -205,13 +215,12 @@ where
             Ok(empty(StatusCode::NO_CONTENT))
         }
         Route::Lockouts => {
-            let lockouts = b.lockouts(auth).await?;
             if req
                 .uri()
                 .query()
                 .is_some_and(|q| q.split('&').any(|p| p == "format=csv"))
             {
-                let csv = Broker::lockouts_csv(lockouts);
+                let csv = b.export_lockouts(auth).await?;
                 let mut r = text(StatusCode::OK, &csv);
                 r.headers_mut().insert(
                     header::CONTENT_TYPE,
@@ -223,7 +232,7 @@ where
                 );
                 return Ok(r);
             }
-            json(StatusCode::OK, &lockouts)
+            json(StatusCode::OK, &b.lockouts(auth).await?)
         }
         Route::Accounts => json(StatusCode::OK, &b.accounts(auth).await?),
         Route::Disable | Route::Enable => {
@@ -377,6 +386,11 @@ fn time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// The client's address, as the listener saw it.
+fn client_address<B>(req: &Request<B>) -> Option<String> {
+    req.extensions().get::<ClientAddress>().map(|c| c.0.clone())
 }
 
 /// The bearer token of a request.

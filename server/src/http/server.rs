@@ -19,7 +19,7 @@ use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use super::{handle, App, PeerCertificate};
+use super::{handle, App, ClientAddress, PeerCertificate};
 
 /// Why the listener could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -231,10 +231,12 @@ pub async fn serve(
                 .peer_certificates()
                 .and_then(|chain| chain.first())
                 .map(|leaf| PeerCertificate(okaz_core::session::hash_bytes(leaf.as_ref())));
+            let client = ClientAddress(peer.ip().to_string());
             let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
                 if let Some(p) = &peer_cert {
                     req.extensions_mut().insert(p.clone());
                 }
+                req.extensions_mut().insert(client.clone());
                 let app = app.clone();
                 async move {
                     match tokio::time::timeout(limits.request_timeout, handle(app, req)).await {

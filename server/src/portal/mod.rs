@@ -185,7 +185,12 @@ where
             .open_json::<Session>(session::PURPOSE_SESSION, &c)
             .filter(|s| session::alive(s, now.timestamp(), portal.idle_secs, portal.max_secs))
         {
-            Some(s) => (Some(s), false),
+            // A signed-out session's cookie is refused on every replica; if
+            // the store cannot say, the session is treated as ended.
+            Some(s) => match broker.portal_session_ended(&s.sid).await {
+                Ok(false) => (Some(s), false),
+                Ok(true) | Err(_) => (None, true),
+            },
             None => (None, true),
         },
     };
@@ -272,7 +277,7 @@ where
         "/citizen/activate/send" => account::send_code(broker, portal, visit).await,
         "/citizen/activate/code" => account::check_code(broker, portal, visit, &form).await,
         "/citizen/deactivate" => account::deactivate(broker, portal, visit).await,
-        _ => signin::logout(visit),
+        _ => signin::logout(broker, portal, visit).await,
     }
 }
 

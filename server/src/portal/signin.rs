@@ -161,7 +161,16 @@ async fn verify(
 }
 
 /// `POST /citizen/logout`.
-pub(super) fn logout(v: &mut Visit) -> Resp {
+pub(super) async fn logout(broker: &Broker, portal: &Portal, v: &mut Visit) -> Resp {
+    if let Some(s) = &v.session {
+        let until =
+            chrono::DateTime::from_timestamp(s.signed_in.saturating_add(portal.max_secs), 0)
+                .unwrap_or(v.now);
+        if let Err(e) = broker.end_portal_session(&s.sid, until).await {
+            // The cookie is dropped anyway; the failure is logged for the operator.
+            tracing::error!(error = %e, "portal sign-out not recorded");
+        }
+    }
     v.session = None;
     v.ended = true;
     v.redirect("/citizen/?done=signed_out")

@@ -53,40 +53,48 @@ impl ActivationStore for PgStore {
     async fn insert_activation_code(
         &self,
         code: NewActivationCode,
-        window_start: DateTime<Utc>,
-        limit: u32,
+        limits: &[(DateTime<Utc>, u32)],
     ) -> Result<bool, StoreError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
         // One citizen's sends are serialised, so concurrent requests cannot
-        // both slip under the limit.
+        // both slip under a limit.
         tx.execute(
             "SELECT pg_advisory_xact_lock(hashtext('activation/' || $1))",
             &[&code.citizen.as_str()],
         )
         .await
         .map_err(map_err)?;
-        let n = tx
-            .execute(
-                "INSERT INTO activation_codes (id, citizen, code_mac, state, max_attempts, created_at, expires_at)
-                 SELECT $1, $2, $3, 'awaiting', $4, $5, $6
-                 WHERE (SELECT count(*) FROM activation_codes
-                        WHERE citizen = $2 AND created_at > $7) < $8",
-                &[
-                    &code.id,
-                    &code.citizen.as_str(),
-                    &code.code_mac,
-                    &int(code.max_attempts),
-                    &code.created_at,
-                    &code.expires_at,
-                    &window_start,
-                    &i64::from(limit),
-                ],
-            )
-            .await
-            .map_err(map_err)?;
+        for (since, limit) in limits {
+            let row = tx
+                .query_one(
+                    "SELECT count(*) FROM activation_codes WHERE citizen = $1 AND created_at > $2",
+                    &[&code.citizen.as_str(), since],
+                )
+                .await
+                .map_err(map_err)?;
+            let sent: i64 = row.try_get(0).map_err(map_err)?;
+            if sent >= i64::from(*limit) {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(false);
+            }
+        }
+        tx.execute(
+            "INSERT INTO activation_codes (id, citizen, code_mac, state, max_attempts, created_at, expires_at)
+             VALUES ($1, $2, $3, 'awaiting', $4, $5, $6)",
+            &[
+                &code.id,
+                &code.citizen.as_str(),
+                &code.code_mac,
+                &int(code.max_attempts),
+                &code.created_at,
+                &code.expires_at,
+            ],
+        )
+        .await
+        .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(n == 1)
+        Ok(true)
     }
 
     async fn reserve_activation_attempt(

@@ -12,6 +12,7 @@ mod audit;
 mod challenges;
 mod officers;
 mod quota;
+mod throttle;
 mod tlog;
 
 use async_trait::async_trait;
@@ -31,6 +32,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         4,
         include_str!("../../../migrations/0004_transparency_log.sql"),
+    ),
+    (
+        5,
+        include_str!("../../../migrations/0005_throttle_and_portal.sql"),
     ),
 ];
 

@@ -51,18 +51,28 @@ impl ActivationStore for SqliteStore {
     async fn insert_activation_code(
         &self,
         code: NewActivationCode,
-        window_start: DateTime<Utc>,
-        limit: u32,
+        limits: &[(DateTime<Utc>, u32)],
     ) -> Result<bool, StoreError> {
+        let limits = limits.to_vec();
         // The write transaction holds the database's write lock, so the
-        // count and the insert cannot be split by another send.
+        // counts and the insert cannot be split by another send.
         self.write(move |tx| {
-            let n = exec(
+            for (since, limit) in limits {
+                let sent = one(
+                    tx,
+                    "SELECT count(*) FROM activation_codes WHERE citizen = ?1 AND created_at > ?2",
+                    params![code.citizen.as_str(), micros(since)],
+                    |r| col::<i64>(r, 0),
+                )?
+                .unwrap_or(0);
+                if sent >= i64::from(limit) {
+                    return Ok(false);
+                }
+            }
+            exec(
                 tx,
                 "INSERT INTO activation_codes (id, citizen, code_mac, state, max_attempts, created_at, expires_at)
-                 SELECT ?1, ?2, ?3, 'awaiting', ?4, ?5, ?6
-                 WHERE (SELECT count(*) FROM activation_codes
-                        WHERE citizen = ?2 AND created_at > ?7) < ?8",
+                 VALUES (?1, ?2, ?3, 'awaiting', ?4, ?5, ?6)",
                 params![
                     code.id,
                     code.citizen.as_str(),
@@ -70,11 +80,9 @@ impl ActivationStore for SqliteStore {
                     i64::from(code.max_attempts),
                     micros(code.created_at),
                     micros(code.expires_at),
-                    micros(window_start),
-                    i64::from(limit),
                 ],
             )?;
-            Ok(n == 1)
+            Ok(true)
         })
         .await
     }

@@ -21,6 +21,7 @@ mod audit;
 mod challenges;
 mod officers;
 mod quota;
+mod throttle;
 mod tlog;
 
 use std::path::Path;
@@ -52,6 +53,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         4,
         include_str!("../../../migrations/sqlite/0004_transparency_log.sql"),
+    ),
+    (
+        5,
+        include_str!("../../../migrations/sqlite/0005_throttle_and_portal.sql"),
     ),
 ];
 

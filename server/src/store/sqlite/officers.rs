@@ -285,7 +285,7 @@ impl SessionStore for SqliteStore {
                 tx,
                 "UPDATE officers SET totp_last_step = COALESCE(?2, totp_last_step),
                  failed_logins = 0, last_failed_login = NULL
-             WHERE id = ?1 AND (?2 IS NULL OR totp_last_step IS NULL OR totp_last_step < ?2)",
+             WHERE id = ?1 AND locked_at IS NULL AND NOT disabled AND (?2 IS NULL OR totp_last_step IS NULL OR totp_last_step < ?2)",
                 params![id, totp_step],
             )?;
             if fresh == 0 {
