@@ -7,6 +7,7 @@
 //! for a purpose, resolving role and purpose into one [`ResolvedCheck`].
 
 mod authorize;
+mod bundle;
 mod load;
 mod model;
 mod parse;
@@ -14,6 +15,7 @@ mod problem;
 mod raw;
 mod validate;
 
+pub use bundle::{Bundle, BundlePart, PartSubject, ResolvedBundle};
 pub use authorize::{validate_case_reference, Denial, ResolvedCheck, CASE_REFERENCE_MAX_LEN};
 pub use load::{check_dir, Summary};
 pub use model::{AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};

@@ -15,6 +15,8 @@ pub struct PolicySet {
     pub roles: BTreeMap<String, Role>,
     /// Purposes by name (e.g. `age_check`).
     pub purposes: BTreeMap<String, Purpose>,
+    /// Bundles by name (e.g. `traffic_stop`).
+    pub bundles: BTreeMap<String, crate::bundle::Bundle>,
 }
 
 /// Settings that apply to every role.
@@ -110,6 +112,8 @@ pub struct Role {
     pub administers: bool,
     /// Whether the role may look a vehicle up by its plate.
     pub plate_lookup: bool,
+    /// Bundles the role may run (each part must also be permitted on its own).
+    pub bundles: BTreeSet<String>,
 }
 
 /// A reason for a check, and what it releases.

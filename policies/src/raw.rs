@@ -21,6 +21,8 @@ pub(crate) struct RawFile {
     pub roles: BTreeMap<Spanned<String>, RawRole>,
     #[serde(default)]
     pub purposes: BTreeMap<Spanned<String>, RawPurpose>,
+    #[serde(default)]
+    pub bundles: BTreeMap<Spanned<String>, crate::bundle::RawBundle>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +63,8 @@ pub(crate) struct RawRole {
     pub administers: bool,
     #[serde(default)]
     pub plate_lookup: bool,
+    #[serde(default)]
+    pub bundles: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

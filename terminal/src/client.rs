@@ -89,14 +89,43 @@ impl Client {
                     }
                 })))
             }
+            Command::PinLogin(mut req) => {
+                let body = json(&req);
+                req.pin.zeroize();
+                let r: Result<SessionCreated, Failure> =
+                    self.call(Method::POST, "/v1/sessions/certificate", body).await;
+                Some(Msg::LoggedIn(r.map(|mut s| {
+                    self.token = Some(Zeroizing::new(std::mem::take(&mut s.token)));
+                    LoggedIn {
+                        officer: s.officer,
+                        quota: s.quota,
+                        expires_at: s.expires_at,
+                    }
+                })))
+            }
             Command::FetchMe => Some(Msg::Me(self.call(Method::GET, "/v1/me", None).await)),
             Command::Start(mut req) => {
                 let body = json(&req);
                 if let Some(p) = req.subject.pesel.as_mut() {
                     p.zeroize();
                 }
+                if let Some(p) = req.subject.plate.as_mut() {
+                    p.zeroize();
+                }
                 Some(Msg::Started(
                     self.call(Method::POST, "/v1/verifications", body).await,
+                ))
+            }
+            Command::StartBundle(mut req) => {
+                let body = json(&req);
+                if let Some(p) = req.subject.pesel.as_mut() {
+                    p.zeroize();
+                }
+                if let Some(p) = req.subject.plate.as_mut() {
+                    p.zeroize();
+                }
+                Some(Msg::BundleStarted(
+                    self.call(Method::POST, "/v1/bundles", body).await,
                 ))
             }
             Command::SubmitCode { id, mut code } => {

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use okaz_protocol::{
-    AuditRecordView, ErrorCode, LockoutView, LoginRequest, Me, OfficerView, Problem, QuotaView,
+    AuditRecordView, BundleRequest, BundleVerification, ErrorCode, LockoutView, LoginRequest, Me, OfficerView, PinLoginRequest,
+    Problem, QuotaView,
     UnlockRequest, Verification, VerificationRequest,
 };
 
@@ -100,6 +101,8 @@ pub enum Msg {
     Me(Result<Me, Failure>),
     /// Answer to [`Command::Start`].
     Started(Result<Verification, Failure>),
+    /// Answer to [`Command::StartBundle`].
+    BundleStarted(Result<BundleVerification, Failure>),
     /// Answer to [`Command::SubmitCode`].
     CodeChecked(Result<Verification, Failure>),
     /// Answer to [`Command::Lockouts`].
@@ -134,10 +137,14 @@ pub struct AuditQuery {
 pub enum Command {
     /// `POST /v1/sessions`.
     Login(LoginRequest),
+    /// `POST /v1/sessions/certificate`: the terminal's certificate + the PIN.
+    PinLogin(PinLoginRequest),
     /// `GET /v1/me`.
     FetchMe,
     /// `POST /v1/verifications`.
     Start(VerificationRequest),
+    /// `POST /v1/bundles`.
+    StartBundle(BundleRequest),
     /// `POST /v1/verifications/{id}/code`.
     SubmitCode {
         /// Verification id.

@@ -77,6 +77,10 @@ fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
             s.draw(&ctx, body, f);
             s.keys()
         }
+        Screen::Parts(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
         Screen::Notice(s) => {
             s.draw(&ctx, body, f);
             s.keys()

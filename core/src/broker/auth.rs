@@ -168,7 +168,13 @@ impl Broker {
             .await
         {
             Ok(f) if f.locked => BrokerError::refused(ErrorCode::AccountLocked),
-            Ok(_) => BrokerError::refused(ErrorCode::InvalidCredentials),
+            Ok(f) => {
+                // Saying how close the lock is lets an officer stop before it;
+                // an attacker learns nothing the policy file does not say.
+                let mut r = Refusal::new(ErrorCode::InvalidCredentials);
+                r.attempts_left = Some(self.policy.global.login.lock_after.saturating_sub(f.failures));
+                r.into()
+            }
             Err(e) => e.into(),
         }
     }
@@ -289,6 +295,9 @@ impl Broker {
                 display_seconds: u32::try_from(g.display.as_secs()).unwrap_or(u32::MAX),
                 idle_seconds: u32::try_from(role.idle.as_secs()).unwrap_or(u32::MAX),
                 administers: role.administers,
+                choices: super::choices::choices(&self.policy, role),
+                subjects: super::choices::subject_kinds(role),
+                bundles: super::choices::bundles(&self.policy, role),
             },
         })
     }

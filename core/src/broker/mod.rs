@@ -4,6 +4,8 @@
 mod activation;
 mod admin;
 mod auth;
+mod bundle;
+mod choices;
 mod subject;
 mod verify;
 

@@ -118,7 +118,7 @@ impl Broker {
     /// same transaction; refuses when the account is locked or this attempt
     /// passes the limit (which locks it). Returns the quota the count left,
     /// so nothing reads the counter again.
-    async fn count_attempt(
+    pub(super) async fn count_attempt(
         &self,
         auth: &Authenticated,
         daily_limit: u32,
@@ -259,7 +259,7 @@ impl Broker {
             )
             .await?;
 
-        let text = consent::sms_text(&code, &officer.unit, document.as_str());
+        let text = consent::sms_text(&code, &officer.unit, document);
         if let Err(e) = self.sms.send(&phone, &text).await {
             tracing::warn!(error = %e, verification = %id, "sms not sent");
             let cancelled = base

@@ -490,6 +490,9 @@ pub trait ActivationStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     /// Appends one audit record on its own.
     async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError>;
+    /// Appends several records, in order, in one transaction (a bundle's
+    /// parts: all recorded or none).
+    async fn append_audits(&self, entries: Vec<AuditEntry>) -> Result<(), StoreError>;
     /// Searches the audit trail, newest first.
     async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError>;
     /// Every chain name.

@@ -13,7 +13,7 @@ use http::{header, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use okaz_protocol::{
     BindCertificateRequest, CodeRequest, ErrorCode, LoginRequest, PinLoginRequest, Problem,
-    ReasonRequest, VerificationRequest,
+    BundleRequest, ReasonRequest, VerificationRequest,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -136,6 +136,13 @@ where
             let token = bearer(&req)?;
             let body = read_json::<VerificationRequest, _>(req, app.max_body).await;
             let r = b.start_verification(&token, body).await;
+            app.metrics.verification(outcome(&r));
+            json(StatusCode::CREATED, &r?)
+        }
+        Route::StartBundle => {
+            let token = bearer(&req)?;
+            let body = read_json::<BundleRequest, _>(req, app.max_body).await;
+            let r = b.start_bundle(&token, body).await;
             app.metrics.verification(outcome(&r));
             json(StatusCode::CREATED, &r?)
         }
