@@ -10,8 +10,8 @@
 //! stored, bound to the challenge id, under a server key: a plain hash of one
 //! million codes would be reversed at once. The comparison is constant-time.
 
-use okaz_protocol::DocumentType;
 use chrono::{DateTime, Duration, Utc};
+use okaz_protocol::DocumentType;
 use rand::Rng;
 use zeroize::Zeroizing;
 

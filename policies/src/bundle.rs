@@ -263,14 +263,17 @@ mod tests {
             let own = &p.purpose(&part.purpose).unwrap().fields[&part.document];
             assert_eq!(check.fields, own, "{:?}", part.document);
         }
-        let card = r.parts.iter().find(|(part, _)| part.purpose == "entitlement_check");
+        let card = r
+            .parts
+            .iter()
+            .find(|(part, _)| part.purpose == "entitlement_check");
         assert!(!card.unwrap().1.fields.contains("birth_date"));
     }
 
     #[test]
     fn bad_bundles_are_refused_naming_the_key() {
-        let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/default.toml"))
-            .unwrap();
+        let base =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/default.toml")).unwrap();
         let bad = format!(
             "{base}\n[bundles.odd]\ndescription = \"x\"\nparts = [{{ document = \"id_card\", purpose = \"age_check\", subject = \"vehicle\" }}, {{ document = \"nope\", purpose = \"age_check\" }}]\n"
         );

@@ -15,8 +15,8 @@ mod problem;
 mod raw;
 mod validate;
 
-pub use bundle::{Bundle, BundlePart, PartSubject, ResolvedBundle};
 pub use authorize::{validate_case_reference, Denial, ResolvedCheck, CASE_REFERENCE_MAX_LEN};
+pub use bundle::{Bundle, BundlePart, PartSubject, ResolvedBundle};
 pub use load::{check_dir, Summary};
 pub use model::{AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
 pub use problem::{PolicyErrors, PolicyProblem};

@@ -11,9 +11,9 @@ use std::time::Duration;
 use okaz_protocol::document::DocumentType;
 use toml::Spanned;
 
+use crate::bundle::{check_bundle, Bundle, PartSubject, RawBundle};
 use crate::model::{ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
 use crate::problem::{span_line, PolicyProblem};
-use crate::bundle::{check_bundle, Bundle, PartSubject, RawBundle};
 use crate::raw::{RawFile, RawGlobal, RawPurpose, RawRole};
 
 /// The design caps a challenge at ten minutes: an SMS code that lives longer
@@ -37,7 +37,13 @@ pub(crate) struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    pub(crate) fn report(&mut self, file: usize, span: Option<Range<usize>>, key: String, message: String) {
+    pub(crate) fn report(
+        &mut self,
+        file: usize,
+        span: Option<Range<usize>>,
+        key: String,
+        message: String,
+    ) {
         let (name, text) = match self.sources.get(file) {
             Some((n, t)) => (n.clone(), t.as_str()),
             None => (String::new(), ""),
@@ -502,9 +508,8 @@ fn check_role_bundles(
             if part.subject == PartSubject::Vehicle
                 && !(role.plate_lookup && role.consent == ConsentMode::None)
             {
-                let message = format!(
-                    "bundle \"{bname}\" names a vehicle by plate, which this role may not"
-                );
+                let message =
+                    format!("bundle \"{bname}\" names a vehicle by plate, which this role may not");
                 c.report(file, Some(b.span()), key.clone(), message);
             }
         }

@@ -120,6 +120,7 @@ pub enum T {
     PlateRule,
     SubjectKind,
     LockIn,
+    Retrying,
 }
 
 impl T {
@@ -198,6 +199,7 @@ impl T {
             T::Plate => ("Nr rej.", "Plate"),
             T::PlateRule => ("litery i cyfry, do 8", "letters and digits, up to 8"),
             T::SubjectKind => ("Szukaj po", "Look up by"),
+            T::Retrying => ("Brak połączenia, ponawiam", "No connection, retrying"),
             T::LockIn => (
                 "Prób do blokady konta",
                 "Attempts left before the account locks",

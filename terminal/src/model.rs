@@ -71,6 +71,8 @@ pub struct Model {
     pub demo: Option<DemoPanel>,
     /// The terminal has a client certificate: officers log in with a PIN.
     pub certificate: bool,
+    /// The call under way got no answer and is being retried (the n-th time).
+    pub retrying: Option<u32>,
 }
 
 impl Model {
@@ -87,6 +89,7 @@ impl Model {
             busy: false,
             demo: None,
             certificate: false,
+            retrying: None,
         }
     }
 

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use okaz_protocol::{
-    AuditRecordView, BundleRequest, BundleVerification, ErrorCode, LockoutView, LoginRequest, Me, OfficerView, PinLoginRequest,
-    Problem, QuotaView,
-    UnlockRequest, Verification, VerificationRequest,
+    AuditRecordView, BundleRequest, BundleVerification, ErrorCode, LockoutView, LoginRequest, Me,
+    OfficerView, PinLoginRequest, Problem, QuotaView, UnlockRequest, Verification,
+    VerificationRequest,
 };
 
 use crate::i18n::Note;
@@ -111,6 +111,8 @@ pub enum Msg {
     Unlocked(Result<(), Failure>),
     /// Answer to [`Command::Audit`].
     Audit(Result<Vec<AuditRecordView>, Failure>),
+    /// No answer came; the call is being sent again (the n-th time).
+    Retrying(u32),
     /// Demo only: the sample citizens' SMS, newest first.
     Inbox(Vec<String>),
     /// Demo only: the demo accounts' current TOTP codes, in panel order.

@@ -35,7 +35,21 @@ const DEFAULT_CHALLENGE_SECONDS: i64 = 300;
 
 /// Applies one message and returns what to do outside.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
+    // Any answer ends a retry: what it says replaces "retrying".
+    if !matches!(
+        msg,
+        Msg::Tick(_) | Msg::Key(_) | Msg::Retrying(_) | Msg::Inbox(_) | Msg::DemoCodes(_)
+    ) {
+        m.retrying = None;
+    }
     match msg {
+        Msg::Retrying(n) => {
+            // Only while a call is under way; a late notice is ignored.
+            if m.busy {
+                m.retrying = Some(n);
+            }
+            Vec::new()
+        }
         Msg::Tick(now) => tick(m, now),
         Msg::Key(key) => {
             m.last_key = m.now;

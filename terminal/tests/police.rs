@@ -155,7 +155,10 @@ fn certificate_terminal_asks_only_for_the_pin_and_calls_the_certificate_login() 
     let Screen::Login(form) = &m.screen else {
         panic!("still on the login form while waiting");
     };
-    assert!(form.pin.is_empty(), "the PIN is wiped from the form once sent");
+    assert!(
+        form.pin.is_empty(),
+        "the PIN is wiped from the form once sent"
+    );
 }
 
 #[test]
@@ -165,7 +168,10 @@ fn wrong_pin_says_how_many_attempts_are_left_and_then_the_lock() {
     let (text, _) = Note::WrongPin(Some(2)).texts(Lang::En);
     assert!(text.contains("Wrong PIN") && text.contains('2'), "{text}");
     let m = pin_locked(Lang::En, Profile::Handheld);
-    assert_eq!(m.note(), Some(Note::Refused(ErrorCode::AccountLocked, None)));
+    assert_eq!(
+        m.note(),
+        Some(Note::Refused(ErrorCode::AccountLocked, None))
+    );
 }
 
 #[test]
@@ -270,7 +276,11 @@ fn traffic_stop_form(lang: Lang, profile: Profile) -> Model {
     m
 }
 
-fn part(kind: DocumentType, status: okaz_protocol::PartStatus, doc: bool) -> okaz_protocol::PartResult {
+fn part(
+    kind: DocumentType,
+    status: okaz_protocol::PartStatus,
+    doc: bool,
+) -> okaz_protocol::PartResult {
     okaz_protocol::PartResult {
         kind,
         status,
@@ -285,20 +295,20 @@ fn part(kind: DocumentType, status: okaz_protocol::PartStatus, doc: bool) -> oka
 fn traffic_stop_answer() -> okaz_protocol::BundleVerification {
     use okaz_protocol::PartStatus as S;
     okaz_protocol::BundleVerification {
-            id: "b-1".into(),
-            bundle: "traffic_stop".into(),
-            status: okaz_protocol::VerificationStatus::Completed,
-            expires_at: None,
-            attempts_left: None,
-            sent_to: None,
-            parts: vec![
-                part(DocumentType::DrivingLicence, S::Released, true),
-                part(DocumentType::VehicleRegistration, S::Released, true),
-                part(DocumentType::TechnicalInspection, S::Unavailable, false),
-                part(DocumentType::OcInsurance, S::NotFound, false),
-            ],
-            display_until: Some(t0() + chrono::Duration::seconds(60)),
-            quota: quota(4),
+        id: "b-1".into(),
+        bundle: "traffic_stop".into(),
+        status: okaz_protocol::VerificationStatus::Completed,
+        expires_at: None,
+        attempts_left: None,
+        sent_to: None,
+        parts: vec![
+            part(DocumentType::DrivingLicence, S::Released, true),
+            part(DocumentType::VehicleRegistration, S::Released, true),
+            part(DocumentType::TechnicalInspection, S::Unavailable, false),
+            part(DocumentType::OcInsurance, S::NotFound, false),
+        ],
+        display_until: Some(t0() + chrono::Duration::seconds(60)),
+        quota: quota(4),
     }
 }
 
@@ -365,4 +375,37 @@ fn a_bundle_answer_for_a_form_that_is_gone_is_dropped() {
     update(&mut m, Msg::BundleStarted(Ok(traffic_stop_answer())));
     assert!(!m.holds_document());
     assert!(matches!(m.screen, Screen::Login(_)));
+}
+
+/// A start under way whose answer did not come: the client is retrying.
+fn retrying(lang: Lang, profile: Profile) -> Model {
+    let mut m = patrol_pesel(lang, profile);
+    for _ in 0..3 {
+        key(&mut m, Key::Tab);
+    }
+    typed(&mut m, "RSD-7/26");
+    assert!(matches!(&key(&mut m, Key::Enter)[..], [Command::Start(_)]));
+    update(&mut m, Msg::Retrying(2));
+    m
+}
+
+#[test]
+fn snapshot_retrying() {
+    snap("retrying", retrying);
+}
+
+#[test]
+fn retrying_is_shown_until_an_answer_comes_and_no_stale_document_is_shown() {
+    let mut m = retrying(Lang::En, Profile::Handheld);
+    assert_eq!(m.retrying, Some(2));
+    let t = render(&m, 40, 16);
+    assert!(format!("{}", t.backend()).contains("retrying (2)"));
+    // The retries are spent: the officer is told, and nothing is shown.
+    update(&mut m, Msg::Started(Err(Failure::Network)));
+    assert_eq!(m.retrying, None);
+    assert!(!m.holds_document());
+    assert_eq!(m.note(), Some(Note::Network));
+    // A late retry notice, with nothing under way, changes nothing.
+    update(&mut m, Msg::Retrying(3));
+    assert_eq!(m.retrying, None);
 }

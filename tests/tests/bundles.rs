@@ -44,12 +44,7 @@ async fn a_traffic_stop_is_one_counted_check_with_four_documents() {
                 json!({"bundle": "traffic_stop", "subject": subject, "case_reference": "RSD-9/2026"}),
             )
             .await;
-        assert!(
-            r.status == 400,
-            "{subject}: {} {}",
-            r.status,
-            r.body
-        );
+        assert!(r.status == 400, "{subject}: {} {}", r.status, r.body);
     }
     assert_eq!(
         kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],

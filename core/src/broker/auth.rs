@@ -172,7 +172,13 @@ impl Broker {
                 // Saying how close the lock is lets an officer stop before it;
                 // an attacker learns nothing the policy file does not say.
                 let mut r = Refusal::new(ErrorCode::InvalidCredentials);
-                r.attempts_left = Some(self.policy.global.login.lock_after.saturating_sub(f.failures));
+                r.attempts_left = Some(
+                    self.policy
+                        .global
+                        .login
+                        .lock_after
+                        .saturating_sub(f.failures),
+                );
                 r.into()
             }
             Err(e) => e.into(),

@@ -223,9 +223,7 @@ fn subjects_of(
                 .detail("this bundle needs the person's pesel"))
         }
         (Some(_), false) => {
-            return Err(
-                Refusal::new(ErrorCode::InvalidRequest).detail("this bundle takes no pesel")
-            )
+            return Err(Refusal::new(ErrorCode::InvalidRequest).detail("this bundle takes no pesel"))
         }
         (None, false) => None,
     };
@@ -239,9 +237,7 @@ fn subjects_of(
                 .detail("this bundle needs the vehicle's plate"))
         }
         (Some(_), false) => {
-            return Err(
-                Refusal::new(ErrorCode::InvalidRequest).detail("this bundle takes no plate")
-            )
+            return Err(Refusal::new(ErrorCode::InvalidRequest).detail("this bundle takes no plate"))
         }
         (None, false) => None,
     };

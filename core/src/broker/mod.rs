@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod bundle;
 mod choices;
+mod idempotency;
 mod subject;
 mod verify;
 

@@ -149,7 +149,10 @@ impl PartsShown {
         f.render_widget(para(ctx, lines), bands);
         let left = (self.until - ctx.now).num_seconds().max(0);
         f.render_widget(
-            para(ctx, vec![Line::raw(format!("{} {left} s", l.t(T::ClearsIn)))]),
+            para(
+                ctx,
+                vec![Line::raw(format!("{} {left} s", l.t(T::ClearsIn)))],
+            ),
             info,
         );
         f.render_widget(para(ctx, self.field_lines(ctx)), rest);
@@ -173,7 +176,11 @@ impl PartsShown {
             .collect();
         let w = match ctx.profile {
             Profile::Handheld => 0,
-            Profile::Desktop => labels.iter().map(|(s, _)| s.chars().count()).max().unwrap_or(0),
+            Profile::Desktop => labels
+                .iter()
+                .map(|(s, _)| s.chars().count())
+                .max()
+                .unwrap_or(0),
         };
         labels
             .into_iter()

@@ -10,6 +10,7 @@
 mod activations;
 mod audit;
 mod challenges;
+mod idempotency;
 mod officers;
 mod quota;
 
@@ -27,6 +28,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         3,
         include_str!("../../../migrations/0003_activation_codes.sql"),
     ),
+    (4, include_str!("../../../migrations/0004_idempotency.sql")),
 ];
 
 /// Serialises migrations across replicas starting at once.

@@ -19,6 +19,7 @@
 mod activations;
 mod audit;
 mod challenges;
+mod idempotency;
 mod officers;
 mod quota;
 
@@ -47,6 +48,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../../migrations/sqlite/0003_activation_codes.sql"),
+    ),
+    (
+        4,
+        include_str!("../../../migrations/sqlite/0004_idempotency.sql"),
     ),
 ];
 
