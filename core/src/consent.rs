@@ -137,14 +137,25 @@ pub fn mask_phone(phone: &str) -> String {
 /// The SMS text: the code, who asks, for which document (in words, never
 /// a wire name), and the warning; Polish, then the English line. Plain
 /// ASCII, so the message fits GSM 7-bit and is not split into UCS-2 parts.
-pub fn sms_text(code: &str, unit: &str, document: DocumentType) -> String {
-    let (pl, en) = document_words(document);
+pub fn sms_text(code: &str, unit: &str, documents: &[DocumentType]) -> String {
+    let pl = joined(documents.iter().map(|d| document_words(*d).0), "i");
+    let en = joined(documents.iter().map(|d| document_words(*d).1), "and");
     format!(
         "okaz: kod {code}. {unit} prosi o wglad w dokument: {pl}. \
          Podaj kod tylko urzednikowi, ktory stoi przed Toba. / \
          Code {code}: {unit} asks to see your {en}. \
          Only tell it to the official in front of you."
     )
+}
+
+/// `a`, `a i b`, `a, b i c` (or with "and").
+fn joined<'a>(words: impl Iterator<Item = &'a str>, and: &str) -> String {
+    let words: Vec<&str> = words.collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} {and} {last}", rest.join(", ")),
+    }
 }
 
 /// A document's name as a citizen reads it, in Polish (ASCII) and English.
@@ -179,15 +190,22 @@ mod tests {
     #[test]
     fn sms_names_every_document_in_words_not_wire_names() {
         for d in DocumentType::ALL {
-            let text = sms_text("123456", "USC Mokotow", d);
+            let text = sms_text("123456", "USC Mokotow", &[d]);
             assert!(!text.contains('_'), "{text}");
             assert!(text.is_ascii(), "{text}");
             let (pl, en) = document_words(d);
             assert!(text.contains(pl) && text.contains(en), "{text}");
         }
-        let text = sms_text("123456", "WRD Warszawa", DocumentType::DrivingLicence);
+        let text = sms_text("123456", "WRD Warszawa", &[DocumentType::DrivingLicence]);
         assert!(text.contains("dokument: prawo jazdy."), "{text}");
         assert!(text.contains("asks to see your driving licence."), "{text}");
+        let both = [DocumentType::IdCard, DocumentType::LargeFamilyCard];
+        let text = sms_text("123456", "USC-1", &both);
+        assert!(
+            text.contains("dowod osobisty i Karta Duzej Rodziny.")
+                && text.contains("identity card and Large Family Card."),
+            "{text}"
+        );
     }
 
     #[test]

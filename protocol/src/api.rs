@@ -332,6 +332,12 @@ pub struct Verification {
     /// When completed: until when the terminal may show it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_until: Option<DateTime<Utc>>,
+    /// When the code of a bundle's challenge was right: the bundle's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+    /// When the code of a bundle's challenge was right: each part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartResult>,
     /// The officer's quota after this call.
     pub quota: QuotaView,
 }

@@ -590,6 +590,7 @@ pub fn bundle(lang: Lang, name: &str) -> String {
     let (pl, en) = match name {
         "traffic_stop" => ("Kontrola drogowa", "Traffic stop"),
         "large_family_discount" => ("Ulga: Karta Dużej Rodziny", "Large Family discount"),
+        "pensioner_discount" => ("Ulga emerycka", "Pensioner discount"),
         other => return other.replace('_', " "),
     };
     lang.pick(pl, en).to_string()

@@ -383,6 +383,26 @@ fn bundle_started(
         return Vec::new();
     }
     match r {
+        Ok(v) if v.status == VerificationStatus::AwaitingCode => {
+            // One SMS code for the whole bundle: the same waiting screen.
+            set_quota(m, &v.quota);
+            let document = v
+                .parts
+                .first()
+                .map(|p| p.kind)
+                .unwrap_or(okaz_protocol::DocumentType::IdCard);
+            let expires_at = v
+                .expires_at
+                .unwrap_or(m.now + Duration::seconds(DEFAULT_CHALLENGE_SECONDS));
+            m.screen = Screen::Awaiting(Awaiting::new(
+                v.id,
+                document,
+                v.sent_to.unwrap_or_default(),
+                expires_at,
+                v.attempts_left,
+            ));
+            Vec::new()
+        }
         Ok(v) => {
             set_quota(m, &v.quota);
             let local = m
@@ -433,6 +453,7 @@ fn code_checked(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command>
         Ok(v) => {
             set_quota(m, &v.quota);
             match v.status {
+                VerificationStatus::Completed if !v.parts.is_empty() => show_parts(m, v),
                 VerificationStatus::Completed => show(m, v),
                 VerificationStatus::AwaitingCode => {
                     if let Screen::Awaiting(a) = &mut m.screen {
@@ -539,6 +560,23 @@ fn show(m: &mut Model, v: Verification) -> Vec<Command> {
             Vec::new()
         }
     }
+}
+
+/// A bundle released by its code: every part on one screen.
+fn show_parts(m: &mut Model, v: Verification) -> Vec<Command> {
+    let local = m
+        .permissions()
+        .map(|p| i64::from(p.display_seconds))
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_DISPLAY_SECONDS);
+    let local = m.now + Duration::seconds(local);
+    let until = match v.display_until {
+        Some(b) if b > m.now => b.min(local),
+        _ => local,
+    };
+    let bundle = v.bundle.unwrap_or_default();
+    m.screen = Screen::Parts(PartsShown::new(bundle, v.parts, until));
+    Vec::new()
 }
 
 fn set_quota(m: &mut Model, q: &okaz_protocol::QuotaView) {

@@ -409,3 +409,66 @@ fn retrying_is_shown_until_an_answer_comes_and_no_stale_document_is_shown() {
     update(&mut m, Msg::Retrying(3));
     assert_eq!(m.retrying, None);
 }
+
+#[test]
+fn a_clerks_bundle_waits_for_one_code_then_shows_both_parts() {
+    use okaz_protocol::{BundleChoice, BundleVerification, PartStatus, VerificationStatus};
+    let perms = okaz_protocol::Permissions {
+        bundles: vec![BundleChoice {
+            name: "pensioner_discount".into(),
+            documents: vec![DocumentType::IdCard, DocumentType::PensionerId],
+            needs_pesel: true,
+            needs_plate: false,
+        }],
+        ..clerk()
+    };
+    let mut m = logged_in(Lang::En, Profile::Desktop, perms);
+    typed(&mut m, PESEL);
+    key(&mut m, Key::Tab);
+    // Two documents, then the bundle.
+    key(&mut m, Key::Right);
+    key(&mut m, Key::Right);
+    let cmds = key(&mut m, Key::Enter);
+    let [Command::StartBundle(r)] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(r.subject.plate, None);
+    let pending = |kind| okaz_protocol::PartResult {
+        kind,
+        status: PartStatus::Pending,
+        document: None,
+    };
+    update(
+        &mut m,
+        Msg::BundleStarted(Ok(BundleVerification {
+            id: "c-1".into(),
+            bundle: "pensioner_discount".into(),
+            status: VerificationStatus::AwaitingCode,
+            expires_at: Some(t0() + chrono::Duration::minutes(5)),
+            attempts_left: Some(3),
+            sent_to: Some("+48 *** *** 789".into()),
+            parts: vec![
+                pending(DocumentType::IdCard),
+                pending(DocumentType::PensionerId),
+            ],
+            display_until: None,
+            quota: quota(4),
+        })),
+    );
+    assert!(matches!(m.screen, Screen::Awaiting(_)));
+    typed(&mut m, "123456");
+    let cmds = key(&mut m, Key::Enter);
+    assert!(matches!(&cmds[..], [Command::SubmitCode { id, .. }] if id == "c-1"));
+    let mut done = completed(document(okaz_protocol::DocumentStatus::Valid, false));
+    done.document = None;
+    done.bundle = Some("pensioner_discount".into());
+    done.parts = vec![
+        part(DocumentType::IdCard, PartStatus::Released, true),
+        part(DocumentType::PensionerId, PartStatus::Released, true),
+    ];
+    update(&mut m, Msg::CodeChecked(Ok(done)));
+    let Screen::Parts(p) = &m.screen else {
+        panic!("parts screen")
+    };
+    assert_eq!(p.statuses().len(), 2);
+}

@@ -174,3 +174,60 @@ async fn a_clerk_may_not_run_a_traffic_stop_and_that_costs_nothing() {
     );
     assert_eq!(r.body["quota"]["used"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerks_bundle_counts_once_sends_one_code_and_releases_both_cut_to_their_purposes() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "USC-1").await;
+    let citizen = kit
+        .citizen(&["pensioner", "valid_id", "pensioner_id:valid", "contactable"])
+        .await;
+    kit.activate(&citizen.pesel).await;
+    let phone = citizen.phone.clone().unwrap();
+    let token = kit.login(&clerk).await;
+
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            json!({"bundle": "pensioner_discount", "subject": {"pesel": citizen.pesel}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["status"], "awaiting_code");
+    assert_eq!(r.body["quota"]["used"], 1, "counted once");
+    let inbox = kit.inbox(&phone).await;
+    assert_eq!(inbox.len(), 1, "one SMS for both documents");
+    assert!(
+        inbox[0].contains("dowod osobisty i legitymacja emeryta-rencisty"),
+        "{}",
+        inbox[0]
+    );
+    let id = r.body["id"].as_str().unwrap();
+    let code = kit.latest_code(&phone).await;
+    let done = kit.give_code(&token, id, &code).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["bundle"], "pensioner_discount");
+    let parts = done.body["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    for p in parts {
+        assert_eq!(p["status"], "released", "{p}");
+    }
+    // identity_confirmation releases the birth date; entitlement_check does not.
+    assert!(parts[0]["document"]["fields"].get("birth_date").is_some());
+    assert!(parts[1]["document"]["fields"].get("birth_date").is_none());
+    assert_eq!(done.body["quota"]["used"], 1, "still one");
+
+    let audit = kit.store.audit_chain(&clerk.id).await.unwrap();
+    let released = audit
+        .iter()
+        .filter(|r| {
+            r.entry.event.as_str() == "document_released"
+                && r.entry.verification.as_deref() == Some(id)
+        })
+        .count();
+    assert_eq!(released, 2);
+    // The code is single use: the bundle is not released twice.
+    let again = kit.give_code(&token, id, &code).await;
+    assert_eq!(again.status, 410, "{}", again.body);
+}

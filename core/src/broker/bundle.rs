@@ -10,21 +10,24 @@
 //!                 │                │                  │ (concurrently)   (one txn)
 //!           invalid_* (free)  not_permitted      daily_limit / locked
 //! ```
-//! Consent (a clerk's bundle) is one SMS code for the whole bundle; that
-//! path is not built yet and is refused as not permitted.
+//! Where the role needs consent (a clerk's bundle, e.g. identity card +
+//! Large Family Card) the count and one challenge are made as for a single
+//! check, one SMS names every document, and the right code releases every
+//! part: the challenge's completion carries the first part's record, the
+//! others follow in one more transaction.
 
 use futures::future::join_all;
 use okaz_policy::{ConsentMode, PartSubject, ResolvedBundle};
 use okaz_protocol::{
-    plate, BundleRequest, BundleVerification, ErrorCode, PartResult, PartStatus, Pesel,
-    VerificationStatus,
+    plate, BundleRequest, BundleVerification, DocumentType, ErrorCode, PartResult, PartStatus,
+    Pesel, QuotaView, Verification, VerificationStatus,
 };
 
 use super::auth::{chrono_duration, Authenticated};
 use super::Broker;
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::error::{BrokerError, Refusal};
-use crate::ports::{AfterCount, Found, RegisterFailure, Rng, Subject};
+use crate::ports::{AfterCount, Challenge, Found, RegisterFailure, Rng, Subject};
 use crate::pseudonym::Pseudonym;
 
 /// The subjects a bundle request names, validated.
@@ -46,14 +49,15 @@ impl Broker {
             .and_then(|r| r.subject.pesel.as_deref())
             .and_then(|p| Pesel::parse(p).ok())
             .map(|p| Pseudonym::of(&self.keys.pepper, &p));
-        let (auth, _activated) = self.authenticate_for(token, citizen).await?;
-        let run = async { self.run_bundle(&auth, body?).await }.await;
+        let (auth, activated) = self.authenticate_for(token, citizen).await?;
+        let run = async { self.run_bundle(&auth, activated, body?).await }.await;
         run.map_err(|e| self.with_quota(&auth, e))
     }
 
     async fn run_bundle(
         &self,
         auth: &Authenticated,
+        activated: Option<bool>,
         req: BundleRequest,
     ) -> Result<BundleVerification, BrokerError> {
         let officer = &auth.officer;
@@ -96,16 +100,10 @@ impl Broker {
                     return Err(Refusal::new(code).detail(denial.to_string()).into());
                 }
             };
-        if resolved.consent != ConsentMode::None {
-            // One SMS code for several documents needs a challenge that
-            // names a bundle; until it exists the broker refuses rather
-            // than counting a check it cannot finish.
-            self.store
-                .append_audit(base.refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail("bundles with the citizen's SMS code are not available yet")
-                .into());
+        if resolved.consent == ConsentMode::Sms {
+            return self
+                .challenge_bundle(auth, activated, &resolved, subjects, &req.bundle, base)
+                .await;
         }
         // One count for the whole bundle, in the single check's one transaction.
         let quota = self
@@ -115,6 +113,102 @@ impl Broker {
             .await
     }
 
+    /// One challenge for the whole bundle: counted once, one SMS naming
+    /// every document; the parts wait for the code.
+    async fn challenge_bundle(
+        &self,
+        auth: &Authenticated,
+        activated: Option<bool>,
+        resolved: &ResolvedBundle<'_>,
+        subjects: Subjects,
+        bundle: &str,
+        base: AuditEntry,
+    ) -> Result<BundleVerification, BrokerError> {
+        // Validation lets only consent-free roles name a vehicle, so every
+        // part of a bundle with consent is the person's.
+        let (Some(pesel), Some((_, first))) = (subjects.person, resolved.parts.first()) else {
+            return Err(BrokerError::refused(ErrorCode::InvalidRequest));
+        };
+        let documents: Vec<DocumentType> = resolved.parts.iter().map(|(p, _)| p.document).collect();
+        let v = self
+            .challenge(
+                auth,
+                activated.unwrap_or(false),
+                pesel,
+                &documents,
+                first,
+                base,
+            )
+            .await?;
+        Ok(BundleVerification {
+            id: v.id,
+            bundle: bundle.to_string(),
+            status: v.status,
+            expires_at: v.expires_at,
+            attempts_left: v.attempts_left,
+            sent_to: v.sent_to,
+            parts: documents
+                .into_iter()
+                .map(|kind| PartResult {
+                    kind,
+                    status: PartStatus::Pending,
+                    document: None,
+                })
+                .collect(),
+            display_until: None,
+            quota: v.quota,
+        })
+    }
+
+    /// The right code of a bundle's challenge: asks the policy again, then
+    /// fetches and releases every part. The challenge is completed (once,
+    /// with the first part's record) before anything is answered.
+    pub(super) async fn release_bundle_on_code(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+        ch: &Challenge,
+        pesel: Pesel,
+        base: AuditEntry,
+    ) -> Result<Verification, BrokerError> {
+        let resolved = self
+            .policy
+            .authorize_bundle(
+                &auth.officer.role,
+                &ch.purpose,
+                ch.case_reference.as_deref(),
+            )
+            .map_err(|d| BrokerError::refused(d.code()))?;
+        let subjects = Subjects {
+            person: Some(pesel),
+            vehicle: None,
+        };
+        let (records, parts) = self
+            .fetch_parts(&resolved, &subjects, &ch.purpose, base)
+            .await;
+        let mut records = records.into_iter();
+        let Some(first) = records.next() else {
+            return Err(BrokerError::refused(ErrorCode::Internal));
+        };
+        if !self.store.complete_challenge(id, first).await? {
+            // Another request used the code first: release nothing.
+            return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+        }
+        self.store.append_audits(records.collect()).await?;
+        Ok(Verification {
+            id: id.to_string(),
+            status: VerificationStatus::Completed,
+            expires_at: None,
+            attempts_left: None,
+            sent_to: None,
+            document: None,
+            display_until: Some(self.clock.now() + chrono_duration(resolved.display)),
+            bundle: Some(ch.purpose.clone()),
+            parts,
+            quota: self.quota_of(auth),
+        })
+    }
+
     /// Fetches every part at once and records them together.
     async fn release_parts(
         &self,
@@ -122,10 +216,35 @@ impl Broker {
         subjects: &Subjects,
         bundle: &str,
         base: AuditEntry,
-        quota: okaz_protocol::QuotaView,
+        quota: QuotaView,
     ) -> Result<BundleVerification, BrokerError> {
         let id = Rng(&*self.random).uuid();
         let base = base.verification(&id);
+        let (records, parts) = self.fetch_parts(resolved, subjects, bundle, base).await;
+        // All parts' records, or none: nothing is answered unrecorded.
+        self.store.append_audits(records).await?;
+        Ok(BundleVerification {
+            id,
+            bundle: bundle.to_string(),
+            status: VerificationStatus::Completed,
+            expires_at: None,
+            attempts_left: None,
+            sent_to: None,
+            parts,
+            display_until: Some(self.clock.now() + chrono_duration(resolved.display)),
+            quota,
+        })
+    }
+
+    /// Fetches every part concurrently; each part's audit record (released
+    /// with the names of its fields, or failed) and its answer.
+    async fn fetch_parts(
+        &self,
+        resolved: &ResolvedBundle<'_>,
+        subjects: &Subjects,
+        bundle: &str,
+        base: AuditEntry,
+    ) -> (Vec<AuditEntry>, Vec<PartResult>) {
         let fetches = resolved.parts.iter().map(|(part, _)| async move {
             let subject = match part.subject {
                 PartSubject::Person => subjects.person.clone().map(Subject::Pesel),
@@ -190,19 +309,7 @@ impl Broker {
                 }
             }
         }
-        // All parts' records, or none: nothing is answered unrecorded.
-        self.store.append_audits(records).await?;
-        Ok(BundleVerification {
-            id,
-            bundle: bundle.to_string(),
-            status: VerificationStatus::Completed,
-            expires_at: None,
-            attempts_left: None,
-            sent_to: None,
-            parts,
-            display_until: Some(self.clock.now() + chrono_duration(resolved.display)),
-            quota,
-        })
+        (records, parts)
     }
 }
 

@@ -121,6 +121,8 @@ impl Broker {
                 sent_to: None,
                 document: None,
                 display_until: None,
+                bundle: None,
+                parts: Vec::new(),
                 quota,
             }),
             Settled::Completed { .. } => Err(self.with_quota(

@@ -185,6 +185,8 @@ pub fn awaiting_verification() -> Verification {
         sent_to: Some("+48 *** *** 789".into()),
         document: None,
         display_until: None,
+        bundle: None,
+        parts: Vec::new(),
         quota: quota(4),
     }
 }
@@ -224,6 +226,8 @@ pub fn completed(doc: Document) -> Verification {
         sent_to: None,
         document: Some(doc),
         display_until: Some(t0() + Duration::seconds(30)),
+        bundle: None,
+        parts: Vec::new(),
         quota: quota(4),
     }
 }
