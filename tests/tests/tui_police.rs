@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use okaz_server::http::server::ClientAuth;
-use okaz_tests::tmux::Tmux;
+use okaz_tests::tmux::{six_digits_after, Tmux};
 use okaz_tests::{binary, Kit, Options};
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
@@ -149,6 +149,29 @@ async fn a_patrol_logs_in_with_certificate_and_pin_and_runs_a_traffic_stop_at_40
         .collect();
     assert_eq!(ids.len(), 1, "all four under one check");
 
+    tmux.press(&["C-c"]);
+    tmux.wait_for_text("okaz-exit=0", WAIT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handheld_demo_is_a_police_terminal_with_its_pin_in_the_panel() {
+    let tmux = Tmux::start(100, 30);
+    tmux.run(&format!(
+        "{} demo --profile handheld --lang en; echo okaz-exit=$?",
+        q(&binary("okaz").display().to_string())
+    ));
+    let screen = tmux.wait_for(
+        "the PIN login and the panel",
+        Duration::from_secs(60),
+        |s| s.contains("Terminal log-in") && s.contains("Police terminal: PIN"),
+    );
+    let pin = six_digits_after(&screen, "demo.police ·")
+        .unwrap_or_else(|| panic!("no PIN in the panel:\n{screen}"));
+    assert!(screen.contains("Sample plates"), "{screen}");
+    tmux.type_text(&pin);
+    tmux.press(&["Enter"]);
+    let screen = tmux.wait_for_text("Look up by", WAIT);
+    assert!(screen.contains("Piotr Policjant"), "{screen}");
     tmux.press(&["C-c"]);
     tmux.wait_for_text("okaz-exit=0", WAIT);
 }
