@@ -204,9 +204,15 @@ impl Client {
                 if let Some(p) = req.subject.plate.as_mut() {
                     p.zeroize();
                 }
-                Some(Msg::BundleStarted(
-                    self.call(Method::POST, "/v1/bundles", body).await,
-                ))
+                // As a single start: one key for the start and its retries.
+                let key = self.next_key();
+                let r = self
+                    .call_retrying(Method::POST, "/v1/bundles", body.clone(), Some(&key))
+                    .await;
+                if let Some(b) = body {
+                    wipe(b);
+                }
+                Some(Msg::BundleStarted(r))
             }
             Command::SubmitCode { id, mut code } => {
                 let mut req = CodeRequest { code: code.clone() };

@@ -14,9 +14,13 @@ use okaz_tests::Kit;
 use serde_json::{json, Value};
 
 async fn start(kit: &Kit, token: &str, key: &str, body: &Value) -> (u16, Value) {
+    post_keyed(kit, "/v1/verifications", token, key, body).await
+}
+
+async fn post_keyed(kit: &Kit, path: &str, token: &str, key: &str, body: &Value) -> (u16, Value) {
     let req = http::Request::builder()
         .method("POST")
-        .uri(format!("{}/v1/verifications", kit.broker_url))
+        .uri(format!("{}{path}", kit.broker_url))
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .header("idempotency-key", key)
@@ -85,4 +89,32 @@ async fn a_retried_police_check_never_releases_the_document_twice() {
     );
     assert!(again.get("document").is_none());
     assert_eq!(again["quota"]["used"], 1, "counted once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_bundle_counts_once_and_a_key_does_not_cross_calls() {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "USC-1").await;
+    let citizen = kit
+        .citizen(&["pensioner", "valid_id", "pensioner_id:valid", "contactable"])
+        .await;
+    kit.activate(&citizen.pesel).await;
+    let phone = citizen.phone.clone().unwrap();
+    let token = kit.login(&clerk).await;
+    let body = json!({"bundle": "pensioner_discount", "subject": {"pesel": citizen.pesel}});
+    let (status, first) = post_keyed(&kit, "/v1/bundles", &token, "b-1", &body).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = post_keyed(&kit, "/v1/bundles", &token, "b-1", &body).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["quota"]["used"], 1, "counted once");
+    assert_eq!(kit.inbox(&phone).await.len(), 1, "one SMS");
+    // The same key at the single-check call is another request.
+    let single =
+        json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": "age_check"});
+    let (status, refused) = start(&kit, &token, "b-1", &single).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
 }

@@ -13,12 +13,16 @@
 //!                                 └Mismatch─▶ 422 invalid_request (another body)
 //! ```
 
-use okaz_protocol::{ErrorCode, Verification, VerificationRequest, VerificationStatus};
+use chrono::{DateTime, Utc};
+use okaz_protocol::{
+    BundleRequest, BundleVerification, ErrorCode, Verification, VerificationRequest,
+    VerificationStatus,
+};
 
 use super::Broker;
 use crate::error::{BrokerError, Refusal};
 use crate::ports::{Claimed, IdempotencyClaim, Settled};
-use crate::session;
+use crate::session::{self, TokenHash};
 
 /// Longest accepted key (a UUID is 36).
 pub const MAX_KEY_LEN: usize = 64;
@@ -29,6 +33,14 @@ pub fn key_is_valid(key: &str) -> bool {
         && key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// What a claimed key lets a start do.
+enum Gate {
+    /// Run the start, then keep its answer under this session's key.
+    Run(TokenHash),
+    /// Answer as the first start was answered.
+    Replay(Settled),
 }
 
 impl Broker {
@@ -43,14 +55,100 @@ impl Broker {
             // No key, or a body that is refused before anything is done.
             return self.start_verification(token, body).await;
         };
+        let session = match self.gate(token, key, b"verification", req).await? {
+            Gate::Run(session) => session,
+            Gate::Replay(settled) => {
+                let auth = self.authenticate(token).await?;
+                let quota = self.quota_of(&auth);
+                return match settled {
+                    Settled::Awaiting {
+                        verification,
+                        expires_at,
+                    } => Ok(Verification {
+                        id: verification,
+                        status: VerificationStatus::AwaitingCode,
+                        expires_at: Some(expires_at),
+                        attempts_left: None,
+                        sent_to: None,
+                        document: None,
+                        display_until: None,
+                        bundle: None,
+                        parts: Vec::new(),
+                        quota,
+                    }),
+                    other => Err(self.with_quota(&auth, replayed_refusal(&other))),
+                };
+            }
+        };
+        let answer = self.start_verification(token, body).await;
+        let settled = match &answer {
+            Ok(v) => Ok((v.id.as_str(), v.status, v.expires_at)),
+            Err(e) => Err(e),
+        };
+        self.keep(&session, key, settled_of(settled)).await;
+        answer
+    }
+
+    /// `POST /v1/bundles` with an optional `Idempotency-Key`.
+    pub async fn start_bundle_once(
+        &self,
+        token: &str,
+        key: Option<&str>,
+        body: Result<BundleRequest, BrokerError>,
+    ) -> Result<BundleVerification, BrokerError> {
+        let (Some(key), Ok(req)) = (key, body.as_ref()) else {
+            return self.start_bundle(token, body).await;
+        };
+        let bundle = req.bundle.clone();
+        let session = match self.gate(token, key, b"bundle", req).await? {
+            Gate::Run(session) => session,
+            Gate::Replay(settled) => {
+                let auth = self.authenticate(token).await?;
+                let quota = self.quota_of(&auth);
+                return match settled {
+                    Settled::Awaiting {
+                        verification,
+                        expires_at,
+                    } => Ok(BundleVerification {
+                        id: verification,
+                        bundle,
+                        status: VerificationStatus::AwaitingCode,
+                        expires_at: Some(expires_at),
+                        attempts_left: None,
+                        sent_to: None,
+                        parts: Vec::new(),
+                        display_until: None,
+                        quota,
+                    }),
+                    other => Err(self.with_quota(&auth, replayed_refusal(&other))),
+                };
+            }
+        };
+        let answer = self.start_bundle(token, body).await;
+        let settled = match &answer {
+            Ok(v) => Ok((v.id.as_str(), v.status, v.expires_at)),
+            Err(e) => Err(e),
+        };
+        self.keep(&session, key, settled_of(settled)).await;
+        answer
+    }
+
+    /// Checks the key's shape and claims it for this session and body
+    /// (`route` keeps a key of one call from matching another's).
+    async fn gate<R: serde::Serialize>(
+        &self,
+        token: &str,
+        key: &str,
+        route: &[u8],
+        req: &R,
+    ) -> Result<Gate, BrokerError> {
         if !key_is_valid(key) {
-            let auth = self.authenticate(token).await?;
-            return Err(self.with_quota(
-                &auth,
-                Refusal::new(ErrorCode::InvalidRequest)
-                    .detail("an Idempotency-Key is 1 to 64 letters, digits, - or _")
-                    .into(),
-            ));
+            return Err(self
+                .refuse_key(
+                    token,
+                    "an Idempotency-Key is 1 to 64 letters, digits, - or _",
+                )
+                .await);
         }
         let json =
             serde_json::to_vec(req).map_err(|_| BrokerError::refused(ErrorCode::Internal))?;
@@ -62,85 +160,71 @@ impl Broker {
             fingerprint: self
                 .keys
                 .pepper
-                .mac(&[b"idempotency", json.as_slice()])
+                .mac(&[b"idempotency", route, json.as_slice()])
                 .to_vec(),
             at: self.clock.now(),
         };
         match self.store.claim_idempotency(&claim).await? {
-            Claimed::New => {}
-            Claimed::Replay(settled) => return self.replay(token, settled).await,
-            Claimed::InFlight => {
-                return self
-                    .refuse_key(token, "a start with this key is still running")
-                    .await
-            }
-            Claimed::Mismatch => {
-                return self
-                    .refuse_key(token, "this Idempotency-Key was used for another request")
-                    .await
-            }
+            Claimed::New => Ok(Gate::Run(session)),
+            Claimed::Replay(settled) => Ok(Gate::Replay(settled)),
+            Claimed::InFlight => Err(self
+                .refuse_key(token, "a start with this key is still running")
+                .await),
+            Claimed::Mismatch => Err(self
+                .refuse_key(token, "this Idempotency-Key was used for another request")
+                .await),
         }
-        let answer = self.start_verification(token, body).await;
-        let settled = match &answer {
-            Ok(v) => match (v.status, v.expires_at) {
-                (VerificationStatus::AwaitingCode, Some(expires_at)) => Some(Settled::Awaiting {
-                    verification: v.id.clone(),
-                    expires_at,
-                }),
-                _ => Some(Settled::Completed {
-                    verification: v.id.clone(),
-                }),
-            },
-            Err(BrokerError::Refused(r)) => Some(Settled::Refused(r.code)),
-            Err(_) => None,
-        };
+    }
+
+    /// Keeps what the start answered, or gives the key back.
+    async fn keep(&self, session: &TokenHash, key: &str, settled: Option<Settled>) {
         let kept = match settled {
-            Some(s) => self.store.settle_idempotency(&session, key, &s).await,
-            None => self.store.release_idempotency(&session, key).await,
+            Some(s) => self.store.settle_idempotency(session, key, &s).await,
+            None => self.store.release_idempotency(session, key).await,
         };
         if let Err(e) = kept {
             // The answer stands; a retry would then be refused as in flight.
             tracing::warn!(error = %e, "idempotency key not settled");
         }
-        answer
     }
 
-    /// The answer a retry gets: the first one, without a document.
-    async fn replay(&self, token: &str, settled: Settled) -> Result<Verification, BrokerError> {
-        let auth = self.authenticate(token).await?;
-        let quota = self.quota_of(&auth);
-        match settled {
-            Settled::Awaiting {
-                verification,
-                expires_at,
-            } => Ok(Verification {
-                id: verification,
-                status: VerificationStatus::AwaitingCode,
-                expires_at: Some(expires_at),
-                attempts_left: None,
-                sent_to: None,
-                document: None,
-                display_until: None,
-                bundle: None,
-                parts: Vec::new(),
-                quota,
-            }),
-            Settled::Completed { .. } => Err(self.with_quota(
+    async fn refuse_key(&self, token: &str, why: &str) -> BrokerError {
+        match self.authenticate(token).await {
+            Ok(auth) => self.with_quota(
                 &auth,
-                Refusal::new(ErrorCode::ChallengeUsed)
-                    .detail("this check was already answered; a document is never sent twice")
-                    .into(),
-            )),
-            Settled::Refused(code) => Err(self.with_quota(&auth, BrokerError::refused(code))),
+                Refusal::new(ErrorCode::InvalidRequest).detail(why).into(),
+            ),
+            Err(e) => e,
         }
     }
+}
 
-    async fn refuse_key(&self, token: &str, why: &str) -> Result<Verification, BrokerError> {
-        let auth = self.authenticate(token).await?;
-        Err(self.with_quota(
-            &auth,
-            Refusal::new(ErrorCode::InvalidRequest).detail(why).into(),
-        ))
+/// What to keep of a start's answer: its id, state and expiry, or its
+/// refusal; nothing (the key is given back) when it failed otherwise.
+fn settled_of(
+    answer: Result<(&str, VerificationStatus, Option<DateTime<Utc>>), &BrokerError>,
+) -> Option<Settled> {
+    match answer {
+        Ok((id, VerificationStatus::AwaitingCode, Some(expires_at))) => Some(Settled::Awaiting {
+            verification: id.to_string(),
+            expires_at,
+        }),
+        Ok((id, _, _)) => Some(Settled::Completed {
+            verification: id.to_string(),
+        }),
+        Err(BrokerError::Refused(r)) => Some(Settled::Refused(r.code)),
+        Err(_) => None,
+    }
+}
+
+/// A retry of a completed start gets no document; of a refused one, the
+/// same refusal.
+fn replayed_refusal(settled: &Settled) -> BrokerError {
+    match settled {
+        Settled::Refused(code) => BrokerError::refused(*code),
+        _ => Refusal::new(ErrorCode::ChallengeUsed)
+            .detail("this check was already answered; a document is never sent twice")
+            .into(),
     }
 }
 

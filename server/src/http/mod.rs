@@ -144,8 +144,9 @@ where
         }
         Route::StartBundle => {
             let token = bearer(&req)?;
+            let key = idempotency_key(&req);
             let body = read_json::<BundleRequest, _>(req, app.max_body).await;
-            let r = b.start_bundle(&token, body).await;
+            let r = b.start_bundle_once(&token, key.as_deref(), body).await;
             app.metrics.verification(outcome(&r));
             json(StatusCode::CREATED, &r?)
         }
