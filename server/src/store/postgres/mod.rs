@@ -28,7 +28,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         3,
         include_str!("../../../migrations/0003_activation_codes.sql"),
     ),
-    (4, include_str!("../../../migrations/0004_idempotency.sql")),
+    (6, include_str!("../../../migrations/0006_idempotency.sql")),
 ];
 
 /// Serialises migrations across replicas starting at once.

@@ -50,8 +50,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/sqlite/0003_activation_codes.sql"),
     ),
     (
-        4,
-        include_str!("../../../migrations/sqlite/0004_idempotency.sql"),
+        6,
+        include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
     ),
 ];
 
