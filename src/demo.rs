@@ -93,6 +93,82 @@ struct Sample {
     phone: Option<String>,
     note: &'static str,
     activated: bool,
+    /// Plates of the citizen's vehicles, for police lookups by plate.
+    plates: Vec<String>,
+}
+
+/// A demo unit's terminal CA (with its CRL) and one police terminal's
+/// certificate, written to the demo's directory.
+struct PoliceTerminal {
+    client_auth: okaz_server::http::server::ClientAuth,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+    fingerprint: String,
+}
+
+/// Makes the demo unit's CA, an empty CRL and a terminal certificate for
+/// `demo.police`; the files go to `dir` (removed with it on the way out).
+fn police_terminal(dir: &Path) -> Result<PoliceTerminal> {
+    use rcgen::{
+        date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams,
+        DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
+    };
+    use rustls::pki_types::{CertificateDer, CertificateRevocationListDer};
+    let ca_key = KeyPair::generate()?;
+    let mut p = CertificateParams::new(Vec::<String>::new())?;
+    p.distinguished_name
+        .push(DnType::CommonName, "okaz demo unit terminals CA");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca = p.self_signed(&ca_key)?;
+    let now = Utc::now();
+    let year = chrono::Datelike::year(&now);
+    let crl = CertificateRevocationListParams {
+        this_update: date_time_ymd(year - 1, 1, 1),
+        next_update: date_time_ymd(year + 1, 1, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: Vec::new(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&ca, &ca_key)?;
+    let key = KeyPair::generate()?;
+    let mut p = CertificateParams::new(Vec::<String>::new())?;
+    p.distinguished_name
+        .push(DnType::CommonName, "demo police terminal");
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.serial_number = Some(SerialNumber::from(1u64));
+    p.not_before = date_time_ymd(year - 1, 1, 1);
+    p.not_after = date_time_ymd(year + 1, 1, 1);
+    let cert = p.signed_by(&key, &ca, &ca_key)?;
+    let files = [
+        ("unit-ca.pem", ca.pem()),
+        ("unit-ca.crl.pem", crl.pem()?),
+        ("police-terminal.pem", cert.pem()),
+        ("police-terminal.key", key.serialize_pem()),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"))?;
+    }
+    let key_path = dir.join("police-terminal.key");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let fingerprint = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(cert.der()))
+    };
+    Ok(PoliceTerminal {
+        client_auth: okaz_server::http::server::ClientAuth {
+            cas: vec![CertificateDer::from(ca.der().to_vec())],
+            crls: vec![CertificateRevocationListDer::from(crl.der().to_vec())],
+        },
+        cert: dir.join("police-terminal.pem"),
+        key: key_path,
+        fingerprint,
+    })
 }
 
 /// Runs the demo until the user quits.
@@ -119,7 +195,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let broker = wiring::broker(&cfg)
         .await
         .with_context(|| format!("starting the broker on {}", redact(&database_url)))?;
-    let (tls, cert_pem) = http::server::self_signed()?;
+    let police = police_terminal(dir.path()).context("making the demo police terminal")?;
+    let (tls, cert_pem) = http::server::self_signed_with_clients(Some(&police.client_auth))?;
     let listener = http::server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;
     let broker_url = format!("https://{addr}");
@@ -157,6 +234,18 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     ));
 
     let accounts = create_accounts(&broker).await?;
+    let police_id = broker
+        .store
+        .officer_by_login("demo.police")
+        .await?
+        .context("the demo police account")?
+        .id;
+    let pin = Zeroizing::new(
+        broker
+            .bind_certificate(None, &police_id, &police.fingerprint)
+            .await
+            .map_err(|e| anyhow::anyhow!("binding the demo police terminal: {e:?}"))?,
+    );
     let samples = samples(&sandbox, args.population)?;
     for s in samples.iter().filter(|s| s.activated) {
         activate(&broker, &s.pesel).await?;
@@ -175,15 +264,29 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         shutdown_signal().await;
         Ok(())
     } else {
+        let profile = Profile::parse(&args.profile).unwrap_or(Profile::Desktop);
+        // The handheld is the police terminal: its certificate and the PIN.
+        let handheld = profile == Profile::Handheld;
         let api = Client::new(
             &broker_url,
             &TlsFiles {
                 ca: Some(cert_path.clone()),
-                ..TlsFiles::default()
+                cert: handheld.then(|| police.cert.clone()),
+                key: handheld.then(|| police.key.clone()),
             },
         )?;
-        let profile = Profile::parse(&args.profile).unwrap_or(Profile::Desktop);
-        let model = Model::new(lang, profile, Utc::now()).with_demo(panel(&accounts, &samples));
+        let mut demo_panel = panel(&accounts, &samples);
+        demo_panel.plates = samples
+            .iter()
+            .flat_map(|s| s.plates.clone())
+            .take(3)
+            .collect();
+        let mut model = Model::new(lang, profile, Utc::now());
+        if handheld {
+            demo_panel.pin = Some(pin.clone());
+            model = model.with_certificate();
+        }
+        let model = model.with_demo(demo_panel);
         let phones: Vec<String> = samples
             .iter()
             .filter(|s| s.activated)
@@ -403,6 +506,7 @@ fn samples(sandbox: &Sandbox, population: u64) -> Result<Vec<Sample>> {
                     phone: c.contact.phone.clone(),
                     note,
                     activated: *activated,
+                    plates: c.vehicles.iter().map(|v| v.plate.clone()).collect(),
                 });
                 // One citizen fills one slot: the samples stay different people.
                 break;
@@ -490,6 +594,8 @@ fn panel(accounts: &[Account], samples: &[Sample]) -> DemoPanel {
             .map(|s| format!("{} {}", s.pesel, s.note))
             .collect(),
         inbox: Vec::new(),
+        pin: None,
+        plates: Vec::new(),
     }
 }
 

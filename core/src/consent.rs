@@ -11,6 +11,7 @@
 //! million codes would be reversed at once. The comparison is constant-time.
 
 use chrono::{DateTime, Duration, Utc};
+use okaz_protocol::DocumentType;
 use rand::Rng;
 use zeroize::Zeroizing;
 
@@ -133,14 +134,44 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{country}*** *** {tail}")
 }
 
-/// The SMS text: the code, who asks, for which document, and the warning.
-pub fn sms_text(code: &str, unit: &str, document: &str) -> String {
+/// The SMS text: the code, who asks, for which document (in words, never
+/// a wire name), and the warning; Polish, then the English line. Plain
+/// ASCII, so the message fits GSM 7-bit and is not split into UCS-2 parts.
+pub fn sms_text(code: &str, unit: &str, documents: &[DocumentType]) -> String {
+    let pl = joined(documents.iter().map(|d| document_words(*d).0), "i");
+    let en = joined(documents.iter().map(|d| document_words(*d).1), "and");
     format!(
-        "okaz: kod {code}. {unit} prosi o wglad w dokument: {document}. \
+        "okaz: kod {code}. {unit} prosi o wglad w dokument: {pl}. \
          Podaj kod tylko urzednikowi, ktory stoi przed Toba. / \
-         Code {code}: {unit} asks to see your {document}. \
+         Code {code}: {unit} asks to see your {en}. \
          Only tell it to the official in front of you."
     )
+}
+
+/// `a`, `a i b`, `a, b i c` (or with "and").
+fn joined<'a>(words: impl Iterator<Item = &'a str>, and: &str) -> String {
+    let words: Vec<&str> = words.collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} {and} {last}", rest.join(", ")),
+    }
+}
+
+/// A document's name as a citizen reads it, in Polish (ASCII) and English.
+pub fn document_words(document: DocumentType) -> (&'static str, &'static str) {
+    use DocumentType as D;
+    match document {
+        D::IdCard => ("dowod osobisty", "identity card"),
+        D::DrivingLicence => ("prawo jazdy", "driving licence"),
+        D::VehicleRegistration => ("dowod rejestracyjny", "vehicle registration"),
+        D::TechnicalInspection => ("badanie techniczne pojazdu", "vehicle inspection"),
+        D::OcInsurance => ("polisa OC", "OC insurance"),
+        D::StudentId => ("legitymacja studencka", "student ID"),
+        D::PensionerId => ("legitymacja emeryta-rencisty", "pensioner ID"),
+        D::LargeFamilyCard => ("Karta Duzej Rodziny", "Large Family Card"),
+        D::SchoolId => ("legitymacja szkolna", "school ID"),
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +185,27 @@ mod tests {
 
     fn t(s: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn sms_names_every_document_in_words_not_wire_names() {
+        for d in DocumentType::ALL {
+            let text = sms_text("123456", "USC Mokotow", &[d]);
+            assert!(!text.contains('_'), "{text}");
+            assert!(text.is_ascii(), "{text}");
+            let (pl, en) = document_words(d);
+            assert!(text.contains(pl) && text.contains(en), "{text}");
+        }
+        let text = sms_text("123456", "WRD Warszawa", &[DocumentType::DrivingLicence]);
+        assert!(text.contains("dokument: prawo jazdy."), "{text}");
+        assert!(text.contains("asks to see your driving licence."), "{text}");
+        let both = [DocumentType::IdCard, DocumentType::LargeFamilyCard];
+        let text = sms_text("123456", "USC-1", &both);
+        assert!(
+            text.contains("dowod osobisty i Karta Duzej Rodziny.")
+                && text.contains("identity card and Large Family Card."),
+            "{text}"
+        );
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub enum Denial {
     /// A case reference is required and none was given.
     #[error("a case reference is required")]
     CaseReferenceRequired,
+    /// The role may not run this bundle, or there is no such bundle.
+    #[error("this role may not run this bundle")]
+    BundleNotAllowed,
     /// The case reference is not 1..=64 of `[A-Za-z0-9/._-]`.
     #[error("a case reference is 1 to 64 letters, digits or / . _ -")]
     CaseReferenceMalformed,
@@ -64,7 +67,8 @@ impl Denial {
             Denial::UnknownRole
             | Denial::DocumentNotAllowed
             | Denial::PurposeNotAllowed
-            | Denial::PurposeNotForDocument => ErrorCode::NotPermitted,
+            | Denial::PurposeNotForDocument
+            | Denial::BundleNotAllowed => ErrorCode::NotPermitted,
             Denial::CaseReferenceRequired => ErrorCode::CaseReferenceRequired,
             Denial::CaseReferenceMalformed => ErrorCode::InvalidRequest,
         }
@@ -77,6 +81,7 @@ impl Denial {
             Denial::DocumentNotAllowed => "document_not_allowed",
             Denial::PurposeNotAllowed => "purpose_not_allowed",
             Denial::PurposeNotForDocument => "purpose_not_for_document",
+            Denial::BundleNotAllowed => "bundle_not_allowed",
             Denial::CaseReferenceRequired => "case_reference_required",
             Denial::CaseReferenceMalformed => "case_reference_malformed",
         }

@@ -7,6 +7,7 @@
 //! for a purpose, resolving role and purpose into one [`ResolvedCheck`].
 
 mod authorize;
+mod bundle;
 mod load;
 mod model;
 mod parse;
@@ -15,6 +16,7 @@ mod raw;
 mod validate;
 
 pub use authorize::{validate_case_reference, Denial, ResolvedCheck, CASE_REFERENCE_MAX_LEN};
+pub use bundle::{Bundle, BundlePart, PartSubject, ResolvedBundle};
 pub use load::{check_dir, Summary};
 pub use model::{AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
 pub use problem::{PolicyErrors, PolicyProblem};

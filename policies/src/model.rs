@@ -15,6 +15,8 @@ pub struct PolicySet {
     pub roles: BTreeMap<String, Role>,
     /// Purposes by name (e.g. `age_check`).
     pub purposes: BTreeMap<String, Purpose>,
+    /// Bundles by name (e.g. `traffic_stop`).
+    pub bundles: BTreeMap<String, crate::bundle::Bundle>,
 }
 
 /// Settings that apply to every role.
@@ -117,6 +119,8 @@ pub struct Role {
     /// Managed roles that can do what this role cannot, named a second time
     /// so that handing out more power than one holds is a visible decision.
     pub grants_beyond_own: BTreeSet<String>,
+    /// Bundles the role may run (each part must also be permitted on its own).
+    pub bundles: BTreeSet<String>,
 }
 
 impl Role {

@@ -21,6 +21,8 @@ pub(crate) struct RawFile {
     pub roles: BTreeMap<Spanned<String>, RawRole>,
     #[serde(default)]
     pub purposes: BTreeMap<Spanned<String>, RawPurpose>,
+    #[serde(default)]
+    pub bundles: BTreeMap<Spanned<String>, crate::bundle::RawBundle>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +69,8 @@ pub(crate) struct RawRole {
     pub manages: Vec<Spanned<String>>,
     #[serde(default)]
     pub grants_beyond_own: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub bundles: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

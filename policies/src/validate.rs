@@ -11,6 +11,7 @@ use std::time::Duration;
 use okaz_protocol::document::DocumentType;
 use toml::Spanned;
 
+use crate::bundle::{check_bundle, Bundle, PartSubject, RawBundle};
 use crate::model::{ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
 use crate::problem::{span_line, PolicyProblem};
 use crate::raw::{RawFile, RawGlobal, RawPurpose, RawRole};
@@ -32,13 +33,19 @@ const DEFAULT_UNLOCK_ALLOWANCE_CAP: u32 = 50;
 const MAX_SHIFT_HOURS: u64 = 24;
 
 /// The source texts and the problems found so far.
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     sources: &'a [(String, String)],
     problems: Vec<PolicyProblem>,
 }
 
 impl Checker<'_> {
-    fn report(&mut self, file: usize, span: Option<Range<usize>>, key: String, message: String) {
+    pub(crate) fn report(
+        &mut self,
+        file: usize,
+        span: Option<Range<usize>>,
+        key: String,
+        message: String,
+    ) {
         let (name, text) = match self.sources.get(file) {
             Some((n, t)) => (n.clone(), t.as_str()),
             None => (String::new(), ""),
@@ -56,7 +63,7 @@ impl Checker<'_> {
     }
 
     /// The line of `[header]` in a file, for tables serde gives no span for.
-    fn header_span(&self, file: usize, header: &str) -> Option<Range<usize>> {
+    pub(crate) fn header_span(&self, file: usize, header: &str) -> Option<Range<usize>> {
         let text = self.sources.get(file)?.1.as_str();
         let mut offset = 0;
         for l in text.split_inclusive('\n') {
@@ -82,6 +89,7 @@ pub(crate) fn validate(
     let mut globals: Vec<(usize, RawGlobal)> = Vec::new();
     let mut roles: BTreeMap<String, (usize, Spanned<String>, RawRole)> = BTreeMap::new();
     let mut purposes: BTreeMap<String, (usize, Spanned<String>, RawPurpose)> = BTreeMap::new();
+    let mut bundles: BTreeMap<String, (usize, Spanned<String>, RawBundle)> = BTreeMap::new();
     for (file, raw) in files {
         if let Some(g) = raw.global {
             globals.push((file, g));
@@ -91,6 +99,9 @@ pub(crate) fn validate(
         }
         for (name, purpose) in raw.purposes {
             merge(&mut c, "purposes", &mut purposes, file, name, purpose);
+        }
+        for (name, bundle) in raw.bundles {
+            merge(&mut c, "bundles", &mut bundles, file, name, bundle);
         }
     }
 
@@ -124,12 +135,18 @@ pub(crate) fn validate(
     for (name, (file, _, p)) in &purposes {
         built_purposes.insert(name.clone(), check_purpose(&mut c, *file, name, p));
     }
+    let mut built_bundles = BTreeMap::new();
+    for (name, (file, _, b)) in &bundles {
+        built_bundles.insert(
+            name.clone(),
+            check_bundle(&mut c, *file, name, b, &built_purposes),
+        );
+    }
     let mut built_roles = BTreeMap::new();
     for (name, (file, _, r)) in &roles {
-        built_roles.insert(
-            name.clone(),
-            check_role(&mut c, *file, name, r, &built_purposes),
-        );
+        let mut role = check_role(&mut c, *file, name, r, &built_purposes);
+        role.bundles = check_role_bundles(&mut c, *file, name, r, &role, &built_bundles);
+        built_roles.insert(name.clone(), role);
     }
 
     check_management(&mut c, &roles, &built_roles);
@@ -140,6 +157,7 @@ pub(crate) fn validate(
             global,
             roles: built_roles,
             purposes: built_purposes,
+            bundles: built_bundles,
         }),
         _ => Err(problems),
     }
@@ -477,6 +495,7 @@ fn check_role(
             .iter()
             .map(|m| m.get_ref().clone())
             .collect(),
+        bundles: BTreeSet::new(),
     }
 }
 
@@ -530,6 +549,49 @@ fn check_management(
             }
         }
     }
+}
+
+/// A role's bundles must exist, and each of their parts must be a check the
+/// role may make on its own: a bundle never widens a role.
+fn check_role_bundles(
+    c: &mut Checker<'_>,
+    file: usize,
+    name: &str,
+    r: &RawRole,
+    role: &Role,
+    bundles: &BTreeMap<String, Bundle>,
+) -> BTreeSet<String> {
+    let key = format!("roles.{name}.bundles");
+    let mut out = BTreeSet::new();
+    for b in &r.bundles {
+        let bname = b.get_ref();
+        let Some(bundle) = bundles.get(bname) else {
+            let message = format!("unknown bundle \"{bname}\"");
+            c.report(file, Some(b.span()), key.clone(), message);
+            continue;
+        };
+        for part in &bundle.parts {
+            if !role.documents.contains(&part.document) || !role.purposes.contains(&part.purpose) {
+                let message = format!(
+                    "bundle \"{bname}\" asks for {} for {}, which this role may not",
+                    part.document, part.purpose
+                );
+                c.report(file, Some(b.span()), key.clone(), message);
+            }
+            if part.subject == PartSubject::Vehicle
+                && !(role.plate_lookup && role.consent == ConsentMode::None)
+            {
+                let message =
+                    format!("bundle \"{bname}\" names a vehicle by plate, which this role may not");
+                c.report(file, Some(b.span()), key.clone(), message);
+            }
+        }
+        if !out.insert(bname.clone()) {
+            let message = format!("bundle \"{bname}\" is listed twice");
+            c.report(file, Some(b.span()), key.clone(), message);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -109,6 +109,161 @@ pub struct Permissions {
     pub idle_seconds: u32,
     /// Whether the officer may use the security officer's calls.
     pub administers: bool,
+    /// Each document the role may ask for with the purposes that cover it,
+    /// so a terminal offers only combinations the broker would accept.
+    /// Empty from a broker that predates it: then every pair is offered.
+    #[serde(default)]
+    pub choices: Vec<Choice>,
+    /// Ways the role may name a subject; empty means PESEL only.
+    #[serde(default)]
+    pub subjects: Vec<SubjectKind>,
+    /// Bundles the role may run.
+    #[serde(default)]
+    pub bundles: Vec<BundleChoice>,
+}
+
+impl Permissions {
+    /// The purposes offered for `document`: those the broker listed for it,
+    /// or every purpose of the role when the broker lists no choices.
+    pub fn purposes_for(&self, document: DocumentType) -> Vec<String> {
+        if self.choices.is_empty() {
+            return self.purposes.clone();
+        }
+        self.choices
+            .iter()
+            .find(|c| c.document == document)
+            .map(|c| c.purposes.clone())
+            .unwrap_or_default()
+    }
+
+    /// The documents offered: those with at least one purpose.
+    pub fn offered_documents(&self) -> Vec<DocumentType> {
+        if self.choices.is_empty() {
+            return self.documents.clone();
+        }
+        self.choices
+            .iter()
+            .filter(|c| !c.purposes.is_empty())
+            .map(|c| c.document)
+            .collect()
+    }
+
+    /// The subject kinds offered; PESEL when the broker names none.
+    pub fn subject_kinds(&self) -> Vec<SubjectKind> {
+        if self.subjects.is_empty() {
+            vec![SubjectKind::Pesel]
+        } else {
+            self.subjects.clone()
+        }
+    }
+}
+
+/// A bundle a role may run, as the terminal offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleChoice {
+    /// The bundle's policy name, e.g. `traffic_stop`.
+    pub name: String,
+    /// Its documents, in the order the result shows them.
+    pub documents: Vec<DocumentType>,
+    /// Whether a PESEL must be given (some part is the person's).
+    pub needs_pesel: bool,
+    /// Whether a plate must be given (some part is the vehicle's).
+    pub needs_plate: bool,
+}
+
+/// `POST /v1/bundles`: several documents as one counted, audited check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleRequest {
+    /// The bundle's policy name.
+    pub bundle: String,
+    /// The person (PESEL) and/or the vehicle (plate), as the bundle needs.
+    pub subject: Subject,
+    /// Case or file reference, required for some roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_reference: Option<String>,
+}
+
+/// How one part of a bundle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartStatus {
+    /// Not yet released (the bundle awaits the citizen's code).
+    Pending,
+    /// Released: the document is in the part.
+    Released,
+    /// The register holds no such document.
+    NotFound,
+    /// The register did not answer; the other parts still show.
+    Unavailable,
+}
+
+/// One part of a bundle's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartResult {
+    /// Which document.
+    pub kind: DocumentType,
+    /// How it ended.
+    pub status: PartStatus,
+    /// When released: the document cut to the part's purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Document>,
+}
+
+/// Answer to `POST /v1/bundles` and `POST /v1/bundles/{id}/code`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BundleVerification {
+    /// The check's id (the challenge's, while awaiting a code).
+    pub id: String,
+    /// The bundle's policy name.
+    pub bundle: String,
+    /// Where it stands.
+    pub status: VerificationStatus,
+    /// While awaiting the code: when it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// While awaiting the code: wrong codes still allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// While awaiting the code: the phone it went to, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
+    /// Each part, in the bundle's order.
+    pub parts: Vec<PartResult>,
+    /// When completed: until when the terminal may show them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_until: Option<DateTime<Utc>>,
+    /// The officer's quota after this call.
+    pub quota: QuotaView,
+}
+
+/// A document a role may ask for, and the purposes that release some of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    /// The document.
+    pub document: DocumentType,
+    /// Purposes of the role that cover it.
+    pub purposes: Vec<String>,
+}
+
+/// What names the subject of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// The citizen's PESEL.
+    Pesel,
+    /// A vehicle's registration number (vehicle documents only).
+    Plate,
+}
+
+impl SubjectKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Pesel => "pesel",
+            SubjectKind::Plate => "plate",
+        }
+    }
 }
 
 /// Whose document is asked for.
@@ -180,6 +335,12 @@ pub struct Verification {
     /// When completed: the log-signed receipt of the release.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
+    /// When the code of a bundle's challenge was right: the bundle's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+    /// When the code of a bundle's challenge was right: each part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartResult>,
     /// The officer's quota after this call.
     pub quota: QuotaView,
 }

@@ -1,5 +1,14 @@
 //! Vehicle registration numbers (plates), as typed and in canonical form.
 
+use crate::document::DocumentType;
+
+/// Documents a plate can name: those of the vehicle, never of a person.
+pub const DOCUMENTS: [DocumentType; 3] = [
+    DocumentType::VehicleRegistration,
+    DocumentType::TechnicalInspection,
+    DocumentType::OcInsurance,
+];
+
 /// Longest registration number accepted (Polish plates have 7 or 8 characters;
 /// shorter ones exist for custom and historic plates).
 pub const MAX_LEN: usize = 8;

@@ -27,8 +27,9 @@ use futures::future::join_all;
 use okaz_core::audit::{self, AuditEntry, AuditEvent, Outcome};
 use okaz_core::consent::{self, Closed};
 use okaz_core::ports::{
-    ActivationReservation, AttemptOutcome, AuditFilter, Counter, NewActivationCode, NewChallenge,
-    NewOfficer, NewSession, Officer, OfficerChange, Reservation, Store, StoreError,
+    ActivationReservation, AttemptOutcome, AuditFilter, Claimed, Counter, IdempotencyClaim,
+    NewActivationCode, NewChallenge, NewOfficer, NewSession, Officer, OfficerChange, Reservation,
+    Settled, Store, StoreError,
 };
 use okaz_core::pseudonym::Pseudonym;
 use okaz_core::quota;
@@ -250,6 +251,9 @@ conformance!(
     tlog_verify_names_a_deleted_chain,
     tlog_verify_catches_a_rehashed_rewrite_against_the_cosigned_checkpoint,
     tlog_two_integrators_on_one_database_build_one_tree,
+    idempotency_keys_claim_once_replay_and_refuse_another_body,
+    concurrent_claims_of_one_key_let_one_through,
+    audit_appends_of_a_bundle_chain_and_verify,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -2302,4 +2306,107 @@ async fn tlog_two_integrators_on_one_database_build_one_tree(h: &Harness) {
     checkpoint(&*a).await;
     let r = verify_log(&*b).await.unwrap();
     assert_eq!((r.records, r.leaves), (400, 400));
+}
+
+// ---------------------------------------------------------------- idempotency
+
+fn claim(session: &str, key: &str, body: &[u8]) -> IdempotencyClaim {
+    IdempotencyClaim {
+        session: session_hash(session),
+        key: key.to_string(),
+        fingerprint: body.to_vec(),
+        at: t0(),
+    }
+}
+
+async fn idempotency_keys_claim_once_replay_and_refuse_another_body(h: &Harness) {
+    let s = &*h.store;
+    let c = claim("s1", "k1", b"body-a");
+    assert_eq!(s.claim_idempotency(&c).await.unwrap(), Claimed::New);
+    assert_eq!(s.claim_idempotency(&c).await.unwrap(), Claimed::InFlight);
+    let awaiting = Settled::Awaiting {
+        verification: "v-1".into(),
+        expires_at: micros(at(300)),
+    };
+    s.settle_idempotency(&c.session, "k1", &awaiting)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.claim_idempotency(&c).await.unwrap(),
+        Claimed::Replay(awaiting)
+    );
+    assert_eq!(
+        s.claim_idempotency(&claim("s1", "k1", b"body-b"))
+            .await
+            .unwrap(),
+        Claimed::Mismatch
+    );
+    // Keys are per session; a released key runs again.
+    assert_eq!(
+        s.claim_idempotency(&claim("s2", "k1", b"body-b"))
+            .await
+            .unwrap(),
+        Claimed::New
+    );
+    let refused = Settled::Refused(ErrorCode::NotActivated);
+    let c3 = claim("s1", "k3", b"x");
+    assert_eq!(s.claim_idempotency(&c3).await.unwrap(), Claimed::New);
+    s.settle_idempotency(&c3.session, "k3", &refused)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.claim_idempotency(&c3).await.unwrap(),
+        Claimed::Replay(refused)
+    );
+    let c4 = claim("s1", "k4", b"x");
+    assert_eq!(s.claim_idempotency(&c4).await.unwrap(), Claimed::New);
+    s.release_idempotency(&c4.session, "k4").await.unwrap();
+    assert_eq!(s.claim_idempotency(&c4).await.unwrap(), Claimed::New);
+    let done = Settled::Completed {
+        verification: "v-4".into(),
+    };
+    s.settle_idempotency(&c4.session, "k4", &done)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.claim_idempotency(&c4).await.unwrap(),
+        Claimed::Replay(done)
+    );
+}
+
+async fn concurrent_claims_of_one_key_let_one_through(h: &Harness) {
+    let c = claim("s1", "race", b"same");
+    let claims = join_all((0..8).map(|_| {
+        let store = h.store.clone();
+        let c = c.clone();
+        async move { store.claim_idempotency(&c).await.unwrap() }
+    }))
+    .await;
+    let new = claims.iter().filter(|c| **c == Claimed::New).count();
+    assert_eq!(new, 1, "{claims:?}");
+    assert!(claims
+        .iter()
+        .all(|c| matches!(c, Claimed::New | Claimed::InFlight)));
+}
+
+async fn audit_appends_of_a_bundle_chain_and_verify(h: &Harness) {
+    let s = &*h.store;
+    let o = officer(s, "patrol", "KMP").await;
+    let parts: Vec<AuditEntry> = (0..4)
+        .map(|i| {
+            let mut e = entry(at(i), AuditEvent::DocumentReleased, &o.id, "KMP");
+            e.verification = Some("b-1".into());
+            e
+        })
+        .collect();
+    s.append_audits(parts).await.unwrap();
+    let chain = s.audit_chain(&o.id).await.unwrap();
+    assert_eq!(
+        chain
+            .iter()
+            .filter(|r| r.entry.verification.as_deref() == Some("b-1"))
+            .count(),
+        4
+    );
+    assert_chains_verify(s).await;
 }

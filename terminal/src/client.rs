@@ -29,6 +29,13 @@ use crate::msg::{AuditQuery, Command, Failure, LoggedIn, Msg};
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest answer accepted (a document with a photo is well below this).
 const MAX_BODY: usize = 8 * 1024 * 1024;
+/// Retries of a call that may be repeated (a read, or a start with its
+/// idempotency key) when no answer came; the officer sees each one.
+const RETRIES: u32 = 5;
+/// First wait before a retry; doubled each time, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Longest wait between retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(4);
 
 /// Files for TLS: the CA to trust and an optional client certificate.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +55,14 @@ pub struct Client {
     http: Http,
     base: String,
     token: Option<Zeroizing<String>>,
+    /// Where "retrying (n)" is told while a call is retried.
+    notify: Option<UnboundedSender<Msg>>,
+    /// Makes each start's idempotency key unique within this process.
+    starts: u64,
+    /// When this client was made, so keys differ across restarts too.
+    epoch: u128,
+    /// Retries of a repeatable call.
+    retries: u32,
 }
 
 impl Client {
@@ -64,11 +79,66 @@ impl Client {
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             bail!("--broker must be an http(s) URL, got {base}");
         }
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
         Ok(Client {
             http,
             base,
             token: None,
+            notify: None,
+            starts: 0,
+            epoch,
+            retries: RETRIES,
         })
+    }
+
+    /// The same client retrying at most `n` times (tests use few).
+    pub fn with_retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// Tells `tx` of each retry ([`Msg::Retrying`]).
+    pub fn notify_retries(&mut self, tx: UnboundedSender<Msg>) {
+        self.notify = Some(tx);
+    }
+
+    /// A fresh idempotency key for one start: the same for all its retries.
+    fn next_key(&mut self) -> String {
+        self.starts += 1;
+        format!("t{:x}-{}", self.epoch, self.starts)
+    }
+
+    /// Calls until an answer comes (of any kind) or the retries are spent,
+    /// waiting longer each time and telling the officer. Only for calls
+    /// that may be repeated without effect.
+    async fn call_retrying<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        key: Option<&str>,
+    ) -> Result<T, Failure> {
+        let mut wait = FIRST_BACKOFF;
+        let mut tries = 0;
+        loop {
+            let r = self
+                .call_with(method.clone(), path, body.clone(), key)
+                .await;
+            match r {
+                Err(Failure::Network) if tries < self.retries => {
+                    tries += 1;
+                    if let Some(tx) = &self.notify {
+                        let _ = tx.send(Msg::Retrying(tries));
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(MAX_BACKOFF);
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Performs one command; `None` for commands that need no answer.
@@ -89,15 +159,60 @@ impl Client {
                     }
                 })))
             }
-            Command::FetchMe => Some(Msg::Me(self.call(Method::GET, "/v1/me", None).await)),
+            Command::PinLogin(mut req) => {
+                let body = json(&req);
+                req.pin.zeroize();
+                let r: Result<SessionCreated, Failure> = self
+                    .call(Method::POST, "/v1/sessions/certificate", body)
+                    .await;
+                Some(Msg::LoggedIn(r.map(|mut s| {
+                    self.token = Some(Zeroizing::new(std::mem::take(&mut s.token)));
+                    LoggedIn {
+                        officer: s.officer,
+                        quota: s.quota,
+                        expires_at: s.expires_at,
+                    }
+                })))
+            }
+            Command::FetchMe => Some(Msg::Me(
+                self.call_retrying(Method::GET, "/v1/me", None, None).await,
+            )),
             Command::Start(mut req) => {
                 let body = json(&req);
                 if let Some(p) = req.subject.pesel.as_mut() {
                     p.zeroize();
                 }
-                Some(Msg::Started(
-                    self.call(Method::POST, "/v1/verifications", body).await,
-                ))
+                if let Some(p) = req.subject.plate.as_mut() {
+                    p.zeroize();
+                }
+                // One key for the start and all its retries: the broker counts
+                // it once and sends one SMS however often it arrives.
+                let key = self.next_key();
+                let r = self
+                    .call_retrying(Method::POST, "/v1/verifications", body.clone(), Some(&key))
+                    .await;
+                if let Some(b) = body {
+                    wipe(b);
+                }
+                Some(Msg::Started(r))
+            }
+            Command::StartBundle(mut req) => {
+                let body = json(&req);
+                if let Some(p) = req.subject.pesel.as_mut() {
+                    p.zeroize();
+                }
+                if let Some(p) = req.subject.plate.as_mut() {
+                    p.zeroize();
+                }
+                // As a single start: one key for the start and its retries.
+                let key = self.next_key();
+                let r = self
+                    .call_retrying(Method::POST, "/v1/bundles", body.clone(), Some(&key))
+                    .await;
+                if let Some(b) = body {
+                    wipe(b);
+                }
+                Some(Msg::BundleStarted(r))
             }
             Command::SubmitCode { id, mut code } => {
                 let mut req = CodeRequest { code: code.clone() };
@@ -144,7 +259,17 @@ impl Client {
         path: &str,
         body: Option<Bytes>,
     ) -> Result<T, Failure> {
-        let (status, bytes) = self.send(method, path, body).await?;
+        self.call_with(method, path, body, None).await
+    }
+
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        key: Option<&str>,
+    ) -> Result<T, Failure> {
+        let (status, bytes) = self.send(method, path, body, key).await?;
         let parsed = if status.is_success() {
             serde_json::from_slice(&bytes).map_err(|_| Failure::Http(status.as_u16()))
         } else {
@@ -160,7 +285,7 @@ impl Client {
         path: &str,
         body: Option<Bytes>,
     ) -> Result<(), Failure> {
-        let (status, bytes) = self.send(method, path, body).await?;
+        let (status, bytes) = self.send(method, path, body, None).await?;
         let r = if status.is_success() {
             Ok(())
         } else {
@@ -175,6 +300,7 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<Bytes>,
+        key: Option<&str>,
     ) -> Result<(StatusCode, Bytes), Failure> {
         let mut req = Request::builder()
             .method(method)
@@ -185,6 +311,9 @@ impl Client {
         }
         if let Some(t) = &self.token {
             req = req.header(AUTHORIZATION, format!("Bearer {}", t.as_str()));
+        }
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
         }
         // A second handle on the body, to wipe it once hyper has let go.
         let keep = body.clone();
@@ -218,6 +347,7 @@ pub fn spawn(
     mut commands: UnboundedReceiver<Command>,
     answers: UnboundedSender<Msg>,
 ) -> tokio::task::JoinHandle<()> {
+    client.notify_retries(answers.clone());
     tokio::spawn(async move {
         while let Some(cmd) = commands.recv().await {
             if let Some(msg) = client.perform(cmd).await {
@@ -358,8 +488,32 @@ mod tests {
 
     #[tokio::test]
     async fn unreachable_broker_is_a_network_failure_not_a_crash() {
-        let mut c = Client::new("http://127.0.0.1:9", &TlsFiles::default()).unwrap();
+        let mut c = Client::new("http://127.0.0.1:9", &TlsFiles::default())
+            .unwrap()
+            .with_retries(0);
         let msg = c.perform(Command::FetchMe).await;
         assert!(matches!(msg, Some(Msg::Me(Err(Failure::Network)))));
+    }
+
+    #[tokio::test]
+    async fn a_repeatable_call_is_retried_and_each_retry_is_told() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut c = Client::new("http://127.0.0.1:9", &TlsFiles::default())
+            .unwrap()
+            .with_retries(2);
+        c.notify_retries(tx);
+        let msg = c.perform(Command::FetchMe).await;
+        assert!(matches!(msg, Some(Msg::Me(Err(Failure::Network)))));
+        assert!(matches!(rx.try_recv(), Ok(Msg::Retrying(1))));
+        assert!(matches!(rx.try_recv(), Ok(Msg::Retrying(2))));
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn each_start_gets_its_own_key() {
+        let mut c = Client::new("http://127.0.0.1:9", &TlsFiles::default()).unwrap();
+        let (a, b) = (c.next_key(), c.next_key());
+        assert_ne!(a, b);
+        assert!(a.len() <= 64 && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     }
 }

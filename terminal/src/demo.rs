@@ -47,6 +47,11 @@ pub struct DemoPanel {
     pub citizens: Vec<String>,
     /// The sample citizens' SMS, newest first.
     pub inbox: Vec<String>,
+    /// The police terminal's PIN (`demo.police`), when the demo provisioned
+    /// a terminal certificate.
+    pub pin: Option<Zeroizing<String>>,
+    /// Sample vehicles' plates, for the police lookups by plate.
+    pub plates: Vec<String>,
 }
 
 impl DemoPanel {
@@ -130,6 +135,20 @@ fn draw_side(p: &DemoPanel, lang: Lang, profile: Profile, area: Rect, f: &mut Fr
         profile,
     ));
     top.extend(p.citizens.iter().map(|c| Line::raw(cell(c, w))));
+    if let Some(pin) = &p.pin {
+        top.push(heading(
+            lang.pick("Terminal policji: PIN", "Police terminal: PIN"),
+            profile,
+        ));
+        top.push(Line::raw(format!("demo.police · {}", pin.as_str())));
+    }
+    if !p.plates.is_empty() {
+        top.push(heading(
+            lang.pick("Pojazdy (nr rej.)", "Sample plates"),
+            profile,
+        ));
+        top.push(Line::raw(cell(&p.plates.join(" "), w)));
+    }
     let top_rows = u16::try_from(top.len()).unwrap_or(u16::MAX);
     let [top_area, phone_area] =
         Layout::vertical([Constraint::Length(top_rows), Constraint::Min(0)]).areas(inner);
@@ -159,11 +178,16 @@ fn draw_strip(p: &DemoPanel, lang: Lang, profile: Profile, area: Rect, f: &mut F
         .title_style(profile.label());
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let account = p
-        .officers
-        .first()
-        .map(|o| format!("{} / {} · {}", o.login, o.password.as_str(), o.code))
-        .unwrap_or_default();
+    let account = match (&p.pin, p.officers.first()) {
+        // On a police terminal the certificate names the officer: the PIN is all.
+        (Some(pin), _) => format!(
+            "PIN {} · {}",
+            pin.as_str(),
+            p.plates.first().map(String::as_str).unwrap_or_default()
+        ),
+        (None, Some(o)) => format!("{} / {} · {}", o.login, o.password.as_str(), o.code),
+        (None, None) => String::new(),
+    };
     let sms = p.inbox.first().map_or_else(
         || lang.pick("(brak SMS)", "(no SMS)").to_string(),
         |m| format!("✉ {m}"),

@@ -1,7 +1,7 @@
 //! Polish and English texts. Every word on screen comes from here, so a
 //! translation is checked in one place and the snapshots show both.
 
-use okaz_protocol::{DocumentStatus, DocumentType, ErrorCode, PeselError};
+use okaz_protocol::{DocumentStatus, DocumentType, ErrorCode, PeselError, SubjectKind};
 
 /// The language of the texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +113,14 @@ pub enum T {
     KeyBack,
     KeySearch,
     KeyScroll,
+    PinLoginTitle,
+    Pin,
+    PinHint,
+    Plate,
+    PlateRule,
+    SubjectKind,
+    LockIn,
+    Retrying,
 }
 
 impl T {
@@ -182,6 +190,20 @@ impl T {
             T::KeyBack => ("Esc wróć", "Esc back"),
             T::KeySearch => ("Enter szukaj", "Enter search"),
             T::KeyScroll => ("↑↓ przewiń", "↑↓ scroll"),
+            T::PinLoginTitle => ("Logowanie terminalem", "Terminal log-in"),
+            T::Pin => ("PIN", "PIN"),
+            T::PinHint => (
+                "Certyfikat terminalu wskazuje funkcjonariusza; wpisz swój PIN.",
+                "The terminal's certificate names the officer; type your PIN.",
+            ),
+            T::Plate => ("Nr rej.", "Plate"),
+            T::PlateRule => ("litery i cyfry, do 8", "letters and digits, up to 8"),
+            T::SubjectKind => ("Szukaj po", "Look up by"),
+            T::Retrying => ("Brak połączenia, ponawiam", "No connection, retrying"),
+            T::LockIn => (
+                "Prób do blokady konta",
+                "Attempts left before the account locks",
+            ),
         }
     }
 }
@@ -206,6 +228,10 @@ pub enum Note {
     Unlocked,
     /// Submit was pressed with an invalid PESEL.
     NeedValidPesel,
+    /// Submit was pressed with a malformed plate.
+    NeedValidPlate,
+    /// A wrong PIN at the certificate login, with the attempts left before the lock.
+    WrongPin(Option<u32>),
     /// Submit was pressed without the required case reference.
     NeedCaseRef,
     /// The role may not ask for any document.
@@ -240,6 +266,9 @@ impl Note {
                 let msg = match (code, attempts) {
                     (ErrorCode::WrongCode, Some(n)) => {
                         format!("{msg} {}: {n}.", lang.t(T::AttemptsLeft))
+                    }
+                    (ErrorCode::InvalidCredentials, Some(n)) => {
+                        format!("{msg} {}: {n}.", lang.t(T::LockIn))
                     }
                     _ => msg.to_string(),
                 };
@@ -287,6 +316,31 @@ impl Note {
                 None,
             ),
             Note::Unlocked => (l("Konto odblokowane.", "Account unlocked.").into(), None),
+            Note::NeedValidPlate => (
+                l(
+                    "Wpisz poprawny numer rejestracyjny.",
+                    "Enter a valid registration number.",
+                )
+                .into(),
+                Some(l(
+                    "Tylko litery i cyfry, najwyżej 8.",
+                    "Letters and digits only, at most 8.",
+                )),
+            ),
+            Note::WrongPin(attempts) => (
+                match attempts {
+                    Some(n) => format!(
+                        "{} {}: {n}.",
+                        l("Błędny PIN.", "Wrong PIN."),
+                        lang.t(T::LockIn)
+                    ),
+                    None => l("Błędny PIN.", "Wrong PIN.").into(),
+                },
+                Some(l(
+                    "Po ostatniej próbie konto zostanie zablokowane.",
+                    "After the last attempt the account is locked.",
+                )),
+            ),
             Note::NeedValidPesel => (
                 l("Wpisz poprawny PESEL.", "Enter a valid PESEL.").into(),
                 None,
@@ -530,7 +584,26 @@ pub fn pesel_error(lang: Lang, e: PeselError) -> &'static str {
     }
 }
 
-/// The name of a document type.
+/// What names a subject, in words.
+pub fn subject_kind(lang: Lang, k: SubjectKind) -> &'static str {
+    match k {
+        SubjectKind::Pesel => lang.pick("PESEL", "PESEL"),
+        SubjectKind::Plate => lang.pick("nr rejestracyjny", "plate"),
+    }
+}
+
+/// A bundle's name in words; unknown names are shown as they are.
+pub fn bundle(lang: Lang, name: &str) -> String {
+    let (pl, en) = match name {
+        "traffic_stop" => ("Kontrola drogowa", "Traffic stop"),
+        "large_family_discount" => ("Ulga: Karta Dużej Rodziny", "Large Family discount"),
+        "pensioner_discount" => ("Ulga emerycka", "Pensioner discount"),
+        other => return other.replace('_', " "),
+    };
+    lang.pick(pl, en).to_string()
+}
+
+/// A document type in words.
 pub fn document(lang: Lang, d: DocumentType) -> &'static str {
     use DocumentType as D;
     match d {

@@ -72,5 +72,10 @@ fn main() -> ExitCode {
 async fn run(broker: &str, tls: &TlsFiles, lang: Lang, profile: Profile) -> anyhow::Result<()> {
     // Configuration errors are reported before the screen is taken over.
     let api = Client::new(broker, tls)?;
-    okaz_terminal::tty::run(api, Model::new(lang, profile, Utc::now()), |_| {}).await
+    let mut model = Model::new(lang, profile, Utc::now());
+    if tls.cert.is_some() {
+        // The certificate names the terminal's officer; only the PIN is asked.
+        model = model.with_certificate();
+    }
+    okaz_terminal::tty::run(api, model, |_| {}).await
 }

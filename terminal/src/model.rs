@@ -8,7 +8,7 @@ use crate::i18n::{Lang, Note};
 use crate::profile::Profile;
 use crate::screens::{
     audit::AuditSearch, awaiting::Awaiting, lockouts::LockoutList, login::LoginForm,
-    notice::Notice, query::QueryForm, result::Shown, unlock::UnlockForm,
+    notice::Notice, parts::PartsShown, query::QueryForm, result::Shown, unlock::UnlockForm,
 };
 
 /// Who is logged in, as the header shows it.
@@ -36,6 +36,8 @@ pub enum Screen {
     Awaiting(Awaiting),
     /// A released document, for a limited time.
     Result(Shown),
+    /// A bundle's parts (e.g. a traffic stop), for a limited time.
+    Parts(PartsShown),
     /// A refusal or notice that needs acknowledging.
     Notice(Notice),
     /// Security officer: locked accounts.
@@ -67,6 +69,10 @@ pub struct Model {
     pub busy: bool,
     /// The demo panel (`okaz demo` only): the citizen's phone beside the screens.
     pub demo: Option<DemoPanel>,
+    /// The terminal has a client certificate: officers log in with a PIN.
+    pub certificate: bool,
+    /// The call under way got no answer and is being retried (the n-th time).
+    pub retrying: Option<u32>,
 }
 
 impl Model {
@@ -82,7 +88,17 @@ impl Model {
             screen: Screen::Login(LoginForm::new(None)),
             busy: false,
             demo: None,
+            certificate: false,
+            retrying: None,
         }
+    }
+
+    /// The same terminal with a client certificate: the login form asks
+    /// only for the officer's PIN.
+    pub fn with_certificate(mut self) -> Self {
+        self.certificate = true;
+        self.screen = Screen::Login(self.login_form(None));
+        self
     }
 
     /// The same terminal as a demo: with the panel, and the login form
@@ -96,6 +112,9 @@ impl Model {
 
     /// A fresh login form; in a demo, prefilled with the first account.
     pub fn login_form(&self, note: Option<Note>) -> LoginForm {
+        if self.certificate {
+            return LoginForm::certificate(note);
+        }
         match self.demo.as_ref().and_then(DemoPanel::prefill) {
             Some((login, password)) => LoginForm::prefilled(note, login, password),
             None => LoginForm::new(note),
@@ -109,7 +128,7 @@ impl Model {
 
     /// Whether a document is held anywhere in the model.
     pub fn holds_document(&self) -> bool {
-        matches!(self.screen, Screen::Result(_))
+        matches!(self.screen, Screen::Result(_) | Screen::Parts(_))
     }
 
     /// The note on the current screen, if any (for tests and the footer).
@@ -118,7 +137,7 @@ impl Model {
             Screen::Login(s) => s.note,
             Screen::Query(s) => s.note,
             Screen::Awaiting(s) => s.note,
-            Screen::Result(_) => None,
+            Screen::Result(_) | Screen::Parts(_) => None,
             Screen::Notice(s) => Some(s.note),
             Screen::Lockouts(s) => s.note,
             Screen::Unlock(s) => s.note,

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use okaz_protocol::{
-    AuditRecordView, ErrorCode, LockoutView, LoginRequest, Me, OfficerView, Problem, QuotaView,
-    UnlockRequest, Verification, VerificationRequest,
+    AuditRecordView, BundleRequest, BundleVerification, ErrorCode, LockoutView, LoginRequest, Me,
+    OfficerView, PinLoginRequest, Problem, QuotaView, UnlockRequest, Verification,
+    VerificationRequest,
 };
 
 use crate::i18n::Note;
@@ -100,6 +101,8 @@ pub enum Msg {
     Me(Result<Me, Failure>),
     /// Answer to [`Command::Start`].
     Started(Result<Verification, Failure>),
+    /// Answer to [`Command::StartBundle`].
+    BundleStarted(Result<BundleVerification, Failure>),
     /// Answer to [`Command::SubmitCode`].
     CodeChecked(Result<Verification, Failure>),
     /// Answer to [`Command::Lockouts`].
@@ -108,6 +111,8 @@ pub enum Msg {
     Unlocked(Result<(), Failure>),
     /// Answer to [`Command::Audit`].
     Audit(Result<Vec<AuditRecordView>, Failure>),
+    /// No answer came; the call is being sent again (the n-th time).
+    Retrying(u32),
     /// Demo only: the sample citizens' SMS, newest first.
     Inbox(Vec<String>),
     /// Demo only: the demo accounts' current TOTP codes, in panel order.
@@ -134,10 +139,14 @@ pub struct AuditQuery {
 pub enum Command {
     /// `POST /v1/sessions`.
     Login(LoginRequest),
+    /// `POST /v1/sessions/certificate`: the terminal's certificate + the PIN.
+    PinLogin(PinLoginRequest),
     /// `GET /v1/me`.
     FetchMe,
     /// `POST /v1/verifications`.
     Start(VerificationRequest),
+    /// `POST /v1/bundles`.
+    StartBundle(BundleRequest),
     /// `POST /v1/verifications/{id}/code`.
     SubmitCode {
         /// Verification id.

@@ -22,6 +22,7 @@ use crate::screens::{
     lockouts::{self, LockoutList},
     login,
     notice::{self, Next, Notice},
+    parts::{self, PartsShown},
     query::{self, QueryForm},
     result::{self, Shown},
     unlock::{self, UnlockForm},
@@ -34,7 +35,21 @@ const DEFAULT_CHALLENGE_SECONDS: i64 = 300;
 
 /// Applies one message and returns what to do outside.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
+    // Any answer ends a retry: what it says replaces "retrying".
+    if !matches!(
+        msg,
+        Msg::Tick(_) | Msg::Key(_) | Msg::Retrying(_) | Msg::Inbox(_) | Msg::DemoCodes(_)
+    ) {
+        m.retrying = None;
+    }
     match msg {
+        Msg::Retrying(n) => {
+            // Only while a call is under way; a late notice is ignored.
+            if m.busy {
+                m.retrying = Some(n);
+            }
+            Vec::new()
+        }
         Msg::Tick(now) => tick(m, now),
         Msg::Key(key) => {
             m.last_key = m.now;
@@ -58,7 +73,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                     vec![Command::FetchMe]
                 }
                 Err(f) => {
-                    set_login_note(m, f.note());
+                    let note = match (&f, m.certificate) {
+                        // A wrong PIN is said as such, with how close the lock is.
+                        (Failure::Problem(p), true) if p.code == ErrorCode::InvalidCredentials => {
+                            Note::WrongPin(p.attempts_left)
+                        }
+                        _ => f.note(),
+                    };
+                    set_login_note(m, note);
                     Vec::new()
                 }
             }
@@ -83,6 +105,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
         }
         Msg::Started(r) => started(m, r),
         Msg::CodeChecked(r) => code_checked(m, r),
+        Msg::BundleStarted(r) => bundle_started(m, r),
         Msg::Lockouts(r) => {
             m.busy = false;
             let r = match r {
@@ -156,6 +179,7 @@ fn tick(m: &mut Model, now: DateTime<Utc>) -> Vec<Command> {
     }
     match &m.screen {
         Screen::Result(s) if now >= s.until => fresh_query(m, Some(Note::DocumentCleared)),
+        Screen::Parts(s) if now >= s.until => fresh_query(m, Some(Note::DocumentCleared)),
         Screen::Awaiting(a) if now >= a.expires_at => {
             m.screen = Screen::Notice(Notice {
                 note: Note::Refused(ErrorCode::ChallengeExpired, None),
@@ -187,10 +211,13 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
     match &mut m.screen {
         Screen::Login(s) => match s.key(key) {
             login::Intent::Submit => {
-                let req = s.take_request();
+                let req = s.take();
                 s.note = None;
                 m.busy = true;
-                vec![Command::Login(req)]
+                vec![match req {
+                    login::Request::Password(r) => Command::Login(r),
+                    login::Request::Pin(r) => Command::PinLogin(r),
+                }]
             }
             login::Intent::None => Vec::new(),
         },
@@ -198,6 +225,10 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
             query::Intent::Submit(req) => {
                 m.busy = true;
                 vec![Command::Start(req)]
+            }
+            query::Intent::SubmitBundle(req) => {
+                m.busy = true;
+                vec![Command::StartBundle(req)]
             }
             query::Intent::Lockouts => {
                 m.screen = Screen::Lockouts(LockoutList::loading(None));
@@ -226,6 +257,10 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
         Screen::Result(s) => match s.key(key) {
             result::Intent::New => fresh_query(m, None),
             result::Intent::None => Vec::new(),
+        },
+        Screen::Parts(s) => match s.key(key) {
+            parts::Intent::New => fresh_query(m, None),
+            parts::Intent::None => Vec::new(),
         },
         Screen::Notice(s) => match s.key(key) {
             notice::Intent::Continue => match s.next {
@@ -338,6 +373,74 @@ fn started(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
     }
 }
 
+fn bundle_started(
+    m: &mut Model,
+    r: Result<okaz_protocol::BundleVerification, Failure>,
+) -> Vec<Command> {
+    m.busy = false;
+    if !matches!(m.screen, Screen::Query(_)) {
+        // An answer for a form that is gone: dropped, and with it any document.
+        return Vec::new();
+    }
+    match r {
+        Ok(v) if v.status == VerificationStatus::AwaitingCode => {
+            // One SMS code for the whole bundle: the same waiting screen.
+            set_quota(m, &v.quota);
+            let document = v
+                .parts
+                .first()
+                .map(|p| p.kind)
+                .unwrap_or(okaz_protocol::DocumentType::IdCard);
+            let expires_at = v
+                .expires_at
+                .unwrap_or(m.now + Duration::seconds(DEFAULT_CHALLENGE_SECONDS));
+            m.screen = Screen::Awaiting(Awaiting::new(
+                v.id,
+                document,
+                v.sent_to.unwrap_or_default(),
+                expires_at,
+                v.attempts_left,
+            ));
+            Vec::new()
+        }
+        Ok(v) => {
+            set_quota(m, &v.quota);
+            let local = m
+                .permissions()
+                .map(|p| i64::from(p.display_seconds))
+                .filter(|s| *s > 0)
+                .unwrap_or(DEFAULT_DISPLAY_SECONDS);
+            let local = m.now + Duration::seconds(local);
+            let until = match v.display_until {
+                Some(b) if b > m.now => b.min(local),
+                _ => local,
+            };
+            m.screen = Screen::Parts(PartsShown::new(v.bundle, v.parts, until));
+            Vec::new()
+        }
+        Err(f) => {
+            if let Some(q) = f.quota() {
+                set_quota(m, &q.clone());
+            }
+            match f.code() {
+                Some(
+                    ErrorCode::InvalidPesel
+                    | ErrorCode::InvalidRequest
+                    | ErrorCode::CaseReferenceRequired
+                    | ErrorCode::NotPermitted
+                    | ErrorCode::PayloadTooLarge,
+                ) => {
+                    if let Screen::Query(form) = &mut m.screen {
+                        form.note = Some(f.note());
+                    }
+                    Vec::new()
+                }
+                _ => refused_elsewhere(m, f),
+            }
+        }
+    }
+}
+
 fn code_checked(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
     m.busy = false;
     if !matches!(m.screen, Screen::Awaiting(_)) {
@@ -350,6 +453,7 @@ fn code_checked(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command>
         Ok(v) => {
             set_quota(m, &v.quota);
             match v.status {
+                VerificationStatus::Completed if !v.parts.is_empty() => show_parts(m, v),
                 VerificationStatus::Completed => show(m, v),
                 VerificationStatus::AwaitingCode => {
                     if let Screen::Awaiting(a) = &mut m.screen {
@@ -456,6 +560,23 @@ fn show(m: &mut Model, v: Verification) -> Vec<Command> {
             Vec::new()
         }
     }
+}
+
+/// A bundle released by its code: every part on one screen.
+fn show_parts(m: &mut Model, v: Verification) -> Vec<Command> {
+    let local = m
+        .permissions()
+        .map(|p| i64::from(p.display_seconds))
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_DISPLAY_SECONDS);
+    let local = m.now + Duration::seconds(local);
+    let until = match v.display_until {
+        Some(b) if b > m.now => b.min(local),
+        _ => local,
+    };
+    let bundle = v.bundle.unwrap_or_default();
+    m.screen = Screen::Parts(PartsShown::new(bundle, v.parts, until));
+    Vec::new()
 }
 
 fn set_quota(m: &mut Model, q: &okaz_protocol::QuotaView) {

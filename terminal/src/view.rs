@@ -77,6 +77,10 @@ fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
             s.draw(&ctx, body, f);
             s.keys()
         }
+        Screen::Parts(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
         Screen::Notice(s) => {
             s.draw(&ctx, body, f);
             s.keys()
@@ -125,7 +129,12 @@ fn header(m: &Model, area: Rect, f: &mut Frame) {
 }
 
 fn footer(m: &Model, keys: &[T], area: Rect, f: &mut Frame) {
-    let lines = if m.busy {
+    let lines = if let (true, Some(n)) = (m.busy, m.retrying) {
+        vec![Line::styled(
+            format!("{} ({n})…", m.lang.t(T::Retrying)),
+            m.profile.problem(),
+        )]
+    } else if m.busy {
         vec![Line::raw(m.lang.t(T::Busy))]
     } else {
         let texts: Vec<&str> = keys.iter().map(|k| m.lang.t(*k)).collect();

@@ -32,6 +32,7 @@ fn panel() -> DemoPanel {
         ],
         citizens: vec![format!("{PESEL} ID valid"), "02270803628 no phone".into()],
         inbox: Vec::new(),
+        ..DemoPanel::default()
     }
 }
 

@@ -25,6 +25,7 @@ fn screen_name(m: &Model) -> &'static str {
         Screen::Query(_) => "query",
         Screen::Awaiting(_) => "awaiting",
         Screen::Result(_) => "result",
+        Screen::Parts(_) => "parts",
         Screen::Notice(n) if n.next == Next::Login => "notice->login",
         Screen::Notice(_) => "notice->query",
         Screen::Lockouts(_) => "lockouts",

@@ -82,6 +82,22 @@ pub struct Options {
     pub witness: bool,
 }
 
+impl Options {
+    /// The default options, with police allowed to log in by password as
+    /// well: for tests about what police checks do rather than how police
+    /// log in (certificate + PIN, the only way the shipped policy allows,
+    /// is tested on its own).
+    pub fn with_police_passwords() -> Self {
+        Options {
+            policy_edits: vec![(
+                "auth = [\"certificate_pin\"]".into(),
+                "auth = [\"certificate_pin\", \"password_totp\"]".into(),
+            )],
+            ..Options::default()
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {

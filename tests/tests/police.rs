@@ -10,17 +10,9 @@
 use okaz_tests::{Kit, Options};
 
 /// These tests are about what police checks do; logging in by certificate
-/// (the only way the shipped policy allows) is tested in mtls.rs, so here
-/// the kit lets police log in by password as well.
+/// is tested in mtls.rs.
 async fn kit() -> Kit {
-    Kit::start_with(Options {
-        policy_edits: vec![(
-            "auth = [\"certificate_pin\"]".into(),
-            "auth = [\"certificate_pin\", \"password_totp\"]".into(),
-        )],
-        ..Options::default()
-    })
-    .await
+    Kit::start_with(Options::with_police_passwords()).await
 }
 use serde_json::json;
 

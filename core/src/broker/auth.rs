@@ -141,6 +141,9 @@ impl Broker {
                 display_seconds: u32::try_from(g.display.as_secs()).unwrap_or(u32::MAX),
                 idle_seconds: u32::try_from(role.idle.as_secs()).unwrap_or(u32::MAX),
                 administers: role.administers,
+                choices: super::choices::choices(&self.policy, role),
+                subjects: super::choices::subject_kinds(role),
+                bundles: super::choices::bundles(&self.policy, role),
             },
         })
     }

@@ -223,7 +223,20 @@ impl Broker {
             .await
         {
             Ok(f) if f.locked => BrokerError::refused(ErrorCode::AccountLocked),
-            Ok(_) => BrokerError::refused(ErrorCode::InvalidCredentials),
+            Ok(f) => {
+                // Only someone past the first factor hears how close the
+                // lock is: it lets an officer stop before it, and tells a
+                // stranger nothing (wrong passwords never get this far).
+                let mut r = Refusal::new(ErrorCode::InvalidCredentials);
+                r.attempts_left = Some(
+                    self.policy
+                        .global
+                        .login
+                        .lock_after
+                        .saturating_sub(f.failures),
+                );
+                r.into()
+            }
             Err(e) => e.into(),
         }
     }

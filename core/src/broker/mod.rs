@@ -4,6 +4,9 @@
 mod activation;
 mod admin;
 mod auth;
+mod bundle;
+mod choices;
+mod idempotency;
 mod login;
 mod portal_session;
 mod subject;

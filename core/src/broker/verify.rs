@@ -103,7 +103,7 @@ impl Broker {
         match (check.consent, subject) {
             (ConsentMode::Sms, Subject::Pesel(pesel)) => {
                 let activated = activated.unwrap_or(false);
-                self.challenge(auth, activated, pesel, req.document, &check, base)
+                self.challenge(auth, activated, pesel, &[req.document], &check, base)
                     .await
             }
             (ConsentMode::Sms, Subject::Plate(_)) => {
@@ -124,7 +124,7 @@ impl Broker {
     /// same transaction; refuses when the account is locked or this attempt
     /// passes the limit (which locks it). Returns the quota the count left,
     /// so nothing reads the counter again.
-    async fn count_attempt(
+    pub(super) async fn count_attempt(
         &self,
         auth: &Authenticated,
         daily_limit: u32,
@@ -190,6 +190,8 @@ impl Broker {
             sent_to: None,
             document: Some(document),
             display_until: Some(self.clock.now() + chrono_duration(check.display)),
+            bundle: None,
+            parts: Vec::new(),
             quota,
         })
     }
@@ -199,16 +201,21 @@ impl Broker {
     /// read from the contact register before the count, so that the count,
     /// the challenge and their records are written together; an attempt
     /// refused for want of activation or contact is still counted.
-    async fn challenge(
+    /// `documents` are those the code releases (a bundle's several): the
+    /// first is the challenge's, all are named in the SMS.
+    pub(super) async fn challenge(
         &self,
         auth: &Authenticated,
         activated: bool,
         pesel: Pesel,
-        document: DocumentType,
+        documents: &[DocumentType],
         check: &ResolvedCheck<'_>,
         base: AuditEntry,
     ) -> Result<Verification, BrokerError> {
         let officer = &auth.officer;
+        let document = *documents
+            .first()
+            .ok_or_else(|| BrokerError::refused(ErrorCode::InvalidRequest))?;
         let phone = if activated {
             match self.registers.contact(&pesel).await {
                 Ok(c) if !c.reserved => c.phone.ok_or(ErrorCode::NoContact),
@@ -267,7 +274,7 @@ impl Broker {
             )
             .await?;
 
-        let text = consent::sms_text(&code, &officer.unit, document.as_str());
+        let text = consent::sms_text(&code, &officer.unit, documents);
         if let Err(e) = self.sms.send(&phone, &text, Some(&id)).await {
             tracing::warn!(error = %e, verification = %id, "sms not sent");
             let cancelled = base
@@ -297,6 +304,8 @@ impl Broker {
             document: None,
             display_until: None,
             receipt: None,
+            bundle: None,
+            parts: Vec::new(),
             quota,
         })
     }
@@ -378,6 +387,12 @@ impl Broker {
             return Err(r.into());
         };
 
+        // A bundle's challenge names the bundle where a purpose would stand.
+        if self.policy.bundle(&ch.purpose).is_some() {
+            return self
+                .release_bundle_on_code(auth, id, &ch, pesel, base)
+                .await;
+        }
         // The policy may have changed since the start: it is asked again.
         let check = self
             .policy
@@ -407,6 +422,8 @@ impl Broker {
             document: Some(document),
             display_until: Some(self.clock.now() + chrono_duration(check.display)),
             receipt,
+            bundle: None,
+            parts: Vec::new(),
             quota: self.quota_of(auth),
         })
     }

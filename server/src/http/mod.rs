@@ -13,8 +13,8 @@ use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use okaz_protocol::{
-    BindCertificateRequest, CodeRequest, ErrorCode, LoginRequest, PinLoginRequest, Problem,
-    ReasonRequest, VerificationRequest,
+    BindCertificateRequest, BundleRequest, CodeRequest, ErrorCode, LoginRequest, PinLoginRequest,
+    Problem, ReasonRequest, VerificationRequest,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -162,12 +162,25 @@ where
         // round trips as the work itself.
         Route::StartVerification => {
             let token = bearer(&req)?;
+            let key = idempotency_key(&req);
             let body = read_json::<VerificationRequest, _>(req, app.max_body).await;
             let document = body
                 .as_ref()
                 .map(|v| v.document.as_str())
                 .unwrap_or("invalid");
-            let r = b.start_verification(&token, body).await;
+            let r = b
+                .start_verification_once(&token, key.as_deref(), body)
+                .await;
+            app.metrics.verification(outcome(&r));
+            app.metrics.verification_start(document, outcome(&r));
+            json(StatusCode::CREATED, &r?)
+        }
+        Route::StartBundle => {
+            let token = bearer(&req)?;
+            let key = idempotency_key(&req);
+            let body = read_json::<BundleRequest, _>(req, app.max_body).await;
+            let document = "bundle";
+            let r = b.start_bundle_once(&token, key.as_deref(), body).await;
             app.metrics.verification(outcome(&r));
             app.metrics.verification_start(document, outcome(&r));
             json(StatusCode::CREATED, &r?)
@@ -403,6 +416,14 @@ fn bearer<B>(req: &Request<B>) -> Result<String, BrokerError> {
         .filter(|t| !t.is_empty())
         .map(str::to_string)
         .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))
+}
+
+/// The `Idempotency-Key` header, as sent (checked by the broker).
+fn idempotency_key<B>(req: &Request<B>) -> Option<String> {
+    req.headers()
+        .get("idempotency-key")
+        // A header that is not text is kept as "", which the broker refuses.
+        .map(|v| v.to_str().unwrap_or_default().trim().to_string())
 }
 
 async fn authenticate<B>(b: &Broker, req: &Request<B>) -> Result<Authenticated, BrokerError> {

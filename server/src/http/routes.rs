@@ -18,6 +18,8 @@ pub enum Route {
     StartVerification,
     /// `POST /v1/verifications/{id}/code`
     AnswerCode,
+    /// `POST /v1/bundles`
+    StartBundle,
     /// `DELETE /v1/verifications/{id}`
     CancelVerification,
     /// `GET /v1/admin/lockouts`
@@ -56,6 +58,7 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
     ("DELETE", "/v1/sessions/current", Route::Logout),
     ("POST", "/v1/verifications", Route::StartVerification),
     ("POST", "/v1/verifications/{id}/code", Route::AnswerCode),
+    ("POST", "/v1/bundles", Route::StartBundle),
     (
         "DELETE",
         "/v1/verifications/{id}",

@@ -5,6 +5,7 @@ pub mod awaiting;
 pub mod lockouts;
 pub mod login;
 pub mod notice;
+pub mod parts;
 pub mod query;
 pub mod result;
 pub mod unlock;

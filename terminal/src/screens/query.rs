@@ -1,8 +1,15 @@
-//! The query form: PESEL with live checksum feedback, document type and
-//! purpose chosen only from what the role may use, case reference when the
-//! role needs one. An invalid PESEL cannot be submitted.
+//! The query form: what names the subject (PESEL with live checksum
+//! feedback, or a plate checked against the plate rules, as the role
+//! allows), document type and purpose chosen only from the combinations the
+//! role may ask, case reference when the role needs one. The role's bundles
+//! (e.g. a traffic stop) follow the documents in the same picker; a bundle
+//! asks for the PESEL and/or the plate it needs. An invalid PESEL or plate
+//! cannot be submitted.
 
-use okaz_protocol::{pesel, DocumentType, Permissions, Pesel, Subject, VerificationRequest};
+use okaz_protocol::{
+    pesel, plate, BundleChoice, BundleRequest, Choice, DocumentType, Permissions, Pesel, Subject,
+    SubjectKind, VerificationRequest,
+};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
@@ -16,11 +23,15 @@ use crate::widgets::{form_row, frame_body, note_lines, para, Ctx};
 /// Which field has the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
+    /// What names the subject (only when the role has a choice).
+    Kind,
     /// The citizen's PESEL.
     Pesel,
-    /// Document type.
+    /// The vehicle's plate.
+    Plate,
+    /// Document type (or bundle).
     Document,
-    /// Purpose.
+    /// Purpose (single documents only: a bundle's parts have their own).
     Purpose,
     /// Case reference (only when required).
     CaseRef,
@@ -29,13 +40,23 @@ pub enum Focus {
 /// The query form.
 #[derive(Debug)]
 pub struct QueryForm {
+    /// Ways the role may name the subject.
+    pub kinds: Vec<SubjectKind>,
+    /// The chosen way.
+    pub kind: SubjectKind,
     /// PESEL as typed.
     pub pesel: TextField,
-    /// Documents the role may ask for.
+    /// Plate as typed.
+    pub plate: TextField,
+    /// Every document the role may ask for, with the purposes covering it.
+    pub choices: Vec<Choice>,
+    /// Documents offered for the chosen subject kind.
     pub documents: Vec<DocumentType>,
-    /// Index of the chosen document.
+    /// Bundles of the role; offered after the documents.
+    pub bundles: Vec<BundleChoice>,
+    /// Index into documents, then bundles.
     pub document: usize,
-    /// Purposes the role may state.
+    /// Purposes offered for the chosen document.
     pub purposes: Vec<String>,
     /// Index of the chosen purpose.
     pub purpose: usize,
@@ -58,6 +79,8 @@ pub enum Intent {
     None,
     /// Start a verification.
     Submit(VerificationRequest),
+    /// Run a bundle.
+    SubmitBundle(BundleRequest),
     /// Open the lockouts list.
     Lockouts,
     /// Open the audit search.
@@ -75,22 +98,106 @@ impl QueryForm {
             (true, true) => note.or(Some(Note::AdminOnly)),
             (true, false) => note.or(Some(Note::NothingPermitted)),
         };
-        QueryForm {
+        let choices = p
+            .offered_documents()
+            .into_iter()
+            .map(|document| Choice {
+                document,
+                purposes: p.purposes_for(document),
+            })
+            .collect();
+        let kinds = p.subject_kinds();
+        let mut form = QueryForm {
+            kind: kinds.first().copied().unwrap_or(SubjectKind::Pesel),
+            kinds,
             pesel: TextField::new(11, Charset::Digits),
-            documents: p.documents.clone(),
+            // Room for spaces typed between the groups of a plate.
+            plate: TextField::new(plate::MAX_LEN + 3, Charset::Any),
+            choices,
+            documents: Vec::new(),
+            bundles: p.bundles.clone(),
             document: 0,
-            purposes: p.purposes.clone(),
+            purposes: Vec::new(),
             purpose: 0,
             case_ref: TextField::new(64, Charset::Any),
             case_required: p.case_reference_required,
             administers: p.administers,
             focus: Focus::Pesel,
             note,
+        };
+        form.refresh_documents();
+        form.focus = form.subject_focus();
+        form
+    }
+
+    /// The bundle chosen in the document picker, if one is.
+    pub fn bundle(&self) -> Option<&BundleChoice> {
+        self.document
+            .checked_sub(self.documents.len())
+            .and_then(|i| self.bundles.get(i))
+    }
+
+    fn picks(&self) -> usize {
+        self.documents.len() + self.bundles.len()
+    }
+
+    fn subject_focus(&self) -> Focus {
+        match self.kind {
+            SubjectKind::Pesel => Focus::Pesel,
+            SubjectKind::Plate => Focus::Plate,
         }
     }
 
+    /// Offers the documents the chosen subject kind can name, keeping the
+    /// chosen one where it is still offered.
+    fn refresh_documents(&mut self) {
+        let current = self.documents.get(self.document).copied();
+        self.documents = self
+            .choices
+            .iter()
+            .map(|c| c.document)
+            .filter(|d| self.kind != SubjectKind::Plate || plate::DOCUMENTS.contains(d))
+            .collect();
+        self.document = current
+            .and_then(|c| self.documents.iter().position(|d| *d == c))
+            .unwrap_or(0);
+        self.refresh_purposes();
+    }
+
+    /// Offers the purposes that cover the chosen document.
+    fn refresh_purposes(&mut self) {
+        let current = self.purposes.get(self.purpose).cloned();
+        let document = self.documents.get(self.document).copied();
+        self.purposes = self
+            .choices
+            .iter()
+            .find(|c| Some(c.document) == document)
+            .map(|c| c.purposes.clone())
+            .unwrap_or_default();
+        self.purpose = current
+            .and_then(|c| self.purposes.iter().position(|p| *p == c))
+            .unwrap_or(0);
+    }
+
     fn order(&self) -> Vec<Focus> {
-        let mut o = vec![Focus::Pesel, Focus::Document, Focus::Purpose];
+        let mut o = Vec::new();
+        match self.bundle() {
+            Some(b) => {
+                if b.needs_pesel {
+                    o.push(Focus::Pesel);
+                }
+                if b.needs_plate {
+                    o.push(Focus::Plate);
+                }
+                o.push(Focus::Document);
+            }
+            None => {
+                if self.kinds.len() > 1 {
+                    o.push(Focus::Kind);
+                }
+                o.extend([self.subject_focus(), Focus::Document, Focus::Purpose]);
+            }
+        }
         if self.case_required {
             o.push(Focus::CaseRef);
         }
@@ -105,8 +212,15 @@ impl QueryForm {
             Key::Left | Key::Right => {
                 let fwd = key == Key::Right;
                 match self.focus {
+                    Focus::Kind => {
+                        let i = self.kinds.iter().position(|k| *k == self.kind).unwrap_or(0);
+                        let i = step(i, self.kinds.len(), fwd);
+                        self.kind = self.kinds.get(i).copied().unwrap_or(SubjectKind::Pesel);
+                        self.refresh_documents();
+                    }
                     Focus::Document => {
-                        self.document = step(self.document, self.documents.len(), fwd)
+                        self.document = step(self.document, self.picks(), fwd);
+                        self.refresh_purposes();
                     }
                     Focus::Purpose => self.purpose = step(self.purpose, self.purposes.len(), fwd),
                     _ => {}
@@ -119,6 +233,9 @@ impl QueryForm {
                 Focus::Pesel => {
                     self.pesel.input(other);
                 }
+                Focus::Plate => {
+                    self.plate.input(other);
+                }
                 Focus::CaseRef => {
                     self.case_ref.input(other);
                 }
@@ -128,7 +245,22 @@ impl QueryForm {
         Intent::None
     }
 
+    fn refuse(&mut self, note: Note, focus: Focus) -> Intent {
+        self.note = Some(note);
+        self.focus = focus;
+        Intent::None
+    }
+
+    fn valid_pesel(&self) -> Option<String> {
+        Pesel::parse(self.pesel.value())
+            .ok()
+            .map(|_| self.pesel.value().to_string())
+    }
+
     fn submit(&mut self) -> Intent {
+        if let Some(b) = self.bundle().cloned() {
+            return self.submit_bundle(&b);
+        }
         let (Some(document), Some(purpose)) = (
             self.documents.get(self.document).copied(),
             self.purposes.get(self.purpose).cloned(),
@@ -136,27 +268,64 @@ impl QueryForm {
             self.note = Some(Note::NothingPermitted);
             return Intent::None;
         };
-        if Pesel::parse(self.pesel.value()).is_err() {
-            self.note = Some(Note::NeedValidPesel);
-            self.focus = Focus::Pesel;
-            return Intent::None;
-        }
-        let case_reference = self.case_ref.value().trim().to_string();
-        if self.case_required && case_reference.is_empty() {
-            self.note = Some(Note::NeedCaseRef);
-            self.focus = Focus::CaseRef;
-            return Intent::None;
-        }
+        let subject = match self.kind {
+            SubjectKind::Pesel => match self.valid_pesel() {
+                Some(p) => Subject {
+                    pesel: Some(p),
+                    plate: None,
+                },
+                None => return self.refuse(Note::NeedValidPesel, Focus::Pesel),
+            },
+            SubjectKind::Plate => match plate::normalise(self.plate.value()) {
+                Some(p) => Subject {
+                    pesel: None,
+                    plate: Some(p),
+                },
+                None => return self.refuse(Note::NeedValidPlate, Focus::Plate),
+            },
+        };
+        let Some(case_reference) = self.case_reference() else {
+            return self.refuse(Note::NeedCaseRef, Focus::CaseRef);
+        };
         self.note = None;
         Intent::Submit(VerificationRequest {
-            subject: Subject {
-                pesel: Some(self.pesel.value().to_string()),
-                plate: None,
-            },
+            subject,
             document,
             purpose,
-            case_reference: (!case_reference.is_empty()).then_some(case_reference),
+            case_reference,
         })
+    }
+
+    fn submit_bundle(&mut self, b: &BundleChoice) -> Intent {
+        let pesel = match (b.needs_pesel, self.valid_pesel()) {
+            (true, None) => return self.refuse(Note::NeedValidPesel, Focus::Pesel),
+            (true, Some(p)) => Some(p),
+            (false, _) => None,
+        };
+        let plate = match (b.needs_plate, plate::normalise(self.plate.value())) {
+            (true, None) => return self.refuse(Note::NeedValidPlate, Focus::Plate),
+            (true, Some(p)) => Some(p),
+            (false, _) => None,
+        };
+        let Some(case_reference) = self.case_reference() else {
+            return self.refuse(Note::NeedCaseRef, Focus::CaseRef);
+        };
+        self.note = None;
+        Intent::SubmitBundle(BundleRequest {
+            bundle: b.name.clone(),
+            subject: Subject { pesel, plate },
+            case_reference,
+        })
+    }
+
+    /// The case reference to send: `None` when a required one is missing.
+    fn case_reference(&self) -> Option<Option<String>> {
+        let c = self.case_ref.value().trim().to_string();
+        match (c.is_empty(), self.case_required) {
+            (true, true) => None,
+            (true, false) => Some(None),
+            (false, _) => Some(Some(c)),
+        }
     }
 
     /// Key hints.
@@ -173,55 +342,66 @@ impl QueryForm {
     pub fn draw(&self, ctx: &Ctx, area: Rect, f: &mut Frame) {
         let l = ctx.lang;
         let inner = frame_body(ctx, l.t(T::QueryTitle), area, f);
-        let mut labels = vec![l.t(T::Pesel), l.t(T::Document), l.t(T::Purpose)];
-        if self.case_required {
-            labels.push(l.t(T::CaseRef));
-        }
+        let order = self.order();
+        let labels: Vec<&str> = order.iter().map(|f| self.label(ctx, *f)).collect();
         let w = labels.iter().map(|s| s.chars().count()).max().unwrap_or(0);
-        let mut lines = vec![form_row(
-            ctx,
-            l.t(T::Pesel),
-            self.pesel.shown(),
-            self.focus == Focus::Pesel,
-            w,
-        )];
-        lines.push(self.feedback(ctx, w));
-        let doc = self
-            .documents
-            .get(self.document)
-            .map(|d| i18n::document(l, *d).to_string())
-            .unwrap_or_default();
-        lines.push(form_row(
-            ctx,
-            l.t(T::Document),
-            choice(&doc),
-            self.focus == Focus::Document,
-            w,
-        ));
-        let purpose = self
-            .purposes
-            .get(self.purpose)
-            .map(|p| i18n::purpose(l, p))
-            .unwrap_or_default();
-        lines.push(form_row(
-            ctx,
-            l.t(T::Purpose),
-            choice(&purpose),
-            self.focus == Focus::Purpose,
-            w,
-        ));
-        if self.case_required {
-            lines.push(form_row(
-                ctx,
-                l.t(T::CaseRef),
-                self.case_ref.shown(),
-                self.focus == Focus::CaseRef,
-                w,
-            ));
+        let mut lines = Vec::new();
+        for focus in order {
+            let label = self.label(ctx, focus);
+            let on = self.focus == focus;
+            match focus {
+                Focus::Kind => lines.push(form_row(
+                    ctx,
+                    label,
+                    choice(i18n::subject_kind(l, self.kind)),
+                    on,
+                    w,
+                )),
+                Focus::Pesel => {
+                    lines.push(form_row(ctx, label, self.pesel.shown(), on, w));
+                    lines.push(self.feedback(ctx, w));
+                }
+                Focus::Plate => {
+                    lines.push(form_row(ctx, label, self.plate.shown(), on, w));
+                    lines.push(self.plate_feedback(ctx, w));
+                }
+                Focus::Document => {
+                    let doc = match self.bundle() {
+                        Some(b) => format!("{} ({})", i18n::bundle(l, &b.name), b.documents.len()),
+                        None => self
+                            .documents
+                            .get(self.document)
+                            .map(|d| i18n::document(l, *d).to_string())
+                            .unwrap_or_default(),
+                    };
+                    lines.push(form_row(ctx, label, choice(&doc), on, w));
+                }
+                Focus::Purpose => {
+                    let purpose = self
+                        .purposes
+                        .get(self.purpose)
+                        .map(|p| i18n::purpose(l, p))
+                        .unwrap_or_default();
+                    lines.push(form_row(ctx, label, choice(&purpose), on, w));
+                }
+                Focus::CaseRef => lines.push(form_row(ctx, label, self.case_ref.shown(), on, w)),
+            }
         }
         lines.push(Line::raw(""));
         lines.extend(note_lines(ctx, self.note));
         f.render_widget(para(ctx, lines), inner);
+    }
+
+    fn label(&self, ctx: &Ctx, focus: Focus) -> &'static str {
+        let l = ctx.lang;
+        match focus {
+            Focus::Kind => l.t(T::SubjectKind),
+            Focus::Pesel => l.t(T::Pesel),
+            Focus::Plate => l.t(T::Plate),
+            Focus::Document => l.t(T::Document),
+            Focus::Purpose => l.t(T::Purpose),
+            Focus::CaseRef => l.t(T::CaseRef),
+        }
     }
 
     fn feedback(&self, ctx: &Ctx, w: usize) -> Line<'static> {
@@ -234,6 +414,20 @@ impl QueryForm {
             ),
             Some(Ok(())) => (l.t(T::PeselOk).to_string(), ctx.profile.info()),
             Some(Err(e)) => (i18n::pesel_error(l, e).to_string(), ctx.profile.problem()),
+        };
+        Line::from(vec![
+            Span::raw(" ".repeat(w + 3)),
+            Span::styled(text, style),
+        ])
+    }
+
+    fn plate_feedback(&self, ctx: &Ctx, w: usize) -> Line<'static> {
+        let l = ctx.lang;
+        let typed = self.plate.value();
+        let (text, style) = match plate::normalise(typed) {
+            _ if typed.trim().is_empty() => (l.t(T::PlateRule).to_string(), ctx.profile.text()),
+            Some(p) => (format!("✔ {p}"), ctx.profile.info()),
+            None => (l.t(T::PlateRule).to_string(), ctx.profile.problem()),
         };
         Line::from(vec![
             Span::raw(" ".repeat(w + 3)),

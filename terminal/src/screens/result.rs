@@ -177,7 +177,8 @@ impl Shown {
     }
 }
 
-fn value(l: Lang, v: &FieldValue) -> String {
+/// A field value in words.
+pub fn value(l: Lang, v: &FieldValue) -> String {
     match v {
         FieldValue::Flag(true) => l.t(T::Yes).to_string(),
         FieldValue::Flag(false) => l.t(T::No).to_string(),

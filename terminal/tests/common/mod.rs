@@ -48,6 +48,9 @@ pub fn clerk() -> Permissions {
         display_seconds: 30,
         idle_seconds: 300,
         administers: false,
+        choices: Vec::new(),
+        subjects: Vec::new(),
+        bundles: Vec::new(),
     }
 }
 
@@ -63,6 +66,66 @@ pub fn police() -> Permissions {
         display_seconds: 60,
         idle_seconds: 120,
         administers: false,
+        choices: Vec::new(),
+        subjects: Vec::new(),
+        bundles: Vec::new(),
+    }
+}
+
+/// Police as the default policy's `GET /v1/me` says: PESEL or plate, and
+/// each document with the purposes that cover it.
+pub fn police_patrol() -> Permissions {
+    use okaz_protocol::{Choice, SubjectKind};
+    let docs = [
+        DocumentType::IdCard,
+        DocumentType::DrivingLicence,
+        DocumentType::VehicleRegistration,
+        DocumentType::TechnicalInspection,
+        DocumentType::OcInsurance,
+    ];
+    Permissions {
+        documents: docs.to_vec(),
+        choices: docs
+            .iter()
+            .map(|d| Choice {
+                document: *d,
+                purposes: vec!["operational_check".into()],
+            })
+            .collect(),
+        subjects: vec![SubjectKind::Pesel, SubjectKind::Plate],
+        bundles: vec![okaz_protocol::BundleChoice {
+            name: "traffic_stop".into(),
+            documents: vec![
+                DocumentType::DrivingLicence,
+                DocumentType::VehicleRegistration,
+                DocumentType::TechnicalInspection,
+                DocumentType::OcInsurance,
+            ],
+            needs_pesel: true,
+            needs_plate: true,
+        }],
+        ..police()
+    }
+}
+
+/// A clerk whose policy covers identity card only for identity checks and
+/// driving licence only for licence checks.
+pub fn clerk_with_choices() -> Permissions {
+    use okaz_protocol::Choice;
+    Permissions {
+        documents: vec![DocumentType::IdCard, DocumentType::DrivingLicence],
+        purposes: vec!["identity_confirmation".into(), "licence_check".into()],
+        choices: vec![
+            Choice {
+                document: DocumentType::IdCard,
+                purposes: vec!["identity_confirmation".into()],
+            },
+            Choice {
+                document: DocumentType::DrivingLicence,
+                purposes: vec!["licence_check".into()],
+            },
+        ],
+        ..clerk()
     }
 }
 
@@ -123,6 +186,8 @@ pub fn awaiting_verification() -> Verification {
         document: None,
         display_until: None,
         receipt: None,
+        bundle: None,
+        parts: Vec::new(),
         quota: quota(4),
     }
 }
@@ -163,6 +228,8 @@ pub fn completed(doc: Document) -> Verification {
         document: Some(doc),
         display_until: Some(t0() + Duration::seconds(30)),
         receipt: None,
+        bundle: None,
+        parts: Vec::new(),
         quota: quota(4),
     }
 }

@@ -136,6 +136,13 @@ impl AuditStore for PgStore {
         tx.commit().await.map_err(map_err)
     }
 
+    async fn append_audits(&self, entries: Vec<AuditEntry>) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        append_all(&tx, &entries).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
     async fn audit_search(&self, f: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {
         let c = self.client().await?;
         let citizen = f.citizen.as_ref().map(|p| p.as_str().to_string());

@@ -10,6 +10,7 @@
 mod activations;
 mod audit;
 mod challenges;
+mod idempotency;
 mod officers;
 mod quota;
 mod throttle;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         5,
         include_str!("../../../migrations/0005_throttle_and_portal.sql"),
     ),
+    (6, include_str!("../../../migrations/0006_idempotency.sql")),
 ];
 
 /// Serialises migrations across replicas starting at once.

@@ -101,6 +101,11 @@ impl AuditStore for SqliteStore {
         self.write(move |tx| append(tx, &entry)).await
     }
 
+    async fn append_audits(&self, entries: Vec<AuditEntry>) -> Result<(), StoreError> {
+        self.write(move |tx| entries.iter().try_for_each(|e| append(tx, e)))
+            .await
+    }
+
     async fn audit_search(&self, f: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {
         let unit = f.unit.clone();
         let officer = f.officer.clone();

@@ -19,6 +19,7 @@
 mod activations;
 mod audit;
 mod challenges;
+mod idempotency;
 mod officers;
 mod quota;
 mod throttle;
@@ -57,6 +58,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         5,
         include_str!("../../../migrations/sqlite/0005_throttle_and_portal.sql"),
+    ),
+    (
+        6,
+        include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
     ),
 ];
 

@@ -1,0 +1,355 @@
+//! Bundles: several documents as one check (policy `[bundles.*]`). The flow
+//! is the single check's, widened: validate the subjects (free), authorise
+//! every part (audited refusal), count **once** (one transaction, as a
+//! single check), then fetch the parts from their registers concurrently
+//! and record every part's outcome in one transaction. A part whose
+//! register is down is answered as unavailable; the others still show.
+//!
+//! ```text
+//!  request ─validate─▶ authorise all parts ─count once─▶ fetch parts ─▶ audit parts ─▶ answer
+//!                 │                │                  │ (concurrently)   (one txn)
+//!           invalid_* (free)  not_permitted      daily_limit / locked
+//! ```
+//! Where the role needs consent (a clerk's bundle, e.g. identity card +
+//! Large Family Card) the count and one challenge are made as for a single
+//! check, one SMS names every document, and the right code releases every
+//! part: the challenge's completion carries the first part's record, the
+//! others follow in one more transaction.
+
+use futures::future::join_all;
+use okaz_policy::{ConsentMode, PartSubject, ResolvedBundle};
+use okaz_protocol::{
+    plate, BundleRequest, BundleVerification, DocumentType, ErrorCode, PartResult, PartStatus,
+    Pesel, QuotaView, Verification, VerificationStatus,
+};
+
+use super::auth::{chrono_duration, Authenticated};
+use super::Broker;
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::error::{BrokerError, Refusal};
+use crate::ports::{AfterCount, Challenge, Found, RegisterFailure, Rng, Subject};
+use crate::pseudonym::Pseudonym;
+
+/// The subjects a bundle request names, validated.
+struct Subjects {
+    person: Option<Pesel>,
+    vehicle: Option<String>,
+}
+
+impl Broker {
+    /// `POST /v1/bundles`: authenticates (one lookup), then runs the bundle.
+    pub async fn start_bundle(
+        &self,
+        token: &str,
+        body: Result<BundleRequest, BrokerError>,
+    ) -> Result<BundleVerification, BrokerError> {
+        let citizen = body
+            .as_ref()
+            .ok()
+            .and_then(|r| r.subject.pesel.as_deref())
+            .and_then(|p| Pesel::parse(p).ok())
+            .map(|p| Pseudonym::of(&self.keys.pepper, &p));
+        let (auth, activated) = self.authenticate_for(token, citizen).await?;
+        let run = async { self.run_bundle(&auth, activated, body?).await }.await;
+        run.map_err(|e| self.with_quota(&auth, e))
+    }
+
+    async fn run_bundle(
+        &self,
+        auth: &Authenticated,
+        activated: Option<bool>,
+        req: BundleRequest,
+    ) -> Result<BundleVerification, BrokerError> {
+        let officer = &auth.officer;
+        let case_reference = req
+            .case_reference
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let mut base = AuditEntry::new(
+            self.clock.now(),
+            AuditEvent::VerificationRefused,
+            &officer.id,
+            &officer.unit,
+        );
+        // The bundle's name stands where a single check's purpose would.
+        base.purpose = Some(req.bundle.clone());
+        base.case_reference = case_reference.map(str::to_string);
+        // A typo costs nothing: the subjects are validated against what the
+        // bundle needs before anything is counted or audited; an unknown
+        // bundle is refused below, audited, like any other denial.
+        let subjects = match self.policy.bundle(&req.bundle) {
+            Some(b) => subjects_of(&req, b.needs_pesel(), b.needs_plate())?,
+            None => Subjects {
+                person: None,
+                vehicle: None,
+            },
+        };
+        if let Some(p) = &subjects.person {
+            base.citizen = Some(Pseudonym::of(&self.keys.pepper, p).as_str().to_string());
+        }
+        let resolved =
+            match self
+                .policy
+                .authorize_bundle(&officer.role, &req.bundle, case_reference)
+            {
+                Ok(r) => r,
+                Err(denial) => {
+                    let code = denial.code();
+                    self.store.append_audit(base.refused(code)).await?;
+                    return Err(Refusal::new(code).detail(denial.to_string()).into());
+                }
+            };
+        if resolved.consent == ConsentMode::Sms {
+            return self
+                .challenge_bundle(auth, activated, &resolved, subjects, &req.bundle, base)
+                .await;
+        }
+        // One count for the whole bundle, in the single check's one transaction.
+        let quota = self
+            .count_attempt(auth, resolved.daily_limit, &base, AfterCount::Nothing)
+            .await?;
+        self.release_parts(&resolved, &subjects, &req.bundle, base, quota)
+            .await
+    }
+
+    /// One challenge for the whole bundle: counted once, one SMS naming
+    /// every document; the parts wait for the code.
+    async fn challenge_bundle(
+        &self,
+        auth: &Authenticated,
+        activated: Option<bool>,
+        resolved: &ResolvedBundle<'_>,
+        subjects: Subjects,
+        bundle: &str,
+        base: AuditEntry,
+    ) -> Result<BundleVerification, BrokerError> {
+        // Validation lets only consent-free roles name a vehicle, so every
+        // part of a bundle with consent is the person's.
+        let (Some(pesel), Some((_, first))) = (subjects.person, resolved.parts.first()) else {
+            return Err(BrokerError::refused(ErrorCode::InvalidRequest));
+        };
+        let documents: Vec<DocumentType> = resolved.parts.iter().map(|(p, _)| p.document).collect();
+        let v = self
+            .challenge(
+                auth,
+                activated.unwrap_or(false),
+                pesel,
+                &documents,
+                first,
+                base,
+            )
+            .await?;
+        Ok(BundleVerification {
+            id: v.id,
+            bundle: bundle.to_string(),
+            status: v.status,
+            expires_at: v.expires_at,
+            attempts_left: v.attempts_left,
+            sent_to: v.sent_to,
+            parts: documents
+                .into_iter()
+                .map(|kind| PartResult {
+                    kind,
+                    status: PartStatus::Pending,
+                    document: None,
+                })
+                .collect(),
+            display_until: None,
+            quota: v.quota,
+        })
+    }
+
+    /// The right code of a bundle's challenge: asks the policy again, then
+    /// fetches and releases every part. The challenge is completed (once,
+    /// with the first part's record) before anything is answered.
+    pub(super) async fn release_bundle_on_code(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+        ch: &Challenge,
+        pesel: Pesel,
+        base: AuditEntry,
+    ) -> Result<Verification, BrokerError> {
+        let resolved = self
+            .policy
+            .authorize_bundle(
+                &auth.officer.role,
+                &ch.purpose,
+                ch.case_reference.as_deref(),
+            )
+            .map_err(|d| BrokerError::refused(d.code()))?;
+        let subjects = Subjects {
+            person: Some(pesel),
+            vehicle: None,
+        };
+        let (records, parts) = self
+            .fetch_parts(&resolved, &subjects, &ch.purpose, base)
+            .await;
+        let mut records = records.into_iter();
+        let Some(first) = records.next() else {
+            return Err(BrokerError::refused(ErrorCode::Internal));
+        };
+        if !self.store.complete_challenge(id, first).await? {
+            // Another request used the code first: release nothing.
+            return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+        }
+        self.store.append_audits(records.collect()).await?;
+        Ok(Verification {
+            id: id.to_string(),
+            status: VerificationStatus::Completed,
+            expires_at: None,
+            attempts_left: None,
+            sent_to: None,
+            document: None,
+            display_until: Some(self.clock.now() + chrono_duration(resolved.display)),
+            bundle: Some(ch.purpose.clone()),
+            parts,
+            // A bundle's parts are on the log like any release, but its
+            // answer carries no receipt yet (one per part is the next step).
+            receipt: None,
+            quota: self.quota_of(auth),
+        })
+    }
+
+    /// Fetches every part at once and records them together.
+    async fn release_parts(
+        &self,
+        resolved: &ResolvedBundle<'_>,
+        subjects: &Subjects,
+        bundle: &str,
+        base: AuditEntry,
+        quota: QuotaView,
+    ) -> Result<BundleVerification, BrokerError> {
+        let id = Rng(&*self.random).uuid();
+        let base = base.verification(&id);
+        let (records, parts) = self.fetch_parts(resolved, subjects, bundle, base).await;
+        // All parts' records, or none: nothing is answered unrecorded.
+        self.store.append_audits(records).await?;
+        Ok(BundleVerification {
+            id,
+            bundle: bundle.to_string(),
+            status: VerificationStatus::Completed,
+            expires_at: None,
+            attempts_left: None,
+            sent_to: None,
+            parts,
+            display_until: Some(self.clock.now() + chrono_duration(resolved.display)),
+            quota,
+        })
+    }
+
+    /// Fetches every part concurrently; each part's audit record (released
+    /// with the names of its fields, or failed) and its answer.
+    async fn fetch_parts(
+        &self,
+        resolved: &ResolvedBundle<'_>,
+        subjects: &Subjects,
+        bundle: &str,
+        base: AuditEntry,
+    ) -> (Vec<AuditEntry>, Vec<PartResult>) {
+        let fetches = resolved.parts.iter().map(|(part, _)| async move {
+            let subject = match part.subject {
+                PartSubject::Person => subjects.person.clone().map(Subject::Pesel),
+                PartSubject::Vehicle => subjects.vehicle.clone().map(Subject::Plate),
+            };
+            match subject {
+                Some(s) => self.registers.document(&s, part.document).await,
+                None => Err(RegisterFailure::NotFound(part.document.as_str().into())),
+            }
+        });
+        let found = join_all(fetches).await;
+
+        let mut records = Vec::with_capacity(found.len());
+        let mut parts = Vec::with_capacity(found.len());
+        for ((part, check), got) in resolved.parts.iter().zip(found) {
+            let mut record = base.clone();
+            record.document = Some(part.document.as_str().to_string());
+            record.purpose = Some(format!("{bundle}/{}", part.purpose));
+            match got {
+                Ok(Found {
+                    mut document,
+                    owner,
+                }) => {
+                    let fields = document.restrict(check.fields.iter().map(String::as_str));
+                    let mut released = record.released(fields);
+                    // A vehicle's papers are its owner's: they see the check.
+                    if let Some(owner) = owner {
+                        released.citizen = Some(
+                            Pseudonym::of(&self.keys.pepper, &owner)
+                                .as_str()
+                                .to_string(),
+                        );
+                    } else if part.subject == PartSubject::Vehicle {
+                        released.citizen = None;
+                    }
+                    records.push(released);
+                    parts.push(PartResult {
+                        kind: part.document,
+                        status: PartStatus::Released,
+                        document: Some(document),
+                    });
+                }
+                Err(failure) => {
+                    let (code, status) = match &failure {
+                        RegisterFailure::NotFound(_) => {
+                            (ErrorCode::DocumentNotFound, PartStatus::NotFound)
+                        }
+                        RegisterFailure::Unavailable { register, reason } => {
+                            tracing::warn!(%register, %reason, "register unavailable");
+                            (ErrorCode::RegistryUnavailable, PartStatus::Unavailable)
+                        }
+                    };
+                    if part.subject == PartSubject::Vehicle {
+                        record.citizen = None;
+                    }
+                    records.push(record.as_event(AuditEvent::ReleaseFailed).refused(code));
+                    parts.push(PartResult {
+                        kind: part.document,
+                        status,
+                        document: None,
+                    });
+                }
+            }
+        }
+        (records, parts)
+    }
+}
+
+/// Validates the subjects against what the bundle needs. Malformed input
+/// costs nothing: it is refused here, before anything is counted.
+fn subjects_of(
+    req: &BundleRequest,
+    needs_pesel: bool,
+    needs_plate: bool,
+) -> Result<Subjects, Refusal> {
+    let person = match (&req.subject.pesel, needs_pesel) {
+        (Some(p), true) => Some(
+            Pesel::parse(p)
+                .map_err(|e| Refusal::new(ErrorCode::InvalidPesel).detail(e.to_string()))?,
+        ),
+        (None, true) => {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail("this bundle needs the person's pesel"))
+        }
+        (Some(_), false) => {
+            return Err(Refusal::new(ErrorCode::InvalidRequest).detail("this bundle takes no pesel"))
+        }
+        (None, false) => None,
+    };
+    let vehicle = match (&req.subject.plate, needs_plate) {
+        (Some(typed), true) => Some(plate::normalise(typed).ok_or_else(|| {
+            Refusal::new(ErrorCode::InvalidRequest)
+                .detail("a registration number has 1 to 8 letters and digits")
+        })?),
+        (None, true) => {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail("this bundle needs the vehicle's plate"))
+        }
+        (Some(_), false) => {
+            return Err(Refusal::new(ErrorCode::InvalidRequest).detail("this bundle takes no plate"))
+        }
+        (None, false) => None,
+    };
+    Ok(Subjects { person, vehicle })
+}

@@ -1,0 +1,99 @@
+//! What a role may ask for, as the terminal offers it: each document with
+//! the purposes that cover it, and the ways the role may name a subject.
+//! Derived from the same policy `authorize` reads, so an offered pair is one
+//! the broker accepts (case reference aside).
+
+use okaz_policy::{ConsentMode, PolicySet, Role};
+use okaz_protocol::{BundleChoice, Choice, SubjectKind};
+
+/// Every document of `role` with the role's purposes that release some of it.
+pub(crate) fn choices(policy: &PolicySet, role: &Role) -> Vec<Choice> {
+    role.documents
+        .iter()
+        .map(|document| Choice {
+            document: *document,
+            purposes: role
+                .purposes
+                .iter()
+                .filter(|p| {
+                    policy
+                        .purpose(p)
+                        .is_some_and(|p| p.fields.get(document).is_some_and(|f| !f.is_empty()))
+                })
+                .cloned()
+                .collect(),
+        })
+        .collect()
+}
+
+/// The subject kinds of `role`; mirrors `subject::may_use`.
+pub(crate) fn subject_kinds(role: &Role) -> Vec<SubjectKind> {
+    let mut kinds = vec![SubjectKind::Pesel];
+    if role.plate_lookup && role.consent == ConsentMode::None {
+        kinds.push(SubjectKind::Plate);
+    }
+    kinds
+}
+
+/// The bundles of `role`, each with its documents and the subjects it needs.
+pub(crate) fn bundles(policy: &PolicySet, role: &Role) -> Vec<BundleChoice> {
+    role.bundles
+        .iter()
+        .filter_map(|name| {
+            let b = policy.bundle(name)?;
+            Some(BundleChoice {
+                name: name.clone(),
+                documents: b.parts.iter().map(|p| p.document).collect(),
+                needs_pesel: b.needs_pesel(),
+                needs_plate: b.needs_plate(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use okaz_protocol::DocumentType;
+
+    fn default_policy() -> PolicySet {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+        PolicySet::load_dir(std::path::Path::new(dir)).unwrap()
+    }
+
+    #[test]
+    fn clerk_is_offered_only_pairs_the_policy_accepts() {
+        let p = default_policy();
+        let clerk = p.role("clerk").unwrap();
+        let offered = choices(&p, clerk);
+        for c in &offered {
+            for purpose in &c.purposes {
+                assert!(
+                    p.authorize("clerk", c.document, purpose, None).is_ok(),
+                    "{:?} {purpose}",
+                    c.document
+                );
+            }
+            // Every pair left out is one the broker refuses.
+            for purpose in clerk.purposes.iter().filter(|x| !c.purposes.contains(x)) {
+                assert!(p.authorize("clerk", c.document, purpose, None).is_err());
+            }
+        }
+        let id = offered
+            .iter()
+            .find(|c| c.document == DocumentType::IdCard)
+            .unwrap();
+        assert_eq!(id.purposes, vec!["age_check", "identity_confirmation"]);
+        assert_eq!(subject_kinds(clerk), vec![SubjectKind::Pesel]);
+    }
+
+    #[test]
+    fn police_may_name_a_vehicle_by_plate() {
+        let p = default_policy();
+        let police = p.role("police").unwrap();
+        assert_eq!(
+            subject_kinds(police),
+            vec![SubjectKind::Pesel, SubjectKind::Plate]
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Bundles: a traffic stop (the driver's licence by PESEL, the vehicle's
+//! registration, inspection and OC insurance by plate) is one counted,
+//! audited check; a part whose register is down shows as unavailable while
+//! the others show.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers: a failure aborts the test with its message"
+)]
+
+use okaz_sandbox::Fault;
+use okaz_tests::Kit;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traffic_stop_is_one_counted_check_with_four_documents() {
+    let kit = Kit::start_with(okaz_tests::Options::with_police_passwords()).await;
+    let officer = kit.officer("police", "KMP-Warszawa").await;
+    let driver = kit.citizen(&["adult", "licence"]).await;
+    let owner = kit.citizen(&["adult", "vehicle"]).await;
+    let plate = owner.plates.first().expect("a vehicle has a plate").clone();
+    let token = kit.login(&officer).await;
+
+    let me = kit.get("/v1/me", Some(&token)).await;
+    let bundles = me.body["permissions"]["bundles"].as_array().unwrap();
+    assert_eq!(bundles.len(), 1, "{}", me.body);
+    assert_eq!(bundles[0]["name"], "traffic_stop");
+    assert_eq!(
+        me.body["permissions"]["subjects"],
+        json!(["pesel", "plate"])
+    );
+
+    // Malformed subjects cost nothing.
+    for subject in [
+        json!({"pesel": driver.pesel, "plate": "WA-12!"}),
+        json!({"pesel": "44051401358", "plate": plate}),
+        json!({"pesel": driver.pesel}),
+    ] {
+        let r = kit
+            .post(
+                "/v1/bundles",
+                Some(&token),
+                json!({"bundle": "traffic_stop", "subject": subject, "case_reference": "RSD-9/2026"}),
+            )
+            .await;
+        assert!(r.status == 400, "{subject}: {} {}", r.status, r.body);
+    }
+    assert_eq!(
+        kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
+        0
+    );
+
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            json!({"bundle": "traffic_stop", "subject": {"pesel": driver.pesel, "plate": plate.to_lowercase()}, "case_reference": "RSD-9/2026"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["quota"]["used"], 1, "the bundle counts once");
+    let parts = r.body["parts"].as_array().unwrap();
+    let kinds: Vec<&str> = parts.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "driving_licence",
+            "vehicle_registration",
+            "technical_inspection",
+            "oc_insurance"
+        ]
+    );
+    for p in parts {
+        assert_eq!(p["status"], "released", "{p}");
+    }
+    assert!(parts[0]["document"]["fields"]["categories"].is_array());
+    assert_eq!(
+        parts[1]["document"]["fields"]["registration_number"],
+        plate.as_str()
+    );
+    assert!(
+        parts[1]["document"]["fields"].get("given_names").is_none(),
+        "each part is cut to its purpose's fields"
+    );
+
+    let id = r.body["id"].as_str().unwrap();
+    let audit = kit.store.audit_chain(&officer.id).await.unwrap();
+    let of_check: Vec<_> = audit
+        .iter()
+        .filter(|r| r.entry.verification.as_deref() == Some(id))
+        .collect();
+    let counted = audit
+        .iter()
+        .filter(|r| r.entry.event.as_str() == "attempt_counted")
+        .count();
+    assert_eq!(counted, 1, "one counted check");
+    let released: Vec<_> = of_check
+        .iter()
+        .filter(|r| r.entry.event.as_str() == "document_released")
+        .map(|r| r.entry.document.clone().unwrap())
+        .collect();
+    assert_eq!(released.len(), 4, "four documents under one check");
+    assert!(of_check
+        .iter()
+        .all(|r| r.entry.case_reference.as_deref() == Some("RSD-9/2026")));
+    let owner_pseudonym = okaz_core::pseudonym::Pseudonym::of(
+        &kit.broker.keys.pepper,
+        &okaz_protocol::Pesel::parse(&owner.pesel).unwrap(),
+    );
+    let vehicle = of_check
+        .iter()
+        .find(|r| r.entry.document.as_deref() == Some("vehicle_registration"))
+        .unwrap();
+    assert_eq!(
+        vehicle.entry.citizen.as_deref(),
+        Some(owner_pseudonym.as_str()),
+        "the vehicle's owner sees the check of their papers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_whose_register_is_down_is_unavailable_and_the_others_show() {
+    let kit = Kit::start_with(okaz_tests::Options::with_police_passwords()).await;
+    let officer = kit.officer("police", "KMP-Warszawa").await;
+    let driver = kit.citizen(&["adult", "licence"]).await;
+    let owner = kit.citizen(&["adult", "vehicle"]).await;
+    let plate = owner.plates.first().unwrap().clone();
+    let token = kit.login(&officer).await;
+    kit.sandbox.set_fault(
+        "insurance",
+        Fault {
+            error_rate: 1.0,
+            ..Fault::default()
+        },
+    );
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            json!({"bundle": "traffic_stop", "subject": {"pesel": driver.pesel, "plate": plate}, "case_reference": "RSD-9/2026"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let statuses: Vec<&str> = r.body["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["released", "released", "released", "unavailable"]
+    );
+    assert!(r.body["parts"][3].get("document").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_may_not_run_a_traffic_stop_and_that_costs_nothing() {
+    let kit = Kit::start_with(okaz_tests::Options::with_police_passwords()).await;
+    let (_, token, citizen) = kit.clerk_and_citizen("USC-1").await;
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            json!({"bundle": "traffic_stop", "subject": {"pesel": citizen.pesel, "plate": "WA1234X"}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("not_permitted")),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["quota"]["used"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerks_bundle_counts_once_sends_one_code_and_releases_both_cut_to_their_purposes() {
+    let kit = Kit::start_with(okaz_tests::Options::with_police_passwords()).await;
+    let clerk = kit.officer("clerk", "USC-1").await;
+    let citizen = kit
+        .citizen(&["pensioner", "valid_id", "pensioner_id:valid", "contactable"])
+        .await;
+    kit.activate(&citizen.pesel).await;
+    let phone = citizen.phone.clone().unwrap();
+    let token = kit.login(&clerk).await;
+
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            json!({"bundle": "pensioner_discount", "subject": {"pesel": citizen.pesel}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["status"], "awaiting_code");
+    assert_eq!(r.body["quota"]["used"], 1, "counted once");
+    let inbox = kit.inbox(&phone).await;
+    assert_eq!(inbox.len(), 1, "one SMS for both documents");
+    assert!(
+        inbox[0].contains("dowod osobisty i legitymacja emeryta-rencisty"),
+        "{}",
+        inbox[0]
+    );
+    let id = r.body["id"].as_str().unwrap();
+    let code = kit.latest_code(&phone).await;
+    let done = kit.give_code(&token, id, &code).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["bundle"], "pensioner_discount");
+    let parts = done.body["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    for p in parts {
+        assert_eq!(p["status"], "released", "{p}");
+    }
+    // identity_confirmation releases the birth date; entitlement_check does not.
+    assert!(parts[0]["document"]["fields"].get("birth_date").is_some());
+    assert!(parts[1]["document"]["fields"].get("birth_date").is_none());
+    assert_eq!(done.body["quota"]["used"], 1, "still one");
+
+    let audit = kit.store.audit_chain(&clerk.id).await.unwrap();
+    let released = audit
+        .iter()
+        .filter(|r| {
+            r.entry.event.as_str() == "document_released"
+                && r.entry.verification.as_deref() == Some(id)
+        })
+        .count();
+    assert_eq!(released, 2);
+    // The code is single use: the bundle is not released twice.
+    let again = kit.give_code(&token, id, &code).await;
+    assert_eq!(again.status, 410, "{}", again.body);
+}
