@@ -80,26 +80,54 @@ async fn a_full_flow_takes_at_most_four_transactions() {
     kit.activate(&anna.pesel).await;
     let phone = anna.phone.clone().unwrap();
     let token = kit.login(&clerk).await;
-    full_flow(&kit, &token, &anna.pesel, &phone).await;
+    // Background work of the server's own (autovacuum of the catalogs,
+    // on a busy machine) can land in the window and only ever adds to the
+    // count; the flow's own number is the least of a few measurements.
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let flow = measure(&kit, &db, &token, &anna.pesel, &phone).await;
+        counts.push(flow);
+        if flow <= MAX_TRANSACTIONS_PER_FLOW {
+            break;
+        }
+    }
+    let flow = counts.iter().copied().min().unwrap_or(i64::MAX);
+    assert!(
+        (1..=MAX_TRANSACTIONS_PER_FLOW).contains(&flow),
+        "a full flow took {flow} database transactions (at most {MAX_TRANSACTIONS_PER_FLOW}; measured {counts:?})"
+    );
+    println!("a full flow took {flow} database transactions (measured {counts:?})");
+}
+
+/// One measurement: a warm-up flow (which prepares every statement on the
+/// broker's one connection), then the counted flow.
+async fn measure(
+    kit: &Kit,
+    db: &tokio_postgres::Client,
+    token: &str,
+    pesel: &str,
+    phone: &str,
+) -> i64 {
+    full_flow(kit, token, pesel, phone).await;
 
     // An idle backend reports its counts within PostgreSQL's idle flush
     // interval (10 s); wait for the warm-up to be counted, and on a busy
     // machine until two readings a second apart agree.
     tokio::time::sleep(Duration::from_secs(11)).await;
-    let mut before = transactions(&db, &kit.database).await;
+    let mut before = transactions(db, &kit.database).await;
     for _ in 0..20 {
         tokio::time::sleep(Duration::from_secs(1)).await;
         db.execute("SELECT pg_stat_clear_snapshot()", &[])
             .await
             .unwrap();
-        let now = transactions(&db, &kit.database).await;
+        let now = transactions(db, &kit.database).await;
         if now == before {
             break;
         }
         before = now;
     }
 
-    full_flow(&kit, &token, &anna.pesel, &phone).await;
+    full_flow(kit, token, pesel, phone).await;
 
     // A backend reports everything when it exits: end the broker's
     // connection and wait until it is gone.
@@ -129,11 +157,6 @@ async fn a_full_flow_takes_at_most_four_transactions() {
     db.execute("SELECT pg_stat_clear_snapshot()", &[])
         .await
         .unwrap();
-    let after = transactions(&db, &kit.database).await;
-    let flow = after - before;
-    assert!(
-        (1..=MAX_TRANSACTIONS_PER_FLOW).contains(&flow),
-        "a full flow took {flow} database transactions (at most {MAX_TRANSACTIONS_PER_FLOW})"
-    );
-    println!("a full flow took {flow} database transactions");
+    let after = transactions(db, &kit.database).await;
+    after - before
 }
