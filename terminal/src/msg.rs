@@ -177,27 +177,4 @@ pub enum Command {
 }
 
 /// Every error code, for tests that must cover each one.
-pub const ALL_CODES: [ErrorCode; 22] = [
-    ErrorCode::InvalidRequest,
-    ErrorCode::InvalidPesel,
-    ErrorCode::PayloadTooLarge,
-    ErrorCode::InvalidCredentials,
-    ErrorCode::LoginThrottled,
-    ErrorCode::AccountLocked,
-    ErrorCode::SessionExpired,
-    ErrorCode::NotPermitted,
-    ErrorCode::CaseReferenceRequired,
-    ErrorCode::NotActivated,
-    ErrorCode::NoContact,
-    ErrorCode::DocumentNotFound,
-    ErrorCode::DailyLimitExceeded,
-    ErrorCode::RegistryUnavailable,
-    ErrorCode::SmsUnavailable,
-    ErrorCode::WrongCode,
-    ErrorCode::ChallengeExpired,
-    ErrorCode::ChallengeExhausted,
-    ErrorCode::ChallengeUsed,
-    ErrorCode::NotFound,
-    ErrorCode::ServiceUnavailable,
-    ErrorCode::Internal,
-];
+pub const ALL_CODES: [ErrorCode; ErrorCode::ALL.len()] = ErrorCode::ALL;

@@ -85,24 +85,9 @@ impl Broker {
             return Err(self.second_factor_failed(&officer, audit).await);
         };
         self.still_within_count(&keys, now).await?;
-        let role = self.role_of(&officer)?;
-        let (issued, new_session) = self.new_session(&officer, role, now);
-        let expires_at = new_session.expires_at;
         let ok = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit);
-        if !self
-            .store
-            .login_succeeded(&officer.id, Some(step), new_session, ok)
-            .await?
-        {
-            return Err(self.refused_at_success(&officer, failed).await);
-        }
-        self.store.clear_attempts(&keys).await?;
-        Ok(SessionCreated {
-            token: issued.token.to_string(),
-            expires_at,
-            officer: officer_view(&officer),
-            quota: self.quota(&officer).await?,
-        })
+        self.open_session(&officer, Some(step), ok, failed, &keys)
+            .await
     }
 
     /// Client certificate + PIN login (police terminals). The certificate
@@ -149,24 +134,37 @@ impl Broker {
             return Err(self.second_factor_failed(&officer, failed).await);
         }
         self.still_within_count(&keys, now).await?;
-        let role = self.role_of(&officer)?;
-        let (issued, new_session) = self.new_session(&officer, role, now);
-        let expires_at = new_session.expires_at;
         let ok = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit)
             .outcome(Outcome::CertificatePin);
+        self.open_session(&officer, None, ok, failed, &keys).await
+    }
+
+    /// The session a successful login opens: stored only if the account is
+    /// still unlocked (and the TOTP step fresh), with the attempts forgotten.
+    async fn open_session(
+        &self,
+        officer: &Officer,
+        totp_step: Option<i64>,
+        ok: AuditEntry,
+        failed: AuditEntry,
+        keys: &[String],
+    ) -> Result<SessionCreated, BrokerError> {
+        let role = self.role_of(officer)?;
+        let (issued, new_session) = self.new_session(officer, role, ok.at);
+        let expires_at = new_session.expires_at;
         if !self
             .store
-            .login_succeeded(&officer.id, None, new_session, ok)
+            .login_succeeded(&officer.id, totp_step, new_session, ok)
             .await?
         {
-            return Err(self.refused_at_success(&officer, failed).await);
+            return Err(self.refused_at_success(officer, failed).await);
         }
-        self.store.clear_attempts(&keys).await?;
+        self.store.clear_attempts(keys).await?;
         Ok(SessionCreated {
             token: issued.token.to_string(),
             expires_at,
-            officer: officer_view(&officer),
-            quota: self.quota(&officer).await?,
+            officer: officer_view(officer),
+            quota: self.quota(officer).await?,
         })
     }
 
