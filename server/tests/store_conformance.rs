@@ -238,6 +238,9 @@ conformance!(
     unsent_challenge_is_cancelled_and_its_attempt_given_back,
     activations_on_and_off,
     activation_codes_limit_tries_and_single_use,
+    login_attempts_count_per_key_and_start_again_after_a_quiet_window,
+    concurrent_login_attempts_are_all_counted,
+    portal_sessions_signed_out_stay_out,
     concurrent_activation_sends_respect_the_limit,
     audit_round_trips_and_chains_verify_after_many_appends,
     concurrent_appends_to_one_chain_verify,
@@ -1588,6 +1591,65 @@ async fn concurrent_activation_sends_respect_the_limit(h: &Harness) {
     }))
     .await;
     assert_eq!(stored.iter().filter(|b| **b).count(), 3);
+}
+
+async fn login_attempts_count_per_key_and_start_again_after_a_quiet_window(h: &Harness) {
+    let s = h.store();
+    let keys = vec!["k-name".to_string(), "k-addr".to_string()];
+    assert_eq!(
+        s.note_attempts(&keys, at(0), at(-60)).await.unwrap(),
+        vec![1, 1]
+    );
+    assert_eq!(
+        s.note_attempts(&keys, at(10), at(-50)).await.unwrap(),
+        vec![2, 2]
+    );
+    assert_eq!(
+        s.note_attempts(&keys[..1], at(20), at(-40)).await.unwrap(),
+        vec![3]
+    );
+    assert_eq!(s.attempts("k-name", at(-40)).await.unwrap(), 3);
+    assert_eq!(s.attempts("k-addr", at(-40)).await.unwrap(), 2);
+    assert_eq!(s.attempts("k-other", at(-40)).await.unwrap(), 0);
+    // A key quiet for the whole window starts again from one.
+    assert_eq!(s.attempts("k-addr", at(15)).await.unwrap(), 0);
+    assert_eq!(
+        s.note_attempts(&keys[1..], at(100), at(40)).await.unwrap(),
+        vec![1]
+    );
+    s.clear_attempts(&keys).await.unwrap();
+    assert_eq!(s.attempts("k-name", at(-1000)).await.unwrap(), 0);
+    assert_eq!(s.attempts("k-addr", at(-1000)).await.unwrap(), 0);
+}
+
+async fn concurrent_login_attempts_are_all_counted(h: &Harness) {
+    let s = h.store();
+    let counts = join_all((0..30).map(|_| {
+        let s = Arc::clone(&s);
+        async move {
+            s.note_attempts(&["k-burst".to_string()], at(0), at(-60))
+                .await
+                .unwrap()[0]
+        }
+    }))
+    .await;
+    let mut sorted = counts.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        (1..=30).collect::<Vec<u32>>(),
+        "every attempt counted once"
+    );
+}
+
+async fn portal_sessions_signed_out_stay_out(h: &Harness) {
+    let s = h.store();
+    assert!(!s.portal_session_revoked("sid-1").await.unwrap());
+    s.revoke_portal_session("sid-1", at(3600)).await.unwrap();
+    // Revoking twice is not an error.
+    s.revoke_portal_session("sid-1", at(3600)).await.unwrap();
+    assert!(s.portal_session_revoked("sid-1").await.unwrap());
+    assert!(!s.portal_session_revoked("sid-2").await.unwrap());
 }
 
 async fn activations_on_and_off(h: &Harness) {
