@@ -73,6 +73,8 @@ pub struct Model {
     pub certificate: bool,
     /// The call under way got no answer and is being retried (the n-th time).
     pub retrying: Option<u32>,
+    /// The broker's request id of the last refusal, shown with its note.
+    pub request_id: Option<String>,
 }
 
 impl Model {
@@ -90,6 +92,7 @@ impl Model {
             demo: None,
             certificate: false,
             retrying: None,
+            request_id: None,
         }
     }
 

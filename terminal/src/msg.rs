@@ -49,7 +49,33 @@ pub enum Failure {
     Http(u16),
 }
 
+impl Msg {
+    /// The failure an answer carries, if it is one.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Msg::LoggedIn(Err(f))
+            | Msg::Me(Err(f))
+            | Msg::Started(Err(f))
+            | Msg::BundleStarted(Err(f))
+            | Msg::CodeChecked(Err(f))
+            | Msg::Lockouts(Err(f))
+            | Msg::Unlocked(Err(f))
+            | Msg::Audit(Err(f)) => Some(f),
+            _ => None,
+        }
+    }
+}
+
 impl Failure {
+    /// The broker's request id of a refusal, for the officer to quote to
+    /// support (it finds the broker's log line; it names no person).
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Failure::Problem(p) => p.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The refusal code, when the broker gave one.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {

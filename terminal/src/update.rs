@@ -42,6 +42,17 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     ) {
         m.retrying = None;
     }
+    // The request id of the last refusal stays on screen with its note;
+    // any other answer clears it.
+    if !matches!(
+        msg,
+        Msg::Tick(_) | Msg::Key(_) | Msg::Retrying(_) | Msg::Inbox(_) | Msg::DemoCodes(_)
+    ) {
+        m.request_id = msg
+            .failure()
+            .and_then(Failure::request_id)
+            .map(str::to_string);
+    }
     match msg {
         Msg::Retrying(n) => {
             // Only while a call is under way; a late notice is ignored.

@@ -38,6 +38,7 @@ fn ctx(m: &Model) -> Ctx<'_> {
         now: m.now,
         offset: m.offset,
         permissions: m.permissions(),
+        request_id: m.request_id.as_deref(),
     }
 }
 

@@ -26,6 +26,8 @@ pub struct Ctx<'a> {
     pub offset: FixedOffset,
     /// The role's permissions.
     pub permissions: Option<&'a Permissions>,
+    /// The broker's request id of the refusal on screen, if any.
+    pub request_id: Option<&'a str>,
 }
 
 impl Ctx<'_> {
@@ -119,7 +121,21 @@ pub fn note_lines(ctx: &Ctx, note: Option<Note>) -> Vec<Line<'static>> {
             ctx.profile.text(),
         )));
     }
+    if let Some(line) = reference_line(ctx, note) {
+        lines.push(line);
+    }
     lines
+}
+
+/// The request id of a refusal, for the officer to quote to support.
+pub fn reference_line(ctx: &Ctx, note: Note) -> Option<Line<'static>> {
+    match (note, ctx.request_id) {
+        (Note::Refused(..), Some(id)) => Some(Line::from(Span::styled(
+            format!("{}: {id}", ctx.lang.pick("Nr zgłoszenia", "Reference")),
+            ctx.profile.text(),
+        ))),
+        _ => None,
+    }
 }
 
 /// A paragraph that wraps, in the profile's text style.

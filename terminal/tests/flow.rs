@@ -579,3 +579,30 @@ fn the_end_of_shift_ends_the_session() {
     );
     assert!(m.session.is_none());
 }
+
+/// The text a model shows at `w`x`h`.
+fn screen_text(m: &Model, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| okaz_terminal::view(m, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    buf.content().iter().map(|c| c.symbol()).collect()
+}
+
+#[test]
+fn a_refusal_shows_the_request_id_to_quote_to_support_and_the_next_answer_clears_it() {
+    for code in [ErrorCode::RegistryUnavailable, ErrorCode::NotActivated] {
+        let mut m = clerk_model();
+        typed(&mut m, PESEL);
+        key(&mut m, Key::Enter);
+        let mut p = Problem::new(code, 503);
+        p.request_id = Some("req-7f3a".into());
+        update(&mut m, Msg::Started(Err(Failure::Problem(p))));
+        assert_eq!(m.request_id.as_deref(), Some("req-7f3a"));
+        let text = screen_text(&m, 80, 24);
+        assert!(text.contains("Reference: req-7f3a"), "{code}: {text}");
+        // A problem without an id (or any other answer) shows none.
+        update(&mut m, Msg::Started(Err(refused(ErrorCode::InvalidPesel))));
+        assert_eq!(m.request_id, None);
+        assert!(!screen_text(&m, 80, 24).contains("Reference:"));
+    }
+}

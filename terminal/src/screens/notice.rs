@@ -67,6 +67,10 @@ impl Notice {
             )));
             lines.push(Line::raw(format!("→ {h}")));
         }
+        if let Some(reference) = crate::widgets::reference_line(ctx, self.note) {
+            lines.push(Line::raw(""));
+            lines.push(reference);
+        }
         f.render_widget(para(ctx, lines), inner);
     }
 }
