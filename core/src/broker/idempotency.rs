@@ -15,7 +15,7 @@
 
 use chrono::{DateTime, Utc};
 use okaz_protocol::{
-    BundleRequest, BundleVerification, ErrorCode, Verification, VerificationRequest,
+    BundleRequest, BundleVerification, ErrorCode, QuotaView, Verification, VerificationRequest,
     VerificationStatus,
 };
 
@@ -58,14 +58,9 @@ impl Broker {
         let session = match self.gate(token, key, b"verification", req).await? {
             Gate::Run(session) => session,
             Gate::Replay(settled) => {
-                let auth = self.authenticate(token).await?;
-                let quota = self.quota_of(&auth);
-                return match settled {
-                    Settled::Awaiting {
-                        verification,
-                        expires_at,
-                    } => Ok(Verification {
-                        id: verification,
+                return self
+                    .replayed(token, settled, |id, expires_at, quota| Verification {
+                        id,
                         status: VerificationStatus::AwaitingCode,
                         expires_at: Some(expires_at),
                         attempts_left: None,
@@ -76,16 +71,14 @@ impl Broker {
                         parts: Vec::new(),
                         receipt: None,
                         quota,
-                    }),
-                    other => Err(self.with_quota(&auth, replayed_refusal(&other))),
-                };
+                    })
+                    .await;
             }
         };
         let answer = self.start_verification(token, body).await;
-        let settled = match &answer {
-            Ok(v) => Ok((v.id.as_str(), v.status, v.expires_at)),
-            Err(e) => Err(e),
-        };
+        let settled = answer
+            .as_ref()
+            .map(|v| (v.id.as_str(), v.status, v.expires_at));
         self.keep(&session, key, settled_of(settled)).await;
         answer
     }
@@ -104,14 +97,9 @@ impl Broker {
         let session = match self.gate(token, key, b"bundle", req).await? {
             Gate::Run(session) => session,
             Gate::Replay(settled) => {
-                let auth = self.authenticate(token).await?;
-                let quota = self.quota_of(&auth);
-                return match settled {
-                    Settled::Awaiting {
-                        verification,
-                        expires_at,
-                    } => Ok(BundleVerification {
-                        id: verification,
+                return self
+                    .replayed(token, settled, |id, expires_at, quota| BundleVerification {
+                        id,
                         bundle,
                         status: VerificationStatus::AwaitingCode,
                         expires_at: Some(expires_at),
@@ -120,18 +108,36 @@ impl Broker {
                         parts: Vec::new(),
                         display_until: None,
                         quota,
-                    }),
-                    other => Err(self.with_quota(&auth, replayed_refusal(&other))),
-                };
+                    })
+                    .await;
             }
         };
         let answer = self.start_bundle(token, body).await;
-        let settled = match &answer {
-            Ok(v) => Ok((v.id.as_str(), v.status, v.expires_at)),
-            Err(e) => Err(e),
-        };
+        let settled = answer
+            .as_ref()
+            .map(|v| (v.id.as_str(), v.status, v.expires_at));
         self.keep(&session, key, settled_of(settled)).await;
         answer
+    }
+
+    /// What a replayed key answers: the check still awaiting its code
+    /// (built by `awaiting` from its id, expiry and the quota now), or the
+    /// refusal the first call got.
+    async fn replayed<T>(
+        &self,
+        token: &str,
+        settled: Settled,
+        awaiting: impl FnOnce(String, DateTime<Utc>, QuotaView) -> T,
+    ) -> Result<T, BrokerError> {
+        let auth = self.authenticate(token).await?;
+        let quota = self.quota_of(&auth);
+        match settled {
+            Settled::Awaiting {
+                verification,
+                expires_at,
+            } => Ok(awaiting(verification, expires_at, quota)),
+            other => Err(self.with_quota(&auth, replayed_refusal(&other))),
+        }
     }
 
     /// Checks the key's shape and claims it for this session and body
