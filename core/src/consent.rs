@@ -1,11 +1,19 @@
 //! Consent by one-time code: the challenge.
 //!
 //! ```text
-//!  created ──right code──▶ used        (single use: a second answer is `challenge_used`)
-//!     │ └──wrong code──▶ created (attempts left) ──last wrong──▶ exhausted
-//!     └──now >= expires_at──▶ expired
-//!     └──officer cancels──▶ cancelled
+//!  created ──answer──▶ releasing (lease) ──right code, released──▶ used
+//!     ▲                   │ │ └──right code, register failed──▶ created (attempt given back)
+//!     │                   │ └──wrong code──▶ created (attempts left) ──last wrong──▶ exhausted
+//!     │                   └──lease runs out (broker crashed)──▶ created
+//!     └──now >= expires_at──▶ expired          └──officer cancels──▶ cancelled
 //! ```
+//! Every answer takes one attempt and the challenge's release lease in one
+//! statement, before the code is compared: while the lease runs, another
+//! answer is refused (`challenge_releasing`), so one code never causes two
+//! register reads or two releases. A register failure after the right code
+//! ends the lease and gives the attempt back, in one transaction with its
+//! audit record: the officer retries the same code. The lease outlives the
+//! register client's worst case, so only a crashed broker lets one run out.
 //! The code is six random digits from the OS CSPRNG. Only an HMAC of it is
 //! stored, bound to the challenge id, under a server key: a plain hash of one
 //! million codes would be reversed at once. The comparison is constant-time.
@@ -19,6 +27,21 @@ use super::pseudonym::SecretKey;
 
 /// Lifetime the design allows at most.
 pub const MAX_LIFETIME: Duration = Duration::minutes(10);
+
+/// How long an answer holds its challenge: longer than a register read can
+/// take (5 s total timeout with its retries), short enough that a crashed
+/// broker's lease frees the challenge before the citizen's patience runs out.
+pub const RELEASE_LEASE: Duration = Duration::seconds(30);
+
+/// Until when an answer taken at `now` holds the challenge.
+pub fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + RELEASE_LEASE
+}
+
+/// Whether another answer holds the challenge at `now`.
+pub fn is_leased(releasing_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    releasing_until.is_some_and(|until| now < until)
+}
 
 /// Where a challenge stands, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +90,8 @@ pub enum Closed {
     Exhausted,
     /// It was answered already.
     Used,
+    /// Another answer is being handled (its release lease runs).
+    Releasing,
 }
 
 /// Why a challenge refuses an answer, from its stored state and the time.
@@ -85,6 +110,21 @@ pub fn closed_reason(
         ChallengeState::Awaiting if is_expired(expires_at, now) => Some(Closed::Expired),
         ChallengeState::Awaiting => None,
     }
+}
+
+/// Why a challenge refuses an answer, its release lease included: a
+/// closed challenge says why; an open one held by another answer is
+/// [`Closed::Releasing`].
+pub fn refusal(
+    state: ChallengeState,
+    expires_at: DateTime<Utc>,
+    attempts_used: u32,
+    max_attempts: u32,
+    releasing_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Closed> {
+    closed_reason(state, expires_at, attempts_used, max_attempts, now)
+        .or_else(|| is_leased(releasing_until, now).then_some(Closed::Releasing))
 }
 
 /// A challenge expires at its `expires_at` instant, not a moment later.
@@ -246,6 +286,30 @@ mod tests {
             closed_reason(Cancelled, t(300), 0, 3, t(0)),
             Some(Closed::NotFound)
         );
+    }
+
+    #[test]
+    fn a_live_release_lease_refuses_another_answer_until_it_runs_out() {
+        use ChallengeState::*;
+        let lease = Some(lease_until(t(10)));
+        assert_eq!(
+            refusal(Awaiting, t(300), 1, 3, lease, t(11)),
+            Some(Closed::Releasing)
+        );
+        // The lease ends at its instant: a crashed broker frees it.
+        let end = t(10) + RELEASE_LEASE;
+        assert_eq!(refusal(Awaiting, t(300), 1, 3, lease, end), None);
+        assert_eq!(refusal(Awaiting, t(300), 1, 3, None, t(11)), None);
+        // A closed challenge says why, lease or not.
+        assert_eq!(
+            refusal(Used, t(300), 1, 3, lease, t(11)),
+            Some(Closed::Used)
+        );
+        assert_eq!(
+            refusal(Awaiting, t(300), 3, 3, lease, t(11)),
+            Some(Closed::Exhausted)
+        );
+        assert!(RELEASE_LEASE < MAX_LIFETIME);
     }
 
     #[test]

@@ -208,6 +208,9 @@ pub struct PartResult {
     /// When released: the document cut to the part's purpose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<Document>,
+    /// When released: the log-signed receipt of this part's release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
 }
 
 /// Answer to `POST /v1/bundles` and `POST /v1/bundles/{id}/code`.

@@ -48,6 +48,9 @@ pub enum ErrorCode {
     ChallengeExhausted,
     /// The code was already used.
     ChallengeUsed,
+    /// Another answer to this challenge is being handled (its document is
+    /// being fetched): wait for its answer rather than sending the code again.
+    ChallengeReleasing,
     /// No such resource for this officer.
     NotFound,
     /// An unlock was asked for an account that is not locked.
@@ -60,7 +63,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidPesel,
         ErrorCode::PayloadTooLarge,
@@ -84,6 +87,7 @@ impl ErrorCode {
         ErrorCode::ServiceUnavailable,
         ErrorCode::Internal,
         ErrorCode::NotLocked,
+        ErrorCode::ChallengeReleasing,
     ];
 
     /// The code a wire name means.
@@ -113,6 +117,7 @@ impl ErrorCode {
             ErrorCode::ChallengeExpired => "challenge_expired",
             ErrorCode::ChallengeExhausted => "challenge_exhausted",
             ErrorCode::ChallengeUsed => "challenge_used",
+            ErrorCode::ChallengeReleasing => "challenge_releasing",
             ErrorCode::NotFound => "not_found",
             ErrorCode::NotLocked => "not_locked",
             ErrorCode::ServiceUnavailable => "service_unavailable",
@@ -148,6 +153,9 @@ impl ErrorCode {
             ErrorCode::ChallengeExpired => "The code has expired: start the check again.",
             ErrorCode::ChallengeExhausted => "Too many wrong codes: start the check again.",
             ErrorCode::ChallengeUsed => "This code was already used.",
+            ErrorCode::ChallengeReleasing => {
+                "This code is being checked already: wait for the document."
+            }
             ErrorCode::NotFound => "Not found.",
             ErrorCode::NotLocked => "The account is not locked: there is nothing to unlock.",
             ErrorCode::ServiceUnavailable => "The service is temporarily unavailable.",

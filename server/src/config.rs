@@ -67,6 +67,11 @@ pub struct AuditConfig {
     /// checkpoint (milliseconds).
     #[serde(default = "default_checkpoint_interval")]
     pub checkpoint_interval_ms: u64,
+    /// At least this often (seconds) the latest checkpoint is signed again
+    /// and pushed to the witnesses for a fresh cosignature, even when no
+    /// record came in: their timestamps show the log is alive.
+    #[serde(default = "default_checkpoint_refresh")]
+    pub checkpoint_refresh_secs: u64,
     /// Witnesses that cosign checkpoints.
     #[serde(default)]
     pub witnesses: Vec<WitnessConfig>,
@@ -74,6 +79,10 @@ pub struct AuditConfig {
 
 fn default_checkpoint_interval() -> u64 {
     1000
+}
+
+fn default_checkpoint_refresh() -> u64 {
+    60
 }
 
 /// One witness (C2SP tlog-witness).
@@ -420,6 +429,7 @@ mod tests {
         assert_eq!(c.registers.retries, 2);
         assert_eq!(c.audit.origin, "okaz.gov.example/audit");
         assert_eq!(c.audit.checkpoint_interval_ms, 1000);
+        assert_eq!(c.audit.checkpoint_refresh_secs, 60);
         assert_eq!(c.audit.witnesses.len(), 1);
         okaz_core::note::Verifier::parse(&c.audit.witnesses[0].key).unwrap();
     }

@@ -6,6 +6,15 @@
 //!
 //! Every replica runs this task; the store's integrator lock (an advisory
 //! lock on PostgreSQL, the write lock on SQLite) lets one work at a time.
+//!
+//! Liveness: at least every `checkpoint_refresh_secs`, even with no new
+//! record, the latest checkpoint is signed again and pushed to every
+//! witness whose cosignature of it is older than that; the witness cosigns
+//! it afresh (C2SP allows the same size again) with a new timestamp. Ed25519
+//! signatures are deterministic, so a re-signed checkpoint of the same tree
+//! is byte-identical: storage keeps one checkpoint per tree size and one
+//! cosignature per size and witness (the latest replaces the one before),
+//! so an idle log stores nothing new while its cosignatures stay fresh.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -109,6 +118,8 @@ pub struct TlogStatus {
     pub integrated: AtomicU64,
     /// Tree size last seen.
     pub size: AtomicU64,
+    /// When this process last signed a checkpoint (Unix seconds; 0: never).
+    pub signed_at: AtomicU64,
 }
 
 impl TlogStatus {
@@ -119,12 +130,15 @@ impl TlogStatus {
              # TYPE okaz_tlog_witness_refusals_total counter\nokaz_tlog_witness_refusals_total {}\n\
              # TYPE okaz_tlog_witness_backlog gauge\nokaz_tlog_witness_backlog {}\n\
              # TYPE okaz_tlog_integrated_total counter\nokaz_tlog_integrated_total {}\n\
-             # TYPE okaz_tlog_tree_size gauge\nokaz_tlog_tree_size {}\n",
+             # TYPE okaz_tlog_tree_size gauge\nokaz_tlog_tree_size {}\n\
+             # TYPE okaz_tlog_checkpoint_signed_timestamp_seconds gauge\n\
+             okaz_tlog_checkpoint_signed_timestamp_seconds {}\n",
             u8::from(self.alarm.load(Ordering::Relaxed)),
             self.refusals.load(Ordering::Relaxed),
             self.backlog.load(Ordering::Relaxed),
             self.integrated.load(Ordering::Relaxed),
             self.size.load(Ordering::Relaxed),
+            self.signed_at.load(Ordering::Relaxed),
         )
     }
 }
@@ -139,6 +153,7 @@ pub struct Transparency {
     /// What it has seen.
     pub status: TlogStatus,
     interval: Duration,
+    refresh: u64,
 }
 
 /// What an integration pass did.
@@ -183,6 +198,7 @@ impl Transparency {
             http: Client::builder(TokioExecutor::new()).build(http),
             status: TlogStatus::default(),
             interval: Duration::from_millis(cfg.checkpoint_interval_ms.max(50)),
+            refresh: cfg.checkpoint_refresh_secs.max(1),
         })
     }
 
@@ -202,7 +218,9 @@ impl Transparency {
     }
 
     /// Integrates every pending record, signs a checkpoint if the tree
-    /// grew, and pushes the latest checkpoint to every witness behind it.
+    /// grew (or signs the latest again once `checkpoint_refresh_secs` have
+    /// passed), and pushes the latest checkpoint to every witness behind it
+    /// or whose cosignature of it is that old.
     pub async fn run_once(&self) -> Result<Pass, StoreError> {
         let mut head = None;
         let mut added = 0u64;
@@ -219,28 +237,72 @@ impl Transparency {
             }
         }
         self.status.integrated.fetch_add(added, Ordering::Relaxed);
+        let now = unix_now();
+        let latest = self.store.checkpoints(1).await?;
+        let latest_size = latest.first().map(|c| c.size);
         if let Some(h) = head {
             self.status.size.store(h.size, Ordering::Relaxed);
-            let latest = self.store.checkpoints(1).await?;
-            if h.size > 0 && latest.first().map(|c| c.size) != Some(h.size) {
+            if h.size > 0 && latest_size != Some(h.size) {
                 let note = tlog::sign_checkpoint(&self.signer, &self.origin, h);
                 self.store.save_checkpoint(h.size, &note.render()).await?;
+                self.status.signed_at.store(now, Ordering::Relaxed);
             }
         }
-        self.push_all().await?;
+        if let Some(size) = latest_size.filter(|_| self.due(&self.status.signed_at, now)) {
+            self.resign(size, head, latest.first()).await?;
+            self.status.signed_at.store(now, Ordering::Relaxed);
+        }
+        self.push_all(now).await?;
         Ok(Pass { head, added })
     }
 
-    /// Pushes the latest checkpoint to each witness that has not cosigned it.
-    async fn push_all(&self) -> Result<(), StoreError> {
+    /// Whether `checkpoint_refresh_secs` have passed since `at` (Unix seconds).
+    fn due(&self, at: &AtomicU64, now: u64) -> bool {
+        now.saturating_sub(at.load(Ordering::Relaxed)) >= self.refresh
+    }
+
+    /// Signs the latest checkpoint again, from the stored tree. The same
+    /// tree gives the same bytes (Ed25519 is deterministic), so nothing new
+    /// is stored; a different note for the same size would mean the stored
+    /// tree changed under the log, which is logged loudly.
+    async fn resign(
+        &self,
+        size: u64,
+        head: Option<TreeHead>,
+        stored: Option<&tlog::StoredCheckpoint>,
+    ) -> Result<(), StoreError> {
+        let root = match head.filter(|h| h.size == size) {
+            Some(h) => h.root,
+            None => match tlog::stored_root(self.store.as_ref(), size).await {
+                Ok(r) => r,
+                Err(tlog::TrailError::Store(e)) => return Err(e),
+                Err(e) => return Err(StoreError::Corrupt(format!("audit tree: {e}"))),
+            },
+        };
+        let note = tlog::sign_checkpoint(&self.signer, &self.origin, TreeHead { size, root });
+        if stored.is_some_and(|c| c.note != note.render()) {
+            tracing::error!(
+                size,
+                "ALARM: the stored tree no longer matches the checkpoint signed for its size"
+            );
+            self.status.alarm.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Pushes the latest checkpoint to each witness that has not cosigned
+    /// it, or whose cosignature of it is `checkpoint_refresh_secs` old.
+    async fn push_all(&self, now: u64) -> Result<(), StoreError> {
         let cps = self.store.checkpoints(1000).await?;
         let Some(latest) = cps.first() else {
             return Ok(());
         };
         let mut behind = 0u64;
         for w in &self.witnesses {
-            if latest.cosignatures.iter().any(|(n, _)| n == &w.key.name) {
-                continue;
+            if let Some(at) = cosigned_at(latest, w) {
+                if now.saturating_sub(at) < self.refresh {
+                    continue;
+                }
             }
             let old = cps
                 .iter()
@@ -346,6 +408,21 @@ impl Transparency {
     }
 }
 
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// When witness `w` cosigned `cp` (its cosignature's timestamp), if it did.
+fn cosigned_at(cp: &tlog::StoredCheckpoint, w: &Witness) -> Option<u64> {
+    let (name, sig) = cp.cosignatures.iter().find(|(n, _)| n == &w.key.name)?;
+    let mut note = Note::parse(&cp.note).ok()?;
+    note.signatures = vec![(name.clone(), sig.clone())];
+    w.key.verify(&note).ok()
+}
+
 fn note_text(note: &str) -> Result<String, PushError> {
     Note::parse(note)
         .map(|n| n.text)
@@ -367,6 +444,7 @@ mod tests {
             log_key_file: dir.join("log.key"),
             origin: "okaz.test/audit".into(),
             checkpoint_interval_ms: 1000,
+            checkpoint_refresh_secs: 60,
             witnesses: Vec::new(),
         }
     }

@@ -232,6 +232,7 @@ conformance!(
     challenge_expires_at_its_instant,
     challenge_exhausts_after_max_reservations,
     concurrent_reservations_never_exceed_max_attempts,
+    challenge_release_lease_holds_off_a_second_answer_until_it_ends,
     concurrent_completes_release_once,
     record_wrong_code_exhausts_at_max_attempts,
     challenge_cancel,
@@ -1284,14 +1285,15 @@ async fn challenge_exhausts_after_max_reservations(h: &Harness) {
     let s = h.store();
     let o = officer(&*s, "anna", "U1").await;
     let id = challenge(&*s, &o, "s1", 2).await;
+    // Each answer's release lease has run out before the next (40 s apart).
     for n in 1..=2 {
-        let Reservation::Reserved(ch) = reserve(&*s, &id, &o, "s1", at(n)).await else {
+        let Reservation::Reserved(ch) = reserve(&*s, &id, &o, "s1", at(n * 40)).await else {
             panic!("attempt {n} of 2 is taken");
         };
         assert_eq!(ch.attempts_used, u32::try_from(n).unwrap());
     }
     assert_eq!(
-        closed(&reserve(&*s, &id, &o, "s1", at(3)).await),
+        closed(&reserve(&*s, &id, &o, "s1", at(120)).await),
         Some(Closed::Exhausted)
     );
     // Exhausted outranks expired, as `closed_reason` says.
@@ -1305,25 +1307,105 @@ async fn concurrent_reservations_never_exceed_max_attempts(h: &Harness) {
     let s = h.store();
     let o = officer(&*s, "anna", "U1").await;
     let id = challenge(&*s, &o, "s1", 3).await;
-    let tasks = (0..30).map(|_| {
-        let s = Arc::clone(&s);
-        let (o, id) = (o.clone(), id.clone());
-        tokio::spawn(async move { reserve(&*s, &id, &o, "s1", at(1)).await })
-    });
-    let results: Vec<Reservation> = join_all(tasks)
+    // Rounds of 10 answers at once, each round after the last one's lease
+    // ran out: one answer per round takes the attempt and the lease, the
+    // others are told another answer is being handled; past the third
+    // round the challenge is exhausted.
+    for round in 0..4i64 {
+        let tasks = (0..10).map(|_| {
+            let s = Arc::clone(&s);
+            let (o, id) = (o.clone(), id.clone());
+            tokio::spawn(async move { reserve(&*s, &id, &o, "s1", at(1 + round * 40)).await })
+        });
+        let results: Vec<Reservation> = join_all(tasks)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let reserved = results
+            .iter()
+            .filter(|r| matches!(r, Reservation::Reserved(_)))
+            .count();
+        let expect = if round < 3 {
+            (1, Closed::Releasing)
+        } else {
+            (0, Closed::Exhausted)
+        };
+        assert_eq!(reserved, expect.0, "round {round}");
+        assert!(
+            results.iter().filter_map(closed).all(|c| c == expect.1),
+            "round {round}"
+        );
+    }
+}
+
+async fn challenge_release_lease_holds_off_a_second_answer_until_it_ends(h: &Harness) {
+    let s = h.store();
+    let o = officer(&*s, "anna", "U1").await;
+    let id = challenge(&*s, &o, "s1", 3).await;
+    let failed = |n: i64| {
+        entry(at(n), AuditEvent::ReleaseFailed, &o.id, &o.unit)
+            .refused(ErrorCode::RegistryUnavailable)
+            .verification(&id)
+    };
+    let attempts = |r: Reservation| match r {
+        Reservation::Reserved(ch) => ch.attempts_used,
+        Reservation::Closed(c) => panic!("closed: {c:?}"),
+    };
+    // An answer holds the challenge: a second one at once is refused
+    // without taking an attempt.
+    assert_eq!(attempts(reserve(&*s, &id, &o, "s1", at(1)).await), 1);
+    assert_eq!(
+        closed(&reserve(&*s, &id, &o, "s1", at(2)).await),
+        Some(Closed::Releasing)
+    );
+    // The register failed: reopened, the attempt given back, on record.
+    assert!(s.reopen_challenge(&id, vec![failed(3)]).await.unwrap());
+    assert_eq!(h.sealed_subject(&id).await, Some(Some(vec![2; 48])));
+    assert_eq!(attempts(reserve(&*s, &id, &o, "s1", at(4)).await), 1);
+    // A wrong code ends the lease too (and keeps its attempt).
+    s.record_wrong_code(
+        &id,
+        &o.id,
+        today(),
+        10,
+        entry(at(5), AuditEvent::CodeRejected, &o.id, &o.unit)
+            .refused(ErrorCode::WrongCode)
+            .verification(&id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(attempts(reserve(&*s, &id, &o, "s1", at(6)).await), 2);
+    // A broker that crashed holding the lease: it runs out on its own.
+    let until = consent::lease_until(at(6));
+    assert_eq!(
+        closed(&reserve(&*s, &id, &o, "s1", until - chrono::Duration::seconds(1)).await),
+        Some(Closed::Releasing)
+    );
+    assert_eq!(attempts(reserve(&*s, &id, &o, "s1", until).await), 3);
+    // Released: nothing reopens it, a second answer finds it used.
+    assert!(s
+        .complete_challenge(
+            &id,
+            entry(at(40), AuditEvent::DocumentReleased, &o.id, &o.unit).verification(&id)
+        )
         .await
-        .into_iter()
-        .map(|r| r.unwrap())
-        .collect();
-    let reserved = results
-        .iter()
-        .filter(|r| matches!(r, Reservation::Reserved(_)))
-        .count();
-    assert_eq!(reserved, 3);
-    assert!(results
-        .iter()
-        .filter_map(closed)
-        .all(|c| c == Closed::Exhausted));
+        .unwrap());
+    assert!(!s.reopen_challenge(&id, vec![failed(41)]).await.unwrap());
+    assert_eq!(
+        closed(&reserve(&*s, &id, &o, "s1", at(42)).await),
+        Some(Closed::Used)
+    );
+    let events = events(&*s, &o.id).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.0 == AuditEvent::ReleaseFailed.as_str())
+            .count(),
+        2,
+        "every register failure is on record: {events:?}"
+    );
+    assert_chains_verify(&*s).await;
 }
 
 async fn concurrent_completes_release_once(h: &Harness) {

@@ -533,6 +533,16 @@ pub fn refusal(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
             ),
             ("This code was already used.", "Start the check again."),
         ),
+        E::ChallengeReleasing => (
+            (
+                "Ten kod jest już sprawdzany.",
+                "Poczekaj na dokument; nie wysyłaj kodu ponownie.",
+            ),
+            (
+                "This code is being checked already.",
+                "Wait for the document; do not send the code again.",
+            ),
+        ),
         E::NotFound => (
             (
                 "Nie ma takiego sprawdzenia.",

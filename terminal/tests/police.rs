@@ -289,6 +289,7 @@ fn part(
             d.kind = kind;
             d
         }),
+        receipt: None,
     }
 }
 
@@ -437,6 +438,7 @@ fn a_clerks_bundle_waits_for_one_code_then_shows_both_parts() {
         kind,
         status: PartStatus::Pending,
         document: None,
+        receipt: None,
     };
     update(
         &mut m,

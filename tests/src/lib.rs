@@ -13,6 +13,7 @@
 )]
 
 pub mod http_client;
+pub mod openapi;
 pub mod portal_agent;
 pub mod replica;
 pub mod tmux;
@@ -658,7 +659,8 @@ pub fn add_audit_config(config: &Path, dir: &Path, witnesses: &[(String, String)
     let key = dir.join("log.key");
     let mut text = std::fs::read_to_string(config).unwrap();
     text.push_str(&format!(
-        "[audit]\nlog_key_file = \"{}\"\norigin = \"{TEST_ORIGIN}\"\ncheckpoint_interval_ms = 200\n",
+        "[audit]\nlog_key_file = \"{}\"\norigin = \"{TEST_ORIGIN}\"\ncheckpoint_interval_ms = 200\n\
+         checkpoint_refresh_secs = 1\n",
         key.display()
     ));
     for (url, k) in witnesses {

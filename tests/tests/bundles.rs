@@ -217,17 +217,66 @@ async fn a_clerks_bundle_counts_once_sends_one_code_and_releases_both_cut_to_the
     assert!(parts[0]["document"]["fields"].get("birth_date").is_some());
     assert!(parts[1]["document"]["fields"].get("birth_date").is_none());
     assert_eq!(done.body["quota"]["used"], 1, "still one");
+    // Each released part carries its own receipt, signed with the log key.
+    let published = kit.get("/v1/audit/checkpoint", None).await.body;
+    let log_key = okaz_core::note::Verifier::parse(published["log_key"].as_str().unwrap()).unwrap();
+    let mut receipts = std::collections::BTreeMap::new();
+    for p in parts {
+        let r: okaz_protocol::Receipt = serde_json::from_value(p["receipt"].clone())
+            .unwrap_or_else(|e| panic!("a released part carries a receipt ({e}): {p}"));
+        okaz_core::receipt::verify(&r, &log_key).unwrap();
+        assert_eq!(r.verification, id);
+        assert!(!p["receipt"].to_string().contains(&citizen.pesel));
+        receipts.insert(r.leaf_hash.clone(), r.signature.clone());
+    }
+    assert_eq!(receipts.len(), 2, "one receipt per part, each its own leaf");
 
     let audit = kit.store.audit_chain(&clerk.id).await.unwrap();
-    let released = audit
+    let released: Vec<_> = audit
         .iter()
         .filter(|r| {
             r.entry.event.as_str() == "document_released"
                 && r.entry.verification.as_deref() == Some(id)
         })
-        .count();
-    assert_eq!(released, 2);
+        .collect();
+    assert_eq!(released.len(), 2);
+    for r in &released {
+        let leaf = hex_of(&okaz_core::audit::leaf_hash(&r.entry));
+        assert!(
+            receipts.contains_key(&leaf),
+            "the receipt names the record's leaf"
+        );
+    }
+    // The citizen's history lists both parts, each with its receipt, as
+    // for a single release; the download is the receipt the officer got.
+    kit.integrate().await;
+    let mut portal = kit.portal_agent();
+    portal.sign_in(&citizen.pesel).await;
+    let history = portal.get("/citizen/history").await;
+    let links: Vec<String> = history
+        .text
+        .split("href=\"/citizen/receipt?record=")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(str::to_string))
+        .collect();
+    assert_eq!(links.len(), 2, "{}", history.text);
+    for link in links {
+        let page = portal.get(&format!("/citizen/receipt?record={link}")).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let doc: serde_json::Value = serde_json::from_str(&page.text).unwrap();
+        let leaf = doc["receipt"]["leaf_hash"].as_str().unwrap();
+        assert_eq!(
+            receipts.get(leaf).map(String::as_str),
+            doc["receipt"]["signature"].as_str(),
+            "{doc}"
+        );
+        assert!(doc["leaf_index"].is_u64(), "integrated: {doc}");
+    }
     // The code is single use: the bundle is not released twice.
     let again = kit.give_code(&token, id, &code).await;
     assert_eq!(again.status, 410, "{}", again.body);
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -166,3 +166,143 @@ async fn the_broker_recovers_when_its_database_connections_are_cut() {
     let r = kit.ops_get("/readyz").await;
     assert_eq!(r.status, 200);
 }
+
+/// A register failure after the right code burns nothing: five failed
+/// releases in a row (more than the challenge's three attempts) leave the
+/// challenge open with its attempts unchanged, and the same code then
+/// releases the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_errors_after_the_right_code_leave_the_attempts_unchanged() {
+    let kit = Kit::start().await;
+    let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
+    let r = kit
+        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
+    kit.sandbox.set_fault(
+        "persons",
+        Fault {
+            error_rate: 1.0,
+            ..Fault::default()
+        },
+    );
+    for _ in 0..5 {
+        let r = kit.give_code(&token, &id, &code).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (502, Some("registry_unavailable")),
+            "{}",
+            r.body
+        );
+    }
+    kit.sandbox.clear_faults();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let r = kit.give_code(&token, &id, wrong).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        r.body["attempts_left"], 2,
+        "only the wrong code took an attempt: {}",
+        r.body
+    );
+    let r = kit.give_code(&token, &id, &code).await;
+    assert_eq!(r.status, 200, "the same code still releases: {}", r.body);
+}
+
+/// Must-show (issue 13, 5): with the person register failing half the time
+/// under load, 40 challenges answered by double submits (the officer's
+/// terminal sending the code twice at once, again and again until the
+/// document shows) all end released, exactly once each: no challenge loses
+/// its right code to register errors, no code causes two releases, and a
+/// concurrent second submit is told `challenge_releasing` (409).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_the_person_register_failing_half_the_time_no_code_is_lost_or_released_twice() {
+    const CLERKS: usize = 4;
+    const PER_CLERK: usize = 10;
+    let kit = Kit::start().await;
+    let citizens = kit
+        .citizens_with(&["adult", "valid_id", "contactable"], CLERKS * PER_CLERK)
+        .await;
+    let mut checks = Vec::new();
+    let mut clerks = Vec::new();
+    for batch in citizens.chunks(PER_CLERK) {
+        let clerk = kit.officer("clerk", "U1").await;
+        let token = kit.login(&clerk).await;
+        for c in batch {
+            kit.activate(&c.pesel).await;
+            let r = kit
+                .start_check(&token, &c.pesel, "id_card", "age_check")
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+            checks.push((
+                token.clone(),
+                r.body["id"].as_str().unwrap().to_string(),
+                code,
+            ));
+        }
+        clerks.push(clerk);
+    }
+    kit.sandbox.set_fault(
+        "persons",
+        Fault {
+            error_rate: 0.5,
+            ..Fault::default()
+        },
+    );
+    let outcomes = futures::future::join_all(checks.iter().map(|(token, id, code)| {
+        let kit = &kit;
+        async move {
+            let mut seen = Vec::new();
+            for _ in 0..40 {
+                let (a, b) = futures::join!(
+                    kit.give_code(token, id, code),
+                    kit.give_code(token, id, code)
+                );
+                let round = [a, b].map(|r| (r.status, r.body["code"].as_str().map(str::to_string)));
+                let done = round.iter().any(|(s, _)| *s == 200);
+                seen.extend(round);
+                if done {
+                    break;
+                }
+            }
+            seen
+        }
+    }))
+    .await;
+    kit.sandbox.clear_faults();
+
+    let mut releasing = 0;
+    let mut register_errors = 0;
+    for (seen, (_, id, _)) in outcomes.iter().zip(&checks) {
+        let released = seen.iter().filter(|(s, _)| *s == 200).count();
+        assert_eq!(released, 1, "{id}: released once, and not lost: {seen:?}");
+        for (status, code) in seen {
+            match (status, code.as_deref()) {
+                (200, _) | (410, Some("challenge_used")) => {}
+                (409, Some("challenge_releasing")) => releasing += 1,
+                (502, Some("registry_unavailable")) => register_errors += 1,
+                other => panic!("{id}: unexpected answer {other:?} in {seen:?}"),
+            }
+        }
+    }
+    assert!(register_errors > 0, "the register did fail");
+    println!(
+        "{} challenges: {register_errors} register errors, {releasing} concurrent submits told challenge_releasing",
+        checks.len()
+    );
+    // On record: one release per verification, every one of them.
+    for clerk in &clerks {
+        let chain = kit.store.audit_chain(&clerk.id).await.unwrap();
+        let mut released = std::collections::BTreeMap::<String, usize>::new();
+        for r in &chain {
+            if r.entry.event.as_str() == "document_released" {
+                *released
+                    .entry(r.entry.verification.clone().unwrap_or_default())
+                    .or_default() += 1;
+            }
+        }
+        assert_eq!(released.len(), PER_CLERK, "{released:?}");
+        assert!(released.values().all(|n| *n == 1), "{released:?}");
+    }
+}

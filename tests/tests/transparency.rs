@@ -284,3 +284,228 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
         metrics.text
     );
 }
+
+async fn audit_rows(db: &tokio_postgres::Client) -> u64 {
+    let n: i64 = db
+        .query_one("SELECT count(*) FROM audit_log", &[])
+        .await
+        .unwrap()
+        .get(0);
+    n as u64
+}
+
+/// Must-show 5: two `okaz-server serve` processes on one PostgreSQL
+/// database answer 10,000 audited calls between them at once (security
+/// officers' audit searches, each written as an audit record in the
+/// request's transaction), while both run the integrator. The records end
+/// in one tree whose root matches a recomputation from the leaves, every
+/// checkpoint the two signed along the way is consistent with the next,
+/// and `audit verify` passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_broker_processes_write_10000_records_into_one_consistent_tree() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use okaz_core::merkle;
+    use okaz_core::tlog;
+    use okaz_tests::replica::{Replica, ReplicaOptions};
+
+    const RECORDS: usize = 10_000;
+    const WORKERS: usize = 8;
+    let kit = Kit::start().await;
+    let options = || ReplicaOptions {
+        log: "warn".to_string(),
+        env: vec![("OKAZ_AUDIT_CHECKPOINT_INTERVAL_MS".into(), "100".into())],
+        ..ReplicaOptions::default()
+    };
+    let replicas = [
+        Replica::spawn_with(&kit.config_path, &kit.dir.path().join("a.pem"), options()),
+        Replica::spawn_with(&kit.config_path, &kit.dir.path().join("b.pem"), options()),
+    ];
+    // One security officer per replica: two chains, written at once.
+    let mut tokens = Vec::new();
+    for r in &replicas {
+        let o = kit.officer("security_officer", "U1").await;
+        let totp = okaz_core::credentials::totp_code_at(
+            &o.totp_secret,
+            chrono::Utc::now().timestamp() as u64,
+        )
+        .unwrap();
+        let login = r
+            .http
+            .request(
+                "POST",
+                &format!("{}/v1/sessions", r.url),
+                None,
+                Some(
+                    serde_json::json!({"login": o.login, "password": o.password, "totp": totp})
+                        .to_string()
+                        .into_bytes(),
+                ),
+            )
+            .await;
+        assert_eq!(login.status, 201, "{}", login.body);
+        tokens.push(login.body["token"].as_str().unwrap().to_string());
+    }
+    let db = db(&kit).await;
+    let before = audit_rows(&db).await;
+
+    let left = Arc::new(AtomicUsize::new(RECORDS));
+    let mut tasks = Vec::new();
+    for (r, token) in replicas.iter().zip(&tokens) {
+        for _ in 0..WORKERS {
+            let (http, url, token, left) = (
+                r.http.clone(),
+                format!("{}/v1/admin/audit?officer=nobody&limit=1", r.url),
+                token.clone(),
+                Arc::clone(&left),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut served = 0usize;
+                while left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    let reply = http.request("GET", &url, Some(&token), None).await;
+                    assert_eq!(reply.status, 200, "{}", reply.body);
+                    served += 1;
+                }
+                served
+            }));
+        }
+    }
+    let mut per_replica = [0usize; 2];
+    for (i, t) in tasks.into_iter().enumerate() {
+        per_replica[i / WORKERS] += t.await.unwrap();
+    }
+    assert_eq!(per_replica.iter().sum::<usize>(), RECORDS);
+    assert!(
+        per_replica.iter().all(|n| *n > 0),
+        "both replicas wrote: {per_replica:?}"
+    );
+    let total = audit_rows(&db).await;
+    assert!(total >= before + RECORDS as u64, "{before} then {total}");
+
+    // The replicas' integrators fold the last records in (every 100 ms).
+    let mut size = 0;
+    for _ in 0..600 {
+        size = kit.store.tree_size().await.unwrap();
+        let signed = kit.store.checkpoints(1).await.unwrap();
+        if size == total && signed.first().map(|c| c.size) == Some(total) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(size, total, "the replicas integrated every record");
+
+    // One tree: its root is the root of the records' leaves, recomputed.
+    let leaves: Vec<merkle::Hash> = kit
+        .store
+        .leaves()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, r)| audit::leaf_hash(&r.entry))
+        .collect();
+    assert_eq!(leaves.len() as u64, total);
+    let full: std::collections::HashMap<_, _> = merkle::append(0, &leaves, &Default::default())
+        .unwrap()
+        .into_iter()
+        .collect();
+    let root = merkle::root(total, &full).unwrap();
+    assert_eq!(tlog::stored_root(&*kit.store, total).await.unwrap(), root);
+
+    // Every checkpoint signed along the way, by either replica, verifies
+    // with the log key and is consistent with the next.
+    let log_key = Verifier::parse(&kit.tlog.verifier()).unwrap();
+    let mut cps: Vec<Checkpoint> = kit
+        .store
+        .checkpoints(100_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let n = Note::parse(&c.note).unwrap();
+            log_key.verify(&n).unwrap();
+            Checkpoint::parse_body(&n.text).unwrap()
+        })
+        .collect();
+    cps.reverse();
+    assert!(
+        cps.len() >= 3,
+        "checkpoints were signed along the way: {}",
+        cps.len()
+    );
+    let last = cps.last().unwrap();
+    assert_eq!((last.size, last.root), (total, root));
+    for w in cps.windows(2) {
+        let p = tlog::consistency(&*kit.store, w[0].size, w[1].size)
+            .await
+            .unwrap();
+        merkle::verify_consistency(w[0].size, w[1].size, &p, &w[0].root, &w[1].root)
+            .unwrap_or_else(|e| panic!("{} -> {}: {e}", w[0].size, w[1].size));
+    }
+    println!(
+        "{RECORDS} audited calls ({per_replica:?} per replica), tree of {total}, {} checkpoints",
+        cps.len()
+    );
+    drop(replicas);
+    let (status, text) = cli(&kit, &["audit", "verify"]);
+    assert_eq!(status, 0, "{text}");
+}
+
+/// When `cp` was cosigned by the witness with this cosigner key.
+fn cosigned_at(cp: &okaz_core::tlog::StoredCheckpoint, witness: &Verifier) -> u64 {
+    let mut note = Note::parse(&cp.note).unwrap();
+    note.signatures = cp.cosignatures.clone();
+    witness.verify(&note).unwrap()
+}
+
+/// An idle log stays witnessed: with no new record, the latest checkpoint
+/// is signed again after `checkpoint_refresh_secs` (1 s in the kit) and the
+/// `okaz-witness` process cosigns it afresh with a newer timestamp, while
+/// the store keeps one checkpoint and one cosignature for that size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_log_is_signed_again_and_cosigned_afresh_without_storing_more() {
+    let kit = Kit::start_with(Options {
+        witness: true,
+        ..Options::default()
+    })
+    .await;
+    let witness = Verifier::parse(&kit.witness.as_ref().unwrap().key).unwrap();
+    kit.officer("clerk", "U1").await;
+    let pass = kit.integrate().await;
+    assert!(pass.added > 0);
+    let first = kit.store.checkpoints(10).await.unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].cosignatures.len(), 1, "{first:?}");
+    let t1 = cosigned_at(&first[0], &witness);
+
+    // Nothing new comes in; the refresh interval passes.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let pass = kit.integrate().await;
+    assert_eq!(pass.added, 0);
+    let again = kit.store.checkpoints(10).await.unwrap();
+    assert_eq!(again.len(), 1, "one checkpoint per size: {again:?}");
+    assert_eq!(again[0].note, first[0].note, "the same tree signs the same");
+    assert_eq!(
+        again[0].cosignatures.len(),
+        1,
+        "the latest cosignature only"
+    );
+    let t2 = cosigned_at(&again[0], &witness);
+    assert!(t2 > t1, "cosigned afresh: {t1} then {t2}");
+    let metrics = kit.ops_get("/metrics").await;
+    let signed: u64 = metrics
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("okaz_tlog_checkpoint_signed_timestamp_seconds "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(signed >= t2.saturating_sub(5), "{}", metrics.text);
+    assert_eq!(
+        kit.ops_get("/readyz").await.status,
+        200,
+        "an idle log is no alarm"
+    );
+}

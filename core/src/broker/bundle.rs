@@ -14,7 +14,13 @@
 //! Large Family Card) the count and one challenge are made as for a single
 //! check, one SMS names every document, and the right code releases every
 //! part: the challenge's completion carries the first part's record, the
-//! others follow in one more transaction.
+//! others follow in one more transaction. A right code that releases no
+//! part (every register failed) reopens the challenge instead, as a single
+//! check's register failure does: the officer retries the same code.
+//!
+//! Each released part carries its own receipt (signed with the log key,
+//! naming its own leaf), as a single release does; the citizen's portal
+//! history lists each part's release with its receipt and proof.
 
 use futures::future::join_all;
 use okaz_policy::{ConsentMode, PartSubject, ResolvedBundle};
@@ -153,6 +159,7 @@ impl Broker {
                     kind,
                     status: PartStatus::Pending,
                     document: None,
+                    receipt: None,
                 })
                 .collect(),
             display_until: None,
@@ -171,21 +178,35 @@ impl Broker {
         pesel: Pesel,
         base: AuditEntry,
     ) -> Result<Verification, BrokerError> {
-        let resolved = self
-            .policy
-            .authorize_bundle(
-                &auth.officer.role,
-                &ch.purpose,
-                ch.case_reference.as_deref(),
-            )
-            .map_err(|d| BrokerError::refused(d.code()))?;
+        let resolved = match self.policy.authorize_bundle(
+            &auth.officer.role,
+            &ch.purpose,
+            ch.case_reference.as_deref(),
+        ) {
+            Ok(r) => r,
+            Err(d) => {
+                // The code was right: the challenge stays open.
+                let code = d.code();
+                let refused = base.as_event(AuditEvent::ReleaseFailed).refused(code);
+                self.store.reopen_challenge(id, vec![refused]).await?;
+                return Err(BrokerError::refused(code));
+            }
+        };
         let subjects = Subjects {
             person: Some(pesel),
             vehicle: None,
         };
+        // This answer holds the challenge's lease (taken with its attempt):
+        // no other answer reads the registers meanwhile.
         let (records, parts) = self
             .fetch_parts(&resolved, &subjects, &ch.purpose, base)
             .await;
+        if let Some(code) = nothing_released(&parts) {
+            // Every register failed: nothing was shown, so the code is not
+            // used up; the failures are on record with the reopening.
+            self.store.reopen_challenge(id, records).await?;
+            return Err(BrokerError::refused(code));
+        }
         let mut records = records.into_iter();
         let Some(first) = records.next() else {
             return Err(BrokerError::refused(ErrorCode::Internal));
@@ -205,8 +226,7 @@ impl Broker {
             display_until: Some(self.clock.now() + chrono_duration(resolved.display)),
             bundle: Some(ch.purpose.clone()),
             parts,
-            // A bundle's parts are on the log like any release, but its
-            // answer carries no receipt yet (one per part is the next step).
+            // Each released part carries its own receipt.
             receipt: None,
             quota: self.quota_of(auth),
         })
@@ -273,6 +293,7 @@ impl Broker {
                 }) => {
                     let fields = document.restrict(check.fields.iter().map(String::as_str));
                     let mut released = record.released(fields);
+                    // Signed below, once the citizen the record names is final.
                     // A vehicle's papers are its owner's: they see the check.
                     if let Some(owner) = owner {
                         released.citizen = Some(
@@ -283,11 +304,13 @@ impl Broker {
                     } else if part.subject == PartSubject::Vehicle {
                         released.citizen = None;
                     }
+                    let receipt = self.receipt(&released);
                     records.push(released);
                     parts.push(PartResult {
                         kind: part.document,
                         status: PartStatus::Released,
                         document: Some(document),
+                        receipt,
                     });
                 }
                 Err(failure) => {
@@ -308,11 +331,25 @@ impl Broker {
                         kind: part.document,
                         status,
                         document: None,
+                        receipt: None,
                     });
                 }
             }
         }
         (records, parts)
+    }
+}
+
+/// When no part was released: the refusal to answer (a register down
+/// outranks a document not found), and the challenge stays open.
+fn nothing_released(parts: &[PartResult]) -> Option<ErrorCode> {
+    if parts.iter().any(|p| p.status == PartStatus::Released) {
+        return None;
+    }
+    if parts.iter().any(|p| p.status == PartStatus::Unavailable) {
+        Some(ErrorCode::RegistryUnavailable)
+    } else {
+        Some(ErrorCode::DocumentNotFound)
     }
 }
 

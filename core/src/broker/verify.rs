@@ -169,7 +169,7 @@ impl Broker {
         let Found {
             mut document,
             owner,
-        } = self.fetch(&subject, kind, &base).await?;
+        } = self.fetch(&subject, kind, &base, None).await?;
         let fields = document.restrict(check.fields.iter().map(String::as_str));
         let mut released = base.released(fields);
         if let Some(owner) = owner {
@@ -394,17 +394,25 @@ impl Broker {
                 .await;
         }
         // The policy may have changed since the start: it is asked again.
-        let check = self
-            .policy
-            .authorize(
-                &officer.role,
-                ch.document,
-                &ch.purpose,
-                ch.case_reference.as_deref(),
-            )
-            .map_err(|d| BrokerError::refused(d.code()))?;
+        // The code was right, so a refusal here leaves the challenge open.
+        let check = match self.policy.authorize(
+            &officer.role,
+            ch.document,
+            &ch.purpose,
+            ch.case_reference.as_deref(),
+        ) {
+            Ok(c) => c,
+            Err(d) => {
+                let code = d.code();
+                let refused = base.as_event(AuditEvent::ReleaseFailed).refused(code);
+                self.store.reopen_challenge(id, vec![refused]).await?;
+                return Err(BrokerError::refused(code));
+            }
+        };
+        // The release: this answer holds the challenge's lease (taken with
+        // its attempt), so no other answer reads the register meanwhile.
         let Found { mut document, .. } = self
-            .fetch(&Subject::Pesel(pesel), ch.document, &base)
+            .fetch(&Subject::Pesel(pesel), ch.document, &base, Some(id))
             .await?;
         let fields = document.restrict(check.fields.iter().map(String::as_str));
         let released = base.released(fields);
@@ -429,12 +437,15 @@ impl Broker {
     }
 
     /// Fetches a document live. A register failure is audited and
-    /// answered; nothing is released.
+    /// answered; nothing is released. For the right code of `challenge`,
+    /// the failure reopens it (lease ended, attempt given back) in the
+    /// transaction of its record: a register error never burns a code.
     async fn fetch(
         &self,
         subject: &Subject,
         kind: DocumentType,
         base: &AuditEntry,
+        challenge: Option<&str>,
     ) -> Result<Found, BrokerError> {
         match self.registers.document(subject, kind).await {
             Ok(found) => Ok(found),
@@ -450,7 +461,12 @@ impl Broker {
                     .clone()
                     .as_event(AuditEvent::ReleaseFailed)
                     .refused(code);
-                self.store.append_audit(audit).await?;
+                match challenge {
+                    Some(id) => {
+                        self.store.reopen_challenge(id, vec![audit]).await?;
+                    }
+                    None => self.store.append_audit(audit).await?,
+                }
                 Err(BrokerError::refused(code))
             }
         }
@@ -488,5 +504,6 @@ fn closed_code(why: Closed) -> ErrorCode {
         Closed::Expired => ErrorCode::ChallengeExpired,
         Closed::Exhausted => ErrorCode::ChallengeExhausted,
         Closed::Used => ErrorCode::ChallengeUsed,
+        Closed::Releasing => ErrorCode::ChallengeReleasing,
     }
 }

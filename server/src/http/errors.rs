@@ -17,7 +17,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
         AccountLocked | DailyLimitExceeded => StatusCode::LOCKED,
         NotPermitted => StatusCode::FORBIDDEN,
-        NotActivated | NoContact | NotLocked => StatusCode::CONFLICT,
+        NotActivated | NoContact | NotLocked | ChallengeReleasing => StatusCode::CONFLICT,
         DocumentNotFound | NotFound => StatusCode::NOT_FOUND,
         RegistryUnavailable => StatusCode::BAD_GATEWAY,
         SmsUnavailable | ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -86,6 +86,7 @@ mod tests {
             (ChallengeExpired, 410),
             (ChallengeExhausted, 410),
             (ChallengeUsed, 410),
+            (ChallengeReleasing, 409),
             (Internal, 500),
         ];
         for (code, status) in table {

@@ -197,4 +197,55 @@ mod tests {
             .collect();
         assert_eq!(served, documented);
     }
+
+    /// The Problem schema's `code` enum is exactly the error codes, and
+    /// each code a route table entry documents by name is a real code: a
+    /// new code (e.g. `challenge_releasing`) cannot go undocumented.
+    #[test]
+    fn openapi_problem_codes_are_exactly_the_error_codes() {
+        let doc = include_str!("../../../docs/openapi.yaml");
+        let start = doc
+            .find("enum: [invalid_request")
+            .unwrap_or_else(|| panic!("the Problem code enum is missing"));
+        let list = &doc[start + "enum: [".len()..];
+        let list = &list[..list.find(']').unwrap_or(0)];
+        let documented: std::collections::BTreeSet<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        let real: std::collections::BTreeSet<&str> = okaz_protocol::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(documented, real);
+        // Each documented problem entry whose status is that of the codes
+        // it names: `"409": { description: challenge_releasing …` must be
+        // the status `challenge_releasing` is answered with.
+        for line in doc.lines() {
+            let t = line.trim();
+            let Some(status) = t
+                .strip_prefix('"')
+                .and_then(|l| l.get(..3))
+                .and_then(|s| s.parse::<u16>().ok())
+            else {
+                continue;
+            };
+            if !t.contains("application/problem+json") {
+                continue;
+            }
+            for code in okaz_protocol::ErrorCode::ALL {
+                let named = t
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .any(|w| w == code.as_str());
+                if named {
+                    assert_eq!(
+                        crate::http::errors::status_of(code).as_u16(),
+                        status,
+                        "{code} is documented under {status}: {t}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -91,7 +91,11 @@ pub struct WrongCode {
 pub trait ChallengeStore: SessionStore + Send + Sync {
     /// Stores a new challenge.
     async fn insert_challenge(&self, c: NewChallenge, audit: AuditEntry) -> Result<(), StoreError>;
-    /// Takes one attempt at a challenge of this officer and session.
+    /// Takes one attempt at a challenge of this officer and session, and
+    /// its release lease until [`crate::consent::lease_until`]`(now)`; while
+    /// another answer's lease runs, nothing is taken
+    /// ([`Closed::Releasing`]). Completing, reopening or recording a wrong
+    /// code ends the lease.
     async fn reserve_code_attempt(
         &self,
         id: &str,
@@ -122,6 +126,12 @@ pub trait ChallengeStore: SessionStore + Send + Sync {
             .await?;
         Ok(Some((view, reservation)))
     }
+    /// The right code was given but nothing was released (the register
+    /// failed, or the policy no longer allows the check): ends the answer's
+    /// release lease and gives its attempt back, in one transaction with
+    /// `audit` (a bundle's parts: one record each), so the officer retries the same code. `false` if the
+    /// challenge is no longer awaiting.
+    async fn reopen_challenge(&self, id: &str, audit: Vec<AuditEntry>) -> Result<bool, StoreError>;
     /// Marks a challenge used and records the release; `false` if another
     /// request used it first (then nothing may be released).
     async fn complete_challenge(&self, id: &str, audit: AuditEntry) -> Result<bool, StoreError>;

@@ -78,9 +78,13 @@ pub(super) async fn insert_row(tx: &Transaction<'_>, ch: &NewChallenge) -> Resul
 /// Takes one attempt at an awaiting, unexpired challenge of a session.
 /// Taking the attempt before comparing the code means concurrent guesses
 /// each use one up: no more than `max_attempts` can ever be tried.
-const RESERVE_IN_SESSION: &str = "UPDATE challenges SET attempts_used = attempts_used + 1
+/// The attempt takes the release lease too (`$4`, until when), refused
+/// while another answer's lease runs.
+const RESERVE_IN_SESSION: &str = "UPDATE challenges SET attempts_used = attempts_used + 1,
+       releasing_until = $4
      WHERE id = $1 AND session_hash = $2 AND state = 'awaiting'
        AND attempts_used < max_attempts AND expires_at > $3
+       AND (releasing_until IS NULL OR releasing_until <= $3)
      RETURNING id, officer_id, citizen, document, purpose, case_reference, state,
        attempts_used, max_attempts, expires_at, code_mac, sealed_subject";
 
@@ -93,7 +97,9 @@ async fn closed(
 ) -> Result<Closed, StoreError> {
     let row = tx
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM challenges WHERE id = $1 AND session_hash = $2"),
+            &format!(
+                "SELECT {COLUMNS}, releasing_until FROM challenges WHERE id = $1 AND session_hash = $2"
+            ),
             &[id, &session.0],
         )
         .await
@@ -101,12 +107,18 @@ async fn closed(
     let Some(r) = row else {
         return Ok(Closed::NotFound);
     };
-    let ch = challenge(&r)?;
-    let why = consent::closed_reason(
+    refusal_of(&r, now)
+}
+
+/// Why a challenge row (with `releasing_until` after [`COLUMNS`]) took no attempt.
+fn refusal_of(r: &Row, now: DateTime<Utc>) -> Result<Closed, StoreError> {
+    let ch = challenge(r)?;
+    let why = consent::refusal(
         ch.state,
         ch.expires_at,
         ch.attempts_used,
         ch.max_attempts,
+        r.get(12),
         now,
     );
     Ok(why.unwrap_or(Closed::NotFound))
@@ -143,12 +155,13 @@ impl ChallengeStore for PgStore {
         let row = c
             .query_opt(
                 &format!(
-                    "UPDATE challenges SET attempts_used = attempts_used + 1
+                    "UPDATE challenges SET attempts_used = attempts_used + 1, releasing_until = $5
                  WHERE id = $1 AND officer_id = $2 AND session_hash = $3 AND state = 'awaiting'
                    AND attempts_used < max_attempts AND expires_at > $4
+                   AND (releasing_until IS NULL OR releasing_until <= $4)
                  RETURNING {COLUMNS}"
                 ),
-                &[&id, &officer, &session.0, &now],
+                &[&id, &officer, &session.0, &now, &consent::lease_until(now)],
             )
             .await
             .map_err(map_err)?;
@@ -157,7 +170,7 @@ impl ChallengeStore for PgStore {
         }
         let row = c
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM challenges WHERE id = $1 AND officer_id = $2 AND session_hash = $3"),
+            &format!("SELECT {COLUMNS}, releasing_until FROM challenges WHERE id = $1 AND officer_id = $2 AND session_hash = $3"),
             &[&id, &officer, &session.0],
         )
         .await
@@ -165,15 +178,7 @@ impl ChallengeStore for PgStore {
         let Some(r) = row else {
             return Ok(Reservation::Closed(Closed::NotFound));
         };
-        let ch = challenge(&r)?;
-        let why = consent::closed_reason(
-            ch.state,
-            ch.expires_at,
-            ch.attempts_used,
-            ch.max_attempts,
-            now,
-        );
-        Ok(Reservation::Closed(why.unwrap_or(Closed::NotFound)))
+        Ok(Reservation::Closed(refusal_of(&r, now)?))
     }
 
     async fn authenticate_and_reserve(
@@ -192,12 +197,16 @@ impl ChallengeStore for PgStore {
         .map_err(map_err)?;
         let citizen: Option<&str> = None;
         let challenge_id = uuid::Uuid::parse_str(id).ok();
+        let lease = consent::lease_until(now);
         // The lookup and the attempt go to the database together; the
         // attempt stands only if the session turns out to be acceptable.
         let lookup_params: [&(dyn ToSql + Sync); 3] = [&q.token.0, &q.day, &citizen];
         let (view, reserved) = futures::try_join!(tx.query_opt(&lookup, &lookup_params), async {
             match &challenge_id {
-                Some(cid) => tx.query_opt(&reserve, &[cid, &q.token.0, &now]).await,
+                Some(cid) => {
+                    tx.query_opt(&reserve, &[cid, &q.token.0, &now, &lease])
+                        .await
+                }
                 None => Ok(None),
             }
         })
@@ -229,7 +238,8 @@ impl ChallengeStore for PgStore {
         let tx = c.transaction().await.map_err(map_err)?;
         let n = tx
         .execute(
-            "UPDATE challenges SET state = 'used', sealed_subject = NULL WHERE id = $1 AND state = 'awaiting'",
+            "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
+             WHERE id = $1 AND state = 'awaiting'",
             &[&id],
         )
         .await
@@ -241,6 +251,30 @@ impl ChallengeStore for PgStore {
         audit::append(&tx, &entry).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
+    }
+
+    async fn reopen_challenge(
+        &self,
+        id: &str,
+        entries: Vec<AuditEntry>,
+    ) -> Result<bool, StoreError> {
+        let id = super::uuid(id)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let n = tx
+            .execute(
+                "UPDATE challenges SET releasing_until = NULL,
+                   attempts_used = GREATEST(attempts_used - 1, 0)
+                 WHERE id = $1 AND state = 'awaiting'",
+                &[&id],
+            )
+            .await
+            .map_err(map_err)?;
+        // On record whether or not the challenge was still open: the
+        // register was asked.
+        audit::append_all(&tx, &entries).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(n == 1)
     }
 
     async fn record_wrong_code(
@@ -255,9 +289,13 @@ impl ChallengeStore for PgStore {
         let officer = super::uuid(officer_id)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
+        // The answer's lease ends; the last attempt exhausts the challenge.
         tx.execute(
-            "UPDATE challenges SET state = 'exhausted', sealed_subject = NULL
-         WHERE id = $1 AND state = 'awaiting' AND attempts_used >= max_attempts",
+            "UPDATE challenges SET releasing_until = NULL,
+               state = CASE WHEN attempts_used >= max_attempts THEN 'exhausted' ELSE state END,
+               sealed_subject = CASE WHEN attempts_used >= max_attempts THEN NULL
+                                     ELSE sealed_subject END
+         WHERE id = $1 AND state = 'awaiting'",
             &[&id],
         )
         .await

@@ -95,33 +95,38 @@ impl ChallengeStore for SqliteStore {
         let taken = one(
             tx,
             &format!(
-                "UPDATE challenges SET attempts_used = attempts_used + 1
+                "UPDATE challenges SET attempts_used = attempts_used + 1, releasing_until = ?5
                  WHERE id = ?1 AND officer_id = ?2 AND session_hash = ?3 AND state = 'awaiting'
                    AND attempts_used < max_attempts AND expires_at > ?4
+                   AND (releasing_until IS NULL OR releasing_until <= ?4)
                  RETURNING {COLUMNS}"
             ),
-            params![id, officer, session, micros(now)],
+            params![id, officer, session, micros(now), micros(consent::lease_until(now))],
             challenge,
         )?;
         if let Some(ch) = taken {
             return Ok(Reservation::Reserved(ch));
         }
-        let Some(ch) = one(
+        let Some((ch, releasing_until)) = one(
             tx,
             &format!(
-                "SELECT {COLUMNS} FROM challenges WHERE id = ?1 AND officer_id = ?2 AND session_hash = ?3"
+                "SELECT {COLUMNS}, releasing_until FROM challenges WHERE id = ?1 AND officer_id = ?2 AND session_hash = ?3"
             ),
             params![id, officer, session],
-            challenge,
+            |r| {
+                let until: Option<i64> = col(r, 12)?;
+                Ok((challenge(r)?, until.map(instant).transpose()?))
+            },
         )?
         else {
             return Ok(Reservation::Closed(Closed::NotFound));
         };
-        let why = consent::closed_reason(
+        let why = consent::refusal(
             ch.state,
             ch.expires_at,
             ch.attempts_used,
             ch.max_attempts,
+            releasing_until,
             now,
         );
         Ok(Reservation::Closed(why.unwrap_or(Closed::NotFound)))
@@ -132,19 +137,44 @@ impl ChallengeStore for SqliteStore {
     async fn complete_challenge(&self, id: &str, entry: AuditEntry) -> Result<bool, StoreError> {
         let id = super::uuid(id)?;
         self.write(move |tx| {
-        let n = exec(
+            let n = exec(
             tx,
-            "UPDATE challenges SET state = 'used', sealed_subject = NULL WHERE id = ?1 AND state = 'awaiting'",
+            "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
+             WHERE id = ?1 AND state = 'awaiting'",
             [&id],
         )?;
-        if n != 1 {
-            // Another request used it first; nothing was written.
-            return Ok(false);
-        }
-        audit::append(tx, &entry)?;
-        Ok(true)
-    })
-    .await
+            if n != 1 {
+                // Another request used it first; nothing was written.
+                return Ok(false);
+            }
+            audit::append(tx, &entry)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn reopen_challenge(
+        &self,
+        id: &str,
+        entries: Vec<AuditEntry>,
+    ) -> Result<bool, StoreError> {
+        let id = super::uuid(id)?;
+        self.write(move |tx| {
+            let n = exec(
+                tx,
+                "UPDATE challenges SET releasing_until = NULL,
+                   attempts_used = MAX(attempts_used - 1, 0)
+                 WHERE id = ?1 AND state = 'awaiting'",
+                [&id],
+            )?;
+            // On record whether or not the challenge was still open: the
+            // register was asked.
+            for entry in &entries {
+                audit::append(tx, entry)?;
+            }
+            Ok(n == 1)
+        })
+        .await
     }
 
     async fn record_wrong_code(
@@ -159,10 +189,14 @@ impl ChallengeStore for SqliteStore {
         let officer = super::uuid(officer_id)?;
         let on = day(on);
         self.write(move |tx| {
+        // The answer's lease ends; the last attempt exhausts the challenge.
         exec(
             tx,
-            "UPDATE challenges SET state = 'exhausted', sealed_subject = NULL
-             WHERE id = ?1 AND state = 'awaiting' AND attempts_used >= max_attempts",
+            "UPDATE challenges SET releasing_until = NULL,
+               state = CASE WHEN attempts_used >= max_attempts THEN 'exhausted' ELSE state END,
+               sealed_subject = CASE WHEN attempts_used >= max_attempts THEN NULL
+                                     ELSE sealed_subject END
+             WHERE id = ?1 AND state = 'awaiting'",
             [&id],
         )?;
         let wrong_codes_today = one(

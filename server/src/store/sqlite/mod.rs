@@ -63,6 +63,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
     ),
+    (
+        9,
+        include_str!("../../../migrations/sqlite/0009_challenge_release_lease.sql"),
+    ),
 ];
 
 /// How long a statement waits for another process's write lock on the same
