@@ -39,6 +39,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("../../../migrations/0005_throttle_and_portal.sql"),
     ),
     (6, include_str!("../../../migrations/0006_idempotency.sql")),
+    (
+        7,
+        include_str!("../../../migrations/0007_session_certificates.sql"),
+    ),
 ];
 
 /// Serialises migrations across replicas starting at once.

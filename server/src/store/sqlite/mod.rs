@@ -63,6 +63,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
     ),
+    (
+        7,
+        include_str!("../../../migrations/sqlite/0007_session_certificates.sql"),
+    ),
 ];
 
 /// How long a statement waits for another process's write lock on the same
