@@ -161,10 +161,11 @@ fn police_terminal(dir: &Path) -> Result<PoliceTerminal> {
         hex::encode(sha2::Sha256::digest(cert.der()))
     };
     Ok(PoliceTerminal {
-        client_auth: okaz_server::http::server::ClientAuth {
-            cas: vec![CertificateDer::from(ca.der().to_vec())],
-            crls: vec![CertificateRevocationListDer::from(crl.der().to_vec())],
-        },
+        client_auth: okaz_server::http::server::ClientAuth::unit(
+            UNIT,
+            vec![CertificateDer::from(ca.der().to_vec())],
+            vec![CertificateRevocationListDer::from(crl.der().to_vec())],
+        ),
         cert: dir.join("police-terminal.pem"),
         key: key_path,
         fingerprint,

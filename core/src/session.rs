@@ -6,7 +6,9 @@
 //!              └──(logout)─────────────────────────────▶ ended
 //! ```
 //! The token is 256 random bits shown to the terminal once; only its SHA-256
-//! is stored, so a database dump yields no usable session.
+//! is stored, so a database dump yields no usable session. A session opened
+//! by certificate + PIN is bound to that certificate: a token copied off a
+//! terminal is useless over a connection that does not present it.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -46,6 +48,18 @@ pub fn hash_bytes(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Whether a request presenting the client certificate `presented` (its
+/// fingerprint, as TLS verified it) may use a session bound to `bound`.
+/// A session opened without a certificate is bound to none and may be used
+/// over any connection; a bound one only over a connection presenting the
+/// same certificate.
+pub fn certificate_matches(bound: Option<&str>, presented: Option<&str>) -> bool {
+    match bound {
+        None => true,
+        Some(b) => presented == Some(b),
+    }
+}
+
 /// When a session begun at `start` ends at the latest.
 /// How stale `last_seen` may grow before a request writes it again: the
 /// idle timeout is measured to this precision, and most requests write
@@ -76,6 +90,15 @@ pub fn is_live(
 mod tests {
     use super::*;
     use rand::rngs::OsRng;
+
+    #[test]
+    fn a_bound_session_needs_its_certificate_on_every_request() {
+        assert!(certificate_matches(None, None));
+        assert!(certificate_matches(None, Some("aa")));
+        assert!(certificate_matches(Some("aa"), Some("aa")));
+        assert!(!certificate_matches(Some("aa"), None));
+        assert!(!certificate_matches(Some("aa"), Some("bb")));
+    }
 
     #[test]
     fn tokens_are_256_bits_and_stored_hashed() {

@@ -157,6 +157,9 @@ pub struct ServerConfig {
     pub drain_secs: u64,
     /// Units whose terminals log in with client certificates.
     pub client_cas: Vec<ClientCaConfig>,
+    /// Seconds between re-reads of the units' CA and CRL files (also done
+    /// on SIGHUP); 0: only on SIGHUP.
+    pub crl_reload_secs: u64,
 }
 
 /// One unit's certificate authority for terminal certificates.
@@ -186,6 +189,7 @@ impl Default for ServerConfig {
             idle_timeout_secs: 60,
             drain_secs: 20,
             client_cas: Vec::new(),
+            crl_reload_secs: 300,
         }
     }
 }

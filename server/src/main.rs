@@ -268,14 +268,40 @@ async fn main() -> Result<()> {
                 .with_context(|| format!("no officer with login {login}"))?;
             let pem =
                 std::fs::read(&cert).with_context(|| format!("reading {}", cert.display()))?;
-            let der = rustls_pemfile::certs(&mut pem.as_slice())
-                .next()
-                .with_context(|| format!("no certificate in {}", cert.display()))??;
+            let chain = rustls_pemfile::certs(&mut pem.as_slice())
+                .collect::<Result<Vec<_>, _>>()
+                .with_context(|| format!("reading {}", cert.display()))?;
+            let der = chain
+                .first()
+                .with_context(|| format!("no certificate in {}", cert.display()))?;
+            // A terminal of this unit has a certificate from this unit's CA.
+            let issuers = http::client_auth::issuing_units(&cfg.server.client_cas, &chain)?;
+            if !issuers.contains(&officer.unit) {
+                bail!(
+                    "{} was not issued by the CA configured for unit {} (issued by: {})",
+                    cert.display(),
+                    officer.unit,
+                    if issuers.is_empty() {
+                        "no configured unit's CA".to_string()
+                    } else {
+                        issuers.join(", ")
+                    }
+                );
+            }
             let fingerprint = okaz_core::session::hash_bytes(der.as_ref());
             let pin = broker
                 .bind_certificate(None, &officer.id, &fingerprint)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}: {}", e.code().message()))?;
+                .map_err(|e| {
+                    let detail = match &e {
+                        okaz_core::error::BrokerError::Refused(r) => r.detail.clone(),
+                        _ => None,
+                    };
+                    anyhow::anyhow!(
+                        "{e}: {}",
+                        detail.unwrap_or_else(|| e.code().message().to_string())
+                    )
+                })?;
             println!("certificate: {fingerprint}");
             println!("officer:     {login}");
             println!("PIN:         {pin}");
@@ -422,6 +448,13 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
         ),
     };
     let metrics = Metrics::default();
+    // CRLs (and CAs) are read again on SIGHUP and on a timer, without a restart.
+    let tls = tls.reload_from(cfg.server.client_cas.clone());
+    let reloads = tls.spawn_reloads(
+        (cfg.server.crl_reload_secs > 0)
+            .then(|| std::time::Duration::from_secs(cfg.server.crl_reload_secs)),
+        metrics.clone(),
+    );
     let broker =
         wiring::broker_with_metrics(&cfg, Arc::new(okaz_core::clock::SystemClock), &metrics)
             .await?;
@@ -468,6 +501,7 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
     let _ = ops_stop.send(());
     let _ = ops.await;
     integrator.abort();
+    reloads.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -46,6 +46,7 @@ struct Inner {
     upstream_latency: BTreeMap<String, Histogram>,
     upstream_errors: BTreeMap<(String, String), u64>,
     delivery_reports: BTreeMap<String, u64>,
+    client_trust_reloads: BTreeMap<&'static str, u64>,
 }
 
 /// Gauges read when Prometheus scrapes, from the parts that know them.
@@ -151,6 +152,11 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
         "gauge",
         "1 while this replica drains before stopping.",
     ),
+    (
+        "okaz_client_trust_reloads_total",
+        "counter",
+        "Reloads of the units' CA and CRL files (SIGHUP, timer), by result (ok, failed).",
+    ),
 ];
 
 fn header(out: &mut String, name: &str) {
@@ -226,6 +232,14 @@ impl Metrics {
     pub fn delivery_report(&self, status: &str) {
         if let Ok(mut m) = self.inner.lock() {
             *m.delivery_reports.entry(status.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Counts a reload of the client-certificate trust: `ok` or `failed`
+    /// (the previous CAs and CRLs stay in use).
+    pub fn client_trust_reload(&self, result: &'static str) {
+        if let Ok(mut m) = self.inner.lock() {
+            *m.client_trust_reloads.entry(result).or_default() += 1;
         }
     }
 
@@ -332,6 +346,13 @@ impl Metrics {
             if let Some(n) = p.login_queue {
                 let _ = writeln!(out, "okaz_login_queue_depth {n}");
             }
+        }
+        header(&mut out, "okaz_client_trust_reloads_total");
+        for (result, n) in &m.client_trust_reloads {
+            let _ = writeln!(
+                out,
+                "okaz_client_trust_reloads_total{{result=\"{result}\"}} {n}"
+            );
         }
         header(&mut out, "okaz_draining");
         let draining = self.draining.load(std::sync::atomic::Ordering::SeqCst);

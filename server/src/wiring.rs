@@ -218,9 +218,7 @@ pub fn client_auth(cfg: &Config) -> Result<Option<ClientAuth>, ServeError> {
     if units.is_empty() {
         return Ok(None);
     }
-    let cas: Vec<&std::path::Path> = units.iter().map(|u| u.ca_file.as_path()).collect();
-    let crls: Vec<&std::path::Path> = units.iter().map(|u| u.crl_file.as_path()).collect();
-    ClientAuth::load(&cas, &crls).map(Some)
+    ClientAuth::load(units).map(Some)
 }
 
 /// The listener limits from configuration.

@@ -250,6 +250,7 @@ conformance!(
     officers_in_unit_by_login,
     change_officer_disable_enable_password_totp,
     certificate_binding_and_login,
+    certificates_stay_in_their_unit_and_sessions_keep_theirs,
     tlog_integrates_in_batches_and_proofs_verify,
     tlog_verify_names_a_deleted_chain_tail,
     tlog_verify_names_a_deleted_chain,
@@ -328,6 +329,7 @@ fn new_session(name: &str, o: &Officer, start: DateTime<Utc>) -> NewSession {
         officer_id: o.id.clone(),
         created_at: start,
         expires_at: start + chrono::Duration::hours(8),
+        certificate: None,
     }
 }
 
@@ -2227,6 +2229,93 @@ async fn certificate_binding_and_login(h: &Harness) {
         2,
         "the refused binding wrote no audit"
     );
+    assert_chains_verify(&*s).await;
+}
+
+async fn certificates_stay_in_their_unit_and_sessions_keep_theirs(h: &Harness) {
+    let s = h.store();
+    let a = officer(&*s, "anna", "U1").await;
+    let b = officer(&*s, "bart", "U1").await;
+    let z = officer(&*s, "zoe", "U2").await;
+    let fp = "ef".repeat(32);
+    async fn bind(
+        s: &dyn Store,
+        o: &Officer,
+        fp: &str,
+        pin: &str,
+        t: i64,
+    ) -> Result<(), StoreError> {
+        s.bind_certificate(
+            &o.id,
+            fp,
+            pin,
+            entry(at(t), AuditEvent::CertificateBound, "secoff", &o.unit),
+        )
+        .await
+    }
+    bind(&*s, &a, &fp, "pin-a", 1).await.unwrap();
+    // Another unit cannot take the terminal over; nothing is written.
+    assert!(matches!(
+        bind(&*s, &z, &fp, "pin-z", 2).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.certificate_binding(&fp).await.unwrap(),
+        Some((a.id.clone(), "pin-a".to_string()))
+    );
+    assert_eq!(events(&*s, "secoff").await.len(), 1);
+    // Within the unit it moves.
+    bind(&*s, &b, &fp, "pin-b", 3).await.unwrap();
+    assert_eq!(
+        s.certificate_binding(&fp).await.unwrap().map(|b| b.0),
+        Some(b.id.clone())
+    );
+    // Two units binding one new terminal at once: exactly one wins.
+    let fresh = "0f".repeat(32);
+    let race = join_all([&a, &z].map(|o| {
+        s.bind_certificate(
+            &o.id,
+            &fresh,
+            "pin",
+            entry(at(4), AuditEvent::CertificateBound, "secoff", &o.unit),
+        )
+    }))
+    .await;
+    assert_eq!(race.iter().filter(|r| r.is_ok()).count(), 1, "{race:?}");
+
+    // A session keeps the certificate it was opened with, and the one
+    // statement of a request's authentication returns it.
+    let mut bound = new_session("bound", &b, at(5));
+    bound.certificate = Some(fp.clone());
+    assert!(s
+        .login_succeeded(
+            &b.id,
+            None,
+            bound,
+            entry(at(5), AuditEvent::LoginSucceeded, &b.id, &b.unit),
+        )
+        .await
+        .unwrap());
+    let q = |name: &str| okaz_core::ports::SessionLookup {
+        token: session_hash(name),
+        day: today(),
+        citizen: None,
+    };
+    let view = s.lookup_session(&q("bound")).await.unwrap().unwrap();
+    assert_eq!(view.session.certificate.as_deref(), Some(fp.as_str()));
+    let row = s.session(&session_hash("bound")).await.unwrap().unwrap();
+    assert_eq!(row.certificate.as_deref(), Some(fp.as_str()));
+    assert!(s
+        .login_succeeded(
+            &a.id,
+            Some(1),
+            new_session("plain", &a, at(6)),
+            entry(at(6), AuditEvent::LoginSucceeded, &a.id, &a.unit),
+        )
+        .await
+        .unwrap());
+    let view = s.lookup_session(&q("plain")).await.unwrap().unwrap();
+    assert!(view.session.certificate.is_none());
     assert_chains_verify(&*s).await;
 }
 

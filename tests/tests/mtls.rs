@@ -74,10 +74,11 @@ async fn terminals_log_in_with_a_good_certificate_and_pin_only() {
     }
     .signed_by(&unit_ca.cert, &unit_ca.key)
     .unwrap();
-    let client_auth = ClientAuth {
-        cas: vec![CertificateDer::from(unit_ca.cert.der().to_vec())],
-        crls: vec![CertificateRevocationListDer::from(crl.der().to_vec())],
-    };
+    let client_auth = ClientAuth::unit(
+        "KMP-Warszawa",
+        vec![CertificateDer::from(unit_ca.cert.der().to_vec())],
+        vec![CertificateRevocationListDer::from(crl.der().to_vec())],
+    );
     let kit = Kit::start_with(Options {
         client_auth: Some(client_auth),
         ..Options::default()

@@ -59,10 +59,11 @@ async fn a_patrol_logs_in_with_certificate_and_pin_and_runs_a_traffic_stop_at_40
     let cert = p.signed_by(&key, &ca, &ca_key).unwrap();
 
     let kit = Kit::start_with(Options {
-        client_auth: Some(ClientAuth {
-            cas: vec![CertificateDer::from(ca.der().to_vec())],
-            crls: vec![CertificateRevocationListDer::from(crl.der().to_vec())],
-        }),
+        client_auth: Some(ClientAuth::unit(
+            "KMP-Warszawa",
+            vec![CertificateDer::from(ca.der().to_vec())],
+            vec![CertificateRevocationListDer::from(crl.der().to_vec())],
+        )),
         ..Options::default()
     })
     .await;

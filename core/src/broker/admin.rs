@@ -360,7 +360,16 @@ impl Broker {
         audit.subject_officer = Some(target.id.clone());
         self.store
             .bind_certificate(&target.id, &fingerprint, &hash, audit)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // A terminal belongs to one unit: another unit's security
+                // officer cannot take it over by binding it.
+                StoreError::Conflict(_) => BrokerError::Refused(
+                    Refusal::new(ErrorCode::NotPermitted)
+                        .detail("this certificate is already bound to an officer of another unit"),
+                ),
+                other => other.into(),
+            })?;
         Ok(pin.to_string())
     }
 

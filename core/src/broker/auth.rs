@@ -5,7 +5,7 @@ use okaz_protocol::{ErrorCode, Me, Permissions};
 
 use super::{officer_view, Broker};
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::error::BrokerError;
+use crate::error::{BrokerError, Refusal};
 use crate::ports::{Counter, NewSession, Officer, Rng, SessionLookup, SessionView};
 use crate::pseudonym::Pseudonym;
 use crate::quota;
@@ -24,9 +24,30 @@ pub struct Authenticated {
     pub day: NaiveDate,
 }
 
+/// What a request authenticates with: its bearer token, and the client
+/// certificate its TLS connection presented (SHA-256 fingerprint, hex), if
+/// any. A session bound to a certificate is refused without it.
+#[derive(Debug, Clone, Copy)]
+pub struct Bearer<'a> {
+    /// The bearer token.
+    pub token: &'a str,
+    /// The connection's verified client certificate.
+    pub certificate: Option<&'a str>,
+}
+
+impl<'a> From<&'a str> for Bearer<'a> {
+    /// A token over a connection without a client certificate.
+    fn from(token: &'a str) -> Self {
+        Bearer {
+            token,
+            certificate: None,
+        }
+    }
+}
+
 impl Broker {
     /// Resolves a bearer token to a live session of an unlocked officer.
-    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, BrokerError> {
+    pub async fn authenticate(&self, token: Bearer<'_>) -> Result<Authenticated, BrokerError> {
         Ok(self.authenticate_for(token, None).await?.0)
     }
 
@@ -34,17 +55,17 @@ impl Broker {
     /// when a citizen is named, whether they activated the service.
     pub(super) async fn authenticate_for(
         &self,
-        token: &str,
+        token: Bearer<'_>,
         citizen: Option<Pseudonym>,
     ) -> Result<(Authenticated, Option<bool>), BrokerError> {
         let now = self.clock.now();
-        let q = self.lookup(token, now, citizen);
+        let q = self.lookup(token.token, now, citizen);
         let view = self
             .store
             .lookup_session(&q)
             .await?
             .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))?;
-        self.accept(&view, now)?;
+        self.accept(&view, token.certificate, now)?;
         let activated = view.activated;
         Ok((self.admitted(view, q, now).await?, activated))
     }
@@ -63,12 +84,26 @@ impl Broker {
         }
     }
 
-    /// Whether a looked-up session may act at `now`: live (shift and idle
-    /// time), its officer enabled, unlocked and in a role the policy knows.
-    pub(super) fn accept(&self, view: &SessionView, now: DateTime<Utc>) -> Result<(), BrokerError> {
+    /// Whether a looked-up session may act at `now` over a connection
+    /// presenting `certificate`: live (shift and idle time), over the
+    /// certificate it is bound to, its officer enabled, unlocked and in a
+    /// role the policy knows.
+    pub(super) fn accept(
+        &self,
+        view: &SessionView,
+        certificate: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), BrokerError> {
         let expired = || BrokerError::refused(ErrorCode::SessionExpired);
-        let role = self.role_of(&view.officer)?;
         let s = &view.session;
+        if !session::certificate_matches(s.certificate.as_deref(), certificate) {
+            // A token copied off a terminal is no use without the terminal's
+            // certificate; the answer is the one a stale token gets.
+            return Err(Refusal::new(ErrorCode::SessionExpired)
+                .detail("this session belongs to a terminal certificate: connect with it")
+                .into());
+        }
+        let role = self.role_of(&view.officer)?;
         if !session::is_live(s.expires_at, s.last_seen, chrono_duration(role.idle), now)
             || view.officer.disabled
         {
@@ -105,6 +140,7 @@ impl Broker {
         officer: &Officer,
         role: &okaz_policy::Role,
         now: DateTime<Utc>,
+        certificate: Option<&str>,
     ) -> (session::IssuedToken, NewSession) {
         let issued = session::issue(&mut Rng(&*self.random));
         let new = NewSession {
@@ -112,6 +148,7 @@ impl Broker {
             officer_id: officer.id.clone(),
             created_at: now,
             expires_at: session::shift_end(now, chrono_duration(role.shift)),
+            certificate: certificate.map(str::to_string),
         };
         (issued, new)
     }

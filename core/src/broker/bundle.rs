@@ -46,7 +46,7 @@ impl Broker {
     /// `POST /v1/bundles`: authenticates (one lookup), then runs the bundle.
     pub async fn start_bundle(
         &self,
-        token: &str,
+        token: super::Bearer<'_>,
         body: Result<BundleRequest, BrokerError>,
     ) -> Result<BundleVerification, BrokerError> {
         let citizen = body

@@ -19,7 +19,7 @@ use okaz_protocol::{
     VerificationStatus,
 };
 
-use super::Broker;
+use super::{Bearer, Broker};
 use crate::error::{BrokerError, Refusal};
 use crate::ports::{Claimed, IdempotencyClaim, Settled};
 use crate::session::{self, TokenHash};
@@ -47,7 +47,7 @@ impl Broker {
     /// `POST /v1/verifications` with an optional `Idempotency-Key`.
     pub async fn start_verification_once(
         &self,
-        token: &str,
+        token: Bearer<'_>,
         key: Option<&str>,
         body: Result<VerificationRequest, BrokerError>,
     ) -> Result<Verification, BrokerError> {
@@ -86,7 +86,7 @@ impl Broker {
     /// `POST /v1/bundles` with an optional `Idempotency-Key`.
     pub async fn start_bundle_once(
         &self,
-        token: &str,
+        token: Bearer<'_>,
         key: Option<&str>,
         body: Result<BundleRequest, BrokerError>,
     ) -> Result<BundleVerification, BrokerError> {
@@ -125,7 +125,7 @@ impl Broker {
     /// refusal the first call got.
     async fn replayed<T>(
         &self,
-        token: &str,
+        token: Bearer<'_>,
         settled: Settled,
         awaiting: impl FnOnce(String, DateTime<Utc>, QuotaView) -> T,
     ) -> Result<T, BrokerError> {
@@ -144,7 +144,7 @@ impl Broker {
     /// (`route` keeps a key of one call from matching another's).
     async fn gate<R: serde::Serialize>(
         &self,
-        token: &str,
+        token: Bearer<'_>,
         key: &str,
         route: &[u8],
         req: &R,
@@ -160,7 +160,7 @@ impl Broker {
         let json =
             serde_json::to_vec(req).map_err(|_| BrokerError::refused(ErrorCode::Internal))?;
         let json = zeroize::Zeroizing::new(json);
-        let session = session::hash(token);
+        let session = session::hash(token.token);
         let claim = IdempotencyClaim {
             session: session.clone(),
             key: key.to_string(),
@@ -195,7 +195,7 @@ impl Broker {
         }
     }
 
-    async fn refuse_key(&self, token: &str, why: &str) -> BrokerError {
+    async fn refuse_key(&self, token: Bearer<'_>, why: &str) -> BrokerError {
         match self.authenticate(token).await {
             Ok(auth) => self.with_quota(
                 &auth,

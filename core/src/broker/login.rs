@@ -35,6 +35,15 @@ use crate::ports::Officer;
 /// Where a login comes from: the client's address as the listener saw it.
 pub type ClientAddress<'a> = Option<&'a str>;
 
+/// A client certificate as the TLS layer verified it.
+#[derive(Debug, Clone, Copy)]
+pub struct PresentedCertificate<'a> {
+    /// SHA-256 of the leaf certificate (DER), hex.
+    pub fingerprint: &'a str,
+    /// The units whose configured CA issued it (and whose CRL cleared it).
+    pub units: &'a [String],
+}
+
 impl Broker {
     /// Password + TOTP login. Failures look alike to the caller
     /// (`invalid_credentials`), except throttling and a locked account.
@@ -86,16 +95,17 @@ impl Broker {
         };
         self.still_within_count(&keys, now).await?;
         let ok = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit);
-        self.open_session(&officer, Some(step), ok, failed, &keys)
+        self.open_session(&officer, Some(step), None, ok, failed, &keys)
             .await
     }
 
     /// Client certificate + PIN login (police terminals). The certificate
     /// was already verified against the units' CAs and CRLs by TLS; here it
-    /// must be bound to an officer whose role allows this method.
+    /// must be bound to an officer whose role allows this method, and issued
+    /// by the CA of that officer's unit. The session is bound to it.
     pub async fn login_with_certificate(
         &self,
-        fingerprint: Option<&str>,
+        presented: Option<PresentedCertificate<'_>>,
         pin: String,
         client: ClientAddress<'_>,
     ) -> Result<SessionCreated, BrokerError> {
@@ -107,7 +117,8 @@ impl Broker {
                     .detail("a registered terminal certificate and the officer's PIN are required"),
             )
         };
-        let fingerprint = fingerprint.ok_or_else(refused)?;
+        let presented = presented.ok_or_else(refused)?;
+        let fingerprint = presented.fingerprint;
         let keys = login::keys("certificate", fingerprint, client);
         self.count_attempt_to_log_in(&keys, now).await?;
         let officer = match self.store.certificate_binding(fingerprint).await? {
@@ -123,6 +134,15 @@ impl Broker {
             let _ = self.hasher.verify(pin, DUMMY_HASH.to_string()).await?;
             return Err(refused());
         };
+        if !presented.units.contains(&officer.unit) {
+            // Bound in this unit but issued by another unit's CA: answered
+            // like an unknown certificate, and put on record.
+            let _ = self.hasher.verify(pin, DUMMY_HASH.to_string()).await?;
+            let audit = AuditEntry::new(now, AuditEvent::LoginFailed, &officer.id, &officer.unit)
+                .refused(ErrorCode::InvalidCredentials);
+            self.store.append_audit(audit).await?;
+            return Err(refused());
+        }
         if officer.locked.is_some() {
             return Err(BrokerError::refused(ErrorCode::AccountLocked));
         }
@@ -136,21 +156,24 @@ impl Broker {
         self.still_within_count(&keys, now).await?;
         let ok = AuditEntry::new(now, AuditEvent::LoginSucceeded, &officer.id, &officer.unit)
             .outcome(Outcome::CertificatePin);
-        self.open_session(&officer, None, ok, failed, &keys).await
+        self.open_session(&officer, None, Some(fingerprint), ok, failed, &keys)
+            .await
     }
 
     /// The session a successful login opens: stored only if the account is
-    /// still unlocked (and the TOTP step fresh), with the attempts forgotten.
+    /// still unlocked (and the TOTP step fresh), with the attempts forgotten;
+    /// bound to the certificate it was opened with, if any.
     async fn open_session(
         &self,
         officer: &Officer,
         totp_step: Option<i64>,
+        certificate: Option<&str>,
         ok: AuditEntry,
         failed: AuditEntry,
         keys: &[String],
     ) -> Result<SessionCreated, BrokerError> {
         let role = self.role_of(officer)?;
-        let (issued, new_session) = self.new_session(officer, role, ok.at);
+        let (issued, new_session) = self.new_session(officer, role, ok.at, certificate);
         let expires_at = new_session.expires_at;
         if !self
             .store

@@ -29,7 +29,8 @@ pub use activation::{
     ActivationCode, ActivationSent, PhoneOnRecord, SendOutcome, CODES_PER_DAY, CODES_PER_HOUR,
 };
 pub use admin::searched;
-pub use auth::Authenticated;
+pub use auth::{Authenticated, Bearer};
+pub use login::PresentedCertificate;
 
 /// The server's keys, derived from one master secret.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ use okaz_protocol::{
     VerificationStatus,
 };
 
-use super::auth::{chrono_duration, Authenticated};
+use super::auth::{chrono_duration, Authenticated, Bearer};
 use super::subject::{may_use, subject_of};
 use super::Broker;
 use crate::audit::{AuditEntry, AuditEvent};
@@ -30,7 +30,7 @@ impl Broker {
     /// after authentication, with the quota, and costs nothing.
     pub async fn start_verification(
         &self,
-        token: &str,
+        token: Bearer<'_>,
         body: Result<VerificationRequest, BrokerError>,
     ) -> Result<Verification, BrokerError> {
         let citizen = body
@@ -315,7 +315,7 @@ impl Broker {
     /// on the right one fetches and releases the document.
     pub async fn answer_code(
         &self,
-        token: &str,
+        token: Bearer<'_>,
         id: &str,
         body: Result<CodeRequest, BrokerError>,
     ) -> Result<Verification, BrokerError> {
@@ -334,14 +334,14 @@ impl Broker {
             }
         };
         let now = self.clock.now();
-        let q = self.lookup(token, now, None);
-        let accept = |v: &SessionView| self.accept(v, now).is_ok();
+        let q = self.lookup(token.token, now, None);
+        let accept = |v: &SessionView| self.accept(v, token.certificate, now).is_ok();
         let (view, reservation) = self
             .store
             .authenticate_and_reserve(&q, id, now, &accept)
             .await?
             .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))?;
-        self.accept(&view, now)?;
+        self.accept(&view, token.certificate, now)?;
         let auth = self.admitted(view, q, now).await?;
         let answered = self.answer(&auth, id, &code, reservation, now).await;
         answered.map_err(|e| self.with_quota(&auth, e))

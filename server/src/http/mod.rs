@@ -1,6 +1,7 @@
 //! The HTTP API v1: routes requests to the broker, maps answers and errors
 //! to JSON and problem+json. Handlers only translate; rules live in `core`.
 
+pub mod client_auth;
 pub mod errors;
 pub mod ops;
 pub mod routes;
@@ -21,7 +22,7 @@ use serde::Serialize;
 
 use crate::app::App;
 use errors::{problem, problem_response};
-use okaz_core::broker::{Authenticated, Broker};
+use okaz_core::broker::{Authenticated, Bearer, Broker, PresentedCertificate};
 use okaz_core::error::{BrokerError, Refusal};
 use okaz_core::ports::AuditFilter;
 use routes::{Matched, Route};
@@ -140,15 +141,21 @@ where
             )
         }
         Route::CertificateLogin => {
-            let fingerprint = req
+            let fingerprint = peer_certificate(&req);
+            let units = req
                 .extensions()
-                .get::<PeerCertificate>()
-                .map(|p| p.0.clone());
+                .get::<client_auth::PeerUnits>()
+                .map(|u| u.0.clone())
+                .unwrap_or_else(|| Vec::new().into());
+            let presented = fingerprint.as_deref().map(|f| PresentedCertificate {
+                fingerprint: f,
+                units: &units,
+            });
             let client = client_address(&req);
             let body: PinLoginRequest = read_json(req, app.max_body).await?;
             json(
                 StatusCode::CREATED,
-                &b.login_with_certificate(fingerprint.as_deref(), body.pin, client.as_deref())
+                &b.login_with_certificate(presented, body.pin, client.as_deref())
                     .await?,
             )
         }
@@ -162,6 +169,7 @@ where
         // round trips as the work itself.
         Route::StartVerification => {
             let token = bearer(&req)?;
+            let cert = peer_certificate(&req);
             let key = idempotency_key(&req);
             let body = read_json::<VerificationRequest, _>(req, app.max_body).await;
             let document = body
@@ -169,7 +177,7 @@ where
                 .map(|v| v.document.as_str())
                 .unwrap_or("invalid");
             let r = b
-                .start_verification_once(&token, key.as_deref(), body)
+                .start_verification_once(with_certificate(&token, &cert), key.as_deref(), body)
                 .await;
             app.metrics.verification(outcome(&r));
             app.metrics.verification_start(document, outcome(&r));
@@ -177,18 +185,28 @@ where
         }
         Route::StartBundle => {
             let token = bearer(&req)?;
+            let cert = peer_certificate(&req);
             let key = idempotency_key(&req);
             let body = read_json::<BundleRequest, _>(req, app.max_body).await;
             let document = "bundle";
-            let r = b.start_bundle_once(&token, key.as_deref(), body).await;
+            let r = b
+                .start_bundle_once(with_certificate(&token, &cert), key.as_deref(), body)
+                .await;
             app.metrics.verification(outcome(&r));
             app.metrics.verification_start(document, outcome(&r));
             json(StatusCode::CREATED, &r?)
         }
         Route::AnswerCode => {
             let token = bearer(&req)?;
+            let cert = peer_certificate(&req);
             let body = read_json::<CodeRequest, _>(req, app.max_body).await;
-            let r = b.answer_code(&token, id.unwrap_or_default(), body).await;
+            let r = b
+                .answer_code(
+                    with_certificate(&token, &cert),
+                    id.unwrap_or_default(),
+                    body,
+                )
+                .await;
             app.metrics.verification(outcome(&r));
             json(StatusCode::OK, &r?)
         }
@@ -427,7 +445,25 @@ fn idempotency_key<B>(req: &Request<B>) -> Option<String> {
 }
 
 async fn authenticate<B>(b: &Broker, req: &Request<B>) -> Result<Authenticated, BrokerError> {
-    b.authenticate(&bearer(req)?).await
+    let token = bearer(req)?;
+    let cert = peer_certificate(req);
+    b.authenticate(with_certificate(&token, &cert)).await
+}
+
+/// The fingerprint of the client certificate the connection presented.
+fn peer_certificate<B>(req: &Request<B>) -> Option<String> {
+    req.extensions()
+        .get::<PeerCertificate>()
+        .map(|p| p.0.clone())
+}
+
+/// A bearer token with the connection's certificate: a session bound to a
+/// terminal's certificate is refused without it.
+fn with_certificate<'a>(token: &'a str, certificate: &'a Option<String>) -> Bearer<'a> {
+    Bearer {
+        token,
+        certificate: certificate.as_deref(),
+    }
 }
 
 /// Reads a bounded JSON body. Oversized, unreadable or malformed bodies are

@@ -13,13 +13,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use okaz_protocol::ErrorCode;
-use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::danger::ClientCertVerifier;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use super::{handle, App, ClientAddress, PeerCertificate};
+use super::{handle, App, ClientAddress};
 
 /// Why the listener could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -47,76 +47,29 @@ pub struct Limits {
     pub drain: Duration,
 }
 
-/// Trust for client certificates: the units' CAs and their revocation lists.
-#[derive(Debug, Clone, Default)]
-pub struct ClientAuth {
-    /// CA certificates whose client certificates are accepted.
-    pub cas: Vec<CertificateDer<'static>>,
-    /// Their CRLs; every CA must have one, so revocation is always checked.
-    pub crls: Vec<CertificateRevocationListDer<'static>>,
-}
-
-impl ClientAuth {
-    /// Loads PEM CA certificates and PEM (or DER) CRLs.
-    pub fn load(cas: &[&Path], crls: &[&Path]) -> Result<Self, ServeError> {
-        let mut out = ClientAuth::default();
-        for p in cas {
-            let pem = read(p)?;
-            for c in rustls_pemfile::certs(&mut pem.as_slice()) {
-                out.cas
-                    .push(c.map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))?);
-            }
-        }
-        for p in crls {
-            let bytes = read(p)?;
-            let mut found = false;
-            for c in rustls_pemfile::crls(&mut bytes.as_slice()) {
-                out.crls
-                    .push(c.map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))?);
-                found = true;
-            }
-            if !found {
-                out.crls.push(CertificateRevocationListDer::from(bytes));
-            }
-        }
-        Ok(out)
-    }
-}
+pub use super::client_auth::{ClientAuth, TlsSource, UnitCa};
 
 fn read(p: &Path) -> Result<Vec<u8>, ServeError> {
     std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))
 }
 
 /// A rustls server config for a certificate chain and key, TLS 1.3 only,
-/// offering h2 and http/1.1. With `client_auth`, client certificates are
-/// verified against the units' CAs and CRLs; they stay optional on the same
-/// listener, because clerks log in with password and TOTP instead.
-pub fn tls_config(
+/// offering h2 and http/1.1. With a client verifier (the units' CAs and
+/// CRLs, see [`super::client_auth`]), client certificates are verified; they
+/// stay optional on the same listener, because clerks log in with password
+/// and TOTP instead.
+pub(crate) fn tls_config_with(
     certs: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
-    client_auth: Option<&ClientAuth>,
+    client_verifier: Option<Arc<dyn ClientCertVerifier>>,
 ) -> Result<Arc<ServerConfig>, ServeError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ServerConfig::builder_with_provider(provider.clone())
+    let builder = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| ServeError::Tls(e.to_string()))?;
-    let builder = match client_auth {
-        Some(auth) if !auth.cas.is_empty() => {
-            let mut roots = rustls::RootCertStore::empty();
-            for ca in &auth.cas {
-                roots
-                    .add(ca.clone())
-                    .map_err(|e| ServeError::Tls(format!("client CA: {e}")))?;
-            }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .with_crls(auth.crls.clone())
-                .only_check_end_entity_revocation()
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| ServeError::Tls(format!("client verifier: {e}")))?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        _ => builder.with_no_client_auth(),
+    let builder = match client_verifier {
+        Some(verifier) => builder.with_client_cert_verifier(verifier),
+        None => builder.with_no_client_auth(),
     };
     let mut cfg = builder
         .with_single_cert(certs, key)
@@ -125,12 +78,22 @@ pub fn tls_config(
     Ok(Arc::new(cfg))
 }
 
+/// The listener's TLS for a certificate chain and key, and the units' trust
+/// for client certificates.
+pub fn tls_config(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    client_auth: Option<&ClientAuth>,
+) -> Result<TlsSource, ServeError> {
+    TlsSource::new(certs, key, client_auth)
+}
+
 /// Loads a PEM certificate chain and private key.
 pub fn load_tls(
     cert: &Path,
     key: &Path,
     client_auth: Option<&ClientAuth>,
-) -> Result<Arc<ServerConfig>, ServeError> {
+) -> Result<TlsSource, ServeError> {
     let cert_pem = read(cert)?;
     let key_pem = read(key)?;
     let certs = rustls_pemfile::certs(&mut cert_pem.as_slice())
@@ -150,14 +113,14 @@ pub fn load_tls(
 
 /// A self-signed certificate for 127.0.0.1 and localhost, for development
 /// only. Returns the config and the certificate PEM for clients to trust.
-pub fn self_signed() -> Result<(Arc<ServerConfig>, String), ServeError> {
+pub fn self_signed() -> Result<(TlsSource, String), ServeError> {
     self_signed_with_clients(None)
 }
 
 /// Like [`self_signed`], also accepting client certificates.
 pub fn self_signed_with_clients(
     client_auth: Option<&ClientAuth>,
-) -> Result<(Arc<ServerConfig>, String), ServeError> {
+) -> Result<(TlsSource, String), ServeError> {
     let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     let ck =
         rcgen::generate_simple_self_signed(names).map_err(|e| ServeError::Tls(e.to_string()))?;
@@ -172,12 +135,11 @@ pub fn self_signed_with_clients(
 /// Serves until `shutdown` resolves, then drains.
 pub async fn serve(
     listener: TcpListener,
-    tls: Arc<ServerConfig>,
+    tls: TlsSource,
     app: Arc<App>,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let acceptor = TlsAcceptor::from(tls);
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -208,7 +170,11 @@ pub async fn serve(
                 continue;
             }
         };
-        let acceptor = acceptor.clone();
+        // Each handshake takes the trust current now: a CRL reload applies
+        // to the next connection without touching open ones.
+        let trust = tls.current();
+        let acceptor = TlsAcceptor::from(trust.config());
+        let source = tls.clone();
         let app = app.clone();
         let builder = builder.clone();
         let watcher = graceful.watcher();
@@ -229,16 +195,21 @@ pub async fn serve(
                 .get_ref()
                 .1
                 .peer_certificates()
-                .and_then(|chain| chain.first())
-                .map(|leaf| PeerCertificate(okaz_core::session::hash_bytes(leaf.as_ref())));
+                .and_then(|chain| trust.identify(chain));
             let client = ClientAddress(peer.ip().to_string());
             let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                // A certificate revoked (or whose CRL expired) since the
+                // handshake is refused at its next request.
+                let revoked = peer_cert.as_ref().is_some_and(|p| !source.still_trusted(p));
                 if let Some(p) = &peer_cert {
-                    req.extensions_mut().insert(p.clone());
+                    p.attach(req.extensions_mut());
                 }
                 req.extensions_mut().insert(client.clone());
                 let app = app.clone();
                 async move {
+                    if revoked {
+                        return Ok(super::client_auth::untrusted());
+                    }
                     match tokio::time::timeout(limits.request_timeout, handle(app, req)).await {
                         Ok(r) => r,
                         Err(_) => Ok(super::errors::problem(okaz_protocol::Problem::new(

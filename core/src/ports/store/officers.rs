@@ -132,7 +132,10 @@ pub trait OfficerStore: Send + Sync {
         audit: AuditEntry,
     ) -> Result<LoginFailure, StoreError>;
     /// Binds a terminal's client certificate (SHA-256 fingerprint, hex) to
-    /// an officer, with the officer's PIN hash.
+    /// an officer, with the officer's PIN hash. A certificate bound already
+    /// moves to this officer only within the same unit; bound to an officer
+    /// of another unit, it is refused with [`StoreError::Conflict`] and
+    /// nothing (not the audit record either) is written.
     async fn bind_certificate(
         &self,
         officer_id: &str,

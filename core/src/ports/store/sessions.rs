@@ -18,6 +18,9 @@ pub struct NewSession {
     pub created_at: DateTime<Utc>,
     /// End of shift.
     pub expires_at: DateTime<Utc>,
+    /// The fingerprint of the client certificate the session was opened
+    /// with (certificate + PIN); every request must present it again.
+    pub certificate: Option<String>,
 }
 
 /// A stored session.
@@ -29,6 +32,8 @@ pub struct SessionRow {
     pub expires_at: DateTime<Utc>,
     /// Last authenticated request.
     pub last_seen: DateTime<Utc>,
+    /// The client certificate the session is bound to, if any.
+    pub certificate: Option<String>,
 }
 
 /// Officers' sessions: opened by a login, looked up by token hash.

@@ -40,6 +40,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     ),
     (6, include_str!("../../../migrations/0006_idempotency.sql")),
     (
+        7,
+        include_str!("../../../migrations/0007_session_certificates.sql"),
+    ),
+    (
         9,
         include_str!("../../../migrations/0009_challenge_release_lease.sql"),
     ),

@@ -50,13 +50,14 @@ fn officer_at(r: &Row, at: usize) -> Result<Officer, StoreError> {
 /// One statement for a request's authentication: the session, its
 /// officer, today's counter, and the citizen's activation when asked
 /// (`$3` null: not asked). Columns: session (0-2), officer (3-14),
-/// counter (15-17), activated (18).
+/// counter (15-17), activated (18), the session's certificate (19).
 pub(super) const LOOKUP: &str = "SELECT s.officer_id, s.expires_at, s.last_seen,
      o.id, o.login, o.display_name, o.role, o.unit, o.password_hash, o.totp_secret, o.disabled,
      o.locked_at, o.lock_reason, o.failed_logins, o.last_failed_login,
      c.used, c.extra, c.wrong_codes,
      CASE WHEN $3::text IS NULL THEN NULL
-          ELSE EXISTS (SELECT 1 FROM activations a WHERE a.citizen = $3) END
+          ELSE EXISTS (SELECT 1 FROM activations a WHERE a.citizen = $3) END,
+     s.certificate
  FROM sessions s
  JOIN officers o ON o.id = s.officer_id
  LEFT JOIN daily_counters c ON c.officer_id = s.officer_id AND c.day = $2
@@ -75,6 +76,7 @@ pub(super) fn session_view(r: &Row) -> Result<SessionView, StoreError> {
             officer_id: officer_id.to_string(),
             expires_at: r.try_get(1).map_err(map_err)?,
             last_seen: r.try_get(2).map_err(map_err)?,
+            certificate: r.try_get(19).map_err(map_err)?,
         },
         officer: officer_at(r, 3)?,
         counter: Counter {
@@ -277,14 +279,25 @@ impl OfficerStore for PgStore {
         let id = super::uuid(officer_id)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
-        // A terminal's certificate belongs to one officer at a time.
-        tx.execute(
-        "INSERT INTO officer_certificates (fingerprint, officer_id, pin_hash, bound_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (fingerprint) DO UPDATE SET officer_id = $2, pin_hash = $3, bound_at = $4",
-        &[&fingerprint, &id, &pin_hash, &entry.at],
-    )
-    .await
-    .map_err(map_err)?;
+        // A terminal's certificate belongs to one officer at a time, and
+        // moves only within its unit: the unit check is part of the upsert,
+        // so two units binding at once cannot both win.
+        let bound = tx
+            .execute(
+                "INSERT INTO officer_certificates (fingerprint, officer_id, pin_hash, bound_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (fingerprint) DO UPDATE SET officer_id = $2, pin_hash = $3, bound_at = $4
+         WHERE (SELECT unit FROM officers WHERE id = officer_certificates.officer_id)
+             = (SELECT unit FROM officers WHERE id = $2)",
+                &[&fingerprint, &id, &pin_hash, &entry.at],
+            )
+            .await
+            .map_err(map_err)?;
+        if bound == 0 {
+            tx.rollback().await.map_err(map_err)?;
+            return Err(StoreError::Conflict(
+                "certificate bound in another unit".to_string(),
+            ));
+        }
         audit::append(&tx, &entry).await?;
         tx.commit().await.map_err(map_err)
     }
@@ -337,13 +350,14 @@ impl SessionStore for PgStore {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
-         VALUES ($1, $2, $3, $4, $3)",
+            "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen, certificate)
+         VALUES ($1, $2, $3, $4, $3, $5)",
             &[
                 &session.token_hash.0,
                 &id,
                 &session.created_at,
                 &session.expires_at,
+                &session.certificate,
             ],
         )
         .await
@@ -357,7 +371,7 @@ impl SessionStore for PgStore {
         let c = self.client().await?;
         let row = c
             .query_opt(
-                "SELECT officer_id, expires_at, last_seen FROM sessions WHERE token_hash = $1",
+                "SELECT officer_id, expires_at, last_seen, certificate FROM sessions WHERE token_hash = $1",
                 &[&hash.0],
             )
             .await
@@ -368,6 +382,7 @@ impl SessionStore for PgStore {
                 officer_id: id.to_string(),
                 expires_at: r.get(1),
                 last_seen: r.get(2),
+                certificate: r.get(3),
             }
         }))
     }

@@ -64,6 +64,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
     ),
     (
+        7,
+        include_str!("../../../migrations/sqlite/0007_session_certificates.sql"),
+    ),
+    (
         9,
         include_str!("../../../migrations/sqlite/0009_challenge_release_lease.sql"),
     ),

@@ -239,13 +239,22 @@ impl OfficerStore for SqliteStore {
         let fingerprint = fingerprint.to_string();
         let pin_hash = pin_hash.to_string();
         self.write(move |tx| {
-        // A terminal's certificate belongs to one officer at a time.
-        exec(
+        // A terminal's certificate belongs to one officer at a time, and
+        // moves only within its unit (checked in the upsert itself).
+        let bound = exec(
             tx,
             "INSERT INTO officer_certificates (fingerprint, officer_id, pin_hash, bound_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (fingerprint) DO UPDATE SET officer_id = ?2, pin_hash = ?3, bound_at = ?4",
+             ON CONFLICT (fingerprint) DO UPDATE SET officer_id = ?2, pin_hash = ?3, bound_at = ?4
+             WHERE (SELECT unit FROM officers WHERE id = officer_certificates.officer_id)
+                 = (SELECT unit FROM officers WHERE id = ?2)",
             params![fingerprint, id, pin_hash, micros(entry.at)],
         )?;
+        if bound == 0 {
+            // Returning the error rolls the transaction back.
+            return Err(StoreError::Conflict(
+                "certificate bound in another unit".to_string(),
+            ));
+        }
         audit::append(tx, &entry)
     })
     .await
@@ -295,13 +304,14 @@ impl SessionStore for SqliteStore {
             }
             exec(
                 tx,
-                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen)
-             VALUES (?1, ?2, ?3, ?4, ?3)",
+                "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at, last_seen, certificate)
+             VALUES (?1, ?2, ?3, ?4, ?3, ?5)",
                 params![
                     session.token_hash.0,
                     id,
                     micros(session.created_at),
-                    micros(session.expires_at)
+                    micros(session.expires_at),
+                    session.certificate
                 ],
             )?;
             audit::append(tx, &entry)?;
@@ -321,7 +331,8 @@ impl SessionStore for SqliteStore {
                      o.disabled, o.locked_at, o.lock_reason, o.failed_logins, o.last_failed_login,
                      c.used, c.extra, c.wrong_codes,
                      CASE WHEN ?3 IS NULL THEN NULL
-                          ELSE EXISTS (SELECT 1 FROM activations a WHERE a.citizen = ?3) END
+                          ELSE EXISTS (SELECT 1 FROM activations a WHERE a.citizen = ?3) END,
+                     s.certificate
                  FROM sessions s
                  JOIN officers o ON o.id = s.officer_id
                  LEFT JOIN daily_counters c ON c.officer_id = s.officer_id AND c.day = ?2
@@ -336,6 +347,7 @@ impl SessionStore for SqliteStore {
                             officer_id: col(r, 0)?,
                             expires_at: instant(col(r, 1)?)?,
                             last_seen: instant(col(r, 2)?)?,
+                            certificate: col(r, 19)?,
                         },
                         officer: officer_at(r, 3)?,
                         counter: Counter {
@@ -356,13 +368,14 @@ impl SessionStore for SqliteStore {
         self.read(move |c| {
             one(
                 c,
-                "SELECT officer_id, expires_at, last_seen FROM sessions WHERE token_hash = ?1",
+                "SELECT officer_id, expires_at, last_seen, certificate FROM sessions WHERE token_hash = ?1",
                 [hash],
                 |r| {
                     Ok(SessionRow {
                         officer_id: col(r, 0)?,
                         expires_at: instant(col(r, 1)?)?,
                         last_seen: instant(col(r, 2)?)?,
+                        certificate: col(r, 3)?,
                     })
                 },
             )

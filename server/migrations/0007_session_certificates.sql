@@ -1,0 +1,5 @@
+-- A session opened by certificate + PIN is bound to that certificate
+-- (SHA-256 fingerprint of the leaf, hex): every request with its token must
+-- come over a TLS connection presenting the same certificate. NULL for
+-- sessions opened by password + TOTP.
+ALTER TABLE sessions ADD COLUMN certificate text;
