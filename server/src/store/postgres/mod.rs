@@ -13,6 +13,7 @@ mod challenges;
 mod idempotency;
 mod officers;
 mod quota;
+mod retention;
 mod throttle;
 mod tlog;
 
@@ -39,6 +40,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("../../../migrations/0005_throttle_and_portal.sql"),
     ),
     (6, include_str!("../../../migrations/0006_idempotency.sql")),
+    (
+        8,
+        include_str!("../../../migrations/0008_retention_and_keys.sql"),
+    ),
 ];
 
 /// Serialises migrations across replicas starting at once.

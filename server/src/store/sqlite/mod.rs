@@ -22,6 +22,7 @@ mod challenges;
 mod idempotency;
 mod officers;
 mod quota;
+mod retention;
 mod throttle;
 mod tlog;
 
@@ -62,6 +63,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         6,
         include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
+    ),
+    (
+        8,
+        include_str!("../../../migrations/sqlite/0008_retention_and_keys.sql"),
     ),
 ];
 
