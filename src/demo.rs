@@ -350,10 +350,13 @@ fn write_config(dir: &Path, database_url: &str, sandbox: &Sandbox) -> Result<Con
     let policies = dir.join("policies");
     std::fs::create_dir_all(&policies)?;
     std::fs::write(policies.join("default.toml"), DEFAULT_POLICY)?;
-    let mut master = Zeroizing::new([0u8; 32]);
-    rand::rngs::OsRng.fill_bytes(master.as_mut());
-    std::fs::write(dir.join("master.key"), hex::encode(master.as_ref()))?;
-    std::fs::write(dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD)?;
+    // One key per job, mode 600, as `okaz-server keys init` writes them.
+    okaz_server::keys::KeyDir {
+        dir: dir.join("keys"),
+        prefix: String::new(),
+    }
+    .init(None)?;
+    write_private(&dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD.as_bytes())?;
     std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem)?;
     okaz_server::tlog::init_log_key(&dir.join("log.key"), "okaz.demo/audit")
         .context("creating the demo's audit log key")?;
@@ -366,7 +369,7 @@ max_body_bytes = 16384
 url = {url}
 pool_size = 4
 [secrets]
-master_key_file = {master}
+dir = {keys}
 [policies]
 dir = {policies}
 [registers]
@@ -392,7 +395,7 @@ origin = "okaz.demo/audit"
         logkey = toml_string(&dir.join("log.key").display().to_string()),
         issuer = sandbox.oidc_issuer(),
         url = toml_string(database_url),
-        master = toml_path(&dir.join("master.key")),
+        keys = toml_path(&dir.join("keys")),
         policies = toml_path(&policies),
         base = sandbox.base_url(),
         ca = toml_path(&dir.join("sandbox-ca.pem")),
@@ -405,6 +408,20 @@ origin = "okaz.demo/audit"
     // The demo is self-contained: OKAZ_* variables of a real install must
     // not leak into it.
     Ok(Config::load(&path, Vec::new())?)
+}
+
+/// Writes a secret file with mode 600 (the broker refuses looser ones).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(bytes)?;
+    Ok(())
 }
 
 /// A TOML basic string (quotes and backslashes escaped).
@@ -441,16 +458,22 @@ async fn create_accounts(broker: &Broker) -> Result<Vec<Account>> {
             .await
             .map_err(|e| anyhow::anyhow!("hashing a demo password: {e}"))?;
         let audit = AuditEntry::new(Utc::now(), AuditEvent::OfficerCreated, "system", UNIT);
+        // Stored sealed under the TOTP key, bound to the officer's id.
+        let id = okaz_core::ports::Rng(&okaz_core::ports::OsRandom).uuid();
+        let sealed = broker
+            .seal_totp(&id, &secret)
+            .map_err(|e| anyhow::anyhow!("sealing a demo TOTP secret: {e}"))?;
         broker
             .store
             .insert_officer(
                 NewOfficer {
+                    id,
                     login: login.to_string(),
                     display_name: name.to_string(),
                     role: role.to_string(),
                     unit: UNIT.to_string(),
                     password_hash: hash,
-                    totp_secret: secret.to_vec(),
+                    totp_secret: sealed,
                 },
                 audit,
             )

@@ -100,10 +100,24 @@ impl Stage {
         if !raised {
             bail!("no [roles.clerk] in the policies at {}", policies.display());
         }
-        let key = self.path("master.key");
-        std::fs::write(&key, hex(&random_bytes(32)?))?;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
-        std::fs::write(self.path("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD)?;
+        // One key per job, as `okaz-server keys init` writes them (mode 600).
+        let keys = self.path("keys");
+        std::fs::create_dir_all(&keys)?;
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o700))?;
+        for name in [
+            "pepper.key",
+            "challenge.1.key",
+            "cookie.1.key",
+            "totp.1.key",
+            "notice_outbox.1.key",
+        ] {
+            let key = keys.join(name);
+            std::fs::write(&key, hex(&random_bytes(32)?))?;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+        }
+        let pw = self.path("kannel.pw");
+        std::fs::write(&pw, okaz_sandbox::KANNEL_PASSWORD)?;
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600))?;
         let log_key = self.path("log.key");
         if !log_key.exists() {
             let signer = okaz_core::note::Signer::from_seed("okaz.bench/audit", &random_bytes(32)?)
@@ -118,7 +132,7 @@ listen = "127.0.0.1:0"
 url = "{database_url}"
 pool_size = {pool_size}
 [secrets]
-master_key_file = "{dir}/master.key"
+dir = "{dir}/keys"
 [policies]
 dir = "{dir}/policies"
 [registers]

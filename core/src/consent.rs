@@ -23,7 +23,7 @@ use okaz_protocol::DocumentType;
 use rand::Rng;
 use zeroize::Zeroizing;
 
-use super::pseudonym::SecretKey;
+use super::keyring::KeyRing;
 
 /// Lifetime the design allows at most.
 pub const MAX_LIFETIME: Duration = Duration::minutes(10);
@@ -143,13 +143,15 @@ pub fn new_code(rng: &mut impl Rng) -> Zeroizing<String> {
     Zeroizing::new(format!("{:06}", rng.gen_range(0..1_000_000u32)))
 }
 
-/// The stored form of a code: HMAC over the challenge id and the code.
-pub fn code_mac(key: &SecretKey, challenge_id: &str, code: &str) -> [u8; 32] {
+/// The stored form of a code: HMAC over the challenge id and the code under
+/// the challenge key's current version, the version in front.
+pub fn code_mac(key: &KeyRing, challenge_id: &str, code: &str) -> Vec<u8> {
     key.mac(&[b"challenge-code", challenge_id.as_bytes(), code.as_bytes()])
 }
 
-/// Whether `presented` is the code of this challenge (constant-time).
-pub fn code_matches(key: &SecretKey, challenge_id: &str, presented: &str, stored: &[u8]) -> bool {
+/// Whether `presented` is the code of this challenge (constant-time),
+/// under the version the stored MAC names. A wiped MAC matches nothing.
+pub fn code_matches(key: &KeyRing, challenge_id: &str, presented: &str, stored: &[u8]) -> bool {
     key.verify(
         &[
             b"challenge-code",
@@ -219,8 +221,9 @@ mod tests {
     use super::*;
     use rand::rngs::OsRng;
 
-    fn key() -> SecretKey {
-        SecretKey::new(vec![9; 32]).unwrap()
+    fn key() -> KeyRing {
+        let k = crate::pseudonym::SecretKey::new(vec![9; 32]).unwrap();
+        KeyRing::new("challenge", [(1, k)]).unwrap()
     }
 
     fn t(s: i64) -> DateTime<Utc> {
@@ -262,6 +265,8 @@ mod tests {
         assert!(code_matches(&key(), "ch-1", "123456", &m));
         assert!(!code_matches(&key(), "ch-1", "123457", &m));
         assert!(!code_matches(&key(), "ch-2", "123456", &m));
+        // A MAC wiped by retention matches no code.
+        assert!(!code_matches(&key(), "ch-1", "123456", &[]));
     }
 
     #[test]

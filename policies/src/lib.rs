@@ -18,5 +18,7 @@ mod validate;
 pub use authorize::{validate_case_reference, Denial, ResolvedCheck, CASE_REFERENCE_MAX_LEN};
 pub use bundle::{Bundle, BundlePart, PartSubject, ResolvedBundle};
 pub use load::{check_dir, Summary};
-pub use model::{AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
+pub use model::{
+    AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Retention, Role,
+};
 pub use problem::{PolicyErrors, PolicyProblem};

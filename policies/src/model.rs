@@ -38,6 +38,35 @@ pub struct Global {
     pub unlock_allowance_cap: u32,
     /// How long a check without consent stays out of the citizen's history.
     pub operational_history_delay: Duration,
+    /// How long what the broker stores about checks and sessions is kept.
+    pub retention: Retention,
+}
+
+/// How long stored rows are kept before the sweeper removes them. The
+/// audit trail is not here: it is never deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// After a challenge expires, how long until its sealed subject and
+    /// code MAC are wiped (a grace for a code already on its way).
+    pub seal_grace: Duration,
+    /// How long a challenge (its binding, state and counts, no secret) is
+    /// kept after it was created.
+    pub challenges: Duration,
+    /// How long a session (its hash and times) is kept after it expired.
+    pub sessions: Duration,
+    /// How many days of daily counters are kept before today.
+    pub counter_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            seal_grace: Duration::from_secs(60),
+            challenges: Duration::from_secs(30 * 86_400),
+            sessions: Duration::from_secs(7 * 86_400),
+            counter_days: 90,
+        }
+    }
 }
 
 /// What repeated login failures lead to.

@@ -37,6 +37,21 @@ pub(crate) struct RawGlobal {
     #[serde(default)]
     pub unlock_allowance_cap: Option<Spanned<u32>>,
     pub login: RawLogin,
+    #[serde(default)]
+    pub retention: Option<RawRetention>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetention {
+    #[serde(default)]
+    pub seal_grace_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub challenge_days: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub session_days: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub counter_days: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,7 +12,7 @@ use okaz_protocol::document::DocumentType;
 use toml::Spanned;
 
 use crate::bundle::{check_bundle, Bundle, PartSubject, RawBundle};
-use crate::model::{ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
+use crate::model::{ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Retention, Role};
 use crate::problem::{span_line, PolicyProblem};
 use crate::raw::{RawFile, RawGlobal, RawPurpose, RawRole};
 
@@ -283,7 +283,9 @@ fn check_global(c: &mut Checker<'_>, file: usize, g: &RawGlobal) -> Option<Globa
             bad(c, span, "unlock_allowance_cap", message);
         }
     }
+    let retention = check_retention(g, |span, key, message| bad(c, span, key, message));
     ok.then(|| Global {
+        retention,
         unlock_allowance_cap: cap,
         time_zone,
         challenge_lifetime: Duration::from_secs(lifetime),
@@ -297,6 +299,64 @@ fn check_global(c: &mut Checker<'_>, file: usize, g: &RawGlobal) -> Option<Globa
         },
         operational_history_delay: Duration::from_secs(delay * 3600),
     })
+}
+
+/// `[global.retention]`: every key optional, each with its default; a
+/// value outside its range is reported and the default stands in.
+fn check_retention(
+    g: &RawGlobal,
+    mut bad: impl FnMut(Range<usize>, &str, String),
+) -> Retention {
+    let mut r = Retention::default();
+    let Some(raw) = &g.retention else {
+        return r;
+    };
+    let mut days = |v: &Option<Spanned<u64>>, key: &str, range: std::ops::RangeInclusive<u64>| {
+        let d = v.as_ref()?;
+        let n = *d.get_ref();
+        if range.contains(&n) {
+            Some(Duration::from_secs(n * 86_400))
+        } else {
+            let message = format!("{n} is outside {}..={} days", range.start(), range.end());
+            bad(d.span(), &format!("retention.{key}"), message);
+            None
+        }
+    };
+    // At least a day, so no challenge is deleted while it could still be
+    // answered, disputed on the spot, or counted in today's code limits.
+    if let Some(d) = days(&raw.challenge_days, "challenge_days", 1..=3650) {
+        r.challenges = d;
+    }
+    if let Some(d) = days(&raw.session_days, "session_days", 0..=365) {
+        r.sessions = d;
+    }
+    if let Some(s) = &raw.seal_grace_seconds {
+        let n = *s.get_ref();
+        // The grace must stay well inside the day a challenge is kept.
+        if n <= 3600 {
+            r.seal_grace = Duration::from_secs(n);
+        } else {
+            bad(
+                s.span(),
+                "retention.seal_grace_seconds",
+                format!("{n} is outside 0..=3600 seconds"),
+            );
+        }
+    }
+    if let Some(d) = &raw.counter_days {
+        let n = *d.get_ref();
+        // Today's counter is never a candidate: at least one day is kept.
+        if (1..=3650).contains(&n) {
+            r.counter_days = n;
+        } else {
+            bad(
+                d.span(),
+                "retention.counter_days",
+                format!("{n} is outside 1..=3650 days"),
+            );
+        }
+    }
+    r
 }
 
 fn check_purpose(c: &mut Checker<'_>, file: usize, name: &str, p: &RawPurpose) -> Purpose {
@@ -751,6 +811,39 @@ mod tests {
                 .any(|p| p.contains("global.challenge_attempts: 0 is outside")),
             "{got:#?}"
         );
+    }
+
+    #[test]
+    fn retention_has_defaults_and_its_ranges_are_checked() {
+        use crate::model::Retention;
+        use std::time::Duration;
+        let text = format!("{GLOBAL}{}{AGE}", role(""));
+        let set = load(&[("a.toml", &text)]).unwrap();
+        assert_eq!(set.global.retention, Retention::default());
+        let with = text.replace(
+            "[global.login]",
+            "[global.retention]\nseal_grace_seconds = 30\nchallenge_days = 2\nsession_days = 0\ncounter_days = 400\n[global.login]",
+        );
+        let r = load(&[("a.toml", &with)]).unwrap().global.retention;
+        assert_eq!(r.seal_grace, Duration::from_secs(30));
+        assert_eq!(r.challenges, Duration::from_secs(2 * 86_400));
+        assert_eq!(r.sessions, Duration::ZERO);
+        assert_eq!(r.counter_days, 400);
+        let bad = text.replace(
+            "[global.login]",
+            "[global.retention]\nseal_grace_seconds = 3601\nchallenge_days = 0\ncounter_days = 0\n[global.login]",
+        );
+        let got = problems(&[("a.toml", &bad)]);
+        assert_eq!(got.len(), 3, "{got:#?}");
+        for key in [
+            "global.retention.seal_grace_seconds: 3601 is outside",
+            "global.retention.challenge_days: 0 is outside",
+            "global.retention.counter_days: 0 is outside",
+        ] {
+            assert!(got.iter().any(|p| p.contains(key)), "{key}: {got:#?}");
+        }
+        let unknown = text.replace("[global.login]", "[global.retention]\nforever = true\n[global.login]");
+        assert!(load(&[("a.toml", &unknown)]).is_err());
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub enum ConfigError {
     /// The TOML (after environment overrides) is not a valid configuration.
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    /// A secret file others may read: refused rather than trusted.
+    #[error("{0}: a secret file must not be readable by group or others (chmod 600)")]
+    Exposed(PathBuf),
 }
 
 /// The whole configuration.
@@ -209,14 +212,26 @@ fn default_pool() -> usize {
     16
 }
 
-/// Secret material, each in its own file.
+/// Secret material: one key per job, each in its own file of one directory
+/// (`okaz-server keys init` writes them): `pepper.key`, and
+/// `challenge.<v>.key`, `cookie.<v>.key`, `totp.<v>.key`,
+/// `notice_outbox.<v>.key` for each version `<v>` of the keys that rotate.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretsConfig {
-    /// File holding the master secret (at least 32 bytes) from which the
-    /// pseudonym pepper and the challenge key are derived. Losing it makes
-    /// existing pseudonyms unsearchable; keep it backed up and private.
-    pub master_key_file: PathBuf,
+    /// The key directory (mode 700, files mode 600).
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// A prefix before each file name, for when systemd hands the directory
+    /// over as credentials (`LoadCredential=okaz-keys:/etc/okaz/keys/broker`
+    /// names them `okaz-keys_pepper.key`, …).
+    #[serde(default)]
+    pub file_prefix: String,
+    /// The single master secret of the first stage, from which every key
+    /// was derived. No longer used: a broker configured with it refuses to
+    /// start and says how to split it (`keys init --from-master`).
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// Policy files.
@@ -362,8 +377,26 @@ fn apply_override(table: &mut toml::Table, name: &str, value: &str) -> Result<()
     }
 }
 
+/// Refuses a secret file that group or others may read (or write): its
+/// secret can no longer be trusted to be one.
+pub fn refuse_exposed(path: &Path) -> Result<(), ConfigError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(ConfigError::Exposed(path.to_path_buf()));
+        }
+    }
+    Ok(())
+}
+
 /// Reads a secret file, trimming one trailing newline.
 pub fn read_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    refuse_exposed(path)?;
     let mut bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
@@ -382,7 +415,7 @@ mod tests {
         [database]
         url = "postgres://localhost/okaz"
         [secrets]
-        master_key_file = "/etc/okaz/master.key"
+        dir = "/etc/okaz/keys"
         [registers]
         base_url = "https://registers.example/"
         [sms]

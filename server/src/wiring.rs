@@ -15,7 +15,7 @@ use crate::metrics::{Metrics, ProbeValues, Probes};
 use okaz_core::broker::{Broker, Keys};
 use okaz_core::clock::{Clock, SystemClock};
 use okaz_core::ports::{OsRandom, Store, StoreError};
-use okaz_core::pseudonym::{SecretError, SecretKey};
+use okaz_core::pseudonym::SecretError;
 use okaz_registry::breaker::BreakerState;
 use okaz_registry::Register;
 
@@ -28,9 +28,12 @@ pub enum WiringError {
     /// Policy files are invalid.
     #[error("policy files are invalid:\n{0}")]
     Policy(#[from] okaz_policy::PolicyErrors),
-    /// The master secret is unusable.
-    #[error("master secret: {0}")]
+    /// A key is unusable.
+    #[error("key: {0}")]
     Secret(#[from] SecretError),
+    /// The key directory is missing, incomplete or exposed.
+    #[error("keys: {0}")]
+    Keys(#[from] crate::keys::KeyFileError),
     /// The database is unreachable or migration failed.
     #[error("database: {0}")]
     Store(#[from] StoreError),
@@ -45,10 +48,9 @@ pub enum WiringError {
     Portal(#[from] crate::portal::PortalError),
 }
 
-/// Loads the master secret and derives the keys.
+/// Loads every job's key from `[secrets] dir` (refusing exposed files).
 pub fn keys(cfg: &Config) -> Result<Keys, WiringError> {
-    let master = SecretKey::new(read_secret(&cfg.secrets.master_key_file)?)?;
-    Ok(Keys::derive(&master)?)
+    Ok(crate::keys::KeyDir::from_config(&cfg.secrets)?.load()?)
 }
 
 /// Opens the store named by the configuration (migrating it).

@@ -157,6 +157,28 @@ impl Harness {
         }
     }
 
+    /// The code MAC of a challenge, read behind the trait's back; `None`
+    /// for no such challenge.
+    async fn code_mac(&self, id: &str) -> Option<Vec<u8>> {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                let mut stmt = c
+                    .prepare("SELECT code_mac FROM challenges WHERE id = ?1")
+                    .unwrap();
+                let mut rows = stmt.query([id]).unwrap();
+                rows.next().unwrap().map(|r| r.get(0).unwrap())
+            }
+            Backend::Postgres { url, .. } => {
+                let c = admin_client(url).await;
+                c.query_opt("SELECT code_mac FROM challenges WHERE id::text = $1", &[&id])
+                    .await
+                    .unwrap()
+                    .map(|r| r.get(0))
+            }
+        }
+    }
+
     /// Runs SQL behind the trait's back, as an insider with database
     /// access would.
     async fn sql(&self, stmt: &str) {
@@ -259,6 +281,9 @@ conformance!(
     idempotency_keys_claim_once_replay_and_refuse_another_body,
     concurrent_claims_of_one_key_let_one_through,
     audit_appends_of_a_bundle_chain_and_verify,
+    sweep_wipes_expired_seals_then_deletes_what_retention_allows,
+    concurrent_sweeps_wipe_and_delete_each_row_once,
+    totp_reseal_swaps_only_the_value_it_read,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -298,6 +323,7 @@ fn entry(t: DateTime<Utc>, event: AuditEvent, actor: &str, unit: &str) -> AuditE
 async fn officer(s: &dyn Store, login: &str, unit: &str) -> Officer {
     s.insert_officer(
         NewOfficer {
+            id: uuid::Uuid::new_v4().to_string(),
             login: login.to_string(),
             display_name: format!("Officer {login}"),
             role: "clerk".to_string(),
@@ -460,6 +486,7 @@ async fn officer_insert_lookup_and_duplicate_login(h: &Harness) {
     let dup = s
         .insert_officer(
             NewOfficer {
+                id: uuid::Uuid::new_v4().to_string(),
                 login: "anna".to_string(),
                 display_name: "Another Anna".to_string(),
                 role: "clerk".to_string(),
@@ -2642,4 +2669,128 @@ async fn audit_appends_of_a_bundle_chain_and_verify(h: &Harness) {
         4
     );
     assert_chains_verify(s).await;
+}
+
+// ---------------------------------------------------------------- retention
+
+/// Cut-offs far in the past: nothing is due.
+fn nothing_due() -> okaz_core::retention::Due {
+    okaz_core::retention::Due {
+        wipe_expired_before: at(-86_400),
+        delete_challenges_created_before: at(-86_400),
+        delete_sessions_expired_before: at(-86_400),
+        delete_counters_before_day: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+    }
+}
+
+async fn sweep_wipes_expired_seals_then_deletes_what_retention_allows(h: &Harness) {
+    use okaz_core::retention::Due;
+    let s = h.store();
+    let o = officer(&*s, "anna", "U1").await;
+    let id = challenge(&*s, &o, "s1", 3).await; // created t0, expires at(300)
+    assert!(s
+        .login_succeeded(&o.id, Some(1), new_session("s1", &o, at(0)), entry(at(0), AuditEvent::LoginSucceeded, &o.id, &o.unit))
+        .await
+        .unwrap()); // expires at(8h)
+    let yesterday = today().pred_opt().unwrap();
+    for day in [yesterday, today()] {
+        s.count_attempt(&o.id, day, 10, attempt(&o, at(1))).await.unwrap();
+    }
+    let audit_before = s.audit_chain(&o.id).await.unwrap().len();
+    assert_eq!(s.sweep(&nothing_due(), 100).await.unwrap(), Default::default());
+
+    // At the expiry instant itself the seal is not yet due (strictly before).
+    let at_expiry = Due { wipe_expired_before: micros(at(300)), ..nothing_due() };
+    assert_eq!(s.sweep(&at_expiry, 100).await.unwrap().seals_wiped, 0);
+    assert!(matches!(h.sealed_subject(&id).await, Some(Some(_))));
+    assert_eq!(h.code_mac(&id).await.unwrap(), vec![1; 32]);
+
+    // After the grace: seal and code MAC gone, the row (binding, state) kept.
+    let after_grace = Due { wipe_expired_before: at(360), ..nothing_due() };
+    assert_eq!(s.sweep(&after_grace, 100).await.unwrap().seals_wiped, 1);
+    assert_eq!(h.sealed_subject(&id).await, Some(None));
+    assert_eq!(h.code_mac(&id).await.unwrap(), Vec::<u8>::new());
+    // Idempotent: a second pass finds nothing more.
+    assert_eq!(s.sweep(&after_grace, 100).await.unwrap(), Default::default());
+    // A wiped challenge can no longer be answered: it is expired, and its
+    // MAC matches no code.
+    assert_eq!(closed(&reserve(&*s, &id, &o, "s1", at(400)).await), Some(Closed::Expired));
+
+    // Sessions go once expired + retention, counters by day, challenges by age.
+    let later = Due {
+        wipe_expired_before: at(360),
+        delete_challenges_created_before: at(1),
+        delete_sessions_expired_before: at(8 * 3600 + 1),
+        delete_counters_before_day: today(),
+    };
+    let swept = s.sweep(&later, 100).await.unwrap();
+    assert_eq!((swept.challenges_deleted, swept.sessions_deleted, swept.counters_deleted), (1, 1, 1), "{swept:?}");
+    assert_eq!(h.sealed_subject(&id).await, None, "the challenge row is deleted");
+    assert!(s.session(&session_hash("s1")).await.unwrap().is_none());
+    assert_eq!(s.counter(&o.id, yesterday).await.unwrap().used, 0);
+    assert_eq!(s.counter(&o.id, today()).await.unwrap().used, 1, "today's counter stays");
+    // Nothing in the audit trail is deleted.
+    assert_eq!(s.audit_chain(&o.id).await.unwrap().len(), audit_before);
+    assert_eq!(s.sweep(&later, 100).await.unwrap(), Default::default());
+}
+
+async fn concurrent_sweeps_wipe_and_delete_each_row_once(h: &Harness) {
+    use okaz_core::retention::Due;
+    let s = h.store();
+    let o = officer(&*s, "anna", "U1").await;
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        ids.push(challenge(&*s, &o, &format!("s{i}"), 3).await);
+    }
+    let due = Due { wipe_expired_before: at(360), ..nothing_due() };
+    // Eight replicas sweep at once in batches of 3, each until a batch is short.
+    let tasks = (0..8).map(|_| {
+        let s = Arc::clone(&s);
+        tokio::spawn(async move {
+            let mut wiped = 0;
+            loop {
+                let b = s.sweep(&due, 3).await.unwrap();
+                wiped += b.seals_wiped;
+                if !b.full(3) {
+                    return wiped;
+                }
+            }
+        })
+    });
+    let total: u64 = join_all(tasks).await.into_iter().map(|r| r.unwrap()).sum();
+    assert_eq!(total, 25, "each seal wiped exactly once");
+    for id in &ids {
+        assert_eq!(h.sealed_subject(id).await, Some(None));
+    }
+    let delete = Due { delete_challenges_created_before: at(1), ..due };
+    let tasks = (0..8).map(|_| {
+        let s = Arc::clone(&s);
+        tokio::spawn(async move {
+            let mut deleted = 0;
+            loop {
+                let b = s.sweep(&delete, 4).await.unwrap();
+                deleted += b.challenges_deleted;
+                if !b.full(4) {
+                    return deleted;
+                }
+            }
+        })
+    });
+    let total: u64 = join_all(tasks).await.into_iter().map(|r| r.unwrap()).sum();
+    assert_eq!(total, 25, "each challenge deleted exactly once");
+}
+
+async fn totp_reseal_swaps_only_the_value_it_read(h: &Harness) {
+    let s = h.store();
+    let o = officer(&*s, "anna", "U1").await;
+    let other = officer(&*s, "bart", "U1").await;
+    let all = s.sealed_totp_secrets().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.contains(&(o.id.clone(), vec![7; 20])));
+    // Not what is stored (a reset came in between): nothing changes.
+    assert!(!s.reseal_totp(&o.id, &[8; 20], &[9; 40]).await.unwrap());
+    assert!(s.reseal_totp(&o.id, &[7; 20], &[9; 40]).await.unwrap());
+    assert_eq!(s.officer_by_id(&o.id).await.unwrap().unwrap().totp_secret, vec![9; 40]);
+    assert_eq!(s.officer_by_id(&other.id).await.unwrap().unwrap().totp_secret, vec![7; 20]);
+    assert!(!s.reseal_totp("not-an-id", &[7; 20], &[1]).await.unwrap());
 }

@@ -317,16 +317,20 @@ impl Kit {
             "system",
             unit,
         );
+        // Stored as the broker stores it: sealed under the TOTP key, bound to the id.
+        let id = uuid::Uuid::new_v4().to_string();
+        let sealed = self.broker.seal_totp(&id, &totp_secret).unwrap();
         let o = self
             .store
             .insert_officer(
                 NewOfficer {
+                    id,
                     login: login.clone(),
                     display_name: format!("Officer {login}"),
                     role: role.to_string(),
                     unit: unit.to_string(),
                     password_hash: hash,
-                    totp_secret: totp_secret.clone(),
+                    totp_secret: sealed,
                 },
                 audit,
             )
@@ -533,12 +537,13 @@ pub fn write_config(
         policy = policy.replacen(from.as_str(), to, 1);
     }
     std::fs::write(policies.join("default.toml"), policy).unwrap();
-    std::fs::write(
-        dir.join("master.key"),
-        uuid::Uuid::new_v4().simple().to_string().repeat(2),
-    )
+    okaz_server::keys::KeyDir {
+        dir: dir.join("keys"),
+        prefix: String::new(),
+    }
+    .init(None)
     .unwrap();
-    std::fs::write(dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD).unwrap();
+    write_private(&dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD.as_bytes());
     std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem).unwrap();
     let cfg = format!(
         r#"
@@ -551,7 +556,7 @@ max_body_bytes = 16384
 url = "{database_url}"
 pool_size = 8
 [secrets]
-master_key_file = "{dir}/master.key"
+dir = "{dir}/keys"
 [policies]
 dir = "{dir}/policies"
 [registers]
@@ -580,6 +585,14 @@ ca_file = "{dir}/sandbox-ca.pem"
     let path = dir.join("okaz.toml");
     std::fs::write(&path, cfg).unwrap();
     path
+}
+
+/// Writes a secret file as the broker wants it: mode 600 (it refuses
+/// secret files that group or others may read).
+pub fn write_private(path: &Path, bytes: &[u8]) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, bytes).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 /// The log's origin in tests.

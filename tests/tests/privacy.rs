@@ -82,3 +82,95 @@ async fn a_database_dump_reveals_no_citizen() {
         }
     }
 }
+
+/// RFC 4648 base32 without padding, as authenticator apps are given it.
+fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut out, mut buf, mut bits) = (String::new(), 0u64, 0u32);
+    for b in bytes {
+        buf = (buf << 8) | u64::from(*b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((buf >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buf << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
+fn secret_of(totp_uri: &str) -> Vec<u8> {
+    let secret = url::Url::parse(totp_uri)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "secret")
+        .unwrap()
+        .1
+        .to_string();
+    okaz_tests::base32_decode(&secret)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_dump_holds_no_totp_secret_in_clear() {
+    let kit = Kit::start().await;
+    // Officers made every way the broker makes them: the kit's, the admin
+    // API's, a TOTP reset; each logs in, so each secret was used.
+    let sec = kit.officer("security_officer", "U1").await;
+    let sec_token = kit.login(&sec).await;
+    let mut secrets = vec![sec.totp_secret.clone()];
+    for _ in 0..3 {
+        let clerk = kit.officer("clerk", "U1").await;
+        kit.login(&clerk).await;
+        secrets.push(clerk.totp_secret.clone());
+    }
+    let created = kit
+        .post(
+            "/v1/admin/officers",
+            Some(&sec_token),
+            serde_json::json!({"login": "new.clerk", "display_name": "N", "role": "clerk", "unit": "U1"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    secrets.push(secret_of(created.body["totp_uri"].as_str().unwrap()));
+    let id = created.body["officer"]["id"].as_str().unwrap().to_string();
+    let reset = kit
+        .post(
+            &format!("/v1/admin/officers/{id}/reset-totp"),
+            Some(&sec_token),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    secrets.push(secret_of(reset.body["totp_uri"].as_str().unwrap()));
+
+    {
+        let out = Command::new("pg_dump")
+            .args(["--data-only", "--inserts", &kit.database_url])
+            .output()
+            .expect("pg_dump is part of the PostgreSQL client tools the test command installs");
+        assert!(
+            out.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dump = &out.stdout;
+        let text = String::from_utf8_lossy(dump).to_lowercase();
+        assert!(
+            text.contains("insert into public.officers"),
+            "the dump has the officers"
+        );
+        for s in &secrets {
+            assert!(s.len() >= 16, "a real secret");
+            let b32 = base32(s).to_lowercase();
+            assert!(!text.contains(&b32), "a base32 TOTP secret is in the dump");
+            let hex: String = s.iter().map(|b| format!("{b:02x}")).collect();
+            assert!(!text.contains(&hex), "a TOTP secret (hex bytea) is in the dump");
+            assert!(
+                !dump.windows(s.len()).any(|w| w == s.as_slice()),
+                "a TOTP secret's raw bytes are in the dump"
+            );
+        }
+    }
+}

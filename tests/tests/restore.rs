@@ -96,7 +96,7 @@ async fn a_dump_taken_under_load_restores_verifies_and_serves() {
         .arg(&restored_url)
         .arg(&dump));
 
-    // The same configuration and the same master key, the restored database.
+    // The same configuration and the same key files, the restored database.
     let config = kit.dir.path().join("okaz.toml");
     let verified = run(Command::new(okaz_tests::binary("okaz-server"))
         .arg("--config")

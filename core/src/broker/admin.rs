@@ -156,9 +156,10 @@ impl Broker {
         let target = self.target(actor, id).await?;
         let secret = new_totp_secret(&mut Rng(&*self.random));
         let uri = totp_uri(&secret, &target.login)?;
+        let sealed = self.seal_totp(&target.id, &secret)?;
         let audit = self.admin_entry(actor, AuditEvent::TotpReset, &target);
         self.store
-            .change_officer(&target.id, OfficerChange::Totp(secret.to_vec()), audit)
+            .change_officer(&target.id, OfficerChange::Totp(sealed), audit)
             .await?;
         Ok(CredentialReset {
             initial_password: None,
@@ -294,16 +295,19 @@ impl Broker {
             None => ("system".to_string(), req.unit.clone()),
         };
         let audit = AuditEntry::new(now, AuditEvent::OfficerCreated, &actor_id, &actor_unit);
+        let id = Rng(&*self.random).uuid();
+        let sealed = self.seal_totp(&id, &secret)?;
         let officer = self
             .store
             .insert_officer(
                 NewOfficer {
+                    id,
                     login: login.clone(),
                     display_name: req.display_name.trim().to_string(),
                     role: req.role,
                     unit: req.unit,
                     password_hash: hash,
-                    totp_secret: secret.to_vec(),
+                    totp_secret: sealed,
                 },
                 audit,
             )

@@ -89,7 +89,8 @@ impl Broker {
             return Err(BrokerError::refused(ErrorCode::InvalidCredentials));
         }
         let unix = u64::try_from(now.timestamp()).unwrap_or(0);
-        let Some(step) = totp_step(&officer.totp_secret, &totp, unix)? else {
+        let secret = self.totp_secret(&officer)?;
+        let Some(step) = totp_step(&secret, &totp, unix)? else {
             let audit = failed.refused(ErrorCode::InvalidCredentials);
             return Err(self.second_factor_failed(&officer, audit).await);
         };

@@ -9,6 +9,7 @@ mod choices;
 mod idempotency;
 mod login;
 mod portal_session;
+mod secrets;
 mod subject;
 mod verify;
 
@@ -21,7 +22,6 @@ use super::audit::AuditEntry;
 use super::clock::Clock;
 use super::error::BrokerError;
 use super::ports::{Officer, PasswordHashing, RandomSource, Registers, SmsGateway, Store};
-use super::pseudonym::SecretKey;
 use super::quota;
 use super::session::TokenHash;
 
@@ -31,25 +31,10 @@ pub use activation::{
 pub use admin::searched;
 pub use auth::{Authenticated, Bearer};
 pub use login::PresentedCertificate;
+pub use secrets::{reseal_totp_secrets, Resealed};
 
-/// The server's keys, derived from one master secret.
-#[derive(Clone, Debug)]
-pub struct Keys {
-    /// Pseudonyms of citizens (must never change once data exists).
-    pub pepper: SecretKey,
-    /// MACs of challenge codes and the sealed subject.
-    pub challenge: SecretKey,
-}
-
-impl Keys {
-    /// Derives both keys from the master secret.
-    pub fn derive(master: &SecretKey) -> Result<Self, super::pseudonym::SecretError> {
-        Ok(Keys {
-            pepper: master.derive("okaz/pepper")?,
-            challenge: master.derive("okaz/challenge")?,
-        })
-    }
-}
+/// The server's keys, one per job (see [`crate::keyring`]).
+pub use super::keyring::Keys;
 
 /// Everything the broker's flows need.
 #[derive(Clone)]

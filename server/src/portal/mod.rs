@@ -81,7 +81,8 @@ impl Portal {
         keys: &Keys,
         ca_pem: Option<&[u8]>,
     ) -> Result<Portal, PortalError> {
-        let portal_key = keys.challenge.derive("okaz/portal")?;
+        // Cookies and forms have their own key, never the challenge key's.
+        let portal_key = keys.cookie.current().1.clone();
         let callback = cfg
             .public_url
             .join("citizen/callback")
@@ -100,7 +101,7 @@ impl Portal {
         };
         Ok(Portal {
             oidc: oidc::Oidc::new(issuer, &cfg.client_id, callback.as_str(), ca_pem)?,
-            sealer: Sealer::new(&portal_key)?,
+            sealer: Sealer::new(&keys.cookie)?,
             key: portal_key.derive("okaz/portal/forms")?,
             idle_secs: i64::try_from(cfg.session_idle_secs).unwrap_or(i64::MAX),
             max_secs: i64::try_from(cfg.session_max_secs).unwrap_or(i64::MAX),

@@ -3,7 +3,9 @@
 //! Nothing about the citizen reaches the database: the session cookie holds
 //! the pseudonym, and (encrypted) the PESEL and name, because the PESEL is
 //! needed again to look up the phone for activation. A cookie is sealed by
-//! encrypt-then-MAC under two keys derived from the server's master secret:
+//! encrypt-then-MAC under two keys derived from the cookie key (its own key
+//! file; the version that sealed a cookie is in front of it, so cookies
+//! sealed before `keys rotate` still open):
 //! the keystream is HMAC-SHA256 as a PRF over a fresh random nonce and a
 //! block counter (as in `core::seal`), the tag an HMAC over the purpose, the
 //! nonce and the ciphertext. A cookie made for one purpose (sign-in attempt)
@@ -22,6 +24,7 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use okaz_core::keyring::{KeyRing, KeyVersion, VERSION_LEN};
 use okaz_core::pseudonym::{SecretError, SecretKey};
 
 /// Name of the session cookie (the `__Host-` prefix makes the browser
@@ -37,27 +40,50 @@ const TAG_LEN: usize = 32;
 /// Bound on a cookie we try to open: ours are well under 2 KiB.
 const MAX_SEALED: usize = 4096;
 
-/// Seals and opens cookie values.
+/// Seals and opens cookie values: the newest version seals, every version
+/// held opens.
 #[derive(Clone, Debug)]
 pub struct Sealer {
+    current: (KeyVersion, CookieKeys),
+    versions: std::collections::BTreeMap<KeyVersion, CookieKeys>,
+}
+
+#[derive(Clone, Debug)]
+struct CookieKeys {
     enc: SecretKey,
     mac: SecretKey,
 }
 
-impl Sealer {
-    /// Keys derived from the portal's key.
-    pub fn new(portal_key: &SecretKey) -> Result<Self, SecretError> {
-        Ok(Sealer {
+impl CookieKeys {
+    fn new(portal_key: &SecretKey) -> Result<Self, SecretError> {
+        Ok(CookieKeys {
             enc: portal_key.derive("okaz/portal/cookie-enc")?,
             mac: portal_key.derive("okaz/portal/cookie-mac")?,
         })
     }
+}
 
-    fn xor_stream(&self, nonce: &[u8], data: &mut [u8]) {
+impl Sealer {
+    /// Keys derived from every version of the cookie key.
+    pub fn new(ring: &KeyRing) -> Result<Self, SecretError> {
+        let mut versions = std::collections::BTreeMap::new();
+        for v in ring.versions() {
+            if let Some(k) = ring.get(v) {
+                versions.insert(v, CookieKeys::new(k)?);
+            }
+        }
+        let (v, k) = ring.current();
+        Ok(Sealer {
+            current: (v, CookieKeys::new(k)?),
+            versions,
+        })
+    }
+
+    fn xor_stream(keys: &CookieKeys, nonce: &[u8], data: &mut [u8]) {
         for (i, chunk) in data.chunks_mut(32).enumerate() {
             let block =
                 Zeroizing::new(
-                    self.enc
+                    keys.enc
                         .mac(&[b"portal-stream", nonce, &(i as u64).to_be_bytes()]),
                 );
             for (d, k) in chunk.iter_mut().zip(block.iter()) {
@@ -68,14 +94,16 @@ impl Sealer {
 
     /// Encrypts and authenticates `plain` for `purpose`; base64url text.
     pub fn seal(&self, purpose: &str, plain: &[u8]) -> String {
+        let (version, keys) = (&self.current.0.to_be_bytes(), &self.current.1);
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let mut body = plain.to_vec();
-        self.xor_stream(&nonce, &mut body);
-        let tag = self
+        Self::xor_stream(keys, &nonce, &mut body);
+        let tag = keys
             .mac
-            .mac(&[b"portal-tag", purpose.as_bytes(), &nonce, &body]);
-        let mut out = Vec::with_capacity(NONCE_LEN + body.len() + TAG_LEN);
+            .mac(&[b"portal-tag", purpose.as_bytes(), version, &nonce, &body]);
+        let mut out = Vec::with_capacity(VERSION_LEN + NONCE_LEN + body.len() + TAG_LEN);
+        out.extend_from_slice(version);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&body);
         out.extend_from_slice(&tag);
@@ -90,19 +118,22 @@ impl Sealer {
             return None;
         }
         let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        if raw.len() < NONCE_LEN + TAG_LEN {
+        if raw.len() < VERSION_LEN + NONCE_LEN + TAG_LEN {
             return None;
         }
-        let (nonce, rest) = raw.split_at(NONCE_LEN);
+        let (version, rest) = raw.split_at(VERSION_LEN);
+        let (v, _) = okaz_core::keyring::split_version(version)?;
+        let keys = self.versions.get(&v)?;
+        let (nonce, rest) = rest.split_at(NONCE_LEN);
         let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
-        if !self
+        if !keys
             .mac
-            .verify(&[b"portal-tag", purpose.as_bytes(), nonce, body], tag)
+            .verify(&[b"portal-tag", purpose.as_bytes(), version, nonce, body], tag)
         {
             return None;
         }
         let mut plain = Zeroizing::new(body.to_vec());
-        self.xor_stream(nonce, &mut plain);
+        Self::xor_stream(keys, nonce, &mut plain);
         Some(plain)
     }
 
@@ -207,8 +238,31 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    fn ring(versions: &[(u32, u8)]) -> KeyRing {
+        KeyRing::new(
+            "cookie",
+            versions
+                .iter()
+                .map(|(v, b)| (*v, SecretKey::new(vec![*b; 32]).unwrap())),
+        )
+        .unwrap()
+    }
+
     fn sealer(b: u8) -> Sealer {
-        Sealer::new(&SecretKey::new(vec![b; 32]).unwrap()).unwrap()
+        Sealer::new(&ring(&[(1, b)])).unwrap()
+    }
+
+    #[test]
+    fn cookies_sealed_before_a_rotation_still_open() {
+        let old = sealer(1);
+        let c = old.seal("session", b"hello");
+        let rotated = Sealer::new(&ring(&[(1, 1), (2, 2)])).unwrap();
+        assert_eq!(&rotated.open("session", &c).unwrap()[..], b"hello");
+        let newer = rotated.seal("session", b"hello");
+        assert!(old.open("session", &newer).is_none(), "v2 unknown to v1 only");
+        let only_new = Sealer::new(&ring(&[(2, 2)])).unwrap();
+        assert!(only_new.open("session", &c).is_none(), "v1 removed");
+        assert_eq!(&only_new.open("session", &newer).unwrap()[..], b"hello");
     }
 
     #[test]
@@ -229,7 +283,7 @@ mod tests {
         assert!(s.open("login", &c).is_none(), "purpose is bound");
         assert!(sealer(2).open("session", &c).is_none(), "key is bound");
         let mut raw = URL_SAFE_NO_PAD.decode(&c).unwrap();
-        raw[NONCE_LEN] ^= 1;
+        raw[VERSION_LEN + NONCE_LEN] ^= 1;
         assert!(s.open("session", &URL_SAFE_NO_PAD.encode(&raw)).is_none());
         for junk in ["", "!!", "AAAA", &"A".repeat(5000)] {
             assert!(s.open("session", junk).is_none());

@@ -11,6 +11,8 @@ mod challenges;
 mod idempotency;
 mod officers;
 mod quota;
+mod retention;
+mod secrets;
 mod sessions;
 mod throttle;
 
@@ -20,6 +22,8 @@ pub use challenges::*;
 pub use idempotency::*;
 pub use officers::*;
 pub use quota::*;
+pub use retention::*;
+pub use secrets::*;
 pub use sessions::*;
 pub use throttle::*;
 
@@ -78,6 +82,8 @@ pub trait Store:
     + AuditStore
     + crate::tlog::TlogStore
     + IdempotencyStore
+    + RetentionStore
+    + TotpSecretStore
 {
 }
 
@@ -93,5 +99,7 @@ impl<T> Store for T where
         + AuditStore
         + crate::tlog::TlogStore
         + IdempotencyStore
+        + RetentionStore
+        + TotpSecretStore
 {
 }

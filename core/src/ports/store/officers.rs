@@ -22,7 +22,7 @@ pub struct Officer {
     pub unit: String,
     /// argon2id PHC string.
     pub password_hash: String,
-    /// TOTP secret.
+    /// TOTP secret, sealed (`keyring::seal_totp`, bound to `id`).
     pub totp_secret: Vec<u8>,
     /// Disabled accounts cannot log in.
     pub disabled: bool,
@@ -54,6 +54,9 @@ pub struct Lock {
 
 /// A new officer to store.
 pub struct NewOfficer {
+    /// Its id (UUID text), chosen before storing because the sealed TOTP
+    /// secret is bound to it.
+    pub id: String,
     /// Login name.
     pub login: String,
     /// Name shown on screens.
@@ -64,7 +67,7 @@ pub struct NewOfficer {
     pub unit: String,
     /// argon2id PHC string.
     pub password_hash: String,
-    /// TOTP secret.
+    /// TOTP secret, sealed (`keyring::seal_totp`, bound to `id`).
     pub totp_secret: Vec<u8>,
 }
 
@@ -86,7 +89,7 @@ pub enum OfficerChange {
     Enable,
     /// A new password hash (the officer changes it at first use).
     Password(String),
-    /// A new TOTP secret; the used-step record starts afresh.
+    /// A new TOTP secret (sealed); the used-step record starts afresh.
     Totp(Vec<u8>),
 }
 

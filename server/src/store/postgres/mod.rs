@@ -13,6 +13,7 @@ mod challenges;
 mod idempotency;
 mod officers;
 mod quota;
+mod retention;
 mod throttle;
 mod tlog;
 
@@ -42,6 +43,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         7,
         include_str!("../../../migrations/0007_session_certificates.sql"),
+    ),
+    (
+        8,
+        include_str!("../../../migrations/0008_retention_and_keys.sql"),
     ),
     (
         9,

@@ -128,7 +128,8 @@ impl OfficerStore for PgStore {
         o: NewOfficer,
         entry: AuditEntry,
     ) -> Result<Officer, StoreError> {
-        let id = uuid::Uuid::new_v4();
+        let id = uuid::Uuid::parse_str(&o.id)
+            .map_err(|_| StoreError::Corrupt(format!("officer id {:?} is not a UUID", o.id)))?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
         let row = tx

@@ -22,6 +22,7 @@ mod challenges;
 mod idempotency;
 mod officers;
 mod quota;
+mod retention;
 mod throttle;
 mod tlog;
 
@@ -66,6 +67,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         7,
         include_str!("../../../migrations/sqlite/0007_session_certificates.sql"),
+    ),
+    (
+        8,
+        include_str!("../../../migrations/sqlite/0008_retention_and_keys.sql"),
     ),
     (
         9,

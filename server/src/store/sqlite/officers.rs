@@ -86,7 +86,9 @@ impl OfficerStore for SqliteStore {
         o: NewOfficer,
         entry: AuditEntry,
     ) -> Result<Officer, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = uuid::Uuid::parse_str(&o.id)
+            .map_err(|_| StoreError::Corrupt(format!("officer id {:?} is not a UUID", o.id)))?
+            .to_string();
         self.write(move |tx| {
         let created = one(
             tx,

@@ -1,0 +1,201 @@
+//! Keys apart, from outside: a real `okaz-server serve` refuses key and
+//! secret files that group or others may read, naming the file; after a
+//! real `okaz-server keys rotate`, a challenge sealed before completes on a
+//! broker that loaded the new versions, officers still log in (their TOTP
+//! secrets re-encrypted under the new TOTP key), and the pepper refuses to
+//! rotate, saying why.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers: a failure aborts the test with its message"
+)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use okaz_tests::replica::Replica;
+use okaz_tests::Kit;
+use serde_json::json;
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// `okaz-server serve` with the kit's configuration; its exit status and
+/// stderr (it must not get as far as listening).
+fn serve_refuses(config: &Path, cert: &Path) -> String {
+    let out = Command::new(okaz_tests::binary("okaz-server"))
+        .arg("--config")
+        .arg(config)
+        .args(["serve", "--dev-self-signed", "--write-cert"])
+        .arg(cert)
+        .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
+        .env("OKAZ_SERVER_OPS_LISTEN", "127.0.0.1:0")
+        .env("OKAZ_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "serve started: {stdout}");
+    assert!(!stdout.contains("listening on"), "{stdout}");
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_refuses_key_files_others_may_read_and_names_them() {
+    let kit = Kit::start().await;
+    let cert = kit.dir.path().join("refused.pem");
+    let keys = kit.dir.path().join("keys");
+    for file in [
+        keys.join("pepper.key"),
+        keys.join("challenge.1.key"),
+        keys.join("totp.1.key"),
+        kit.dir.path().join("log.key"),
+        kit.dir.path().join("kannel.pw"),
+    ] {
+        chmod(&file, 0o644);
+        let err = serve_refuses(&kit.config_path, &cert);
+        assert!(
+            err.contains(&file.display().to_string()),
+            "the refusal names {}: {err}",
+            file.display()
+        );
+        assert!(err.contains("group or others"), "{err}");
+        chmod(&file, 0o600);
+    }
+    // The same files, private again: it starts.
+    let mut replica = Replica::spawn(&kit.config_path, &cert, "warn");
+    let ready = okaz_tests::plain_get(&format!("{}/readyz", replica.ops_url))
+        .await
+        .unwrap();
+    assert_eq!(ready.status, 200);
+    replica.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
+    let kit = Kit::start().await;
+    let c = &kit.citizens_with(&["adult", "valid_id", "contactable"], 1).await[0];
+    kit.activate(&c.pesel).await;
+    let clerk = kit.officer("clerk", "U1").await;
+    // Logs in only after the rotation, on the new broker.
+    let later = kit.officer("clerk", "U1").await;
+    let token = kit.login(&clerk).await;
+    let r = kit
+        .start_check(&token, &c.pesel, "id_card", "age_check")
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let sealed_before = r.body["id"].as_str().unwrap().to_string();
+    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+
+    // The pepper refuses, and says why.
+    let out = Command::new(okaz_tests::binary("okaz-server"))
+        .arg("--config")
+        .arg(&kit.config_path)
+        .args(["keys", "rotate", "--key", "pepper"])
+        .env("OKAZ_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pepper cannot be rotated"), "{err}");
+    assert!(err.contains("pseudonym"), "{err}");
+
+    let out = Command::new(okaz_tests::binary("okaz-server"))
+        .arg("--config")
+        .arg(&kit.config_path)
+        .args(["keys", "rotate"])
+        .env("OKAZ_LOG", "warn")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "keys rotate: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{said}");
+    let keys = kit.dir.path().join("keys");
+    for name in ["challenge", "cookie", "totp", "notice_outbox"] {
+        let v2 = keys.join(format!("{name}.2.key"));
+        let mode = std::fs::metadata(&v2).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", v2.display());
+        assert!(keys.join(format!("{name}.1.key")).exists(), "old versions stay");
+    }
+    assert!(!keys.join("pepper.2.key").exists());
+    assert!(said.contains("2 re-encrypted"), "{said}");
+
+    // Every stored TOTP secret now names version 2 of the TOTP key.
+    let (db, conn) = tokio_postgres::connect(&kit.database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let rows = db
+        .query("SELECT totp_secret FROM officers", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for r in rows {
+        let sealed: Vec<u8> = r.get(0);
+        assert_eq!(&sealed[..4], &2u32.to_be_bytes());
+    }
+
+    // A broker started after the rotation holds versions 1 and 2.
+    let mut replica = Replica::spawn(&kit.config_path, &kit.dir.path().join("r.pem"), "warn");
+    let r = replica
+        .http
+        .request(
+            "POST",
+            &format!("{}/v1/verifications/{sealed_before}/code", replica.url),
+            Some(&token),
+            Some(json!({ "code": code }).to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "a challenge sealed before the rotation: {}", r.body);
+    assert_eq!(r.body["status"], "completed");
+
+    // An officer whose secret was re-encrypted logs in, and checks again
+    // (this challenge is sealed under version 2).
+    let totp = okaz_core::credentials::totp_code_at(
+        &later.totp_secret,
+        chrono::Utc::now().timestamp() as u64,
+    )
+    .unwrap();
+    let login = json!({"login": later.login, "password": later.password, "totp": totp});
+    let r = replica
+        .http
+        .request(
+            "POST",
+            &format!("{}/v1/sessions", replica.url),
+            None,
+            Some(login.to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "login after the rotation: {}", r.body);
+    let token2 = r.body["token"].as_str().unwrap().to_string();
+    let start = json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"});
+    let r = replica
+        .http
+        .request(
+            "POST",
+            &format!("{}/v1/verifications", replica.url),
+            Some(&token2),
+            Some(start.to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+    let r = replica
+        .http
+        .request(
+            "POST",
+            &format!("{}/v1/verifications/{id}/code", replica.url),
+            Some(&token2),
+            Some(json!({ "code": code }).to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    replica.terminate();
+}
