@@ -7,6 +7,7 @@ pub mod app;
 pub mod config;
 pub mod hashing;
 pub mod http;
+pub mod logging;
 pub mod metrics;
 pub mod operator;
 pub mod portal;

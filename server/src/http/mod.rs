@@ -1,6 +1,7 @@
 //! The HTTP API v1: routes requests to the broker, maps answers and errors
 //! to JSON and problem+json. Handlers only translate; rules live in `core`.
 
+pub mod connections;
 pub mod errors;
 pub mod ops;
 pub mod routes;
