@@ -6,6 +6,7 @@ pub mod document;
 pub mod error;
 pub mod pesel;
 pub mod plate;
+pub mod transport;
 
 pub use api::*;
 pub use document::{Document, DocumentStatus, DocumentType, FieldValue, Photo, Source};

@@ -154,8 +154,18 @@ pub struct ServerConfig {
     pub header_timeout_secs: u64,
     /// Time a whole request may take to be read and answered.
     pub request_timeout_secs: u64,
-    /// Time an idle keep-alive connection is kept.
+    /// Time a connection is kept without a request in flight (HTTP/1.1
+    /// keep-alive and HTTP/2 alike; h2 gets a GOAWAY); also the HTTP/2
+    /// keep-alive ping interval.
     pub idle_timeout_secs: u64,
+    /// A connection is closed gracefully (h2 GOAWAY, h1 after the current
+    /// answer) this many seconds after it was accepted, so clients
+    /// reconnect and spread over replicas.
+    pub max_connection_age_secs: u64,
+    /// Connections served at once; a connection over the cap gets one 503
+    /// problem+json and is closed (or closed at once when many are being
+    /// refused), while the connections already open keep working.
+    pub max_connections: usize,
     /// Time in-flight requests get to finish on shutdown.
     pub drain_secs: u64,
     /// Units whose terminals log in with client certificates.
@@ -190,6 +200,8 @@ impl Default for ServerConfig {
             header_timeout_secs: 10,
             request_timeout_secs: 30,
             idle_timeout_secs: 60,
+            max_connection_age_secs: 3600,
+            max_connections: 10_000,
             drain_secs: 20,
             client_cas: Vec::new(),
             crl_reload_secs: 300,
@@ -206,6 +218,17 @@ pub struct DatabaseConfig {
     /// Connections in the pool.
     #[serde(default = "default_pool")]
     pub pool_size: usize,
+    /// TLS to PostgreSQL (libpq's `sslmode`): `disable`, `prefer`,
+    /// `require` (encrypted, certificate unchecked) or `verify-full`
+    /// (encrypted, chain checked against `ca_file` and the host name against
+    /// the certificate). Unset: the URL's `sslmode`, else `prefer` on
+    /// loopback and `verify-full` elsewhere.
+    #[serde(default)]
+    pub sslmode: Option<String>,
+    /// PEM file of the CA(s) that sign the database server's certificate
+    /// (libpq's `sslrootcert`), for `verify-full`.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_pool() -> usize {
@@ -330,9 +353,27 @@ impl Config {
         for (name, value) in env {
             apply_override(&mut table, &name, &value)?;
         }
-        toml::Value::Table(table)
+        let cfg: Config = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        cfg.check_transport()?;
+        Ok(cfg)
+    }
+
+    /// Refuses plain `http://` off loopback for every upstream the broker
+    /// sends secrets or personal data to, naming the key.
+    fn check_transport(&self) -> Result<(), ConfigError> {
+        use okaz_protocol::transport::require_tls_off_loopback as check;
+        let invalid = |e: okaz_protocol::transport::UrlRefused| ConfigError::Invalid(e.to_string());
+        check("[registers] base_url", self.registers.base_url.as_str()).map_err(invalid)?;
+        check("[sms] sendsms_url", self.sms.sendsms_url.as_str()).map_err(invalid)?;
+        for (i, w) in self.audit.witnesses.iter().enumerate() {
+            check(&format!("[[audit.witnesses]] #{} url", i + 1), &w.url).map_err(invalid)?;
+        }
+        if let Some(p) = &self.portal {
+            check("[portal] oidc_issuer", p.oidc_issuer.as_str()).map_err(invalid)?;
+        }
+        Ok(())
     }
 }
 
@@ -419,7 +460,7 @@ mod tests {
         [registers]
         base_url = "https://registers.example/"
         [sms]
-        sendsms_url = "http://kannel:13013/cgi-bin/sendsms"
+        sendsms_url = "https://kannel:13013/cgi-bin/sendsms"
         username = "okaz"
         password_file = "/etc/okaz/kannel.pw"
         [audit]
@@ -469,6 +510,62 @@ mod tests {
         assert_eq!(c.audit.checkpoint_refresh_secs, 60);
         assert_eq!(c.audit.witnesses.len(), 1);
         okaz_core::note::Verifier::parse(&c.audit.witnesses[0].key).unwrap();
+    }
+
+    #[test]
+    fn plain_http_off_loopback_is_refused_naming_the_key() {
+        let cases = [
+            (
+                "OKAZ_REGISTERS_BASE_URL",
+                "http://registers.example/",
+                "[registers] base_url",
+            ),
+            (
+                "OKAZ_SMS_SENDSMS_URL",
+                "http://kannel:13013/cgi-bin/sendsms",
+                "[sms] sendsms_url",
+            ),
+        ];
+        for (var, url, key) in cases {
+            let e = Config::parse(BASE, vec![(var.to_string(), url.to_string())]).unwrap_err();
+            assert!(e.to_string().contains(key), "{e}");
+            assert!(e.to_string().contains("plain http://"), "{e}");
+            let local = url
+                .replace("registers.example", "127.0.0.1")
+                .replace("kannel", "localhost");
+            Config::parse(BASE, vec![(var.to_string(), local)]).unwrap();
+        }
+        let witness = |url: &str| {
+            format!("{BASE}\n[[audit.witnesses]]\nurl = \"{url}\"\nkey = \"w+00000000+AA\"\n")
+        };
+        let e = Config::parse(
+            &witness("http://witness.internal:7380/add-checkpoint"),
+            vec![],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[[audit.witnesses]] #1 url"), "{e}");
+        Config::parse(&witness("http://[::1]:7380/add-checkpoint"), vec![]).unwrap();
+        Config::parse(&witness("https://witness.internal/add-checkpoint"), vec![]).unwrap();
+    }
+
+    #[test]
+    fn database_tls_keys_parse() {
+        let env = vec![
+            (
+                "OKAZ_DATABASE_SSLMODE".to_string(),
+                "verify-full".to_string(),
+            ),
+            (
+                "OKAZ_DATABASE_CA_FILE".to_string(),
+                "/etc/okaz/db-ca.pem".to_string(),
+            ),
+        ];
+        let c = Config::parse(BASE, env).unwrap();
+        assert_eq!(c.database.sslmode.as_deref(), Some("verify-full"));
+        assert_eq!(
+            c.database.ca_file.as_deref(),
+            Some(Path::new("/etc/okaz/db-ca.pem"))
+        );
     }
 
     #[test]

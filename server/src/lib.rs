@@ -8,6 +8,7 @@ pub mod config;
 pub mod hashing;
 pub mod http;
 pub mod keys;
+pub mod logging;
 pub mod metrics;
 pub mod operator;
 pub mod portal;

@@ -212,8 +212,8 @@ enum AuditAction {
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OKAZ_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The database driver stays below debug: it would log statement parameters.
+    let filter = okaz_server::logging::from_env();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -76,6 +76,8 @@ pub struct Metrics {
     inner: Arc<Mutex<Inner>>,
     probes: Arc<Mutex<Vec<Arc<dyn Probes>>>>,
     draining: Arc<std::sync::atomic::AtomicBool>,
+    /// The API listener's connection counters (`okaz_connections_*`).
+    pub connections: Arc<crate::http::connections::ConnectionStats>,
 }
 
 /// Every metric family the broker exports, with its type and help text:
@@ -156,6 +158,21 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
         "okaz_client_trust_reloads_total",
         "counter",
         "Reloads of the units' CA and CRL files (SIGHUP, timer), by result (ok, failed).",
+    ),
+    (
+        "okaz_connections_open",
+        "gauge",
+        "API connections open (handshaking or serving).",
+    ),
+    (
+        "okaz_connections_refused_total",
+        "counter",
+        "API connections refused over the cap, by how (503 answered, or closed at once).",
+    ),
+    (
+        "okaz_connections_closed_total",
+        "counter",
+        "API connections the broker closed, by reason (header_timeout, idle, max_age).",
     ),
 ];
 
@@ -357,6 +374,10 @@ impl Metrics {
         header(&mut out, "okaz_draining");
         let draining = self.draining.load(std::sync::atomic::Ordering::SeqCst);
         let _ = writeln!(out, "okaz_draining {}", u8::from(draining));
+        for (family, samples) in self.connections.samples() {
+            header(&mut out, family);
+            out.push_str(&samples);
+        }
         out
     }
 }

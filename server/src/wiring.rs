@@ -55,7 +55,26 @@ pub fn keys(cfg: &Config) -> Result<Keys, WiringError> {
 
 /// Opens the store named by the configuration (migrating it).
 pub async fn store(cfg: &Config) -> Result<Arc<dyn Store>, WiringError> {
-    Ok(crate::store::open(&cfg.database.url, cfg.database.pool_size).await?)
+    Ok(crate::store::open(&database_url(cfg)?, cfg.database.pool_size).await?)
+}
+
+/// `[database] url` with `sslmode` and `ca_file` joined to it as libpq
+/// parameters (PostgreSQL only; SQLite is a local file).
+pub fn database_url(cfg: &Config) -> Result<String, WiringError> {
+    let db = &cfg.database;
+    if !(db.url.starts_with("postgres://") || db.url.starts_with("postgresql://")) {
+        if db.sslmode.is_some() || db.ca_file.is_some() {
+            return Err(WiringError::Store(StoreError::Unavailable(
+                "[database] sslmode and ca_file apply to PostgreSQL only".to_string(),
+            )));
+        }
+        return Ok(db.url.clone());
+    }
+    Ok(crate::store::postgres::tls::with_settings(
+        &db.url,
+        db.sslmode.as_deref(),
+        db.ca_file.as_deref(),
+    )?)
 }
 
 fn read_ca(path: Option<&std::path::Path>) -> Result<Option<Vec<u8>>, WiringError> {
@@ -232,5 +251,7 @@ pub fn limits(cfg: &Config) -> Limits {
         handshake_timeout: Duration::from_secs(s.header_timeout_secs),
         idle_timeout: Duration::from_secs(s.idle_timeout_secs),
         drain: Duration::from_secs(s.drain_secs),
+        max_age: Duration::from_secs(s.max_connection_age_secs),
+        max_connections: s.max_connections,
     }
 }

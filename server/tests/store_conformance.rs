@@ -73,7 +73,7 @@ fn redacted(url: &str) -> String {
 }
 
 async fn admin_client(admin: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+    let (client, conn) = okaz_server::store::postgres::tls::connect(admin)
         .await
         .unwrap_or_else(|e| {
             panic!(

@@ -76,9 +76,8 @@ impl Client {
             .build();
         let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(https);
         let base = base.trim_end_matches('/').to_string();
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            bail!("--broker must be an http(s) URL, got {base}");
-        }
+        // Tokens, PINs and documents cross this link: https, or loopback only.
+        okaz_protocol::transport::require_tls_off_loopback("--broker", &base)?;
         let epoch = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -479,6 +478,11 @@ mod tests {
     #[test]
     fn bad_broker_url_and_half_a_client_cert_are_refused() {
         assert!(Client::new("ftp://x", &TlsFiles::default()).is_err());
+        let e = Client::new("http://broker.example:8443", &TlsFiles::default())
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("--broker: plain http://"), "{e}");
+        assert!(Client::new("http://localhost:8443", &TlsFiles::default()).is_ok());
         let half = TlsFiles {
             cert: Some("/nonexistent".into()),
             ..TlsFiles::default()

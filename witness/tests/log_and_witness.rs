@@ -34,7 +34,7 @@ fn admin_url() -> String {
 }
 
 async fn fresh_pg() -> String {
-    let (c, conn) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls)
+    let (c, conn) = okaz_server::store::postgres::tls::connect(&admin_url())
         .await
         .expect("PostgreSQL must be reachable (OKAZ_TEST_DATABASE_URL)");
     tokio::spawn(conn);
@@ -55,7 +55,7 @@ async fn drop_pg(url: &str) {
         .path()
         .trim_start_matches('/')
         .to_string();
-    let (c, conn) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls)
+    let (c, conn) = okaz_server::store::postgres::tls::connect(&admin_url())
         .await
         .unwrap();
     tokio::spawn(conn);
@@ -69,7 +69,7 @@ async fn sql(url: &str, stmt: &str) {
         let _ = path;
         panic!("sql() is for PostgreSQL");
     }
-    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+    let (c, conn) = okaz_server::store::postgres::tls::connect(url)
         .await
         .unwrap();
     tokio::spawn(conn);

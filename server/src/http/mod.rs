@@ -2,6 +2,7 @@
 //! to JSON and problem+json. Handlers only translate; rules live in `core`.
 
 pub mod client_auth;
+pub mod connections;
 pub mod errors;
 pub mod ops;
 pub mod routes;

@@ -14,7 +14,6 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
@@ -135,9 +134,28 @@ fn text(status: StatusCode, s: &str) -> Resp {
     r
 }
 
+/// Connections the operations listener serves at once; it answers a
+/// load balancer, Prometheus and Kannel, a handful of clients, so more is a
+/// fault or an attack, and those are closed at once.
+const OPS_MAX_CONNECTIONS: usize = 128;
+
+/// The operations listener's bounds: a request line and headers within
+/// 5 s, 30 s without a request closes, a connection lives at most
+/// 10 minutes, and a request is answered within 10 s (503 otherwise).
+const OPS_BOUNDS: super::connections::Bounds = super::connections::Bounds {
+    header_timeout: Duration::from_secs(5),
+    idle_timeout: Duration::from_secs(30),
+    max_age: Duration::from_secs(600),
+    drain: Duration::from_secs(2),
+};
+const OPS_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves the operations listener until `shutdown` resolves.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
-    let graceful = GracefulShutdown::new();
+    use super::connections::{self, Admission};
+    let (graceful, _) = tokio::sync::watch::channel(false);
+    // Its own counters: `okaz_connections_*` describes the API listener.
+    let stats = Arc::new(connections::ConnectionStats::default());
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -152,25 +170,55 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                 continue;
             }
         };
+        let slot = match connections::admit(&stats, OPS_MAX_CONNECTIONS) {
+            Admission::Admitted(slot) => slot,
+            Admission::Refuse(_) | Admission::Close => {
+                tracing::warn!("ops listener at its connection cap: connection closed");
+                continue;
+            }
+        };
+        let accepted = tokio::time::Instant::now();
         let app = app.clone();
+        let activity = Arc::new(connections::Activity::default());
+        let counted = activity.clone();
         let service = service_fn(move |req: Request<hyper::body::Incoming>| {
             let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(&app, &req).await) }
+            let in_flight = counted.start();
+            async move {
+                let _in_flight = in_flight;
+                let answer = tokio::time::timeout(OPS_REQUEST_TIMEOUT, handle(&app, &req)).await;
+                Ok::<_, std::convert::Infallible>(
+                    answer.unwrap_or_else(|_| text(StatusCode::SERVICE_UNAVAILABLE, "timed out\n")),
+                )
+            }
         });
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(5))
+            .header_read_timeout(OPS_BOUNDS.header_timeout)
             .serve_connection(TokioIo::new(tcp), service);
-        let watched = graceful.watch(conn);
+        let watcher = graceful.subscribe();
+        let stats = stats.clone();
         tokio::spawn(async move {
-            if let Err(e) = watched.await {
+            let _slot = slot;
+            let ended = connections::drive(
+                conn,
+                |c| c.graceful_shutdown(),
+                &activity,
+                OPS_BOUNDS,
+                accepted,
+                &stats,
+                watcher,
+            )
+            .await;
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, "ops connection ended with an error");
             }
         });
     }
     drop(listener);
+    let _ = graceful.send(true);
     tokio::select! {
-        () = graceful.shutdown() => {},
+        () = graceful.closed() => {},
         () = tokio::time::sleep(Duration::from_secs(2)) => {},
     }
 }

@@ -11,7 +11,6 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use okaz_protocol::ErrorCode;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::danger::ClientCertVerifier;
@@ -19,7 +18,7 @@ use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use super::{handle, App, ClientAddress};
+use super::{connections, handle, App, ClientAddress};
 
 /// Why the listener could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +44,10 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// Time in-flight requests get on shutdown.
     pub drain: Duration,
+    /// A connection is closed gracefully this long after it was accepted.
+    pub max_age: Duration,
+    /// Connections served at once; more are refused (one 503, then close).
+    pub max_connections: usize,
 }
 
 pub use super::client_auth::{ClientAuth, TlsSource, UnitCa};
@@ -140,7 +143,16 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a receiver: shutdown is one send, and the
+    // drain is over when the last receiver is gone.
+    let (graceful, _) = tokio::sync::watch::channel(false);
+    let stats = app.metrics.connections.clone();
+    let bounds = connections::Bounds {
+        header_timeout: limits.header_timeout,
+        idle_timeout: limits.idle_timeout,
+        max_age: limits.max_age,
+        drain: limits.drain,
+    };
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -170,6 +182,13 @@ pub async fn serve(
                 continue;
             }
         };
+        let accepted = tokio::time::Instant::now();
+        // Decided before any TLS work, so a flood over the cap costs little.
+        let admission = connections::admit(&stats, limits.max_connections);
+        if let connections::Admission::Close = admission {
+            drop(tcp);
+            continue;
+        }
         // Each handshake takes the trust current now: a CRL reload applies
         // to the next connection without touching open ones.
         let trust = tls.current();
@@ -177,7 +196,8 @@ pub async fn serve(
         let source = tls.clone();
         let app = app.clone();
         let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let watcher = graceful.subscribe();
+        let stats = stats.clone();
         tokio::spawn(async move {
             let tls =
                 match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
@@ -188,9 +208,21 @@ pub async fn serve(
                     }
                     Err(_) => {
                         tracing::debug!(%peer, "TLS handshake timed out");
+                        stats.closed(connections::Closed::HeaderTimeout);
                         return;
                     }
                 };
+            let _slot = match admission {
+                connections::Admission::Admitted(slot) => slot,
+                connections::Admission::Refuse(permit) => {
+                    tracing::debug!(%peer, "over the connection cap: refused");
+                    connections::refuse(tls, limits.header_timeout, permit).await;
+                    return;
+                }
+                connections::Admission::Close => return,
+            };
+            let activity = std::sync::Arc::new(connections::Activity::default());
+            let counted = activity.clone();
             let peer_cert = tls
                 .get_ref()
                 .1
@@ -206,7 +238,9 @@ pub async fn serve(
                 }
                 req.extensions_mut().insert(client.clone());
                 let app = app.clone();
+                let in_flight = counted.start();
                 async move {
+                    let _in_flight = in_flight;
                     if revoked {
                         return Ok(super::client_auth::untrusted());
                     }
@@ -222,14 +256,25 @@ pub async fn serve(
             let conn = builder
                 .serve_connection(TokioIo::new(tls), service)
                 .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
+            let ended = connections::drive(
+                conn,
+                |c| c.graceful_shutdown(),
+                &activity,
+                bounds,
+                accepted,
+                &stats,
+                watcher,
+            )
+            .await;
+            if let Err(e) = ended {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
     }
     drop(listener);
+    let _ = graceful.send(true);
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections drained"),
+        () = graceful.closed() => tracing::info!("all connections drained"),
         () = tokio::time::sleep(limits.drain) => tracing::warn!("drain time over; closing remaining connections"),
     }
 }

@@ -16,10 +16,10 @@ mod quota;
 mod retention;
 mod throttle;
 mod tlog;
+pub mod tls;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
 
 use okaz_core::ports::{Health, StoreError};
 
@@ -79,12 +79,11 @@ impl PgStore {
     /// Connects a pool to `url` and checks one connection works, so a bad
     /// URL fails at start-up rather than on the first request.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
-        let pg: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e: tokio_postgres::Error| StoreError::Unavailable(e.to_string()))?;
+        // TLS as the URL's libpq parameters say (`sslmode`, `sslrootcert`).
+        let target = tls::target(url)?;
         let mgr = Manager::from_config(
-            pg,
-            NoTls,
+            target.config,
+            target.tls,
             // `Fast` checks that the connection is open; `Verified` would
             // also send a query on every checkout: a round trip (and, in
             // PostgreSQL's count, a transaction) per request. A connection
@@ -101,7 +100,13 @@ impl PgStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        drop(pool.get().await.map_err(pool_err)?);
+        drop(pool.get().await.map_err(|e| match e {
+            // The driver's cause (e.g. the certificate check) says why.
+            deadpool_postgres::PoolError::Backend(e) => {
+                StoreError::Unavailable(tls::error_chain(&e))
+            }
+            e => pool_err(e),
+        })?);
         Ok(PgStore { pool })
     }
 
