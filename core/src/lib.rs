@@ -17,6 +17,7 @@ pub mod error;
 pub mod login;
 pub mod merkle;
 pub mod note;
+pub mod notice;
 pub mod ports;
 pub mod pseudonym;
 pub mod quota;

@@ -2,12 +2,14 @@
 //! registers say to each other. No I/O lives here, so every side can link it.
 
 pub mod api;
+pub mod dispute;
 pub mod document;
 pub mod error;
 pub mod pesel;
 pub mod plate;
 
 pub use api::*;
+pub use dispute::{DisputeView, ResolveDispute};
 pub use document::{Document, DocumentStatus, DocumentType, FieldValue, Photo, Source};
 pub use error::{ErrorCode, Problem};
 pub use pesel::{Pesel, PeselError};

@@ -48,6 +48,9 @@ pub struct Config {
     /// configured.
     #[serde(default)]
     pub portal: Option<PortalConfig>,
+    /// Notices to citizens after checks; none: no notices.
+    #[serde(default)]
+    pub notices: Option<crate::notices::NoticesConfig>,
     /// The audit trail as a transparency log.
     pub audit: AuditConfig,
 }
@@ -308,7 +311,7 @@ impl Config {
     }
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "audit",
     "server",
     "database",
@@ -318,6 +321,7 @@ const SECTIONS: [&str; 9] = [
     "sms",
     "log",
     "portal",
+    "notices",
 ];
 
 /// Applies `OKAZ_SECTION_KEY=value`. A value that parses as a TOML value

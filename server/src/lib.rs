@@ -8,6 +8,7 @@ pub mod config;
 pub mod hashing;
 pub mod http;
 pub mod metrics;
+pub mod notices;
 pub mod operator;
 pub mod portal;
 pub mod store;

@@ -46,6 +46,7 @@ struct Inner {
     upstream_latency: BTreeMap<String, Histogram>,
     upstream_errors: BTreeMap<(String, String), u64>,
     delivery_reports: BTreeMap<String, u64>,
+    notices: BTreeMap<(String, String), u64>,
 }
 
 /// Gauges read when Prometheus scrapes, from the parts that know them.
@@ -147,6 +148,11 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
         "SMS delivery reports from the gateway, by status.",
     ),
     (
+        "okaz_notices_total",
+        "counter",
+        "Citizens' notices by channel and outcome (sent, failed, dropped, given_up, unreadable).",
+    ),
+    (
         "okaz_draining",
         "gauge",
         "1 while this replica drains before stopping.",
@@ -229,6 +235,15 @@ impl Metrics {
         }
     }
 
+    /// Counts one notice delivery outcome on a channel (`sms`, `email`, `any`).
+    pub fn notice(&self, channel: &str, outcome: &str) {
+        if let Ok(mut m) = self.inner.lock() {
+            *m.notices
+                .entry((channel.to_string(), outcome.to_string()))
+                .or_default() += 1;
+        }
+    }
+
     /// Adds a source of scrape-time gauges.
     pub fn add_probes(&self, p: Arc<dyn Probes>) {
         if let Ok(mut v) = self.probes.lock() {
@@ -308,6 +323,13 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "okaz_sms_delivery_reports_total{{status=\"{status}\"}} {n}"
+            );
+        }
+        header(&mut out, "okaz_notices_total");
+        for ((channel, outcome), n) in &m.notices {
+            let _ = writeln!(
+                out,
+                "okaz_notices_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}"
             );
         }
         header(&mut out, "okaz_breaker_state");

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod bundle;
 mod choices;
+mod disputes;
 mod idempotency;
 mod login;
 mod portal_session;
@@ -30,6 +31,7 @@ pub use activation::{
 };
 pub use admin::searched;
 pub use auth::Authenticated;
+pub use disputes::{dispute_view, DisputeFailure, MAX_DISPUTE_RECORDS};
 
 /// The server's keys, derived from one master secret.
 #[derive(Clone, Debug)]
@@ -71,6 +73,8 @@ pub struct Broker {
     pub hasher: Arc<dyn PasswordHashing>,
     /// The audit log's key and origin, to sign release receipts.
     pub receipts: Option<Arc<crate::receipt::ReceiptKey>>,
+    /// Notices to citizens after checks; `None` when not configured.
+    pub notices: Option<crate::notice::Notices>,
 }
 
 impl Broker {

@@ -9,6 +9,7 @@ mod activations;
 mod audit;
 mod challenges;
 mod idempotency;
+mod notices;
 mod officers;
 mod quota;
 mod sessions;
@@ -18,6 +19,7 @@ pub use activations::*;
 pub use audit::*;
 pub use challenges::*;
 pub use idempotency::*;
+pub use notices::*;
 pub use officers::*;
 pub use quota::*;
 pub use sessions::*;
@@ -78,6 +80,8 @@ pub trait Store:
     + AuditStore
     + crate::tlog::TlogStore
     + IdempotencyStore
+    + NoticeStore
+    + DisputeStore
 {
 }
 
@@ -93,5 +97,7 @@ impl<T> Store for T where
         + AuditStore
         + crate::tlog::TlogStore
         + IdempotencyStore
+    + NoticeStore
+    + DisputeStore
 {
 }

@@ -11,6 +11,7 @@ mod activations;
 mod audit;
 mod challenges;
 mod idempotency;
+mod notices;
 mod officers;
 mod quota;
 mod throttle;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("../../../migrations/0005_throttle_and_portal.sql"),
     ),
     (6, include_str!("../../../migrations/0006_idempotency.sql")),
+    (10, include_str!("../../../migrations/0010_notices.sql")),
 ];
 
 /// Serialises migrations across replicas starting at once.

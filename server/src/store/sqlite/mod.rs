@@ -20,6 +20,7 @@ mod activations;
 mod audit;
 mod challenges;
 mod idempotency;
+mod notices;
 mod officers;
 mod quota;
 mod throttle;
@@ -62,6 +63,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         6,
         include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
+    ),
+    (
+        10,
+        include_str!("../../../migrations/sqlite/0010_notices.sql"),
     ),
 ];
 
