@@ -40,10 +40,8 @@ pub struct Notice {
     pub unit: String,
     /// The document released.
     pub document: DocumentType,
-    /// The purpose's name in the policy.
+    /// The purpose's name in the policy (the text gives it in words).
     pub purpose: String,
-    /// The purpose's words, as the policy describes it.
-    pub purpose_words: String,
     /// When the document was released.
     pub at: DateTime<Utc>,
     /// A break-glass (emergency) release: the text says so. The hook for
@@ -220,9 +218,11 @@ pub fn dispute_path(key: &NoticeKey, verification: &str) -> String {
     )
 }
 
-/// The notice's text, Polish then English (ASCII, like the code SMS), with
-/// the dispute link. No PESEL, code or document content.
-pub fn text(n: &Notice, link: &str) -> String {
+/// The notice's text, Polish then English, with the purpose in words in
+/// each (`purpose`: Polish, English) and the dispute link. No PESEL, code
+/// or document content. It begins with [`TEXT_PREFIX`], so a phone's
+/// notices and codes are told apart.
+pub fn text(n: &Notice, purpose: (&str, &str), link: &str) -> String {
     let (doc_pl, doc_en) = document_words(n.document);
     let when = n.at.format("%Y-%m-%d %H:%M UTC");
     let (em_pl, em_en) = if n.emergency {
@@ -231,14 +231,18 @@ pub fn text(n: &Notice, link: &str) -> String {
         ("", "")
     };
     format!(
-        "okaz: {unit} sprawdzil(a) Twoj dokument: {doc_pl}, cel: {purpose}, {when}{em_pl}. \
+        "okaz: powiadomienie. {unit} sprawdzil(a) Twoj dokument: {doc_pl}, cel: {pl}, {when}{em_pl}. \
          To nie Ty? Zglos: {link} / \
-         {unit} checked your {doc_en}, purpose: {purpose}, {when}{em_en}. \
+         {unit} checked your {doc_en}, purpose: {en}, {when}{em_en}. \
          Not you? Dispute: {link}",
         unit = n.unit,
-        purpose = n.purpose_words,
+        pl = purpose.0,
+        en = purpose.1,
     )
 }
+
+/// How every notice's text begins.
+pub const TEXT_PREFIX: &str = "okaz: powiadomienie";
 
 /// The e-mail subject of a notice.
 pub fn subject(n: &Notice) -> String {
@@ -287,7 +291,6 @@ mod tests {
             unit: "USC-Warszawa".into(),
             document: DocumentType::IdCard,
             purpose: "age_check".into(),
-            purpose_words: "Age check".into(),
             at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
             emergency: false,
             sms_sent: false,
@@ -312,14 +315,19 @@ mod tests {
     #[test]
     fn text_names_the_check_not_the_citizen() {
         let n = notice();
-        let t = text(&n, "https://portal/citizen/dispute/v-1/x");
+        let t = text(
+            &n,
+            ("Pelnoletnosc", "Age check"),
+            "https://portal/citizen/dispute/v-1/x",
+        );
+        assert!(t.starts_with(TEXT_PREFIX));
         assert!(t.contains("USC-Warszawa") && t.contains("identity card"));
         assert!(t.contains("dowod osobisty") && t.contains("Age check"));
         assert!(!t.contains("44051401359"));
         assert!(!t.contains("emergency"));
         let mut n = n;
         n.emergency = true;
-        let e = text(&n, "l");
+        let e = text(&n, ("p", "a"), "l");
         assert!(e.contains("emergency check") && e.contains("trybie naglym"));
     }
 

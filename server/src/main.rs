@@ -471,7 +471,9 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
     )?
     .map(|d| {
         let every = std::time::Duration::from_secs(
-            cfg.notices.as_ref().map_or(30, |n| n.poll_interval_secs.max(1)),
+            cfg.notices
+                .as_ref()
+                .map_or(30, |n| n.poll_interval_secs.max(1)),
         );
         okaz_server::notices::outbox_worker(d, broker.clock.clone(), every)
     });

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::{read_secret, ConfigError};
 use crate::metrics::Metrics;
+use crate::portal::i18n::{self, Lang};
 use okaz_core::broker::Broker;
 use okaz_core::notice::{self, Notice, NoticeKey, NoticePrefs, NoticeQueue, Notices};
 use okaz_core::ports::{
@@ -187,7 +188,11 @@ impl Delivery {
                 return false;
             }
         };
-        let text = notice::text(n, &self.link(&n.verification));
+        let (pl, en) = (
+            i18n::purpose(Lang::Pl, &n.purpose),
+            i18n::purpose(Lang::En, &n.purpose),
+        );
+        let text = notice::text(n, (&pl, &en), &self.link(&n.verification));
         if !prefs.sms || contact.phone.is_none() {
             n.sms_sent = true;
         }
@@ -254,7 +259,8 @@ impl Delivery {
                 continue;
             }
             let attempts = row.attempts.saturating_add(1);
-            let next = now + chrono::Duration::from_std(notice::backoff(attempts)).unwrap_or_default();
+            let next =
+                now + chrono::Duration::from_std(notice::backoff(attempts)).unwrap_or_default();
             let mut nonce = [0u8; 12];
             self.random.fill(&mut nonce);
             // Re-sealed so the channels already done are not sent twice.

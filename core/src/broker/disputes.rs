@@ -12,9 +12,7 @@ use super::Broker;
 use crate::audit::{AuditEntry, AuditEvent, StoredRecord, CITIZEN_ACTOR};
 use crate::error::BrokerError;
 use crate::notice::clean_comment;
-use crate::ports::{
-    AuditFilter, Dispute, DisputeOpened, NewDispute, Resolution, Rng, StoreError,
-};
+use crate::ports::{AuditFilter, Dispute, DisputeOpened, NewDispute, Resolution, Rng, StoreError};
 use crate::pseudonym::Pseudonym;
 use crate::quota;
 

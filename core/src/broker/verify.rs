@@ -173,11 +173,7 @@ impl Broker {
         let fields = document.restrict(check.fields.iter().map(String::as_str));
         let mut released = base.released(fields);
         if let Some(owner) = &owner {
-            released.citizen = Some(
-                Pseudonym::of(&self.keys.pepper, owner)
-                    .as_str()
-                    .to_string(),
-            );
+            released.citizen = Some(Pseudonym::of(&self.keys.pepper, owner).as_str().to_string());
         }
         let receipt = self.receipt(&released);
         // The notice waits for the policy's delay, sealed, in the release's
@@ -517,18 +513,12 @@ impl Broker {
         document: DocumentType,
     ) -> notice::Notice {
         let purpose = released.purpose.clone().unwrap_or_default();
-        let purpose_words = self
-            .policy
-            .purpose(&purpose)
-            .map(|p| p.description.clone())
-            .unwrap_or_else(|| purpose.replace('_', " "));
         notice::Notice {
             pesel: pesel.expose(),
             verification: released.verification.clone().unwrap_or_default(),
             unit: released.unit.clone(),
             document,
             purpose,
-            purpose_words,
             at: released.at,
             emergency: false,
             sms_sent: false,

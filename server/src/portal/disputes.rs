@@ -125,8 +125,8 @@ async fn rows_of(broker: &Broker, v: &Visit, citizen: &Pseudonym) -> Result<Vec<
         .audit_search(&filter)
         .await
         .map_err(|e| e.to_string())?;
-    let delay = Duration::from_std(broker.policy.global.operational_history_delay)
-        .unwrap_or(Duration::MAX);
+    let delay =
+        Duration::from_std(broker.policy.global.operational_history_delay).unwrap_or(Duration::MAX);
     Ok(history::rows(&records, v.now, delay))
 }
 
@@ -234,7 +234,8 @@ pub(super) async fn page_get(broker: &Broker, portal: &Portal, v: &mut Visit, re
     };
     let ctx = v.ctx(portal);
     let tz = broker.policy.global.time_zone;
-    let mut b = format!(
+    let mut b =
+        format!(
         "<p class=\"note\">{}</p>\n<dl class=\"card\" id=\"dispute-check\"><dt>{}</dt><dd>{}</dd>\
 <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>\n",
         esc(w.dispute_help),
@@ -248,7 +249,10 @@ pub(super) async fn page_get(broker: &Broker, portal: &Portal, v: &mut Visit, re
         esc(&row.unit),
     );
     match disputes.get(verification) {
-        Some(d) => b.push_str(&format!("<p id=\"dispute-status\">{}</p>\n", status_html(v.lang, d))),
+        Some(d) => b.push_str(&format!(
+            "<p id=\"dispute-status\">{}</p>\n",
+            status_html(v.lang, d)
+        )),
         None => b.push_str(&format!(
             "<form method=\"post\" action=\"/citizen/dispute\" id=\"dispute-form\">{csrf}\
 <input type=\"hidden\" name=\"verification\" value=\"{vid}\">\
@@ -290,9 +294,12 @@ pub(super) async fn submit(
         Err(DisputeFailure::AlreadyDisputed) => {
             v.message(portal, StatusCode::CONFLICT, t.error_title, w.already)
         }
-        Err(DisputeFailure::LimitReached) => {
-            v.message(portal, StatusCode::TOO_MANY_REQUESTS, t.error_title, w.limit)
-        }
+        Err(DisputeFailure::LimitReached) => v.message(
+            portal,
+            StatusCode::TOO_MANY_REQUESTS,
+            t.error_title,
+            w.limit,
+        ),
         Err(DisputeFailure::Store(e)) => internal(portal, v, "dispute", &e),
     }
 }
@@ -371,8 +378,8 @@ pub(super) async fn history_json(broker: &Broker, portal: &Portal, v: &mut Visit
         Ok(r) => r,
         Err(e) => return internal(portal, v, "history.json", &e),
     };
-    let delay = Duration::from_std(broker.policy.global.operational_history_delay)
-        .unwrap_or(Duration::MAX);
+    let delay =
+        Duration::from_std(broker.policy.global.operational_history_delay).unwrap_or(Duration::MAX);
     let rows = history::rows(&records, v.now, delay);
     let disputes = match disputes_by_check(broker, &citizen).await {
         Ok(d) => d,
@@ -394,15 +401,19 @@ pub(super) async fn history_json(broker: &Broker, portal: &Portal, v: &mut Visit
             },
             None => None,
         };
-        let dispute = r.verification.as_deref().and_then(|id| disputes.get(id)).map(|d| {
-            serde_json::json!({
-                "opened_at": d.opened_at,
-                "comment": d.comment,
-                "status": if d.resolved.is_some() { "resolved" } else { "open" },
-                "resolved_at": d.resolved.as_ref().map(|x| x.at),
-                "resolution": d.resolved.as_ref().map(|x| x.reason.clone()),
-            })
-        });
+        let dispute = r
+            .verification
+            .as_deref()
+            .and_then(|id| disputes.get(id))
+            .map(|d| {
+                serde_json::json!({
+                    "opened_at": d.opened_at,
+                    "comment": d.comment,
+                    "status": if d.resolved.is_some() { "resolved" } else { "open" },
+                    "resolved_at": d.resolved.as_ref().map(|x| x.at),
+                    "resolution": d.resolved.as_ref().map(|x| x.reason.clone()),
+                })
+            });
         checks.push(serde_json::json!({
             "at": r.at,
             "verification": r.verification,

@@ -205,10 +205,19 @@ mod tests {
     fn a_release_names_its_fields_and_nothing_else_does() {
         let mut released = rec(2, 30, AuditEvent::DocumentReleased, Some("a"), "age_check");
         released.entry.fields = vec!["photo".into(), "age_over_18".into()];
-        let mut started = rec(1, 20, AuditEvent::VerificationStarted, Some("b"), "age_check");
+        let mut started = rec(
+            1,
+            20,
+            AuditEvent::VerificationStarted,
+            Some("b"),
+            "age_check",
+        );
         started.entry.fields = vec!["never".into()];
         let r = rows(&[released, started], now(100), Duration::hours(24));
-        assert_eq!(r[0].fields, vec!["photo".to_string(), "age_over_18".to_string()]);
+        assert_eq!(
+            r[0].fields,
+            vec!["photo".to_string(), "age_over_18".to_string()]
+        );
         assert!(r[1].fields.is_empty());
     }
 

@@ -97,7 +97,7 @@ impl<T> Store for T where
         + AuditStore
         + crate::tlog::TlogStore
         + IdempotencyStore
-    + NoticeStore
-    + DisputeStore
+        + NoticeStore
+        + DisputeStore
 {
 }
