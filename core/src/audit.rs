@@ -67,11 +67,18 @@ pub enum AuditEvent {
     AuditSearched,
     /// A security officer exported the unit's lockouts.
     LockoutsExported,
+    /// A citizen disputed a check ("I did not agree to this"); the record
+    /// names the check and the unit, never the comment.
+    DisputeOpened,
+    /// A security officer resolved a dispute, with a reason.
+    DisputeResolved,
+    /// A citizen chose which channels notices come on.
+    NoticePrefsChanged,
 }
 
 impl AuditEvent {
     /// Every event, in declaration order.
-    pub const ALL: [AuditEvent; 24] = [
+    pub const ALL: [AuditEvent; 27] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::LoggedOut,
@@ -96,6 +103,9 @@ impl AuditEvent {
         AuditEvent::SmsFailed,
         AuditEvent::AuditSearched,
         AuditEvent::LockoutsExported,
+        AuditEvent::DisputeOpened,
+        AuditEvent::DisputeResolved,
+        AuditEvent::NoticePrefsChanged,
     ];
 
     /// Stored name.
@@ -125,6 +135,9 @@ impl AuditEvent {
             AuditEvent::SmsFailed => "sms_failed",
             AuditEvent::AuditSearched => "audit_searched",
             AuditEvent::LockoutsExported => "lockouts_exported",
+            AuditEvent::DisputeOpened => "dispute_opened",
+            AuditEvent::DisputeResolved => "dispute_resolved",
+            AuditEvent::NoticePrefsChanged => "notice_prefs_changed",
         }
     }
 }

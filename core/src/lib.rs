@@ -18,6 +18,7 @@ pub mod keyring;
 pub mod login;
 pub mod merkle;
 pub mod note;
+pub mod notice;
 pub mod ports;
 pub mod pseudonym;
 pub mod quota;

@@ -38,6 +38,8 @@ pub struct Global {
     pub unlock_allowance_cap: u32,
     /// How long a check without consent stays out of the citizen's history.
     pub operational_history_delay: Duration,
+    /// Disputes one citizen may open per day (in the policy's time zone).
+    pub disputes_per_day: u32,
     /// How long what the broker stores about checks and sessions is kept.
     pub retention: Retention,
 }

@@ -36,6 +36,8 @@ pub(crate) struct RawGlobal {
     pub operational_history_delay_hours: Spanned<u64>,
     #[serde(default)]
     pub unlock_allowance_cap: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub disputes_per_day: Option<Spanned<u32>>,
     pub login: RawLogin,
     #[serde(default)]
     pub retention: Option<RawRetention>,

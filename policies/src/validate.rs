@@ -29,6 +29,10 @@ const MAX_HISTORY_DELAY_HOURS: u64 = 24 * 30;
 const MAX_DAILY_LIMIT: u32 = 10_000;
 /// The unlock allowance cap when the policy names none.
 const DEFAULT_UNLOCK_ALLOWANCE_CAP: u32 = 50;
+/// Disputes per citizen per day when the policy does not say.
+const DEFAULT_DISPUTES_PER_DAY: u32 = 5;
+/// More disputes a day than this is not a citizen but a script.
+const MAX_DISPUTES_PER_DAY: u32 = 100;
 /// A session never outlives a day.
 const MAX_SHIFT_HOURS: u64 = 24;
 
@@ -283,9 +287,20 @@ fn check_global(c: &mut Checker<'_>, file: usize, g: &RawGlobal) -> Option<Globa
             bad(c, span, "unlock_allowance_cap", message);
         }
     }
+    let disputes_per_day = g
+        .disputes_per_day
+        .as_ref()
+        .map_or(DEFAULT_DISPUTES_PER_DAY, |c| *c.get_ref());
+    if let Some(span) = g.disputes_per_day.as_ref().map(|c| c.span()) {
+        if disputes_per_day == 0 || disputes_per_day > MAX_DISPUTES_PER_DAY {
+            let message = format!("{disputes_per_day} is not between 1 and {MAX_DISPUTES_PER_DAY}");
+            bad(c, span, "disputes_per_day", message);
+        }
+    }
     let retention = check_retention(g, |span, key, message| bad(c, span, key, message));
     ok.then(|| Global {
         retention,
+        disputes_per_day,
         unlock_allowance_cap: cap,
         time_zone,
         challenge_lifetime: Duration::from_secs(lifetime),

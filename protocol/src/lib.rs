@@ -2,6 +2,7 @@
 //! registers say to each other. No I/O lives here, so every side can link it.
 
 pub mod api;
+pub mod dispute;
 pub mod document;
 pub mod error;
 pub mod pesel;
@@ -9,6 +10,7 @@ pub mod plate;
 pub mod transport;
 
 pub use api::*;
+pub use dispute::{DisputeView, ResolveDispute};
 pub use document::{Document, DocumentStatus, DocumentType, FieldValue, Photo, Source};
 pub use error::{ErrorCode, Problem};
 pub use pesel::{Pesel, PeselError};

@@ -14,6 +14,7 @@ pub mod eid;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod mail;
 pub mod registers;
 pub mod sms;
 pub mod trace;

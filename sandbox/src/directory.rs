@@ -22,6 +22,8 @@ pub struct Subject {
     pub tags: Vec<String>,
     /// Phone, if on record.
     pub phone: Option<String>,
+    /// E-mail / digital mailbox, if on record.
+    pub email: Option<String>,
     /// Registration numbers of the citizen's vehicles, primary first (for
     /// the police lookup by plate).
     pub plates: Vec<String>,
@@ -50,6 +52,7 @@ pub fn find(
                 name: format!("{} {}", c.given_names.join(" "), c.surname),
                 tags,
                 phone: c.contact.phone.clone(),
+                email: c.contact.email.clone(),
                 plates: c.vehicles.iter().map(|v| v.plate.clone()).collect(),
             });
         }

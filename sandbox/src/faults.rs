@@ -76,6 +76,9 @@ impl Faults {
 
     /// Whether a target name is known.
     pub fn known_target(name: &str) -> bool {
-        name == "sms" || name == "all" || okaz_registry::registers::Register::parse(name).is_some()
+        name == "sms"
+            || name == "mail"
+            || name == "all"
+            || okaz_registry::registers::Register::parse(name).is_some()
     }
 }

@@ -35,6 +35,14 @@ pub fn normalise(msisdn: &str) -> Option<String> {
     ((8..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.to_string())
 }
 
+/// An e-mail address as a mailbox key: trimmed, lower-case, one `@`.
+pub fn normalise_address(address: &str) -> Option<String> {
+    let a = address.trim().to_ascii_lowercase();
+    let (local, domain) = a.split_once('@')?;
+    let ok = !local.is_empty() && domain.contains('.') && !domain.contains('@') && a.len() <= 254;
+    ok.then_some(a)
+}
+
 impl Inboxes {
     /// Stores a message for a normalised number.
     pub fn deliver(&mut self, phone: String, text: String, at: String) {

@@ -139,6 +139,7 @@ impl Sandbox {
             population: opts.population,
             faults: std::sync::Mutex::new(opts.faults),
             inboxes: std::sync::Mutex::new(inbox::Inboxes::default()),
+            mailboxes: std::sync::Mutex::new(inbox::Inboxes::default()),
             shutdown: stop_rx.clone(),
             malformed_turn: AtomicU64::new(0),
             oidc,
@@ -196,6 +197,20 @@ impl Sandbox {
         inbox::normalise(msisdn)
             .map(|p| lock(&self.state.inboxes).messages(&p))
             .unwrap_or_default()
+    }
+
+    /// A mailbox's messages (subject, blank line, text), oldest first.
+    pub fn mail(&self, address: &str) -> Vec<Message> {
+        inbox::normalise_address(address)
+            .map(|a| lock(&self.state.mailboxes).messages(&a))
+            .unwrap_or_default()
+    }
+
+    /// The e-mail delivery endpoint (`POST`, JSON `{to, subject, text}`).
+    pub fn mail_url(&self) -> url::Url {
+        let mut u = self.base_url();
+        u.set_path("/mail/send");
+        u
     }
 
     /// The citizen at `index` of this sandbox's population.

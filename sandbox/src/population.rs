@@ -789,6 +789,9 @@ impl Citizen {
         if self.contact.phone.is_some() && !self.contact.reserved {
             t.push("contactable".into());
         }
+        if self.contact.email.is_some() && !self.contact.reserved {
+            t.push("email".into());
+        }
         for (flag, name) in [
             (self.student.is_some(), "student"),
             (self.pensioner.is_some(), "pensioner"),

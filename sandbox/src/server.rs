@@ -38,6 +38,8 @@ pub(crate) struct State {
     pub population: u64,
     pub faults: Mutex<Faults>,
     pub inboxes: Mutex<Inboxes>,
+    /// E-mail / digital mailbox inboxes, by lower-case address.
+    pub mailboxes: Mutex<Inboxes>,
     pub shutdown: watch::Receiver<bool>,
     pub malformed_turn: AtomicU64,
     /// The eID (OpenID Connect) provider.
@@ -89,6 +91,13 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<
             Some(p) => json(StatusCode::OK, &lock(&state.inboxes).messages(&p)),
             None => text(StatusCode::BAD_REQUEST, "not a phone number"),
         },
+        (Method::POST, ["mail", "send"]) => send_mail(&state, req).await,
+        (Method::GET, ["mailboxes", address, "messages"]) => {
+            match crate::inbox::normalise_address(address) {
+                Some(a) => json(StatusCode::OK, &lock(&state.mailboxes).messages(&a)),
+                None => text(StatusCode::BAD_REQUEST, "not an address"),
+            }
+        }
         (_, [".well-known", ..]) | (_, ["oidc", ..]) => {
             oidc::handle(&state.oidc, state.directory(), req, &segs, &q).await
         }
@@ -273,6 +282,38 @@ async fn post_fault(state: &State, req: Request<Incoming>) -> Resp {
     let mut f = lock(&state.faults);
     f.set(&fr.register, fr.fault);
     json(StatusCode::OK, &*f)
+}
+
+/// One message to a mailbox (`POST /mail/send`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailRequest {
+    to: String,
+    subject: String,
+    text: String,
+}
+
+/// The sandbox's e-mail / digital mailbox delivery endpoint: the same
+/// `mail` fault as a register can make it slow or failing. The inbox keeps
+/// the subject, a blank line, and the text.
+async fn send_mail(state: &State, req: Request<Incoming>) -> Resp {
+    let fault = lock(&state.faults).get("mail");
+    if let Some(r) = apply_fault(state, &fault).await {
+        return r;
+    }
+    let body = match Limited::new(req.into_body(), 64 * 1024).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
+    };
+    let Ok(m) = serde_json::from_slice::<MailRequest>(&body) else {
+        return text(StatusCode::BAD_REQUEST, "expected {to, subject, text}");
+    };
+    let Some(to) = crate::inbox::normalise_address(&m.to) else {
+        return text(StatusCode::BAD_REQUEST, "not an address");
+    };
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    lock(&state.mailboxes).deliver(to, format!("{}\n\n{}", m.subject, m.text), at);
+    text(StatusCode::ACCEPTED, "accepted")
 }
 
 async fn sendsms(state: &State, q: &HashMap<String, String>) -> Resp {

@@ -32,6 +32,7 @@ impl Registers for LiveRegisters {
         let c = self.0.contact(pesel).await.map_err(failure)?;
         Ok(Contact {
             phone: c.phone.clone(),
+            email: c.email.clone(),
             reserved: c.reserved,
         })
     }

@@ -51,6 +51,9 @@ pub struct Config {
     /// configured.
     #[serde(default)]
     pub portal: Option<PortalConfig>,
+    /// Notices to citizens after checks; none: no notices.
+    #[serde(default)]
+    pub notices: Option<crate::notices::NoticesConfig>,
     /// The audit trail as a transparency log.
     pub audit: AuditConfig,
 }
@@ -377,7 +380,7 @@ impl Config {
     }
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "audit",
     "server",
     "database",
@@ -387,6 +390,7 @@ const SECTIONS: [&str; 9] = [
     "sms",
     "log",
     "portal",
+    "notices",
 ];
 
 /// Applies `OKAZ_SECTION_KEY=value`. A value that parses as a TOML value

@@ -10,6 +10,7 @@ pub mod http;
 pub mod keys;
 pub mod logging;
 pub mod metrics;
+pub mod notices;
 pub mod operator;
 pub mod portal;
 pub mod retention;

@@ -192,6 +192,31 @@ enum AdminAction {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Citizens' disputes of a unit's checks.
+    Disputes {
+        #[command(subcommand)]
+        action: DisputeAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DisputeAction {
+    /// List a unit's disputes (open ones unless `--all`), with each check's records.
+    List {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Resolve an open dispute of a unit, with a reason.
+    Resolve {
+        #[arg(long)]
+        unit: String,
+        /// The dispute's id.
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -378,6 +403,12 @@ async fn main() -> Result<()> {
                     };
                     operator::audit(&b, filter, officer.as_deref(), pesel.as_deref()).await
                 }
+                AdminAction::Disputes {
+                    action: DisputeAction::List { unit, all },
+                } => operator::disputes(&b, &unit, !all).await,
+                AdminAction::Disputes {
+                    action: DisputeAction::Resolve { unit, id, reason },
+                } => operator::resolve_dispute(&b, &unit, &id, &reason).await,
             };
             match out {
                 Ok(text) => {
@@ -564,6 +595,20 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
     )?);
     let integrator = Arc::clone(&tlog).spawn();
     let sweeper = okaz_server::retention::spawn(broker.clone(), okaz_server::retention::EVERY);
+    let outbox = okaz_server::notices::outbox(
+        cfg.notices.as_ref(),
+        &broker,
+        wiring::portal_url(&cfg),
+        &metrics,
+    )?
+    .map(|d| {
+        let every = std::time::Duration::from_secs(
+            cfg.notices
+                .as_ref()
+                .map_or(30, |n| n.poll_interval_secs.max(1)),
+        );
+        okaz_server::notices::outbox_worker(d, broker.clock.clone(), every)
+    });
     let app = Arc::new(App {
         broker,
         metrics,
@@ -602,6 +647,9 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
     integrator.abort();
     reloads.abort();
     sweeper.abort();
+    if let Some(o) = outbox {
+        o.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -47,6 +47,7 @@ struct Inner {
     upstream_errors: BTreeMap<(String, String), u64>,
     delivery_reports: BTreeMap<String, u64>,
     client_trust_reloads: BTreeMap<&'static str, u64>,
+    notices: BTreeMap<(String, String), u64>,
 }
 
 /// Gauges read when Prometheus scrapes, from the parts that know them.
@@ -148,6 +149,11 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
         "okaz_sms_delivery_reports_total",
         "counter",
         "SMS delivery reports from the gateway, by status.",
+    ),
+    (
+        "okaz_notices_total",
+        "counter",
+        "Citizens' notices by channel and outcome (sent, failed, dropped, given_up, unreadable).",
     ),
     (
         "okaz_draining",
@@ -260,6 +266,15 @@ impl Metrics {
         }
     }
 
+    /// Counts one notice delivery outcome on a channel (`sms`, `email`, `any`).
+    pub fn notice(&self, channel: &str, outcome: &str) {
+        if let Ok(mut m) = self.inner.lock() {
+            *m.notices
+                .entry((channel.to_string(), outcome.to_string()))
+                .or_default() += 1;
+        }
+    }
+
     /// Adds a source of scrape-time gauges.
     pub fn add_probes(&self, p: Arc<dyn Probes>) {
         if let Ok(mut v) = self.probes.lock() {
@@ -339,6 +354,13 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "okaz_sms_delivery_reports_total{{status=\"{status}\"}} {n}"
+            );
+        }
+        header(&mut out, "okaz_notices_total");
+        for ((channel, outcome), n) in &m.notices {
+            let _ = writeln!(
+                out,
+                "okaz_notices_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}"
             );
         }
         header(&mut out, "okaz_breaker_state");

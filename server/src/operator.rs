@@ -138,3 +138,47 @@ fn line(r: &StoredRecord) -> String {
         e.fields.join("+"),
     )
 }
+
+/// A unit's disputes, one block each: the dispute, then the check's records.
+pub async fn disputes(b: &Broker, unit: &str, open_only: bool) -> Result<String, BrokerError> {
+    let list = b.disputes_of(unit, open_only).await?;
+    let mut out = String::new();
+    for d in &list {
+        out.push_str(&format!(
+            "{}  {}  {:<8} check {}  officer {}\n  comment: {:?}\n",
+            d.opened_at.format("%Y-%m-%d %H:%M"),
+            d.id,
+            d.status,
+            d.verification,
+            d.officer,
+            d.comment
+        ));
+        if let Some(r) = &d.resolution {
+            out.push_str(&format!("  resolution: {r:?}\n"));
+        }
+        for r in &d.records {
+            out.push_str(&format!(
+                "    {}  {:<24} {:<16} {}\n",
+                r.at.format("%Y-%m-%d %H:%M:%S"),
+                r.event,
+                r.outcome,
+                r.fields.join(",")
+            ));
+        }
+    }
+    if list.is_empty() {
+        out.push_str("no disputes\n");
+    }
+    Ok(out)
+}
+
+/// Resolves a dispute of a unit as the operator.
+pub async fn resolve_dispute(
+    b: &Broker,
+    unit: &str,
+    id: &str,
+    reason: &str,
+) -> Result<String, BrokerError> {
+    b.resolve_as("operator", unit, id, reason).await?;
+    Ok(format!("dispute {id} resolved\n"))
+}

@@ -46,6 +46,9 @@ pub enum WiringError {
     /// The citizen portal could not be built.
     #[error(transparent)]
     Portal(#[from] crate::portal::PortalError),
+    /// Notices could not be set up.
+    #[error("notices: {0}")]
+    Notices(#[from] crate::notices::NoticesError),
 }
 
 /// Loads every job's key from `[secrets] dir` (refusing exposed files).
@@ -140,7 +143,7 @@ pub async fn broker_with_metrics(
         store: store.clone(),
         hasher: hasher.clone(),
     }));
-    Ok(Broker {
+    let mut broker = Broker {
         store,
         registers: Arc::new(LiveRegisters(registers)),
         sms: Arc::new(KannelSms(sms)),
@@ -153,7 +156,15 @@ pub async fn broker_with_metrics(
             signer: crate::tlog::load_log_key(&cfg.audit)?,
             origin: cfg.audit.origin.clone(),
         })),
-    })
+        notices: None,
+    };
+    crate::notices::attach(cfg.notices.as_ref(), &mut broker, portal_url(cfg), metrics)?;
+    Ok(broker)
+}
+
+/// The portal's public URL, where notices' dispute links point.
+pub fn portal_url(cfg: &Config) -> Option<url::Url> {
+    cfg.portal.as_ref().map(|p| p.public_url.clone())
 }
 
 /// Scrape-time gauges: breakers, the database pool, the login queue.

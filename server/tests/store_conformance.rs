@@ -284,6 +284,11 @@ conformance!(
     sweep_wipes_expired_seals_then_deletes_what_retention_allows,
     concurrent_sweeps_wipe_and_delete_each_row_once,
     totp_reseal_swaps_only_the_value_it_read,
+    notice_outbox_rides_with_its_release_claims_once_retries_and_deletes,
+    concurrent_outbox_claims_never_share_a_row,
+    notice_prefs_default_on_and_are_kept_with_their_record,
+    completing_a_noticed_challenge_reads_the_choices_once,
+    disputes_once_per_check_within_the_daily_limit_and_resolved_in_their_unit,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -2795,4 +2800,285 @@ async fn totp_reseal_swaps_only_the_value_it_read(h: &Harness) {
     assert_eq!(s.officer_by_id(&o.id).await.unwrap().unwrap().totp_secret, vec![9; 40]);
     assert_eq!(s.officer_by_id(&other.id).await.unwrap().unwrap().totp_secret, vec![7; 20]);
     assert!(!s.reseal_totp("not-an-id", &[7; 20], &[1]).await.unwrap());
+// ---------------------------------------------------------------- notices and disputes
+
+fn outbox_notice(id: &str, due: DateTime<Utc>) -> okaz_core::ports::OutboxNotice {
+    okaz_core::ports::OutboxNotice {
+        id: id.to_string(),
+        sealed: vec![1, 2, 3, 4],
+        due_at: due,
+        attempts: 0,
+    }
+}
+
+fn nid(n: u8) -> String {
+    format!("00000000-0000-4000-8000-0000000000{n:02}")
+}
+
+async fn notice_outbox_rides_with_its_release_claims_once_retries_and_deletes(h: &Harness) {
+    let s = &*h.store;
+    let o = officer(s, "patrol", "KMP").await;
+    let released = entry(at(0), AuditEvent::DocumentReleased, &o.id, "KMP");
+    s.append_audit_with_notice(released, outbox_notice(&nid(1), at(100)))
+        .await
+        .unwrap();
+    let chain = s.audit_chain(&o.id).await.unwrap();
+    assert!(chain
+        .iter()
+        .any(|r| r.entry.event == AuditEvent::DocumentReleased));
+    assert_eq!(s.outbox_len().await.unwrap(), 1);
+    // Not due yet: nothing to claim.
+    assert!(s
+        .claim_due_notices(at(99), at(400), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let claimed = s.claim_due_notices(at(100), at(400), 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, nid(1));
+    assert_eq!(claimed[0].sealed, vec![1, 2, 3, 4]);
+    assert_eq!(claimed[0].due_at, micros(at(100)));
+    // Leased: a second worker gets nothing until the lease ends.
+    assert!(s
+        .claim_due_notices(at(200), at(500), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // A failure puts it back, re-sealed, due later.
+    s.retry_notice(&nid(1), 1, at(300), vec![9, 9])
+        .await
+        .unwrap();
+    assert!(s
+        .claim_due_notices(at(299), at(600), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let again = s.claim_due_notices(at(300), at(600), 10).await.unwrap();
+    assert_eq!(
+        (again[0].attempts, again[0].sealed.clone()),
+        (1, vec![9, 9])
+    );
+    // An expired lease lets another worker take it over.
+    let taken = s.claim_due_notices(at(600), at(900), 10).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    s.delete_notice(&nid(1)).await.unwrap();
+    assert_eq!(s.outbox_len().await.unwrap(), 0);
+    assert!(s
+        .claim_due_notices(at(10_000), at(20_000), 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn concurrent_outbox_claims_never_share_a_row(h: &Harness) {
+    let s = &*h.store;
+    let o = officer(s, "patrol", "KMP").await;
+    for n in 0..20 {
+        let released = entry(at(i64::from(n)), AuditEvent::DocumentReleased, &o.id, "KMP");
+        s.append_audit_with_notice(released, outbox_notice(&nid(n), at(0)))
+            .await
+            .unwrap();
+    }
+    let claims = join_all((0..6).map(|_| {
+        let store = h.store.clone();
+        async move { store.claim_due_notices(at(10), at(1000), 5).await.unwrap() }
+    }))
+    .await;
+    let mut ids: Vec<String> = claims.iter().flatten().map(|c| c.id.clone()).collect();
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "a row was claimed twice: {claims:?}");
+    assert_eq!(total, 20, "every due row is claimed by someone");
+}
+
+async fn notice_prefs_default_on_and_are_kept_with_their_record(h: &Harness) {
+    use okaz_core::notice::NoticePrefs;
+    let s = &*h.store;
+    let anna = Pseudonym("ps-anna".into());
+    assert_eq!(s.notice_prefs(&anna).await.unwrap(), NoticePrefs::default());
+    let off = NoticePrefs {
+        sms: false,
+        email: true,
+    };
+    let mut record = entry(
+        at(1),
+        AuditEvent::NoticePrefsChanged,
+        audit::CITIZEN_ACTOR,
+        "portal",
+    );
+    record.citizen = Some(anna.0.clone());
+    s.set_notice_prefs(&anna, off, at(1), record.clone())
+        .await
+        .unwrap();
+    assert_eq!(s.notice_prefs(&anna).await.unwrap(), off);
+    let on = NoticePrefs::default();
+    s.set_notice_prefs(&anna, on, at(2), record).await.unwrap();
+    assert_eq!(s.notice_prefs(&anna).await.unwrap(), on);
+    assert_eq!(
+        s.notice_prefs(&Pseudonym("ps-bob".into())).await.unwrap(),
+        NoticePrefs::default()
+    );
+    let chain = s.audit_chain(audit::CITIZEN_ACTOR).await.unwrap();
+    assert_eq!(
+        chain
+            .iter()
+            .filter(|r| r.entry.event == AuditEvent::NoticePrefsChanged)
+            .count(),
+        2
+    );
+}
+
+async fn completing_a_noticed_challenge_reads_the_choices_once(h: &Harness) {
+    use okaz_core::notice::NoticePrefs;
+    let s = &*h.store;
+    let o = officer(s, "anna", "U1").await;
+    let citizen = Pseudonym("ps-citizen".into());
+    let off = NoticePrefs {
+        sms: false,
+        email: false,
+    };
+    let mut record = entry(
+        at(0),
+        AuditEvent::NoticePrefsChanged,
+        audit::CITIZEN_ACTOR,
+        "portal",
+    );
+    record.citizen = Some(citizen.0.clone());
+    s.set_notice_prefs(&citizen, off, at(0), record)
+        .await
+        .unwrap();
+    // The helper's challenge is about `ps-citizen`.
+    let id = challenge(s, &o, "s1", 3).await;
+    let released = entry(at(5), AuditEvent::DocumentReleased, &o.id, "U1");
+    let first = s
+        .complete_challenge_noticed(&id, released.clone(), &citizen)
+        .await
+        .unwrap();
+    assert_eq!(first, Some(off), "the choices come with the release");
+    assert_eq!(h.sealed_subject(&id).await, Some(None), "the seal is wiped");
+    let second = s
+        .complete_challenge_noticed(&id, released, &citizen)
+        .await
+        .unwrap();
+    assert_eq!(second, None, "used once only");
+}
+
+async fn disputes_once_per_check_within_the_daily_limit_and_resolved_in_their_unit(h: &Harness) {
+    use okaz_core::ports::{DisputeOpened, NewDispute, Resolution};
+    let s = &*h.store;
+    let anna = Pseudonym("ps-anna".into());
+    let dispute = |n: u8, verification: &str, t: DateTime<Utc>| NewDispute {
+        id: nid(n),
+        verification: verification.to_string(),
+        citizen: anna.clone(),
+        unit: "U1".into(),
+        officer_id: "officer-1".into(),
+        comment: "not me".into(),
+        opened_at: t,
+    };
+    let record = |t| {
+        let mut e = entry(t, AuditEvent::DisputeOpened, audit::CITIZEN_ACTOR, "U1");
+        e.citizen = Some(anna.0.clone());
+        e
+    };
+    assert_eq!(
+        s.open_dispute(dispute(1, "v1", at(10)), at(0), 2, record(at(10)))
+            .await
+            .unwrap(),
+        DisputeOpened::Opened
+    );
+    assert_eq!(
+        s.open_dispute(dispute(2, "v1", at(11)), at(0), 2, record(at(11)))
+            .await
+            .unwrap(),
+        DisputeOpened::AlreadyDisputed
+    );
+    assert_eq!(
+        s.open_dispute(dispute(3, "v2", at(12)), at(0), 2, record(at(12)))
+            .await
+            .unwrap(),
+        DisputeOpened::Opened
+    );
+    assert_eq!(
+        s.open_dispute(dispute(4, "v3", at(13)), at(0), 2, record(at(13)))
+            .await
+            .unwrap(),
+        DisputeOpened::LimitReached,
+        "two a day"
+    );
+    // The next day counts afresh.
+    assert_eq!(
+        s.open_dispute(
+            dispute(5, "v3", at(90_000)),
+            at(86_400),
+            2,
+            record(at(90_000))
+        )
+        .await
+        .unwrap(),
+        DisputeOpened::Opened
+    );
+    let mine = s.citizen_disputes(&anna).await.unwrap();
+    assert_eq!(
+        mine.iter()
+            .map(|d| d.verification.as_str())
+            .collect::<Vec<_>>(),
+        vec!["v3", "v2", "v1"],
+        "newest first"
+    );
+    assert_eq!(s.unit_disputes("U1", true).await.unwrap().len(), 3);
+    assert!(s.unit_disputes("U2", false).await.unwrap().is_empty());
+    let resolution = Resolution {
+        at: at(100),
+        by: "security-1".into(),
+        reason: "checked with the officer".into(),
+    };
+    let done = entry(at(100), AuditEvent::DisputeResolved, "security-1", "U1");
+    assert!(
+        !s.resolve_dispute(&nid(1), "U2", resolution.clone(), done.clone())
+            .await
+            .unwrap(),
+        "another unit cannot resolve it"
+    );
+    assert!(s
+        .resolve_dispute(&nid(1), "U1", resolution.clone(), done.clone())
+        .await
+        .unwrap());
+    assert!(
+        !s.resolve_dispute(&nid(1), "U1", resolution.clone(), done.clone())
+            .await
+            .unwrap(),
+        "once"
+    );
+    assert!(!s
+        .resolve_dispute("not-an-id", "U1", resolution.clone(), done)
+        .await
+        .unwrap());
+    let open = s.unit_disputes("U1", true).await.unwrap();
+    assert_eq!(open.len(), 2);
+    let all = s.unit_disputes("U1", false).await.unwrap();
+    let resolved = all.iter().find(|d| d.id == nid(1)).unwrap();
+    assert_eq!(
+        resolved.resolved,
+        Some(Resolution {
+            at: micros(at(100)),
+            ..resolution
+        })
+    );
+    let records = s.audit_chain(audit::CITIZEN_ACTOR).await.unwrap();
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.entry.event == AuditEvent::DisputeOpened)
+            .count(),
+        3,
+        "only opened disputes are on record"
+    );
+    assert!(s
+        .audit_chain("security-1")
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.entry.event == AuditEvent::DisputeResolved));
 }

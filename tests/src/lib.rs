@@ -81,6 +81,10 @@ pub struct Options {
     /// Start an `okaz-witness` process (its own state directory) and
     /// configure the broker to push checkpoints to it.
     pub witness: bool,
+    /// Configure `[notices]` (key file, the sandbox's mailbox endpoint):
+    /// citizens are noticed of checks. Off by default, so tests that count
+    /// a phone's messages count only codes.
+    pub notices: bool,
 }
 
 impl Options {
@@ -108,6 +112,7 @@ impl Default for Options {
             population: 10_000,
             pool_size: 8,
             witness: false,
+            notices: false,
         }
     }
 }
@@ -136,6 +141,8 @@ pub struct TestCitizen {
     pub name: String,
     /// Phone.
     pub phone: Option<String>,
+    /// E-mail / digital mailbox, where the contact register has one.
+    pub email: Option<String>,
     /// Scenario tags.
     pub tags: Vec<String>,
     /// Index in the sandbox population.
@@ -174,6 +181,8 @@ pub struct Kit {
     pub tlog: Arc<okaz_server::tlog::Transparency>,
     /// The witness process, when [`Options::witness`] asked for one.
     pub witness: Option<WitnessProcess>,
+    /// The notice outbox's delivery, when [`Options::notices`] asked for it.
+    pub notices: Option<Arc<okaz_server::notices::Delivery>>,
     stop: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<()>>,
 }
@@ -204,23 +213,35 @@ impl Kit {
             .map(|w| (w.url.clone(), w.key.clone()))
             .collect();
         add_audit_config(&config_path, dir.path(), &witnesses);
+        if opts.notices {
+            add_notices_config(&config_path, dir.path(), &sandbox);
+        }
         let mut cfg = Config::load(&config_path, Vec::new()).unwrap();
         cfg.database.pool_size = opts.pool_size;
         let clock = Arc::new(ManualClock::new(opts.start));
         let metrics = Metrics::default();
+        let listener = okaz_server::http::server::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        // The portal's eID callback (and the notices' dispute links) name
+        // the broker's real port, known only now.
+        if let Some(p) = cfg.portal.as_mut() {
+            p.public_url = url::Url::parse(&format!("https://{addr}/")).unwrap();
+        }
         let broker = wiring::broker_with_metrics(&cfg, clock.clone(), &metrics)
             .await
             .unwrap();
         let (tls, broker_cert) =
             okaz_server::http::server::self_signed_with_clients(opts.client_auth.as_ref()).unwrap();
-        let listener = okaz_server::http::server::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        // The portal's eID callback names the broker's real port, known only now.
-        if let Some(p) = cfg.portal.as_mut() {
-            p.public_url = url::Url::parse(&format!("https://{addr}/")).unwrap();
-        }
+        // The kit runs the notice outbox on demand ([`Kit::deliver_notices`]).
+        let notices = okaz_server::notices::outbox(
+            cfg.notices.as_ref(),
+            &broker,
+            wiring::portal_url(&cfg),
+            &metrics,
+        )
+        .unwrap();
         let portal = wiring::portal(&cfg, &broker.keys).unwrap();
         // The kit runs the integrator on demand ([`Kit::integrate`]), so
         // tests see the log in a known state.
@@ -274,6 +295,7 @@ impl Kit {
             config_path,
             tlog,
             witness,
+            notices,
             stop: Some(stop),
             served: Some(served),
         }
@@ -283,6 +305,13 @@ impl Kit {
     /// a signed checkpoint, pushed to the witnesses.
     pub async fn integrate(&self) -> okaz_server::tlog::Pass {
         self.tlog.run_once().await.unwrap()
+    }
+
+    /// Runs the notice outbox once at the kit's clock: every due notice
+    /// sent (and deleted) or put back with backoff.
+    pub async fn deliver_notices(&self) -> okaz_server::notices::OutboxPass {
+        let d = self.notices.as_ref().expect("the kit runs without notices");
+        d.run_outbox_once(self.clock.now_utc()).await.unwrap()
     }
 
     /// Stops the broker gracefully and waits for it.
@@ -388,6 +417,7 @@ impl Kit {
                 pesel: s["pesel"].as_str().unwrap().to_string(),
                 name: s["name"].as_str().unwrap_or_default().to_string(),
                 phone: s["phone"].as_str().map(str::to_string),
+                email: s["email"].as_str().map(str::to_string),
                 tags: s["tags"]
                     .as_array()
                     .unwrap()
@@ -454,8 +484,35 @@ impl Kit {
     /// The code in the newest SMS to a phone, read as the citizen would.
     pub async fn latest_code(&self, phone: &str) -> String {
         let messages = self.inbox(phone).await;
-        let last = messages.last().expect("no SMS arrived");
+        // The newest code SMS: a notice of an earlier check may come later.
+        let last = messages
+            .iter()
+            .rev()
+            .find(|m| !m.starts_with(NOTICE_PREFIX))
+            .expect("no SMS arrived");
         code_in(last).expect("no six-digit code in the SMS")
+    }
+
+    /// The notices (not the codes) a phone received, oldest first.
+    pub async fn notices(&self, phone: &str) -> Vec<String> {
+        self.inbox(phone)
+            .await
+            .into_iter()
+            .filter(|m| m.starts_with(NOTICE_PREFIX))
+            .collect()
+    }
+
+    /// A mailbox's messages (subject, blank line, text), oldest first.
+    pub async fn mailbox(&self, address: &str) -> Vec<String> {
+        let url = format!("{}mailboxes/{address}/messages", self.sandbox.base_url());
+        let r = self.http.request("GET", &url, None, None).await;
+        assert_eq!(r.status, 200, "mailbox: {}", r.body);
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_string())
+            .collect()
     }
 
     /// `POST` JSON to the broker.
@@ -511,6 +568,9 @@ impl Kit {
         .await
     }
 }
+
+/// How a notice's SMS begins (a code's SMS begins `okaz: kod`).
+pub const NOTICE_PREFIX: &str = okaz_core::notice::TEXT_PREFIX;
 
 /// Extracts the six-digit code from an SMS text.
 pub fn code_in(text: &str) -> Option<String> {
@@ -681,6 +741,23 @@ pub fn add_audit_config(config: &Path, dir: &Path, witnesses: &[(String, String)
             "[[audit.witnesses]]\nurl = \"{url}\"\nkey = \"{k}\"\n"
         ));
     }
+    std::fs::write(config, text).unwrap();
+}
+
+/// Appends `[notices]`: a fresh notice key (mode 0600) and the sandbox's
+/// mailbox endpoint.
+pub fn add_notices_config(config: &Path, dir: &Path, sandbox: &Sandbox) {
+    use std::os::unix::fs::PermissionsExt;
+    let key = dir.join("notice.key");
+    std::fs::write(&key, uuid::Uuid::new_v4().simple().to_string().repeat(2)).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut text = std::fs::read_to_string(config).unwrap();
+    text.push_str(&format!(
+        "[notices]\nkey_file = \"{}\"\nmail_url = \"{}\"\nmail_ca_file = \"{}\"\n",
+        key.display(),
+        sandbox.mail_url(),
+        dir.join("sandbox-ca.pem").display()
+    ));
     std::fs::write(config, text).unwrap();
 }
 

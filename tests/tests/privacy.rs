@@ -1,6 +1,9 @@
 //! The broker stores no citizen data: after every kind of check (released,
-//! refused, wrong code, cancelled, expired), a `pg_dump` of its database
-//! holds no PESEL, name or phone number of any citizen involved.
+//! refused, wrong code, cancelled, expired), with notices on (a police
+//! check's notice waiting sealed in the outbox, another one delivered, a
+//! consent check's sent from memory) and a dispute, a `pg_dump` of its
+//! database holds no PESEL, name, phone number or e-mail of any citizen
+//! involved.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,7 +13,7 @@
 
 use std::process::Command;
 
-use okaz_tests::{Kit, TestCitizen};
+use okaz_tests::{Kit, Options, TestCitizen};
 
 async fn exercise(kit: &Kit, token: &str, citizens: &[TestCitizen]) {
     for (i, c) in citizens.iter().enumerate() {
@@ -37,13 +40,56 @@ async fn exercise(kit: &Kit, token: &str, citizens: &[TestCitizen]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_dump_reveals_no_citizen() {
-    let kit = Kit::start().await;
+    let kit = Kit::start_with(Options {
+        notices: true,
+        ..Options::with_police_passwords()
+    })
+    .await;
     let clerk = kit.officer("clerk", "U1").await;
     let token = kit.login(&clerk).await;
     let citizens = kit
-        .citizens_with(&["adult", "valid_id", "contactable"], 8)
+        .citizens_with(&["adult", "valid_id", "contactable", "email"], 8)
         .await;
     exercise(&kit, &token, &citizens).await;
+    // Police checks: one notice delivered (its row deleted), one pending.
+    let police = kit.officer("police", "KMP").await;
+    let ptoken = kit.login(&police).await;
+    let police_check = |c: &TestCitizen| {
+        kit.post(
+            "/v1/verifications",
+            Some(&ptoken),
+            serde_json::json!({"subject": {"pesel": c.pesel}, "document": "id_card",
+                "purpose": "operational_check", "case_reference": "RSD-1/2026"}),
+        )
+    };
+    assert_eq!(police_check(&citizens[1]).await.status, 201);
+    kit.clock.advance(chrono::Duration::hours(25));
+    assert_eq!(kit.deliver_notices().await.sent, 1, "one notice delivered");
+    assert_eq!(police_check(&citizens[2]).await.status, 201);
+    assert_eq!(kit.deliver_notices().await.sent, 0, "one notice pending");
+    // A dispute, with the citizen's comment.
+    let mut agent = kit.portal_agent();
+    agent.sign_in(&citizens[0].pesel).await;
+    let history = agent.get("/citizen/history").await;
+    let vid = history
+        .text
+        .split("/citizen/dispute/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a dispute link in the history")
+        .to_string();
+    let csrf = history.csrf().unwrap();
+    let disputed = agent
+        .post(
+            "/citizen/dispute",
+            &[
+                ("csrf", &csrf),
+                ("verification", &vid),
+                ("comment", "not me"),
+            ],
+        )
+        .await;
+    assert_eq!(disputed.status, 303, "{}", disputed.text);
     let unactivated = kit.citizens_with(&["adult", "no_phone"], 2).await;
     for c in &unactivated {
         kit.start_check(&token, &c.pesel, "id_card", "age_check")
@@ -65,6 +111,14 @@ async fn a_database_dump_reveals_no_citizen() {
         dump.contains("verification_started"),
         "the dump has the checks"
     );
+    assert!(
+        dump.contains("INSERT INTO public.notice_outbox"),
+        "the dump has the pending notice"
+    );
+    assert!(
+        dump.contains("INSERT INTO public.disputes"),
+        "the dump has the dispute"
+    );
 
     for c in citizens.iter().chain(&unactivated) {
         assert!(!dump.contains(&c.pesel), "a PESEL is in the dump");
@@ -73,6 +127,11 @@ async fn a_database_dump_reveals_no_citizen() {
                 !dump.contains(phone.trim_start_matches('+')),
                 "a phone number is in the dump"
             );
+        }
+        if let Some(email) = &c.email {
+            assert!(!dump.contains(email.as_str()), "an e-mail is in the dump");
+            let local = email.split('@').next().unwrap_or_default();
+            assert!(!dump.contains(local), "an e-mail's name is in the dump");
         }
         for part in c.name.split_whitespace() {
             assert!(

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod bundle;
 mod choices;
+mod disputes;
 mod idempotency;
 mod login;
 mod portal_session;
@@ -30,6 +31,7 @@ pub use activation::{
 };
 pub use admin::searched;
 pub use auth::{Authenticated, Bearer};
+pub use disputes::{dispute_view, DisputeFailure, MAX_DISPUTE_RECORDS};
 pub use login::PresentedCertificate;
 pub use secrets::{reseal_totp_secrets, Resealed};
 
@@ -57,6 +59,8 @@ pub struct Broker {
     pub hasher: Arc<dyn PasswordHashing>,
     /// The audit log's key and origin, to sign release receipts.
     pub receipts: Option<Arc<crate::receipt::ReceiptKey>>,
+    /// Notices to citizens after checks; `None` when not configured.
+    pub notices: Option<crate::notice::Notices>,
 }
 
 impl Broker {

@@ -21,7 +21,7 @@ use crate::ports::{
     SessionView, Subject,
 };
 use crate::pseudonym::Pseudonym;
-use crate::{quota, seal};
+use crate::{notice, quota, seal};
 
 impl Broker {
     /// `POST /v1/verifications`: authenticates (one lookup, which also
@@ -172,15 +172,22 @@ impl Broker {
         } = self.fetch(&subject, kind, &base, None).await?;
         let fields = document.restrict(check.fields.iter().map(String::as_str));
         let mut released = base.released(fields);
-        if let Some(owner) = owner {
-            released.citizen = Some(
-                Pseudonym::of(&self.keys.pepper, &owner)
-                    .as_str()
-                    .to_string(),
-            );
+        if let Some(owner) = &owner {
+            released.citizen = Some(Pseudonym::of(&self.keys.pepper, owner).as_str().to_string());
         }
         let receipt = self.receipt(&released);
-        self.store.append_audit(released).await?;
+        // The notice waits for the policy's delay, sealed, in the release's
+        // own transaction: no extra round trip, and never one without the other.
+        let delayed = owner.as_ref().and_then(|owner| {
+            let n = self.notices.as_ref()?;
+            let notice = self.notice_of(owner, &released, kind);
+            let due_at = released.at + chrono_duration(check.history_delay);
+            notice::outbox_row(n, &*self.random, &notice, due_at)
+        });
+        match delayed {
+            Some(row) => self.store.append_audit_with_notice(released, row).await?,
+            None => self.store.append_audit(released).await?,
+        }
         Ok(Verification {
             receipt,
             id,
@@ -411,15 +418,36 @@ impl Broker {
         };
         // The release: this answer holds the challenge's lease (taken with
         // its attempt), so no other answer reads the register meanwhile.
+        let subject = Subject::Pesel(pesel);
         let Found { mut document, .. } = self
-            .fetch(&Subject::Pesel(pesel), ch.document, &base, Some(id))
+            .fetch(&subject, ch.document, &base, Some(id))
             .await?;
+        let Subject::Pesel(pesel) = subject else {
+            return Err(BrokerError::refused(ErrorCode::InvalidRequest));
+        };
         let fields = document.restrict(check.fields.iter().map(String::as_str));
         let released = base.released(fields);
         let receipt = self.receipt(&released);
-        if !self.store.complete_challenge(id, released).await? {
-            // Another request used the code first: release nothing.
-            return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+        match &self.notices {
+            Some(n) => {
+                // The notice goes from memory, off this request's path; the
+                // citizen's choices come with the release's transaction.
+                let notice = self.notice_of(&pesel, &released, ch.document);
+                let Some(prefs) = self
+                    .store
+                    .complete_challenge_noticed(id, released, &ch.citizen)
+                    .await?
+                else {
+                    return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+                };
+                n.queue.push(notice, prefs);
+            }
+            None => {
+                if !self.store.complete_challenge(id, released).await? {
+                    // Another request used the code first: release nothing.
+                    return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+                }
+            }
         }
         Ok(Verification {
             id: id.to_string(),
@@ -490,6 +518,29 @@ impl Broker {
             Ok(())
         } else {
             Err(BrokerError::refused(ErrorCode::NotFound))
+        }
+    }
+}
+
+impl Broker {
+    /// The notice of a release record about `pesel`.
+    pub(super) fn notice_of(
+        &self,
+        pesel: &Pesel,
+        released: &AuditEntry,
+        document: DocumentType,
+    ) -> notice::Notice {
+        let purpose = released.purpose.clone().unwrap_or_default();
+        notice::Notice {
+            pesel: pesel.expose(),
+            verification: released.verification.clone().unwrap_or_default(),
+            unit: released.unit.clone(),
+            document,
+            purpose,
+            at: released.at,
+            emergency: false,
+            sms_sent: false,
+            email_sent: false,
         }
     }
 }

@@ -9,6 +9,8 @@ use okaz_protocol::{Document, DocumentType, Pesel};
 pub struct Contact {
     /// Mobile number, E.164.
     pub phone: Option<String>,
+    /// E-mail or digital-mailbox address, where on record.
+    pub email: Option<String>,
     /// The citizen asked not to be contacted this way.
     pub reserved: bool,
 }

@@ -297,6 +297,19 @@ where
                 &proof(app, route, req.uri().query().unwrap_or("")).await?,
             )
         }
+        Route::Disputes => {
+            // `?status=all` lists resolved ones too; the default is the open ones.
+            let all = req
+                .uri()
+                .query()
+                .is_some_and(|q| q.split('&').any(|p| p == "status=all"));
+            json(StatusCode::OK, &b.unit_disputes(auth, !all).await?)
+        }
+        Route::ResolveDispute => {
+            let body: okaz_protocol::ResolveDispute = read_json(req, app.max_body).await?;
+            b.resolve_dispute(auth, id, &body.reason).await?;
+            json(StatusCode::OK, &serde_json::json!({ "resolved": id }))
+        }
         Route::Audit => {
             let (filter, pesel) = audit_query(req.uri().query().unwrap_or(""))?;
             json(

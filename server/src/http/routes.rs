@@ -48,6 +48,10 @@ pub enum Route {
     InclusionProof,
     /// `GET /v1/audit/proof/consistency`
     ConsistencyProof,
+    /// `GET /v1/admin/disputes`
+    Disputes,
+    /// `POST /v1/admin/disputes/{id}/resolve`
+    ResolveDispute,
 }
 
 /// Method, path pattern (OpenAPI style) and route.
@@ -92,6 +96,12 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "GET",
         "/v1/audit/proof/consistency",
         Route::ConsistencyProof,
+    ),
+    ("GET", "/v1/admin/disputes", Route::Disputes),
+    (
+        "POST",
+        "/v1/admin/disputes/{id}/resolve",
+        Route::ResolveDispute,
     ),
 ];
 

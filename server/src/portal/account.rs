@@ -255,9 +255,27 @@ where
         }
     }
     let more = rows.len() > start + PAGE_SIZE;
+    let citizen = Pseudonym(s.citizen.clone());
+    let disputes = match super::disputes::disputes_by_check(broker, &citizen).await {
+        Ok(d) => d,
+        Err(e) => return internal(portal, v, "history", &e),
+    };
+    let extras: Vec<String> = this
+        .iter()
+        .map(|r| super::disputes::row_extra(v.lang, r, &disputes))
+        .collect();
+    let footer = super::disputes::history_links(v.lang);
     v.html(
         StatusCode::OK,
-        pages::history::history(&v.ctx(portal), &this, page_no, more, g.time_zone),
+        pages::history::history_with(
+            &v.ctx(portal),
+            &this,
+            &extras,
+            &footer,
+            page_no,
+            more,
+            g.time_zone,
+        ),
     )
 }
 

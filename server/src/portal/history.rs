@@ -57,6 +57,10 @@ pub struct Row {
     /// The release's leaf index in the audit log, once integrated (filled
     /// in by the page handler, which asks the store).
     pub leaf: Option<u64>,
+    /// The check's verification id (what a dispute names).
+    pub verification: Option<String>,
+    /// Names of the fields the check released (never their values).
+    pub fields: Vec<String>,
 }
 
 /// Whether a record is about operational (police) work.
@@ -128,6 +132,12 @@ pub fn rows(records: &[StoredRecord], now: DateTime<Utc>, delay: Duration) -> Ve
             unit: e.unit.clone(),
             receipt: (outcome == Outcome::Released).then_some(r.id),
             leaf: None,
+            verification: e.verification.clone(),
+            fields: if outcome == Outcome::Released {
+                e.fields.clone()
+            } else {
+                Vec::new()
+            },
             outcome,
             operational: op,
         });
@@ -188,6 +198,27 @@ mod tests {
         assert_eq!(r[1].outcome, Outcome::Released);
         assert_eq!(r[1].at, now(10), "a check is dated by its start");
         assert_eq!(r[1].unit, "UM-Warszawa");
+        assert_eq!(r[1].verification.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_release_names_its_fields_and_nothing_else_does() {
+        let mut released = rec(2, 30, AuditEvent::DocumentReleased, Some("a"), "age_check");
+        released.entry.fields = vec!["photo".into(), "age_over_18".into()];
+        let mut started = rec(
+            1,
+            20,
+            AuditEvent::VerificationStarted,
+            Some("b"),
+            "age_check",
+        );
+        started.entry.fields = vec!["never".into()];
+        let r = rows(&[released, started], now(100), Duration::hours(24));
+        assert_eq!(
+            r[0].fields,
+            vec!["photo".to_string(), "age_over_18".to_string()]
+        );
+        assert!(r[1].fields.is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 mod account;
 pub mod csrf;
+pub mod disputes;
 pub mod history;
 pub mod i18n;
 pub mod oidc;
@@ -218,11 +219,21 @@ where
         (&Method::GET, "/citizen/activate/code") => account::code_page(portal, &mut v),
         (&Method::GET, "/citizen/history") => account::history(broker, portal, &mut v, &req).await,
         (&Method::GET, "/citizen/receipt") => account::receipt(broker, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/notices") => disputes::notices_get(broker, portal, &mut v).await,
+        (&Method::GET, "/citizen/history.json") => {
+            disputes::history_json(broker, portal, &mut v).await
+        }
+        (&Method::GET, p) if p.starts_with("/citizen/dispute/") => {
+            let rest = p.trim_start_matches("/citizen/dispute/").to_string();
+            disputes::page_get(broker, portal, &mut v, &rest).await
+        }
         (
             &Method::POST,
             p @ ("/citizen/activate/send"
             | "/citizen/activate/code"
             | "/citizen/deactivate"
+            | "/citizen/dispute"
+            | "/citizen/notices"
             | "/citizen/logout"),
         ) => {
             let p = p.to_string();
@@ -278,6 +289,8 @@ where
         "/citizen/activate/send" => account::send_code(broker, portal, visit).await,
         "/citizen/activate/code" => account::check_code(broker, portal, visit, &form).await,
         "/citizen/deactivate" => account::deactivate(broker, portal, visit).await,
+        "/citizen/dispute" => disputes::submit(broker, portal, visit, &form).await,
+        "/citizen/notices" => disputes::notices_post(broker, portal, visit, &form).await,
         _ => signin::logout(broker, portal, visit).await,
     }
 }

@@ -9,6 +9,7 @@ mod activations;
 mod audit;
 mod challenges;
 mod idempotency;
+mod notices;
 mod officers;
 mod quota;
 mod retention;
@@ -20,6 +21,7 @@ pub use activations::*;
 pub use audit::*;
 pub use challenges::*;
 pub use idempotency::*;
+pub use notices::*;
 pub use officers::*;
 pub use quota::*;
 pub use retention::*;
@@ -84,6 +86,8 @@ pub trait Store:
     + IdempotencyStore
     + RetentionStore
     + TotpSecretStore
+    + NoticeStore
+    + DisputeStore
 {
 }
 
@@ -101,5 +105,7 @@ impl<T> Store for T where
         + IdempotencyStore
         + RetentionStore
         + TotpSecretStore
+        + NoticeStore
+        + DisputeStore
 {
 }

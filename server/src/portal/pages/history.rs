@@ -23,6 +23,20 @@ fn outcome(lang: Lang, o: &Outcome) -> String {
 /// Page `page_no` (from 1) of `rows` (this page's rows only); `more` says
 /// whether an older page exists. Times are shown in `tz`.
 pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> String {
+    history_with(ctx, rows, &[], "", page_no, more, tz)
+}
+
+/// As [`history`], with `extras[i]` (HTML) added to row `i`'s outcome
+/// (the fields released, the dispute) and `footer` (HTML) under the table.
+pub fn history_with(
+    ctx: &Ctx,
+    rows: &[Row],
+    extras: &[String],
+    footer: &str,
+    page_no: usize,
+    more: bool,
+    tz: Tz,
+) -> String {
     let t = ctx.lang.t();
     let lang = ctx.lang;
     let mut b = format!("<p class=\"note\">{}</p>\n", esc(t.history_help));
@@ -45,8 +59,9 @@ pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> S
             unit = esc(t.col_unit),
             out = esc(t.col_outcome),
         );
-        for r in rows {
+        for (i, r) in rows.iter().enumerate() {
             let local = r.at.with_timezone(&tz);
+            let extra = extras.get(i).map(String::as_str).unwrap_or("");
             // The receipt link (a JSON file with the leaf and its proof).
             let leaf = r
                 .leaf
@@ -69,7 +84,7 @@ pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> S
                 b,
                 "<tr><td data-label=\"{lw}\"><time datetime=\"{iso}\">{when}</time></td>\
 <td data-label=\"{ld}\">{doc}</td><td data-label=\"{lp}\">{purpose}{note}</td>\
-<td data-label=\"{lu}\">{unit}</td><td data-label=\"{lo}\">{out}</td></tr>",
+<td data-label=\"{lu}\">{unit}</td><td data-label=\"{lo}\">{out}{extra}</td></tr>",
                 lw = esc(t.col_when),
                 ld = esc(t.col_document),
                 lp = esc(t.col_purpose),
@@ -85,6 +100,7 @@ pub fn history(ctx: &Ctx, rows: &[Row], page_no: usize, more: bool, tz: Tz) -> S
         }
         b.push_str("</tbody></table>\n");
     }
+    b.push_str(footer);
     b.push_str("<nav class=\"pager\" aria-label=\"pages\">");
     if page_no > 1 {
         let _ = write!(

@@ -11,6 +11,7 @@ mod activations;
 mod audit;
 mod challenges;
 mod idempotency;
+mod notices;
 mod officers;
 mod quota;
 mod retention;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         9,
         include_str!("../../../migrations/0009_challenge_release_lease.sql"),
     ),
+    (10, include_str!("../../../migrations/0010_notices.sql")),
 ];
 
 /// Serialises migrations across replicas starting at once.

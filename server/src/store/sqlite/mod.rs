@@ -20,6 +20,7 @@ mod activations;
 mod audit;
 mod challenges;
 mod idempotency;
+mod notices;
 mod officers;
 mod quota;
 mod retention;
@@ -75,6 +76,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         9,
         include_str!("../../../migrations/sqlite/0009_challenge_release_lease.sql"),
+    ),
+    (
+        10,
+        include_str!("../../../migrations/sqlite/0010_notices.sql"),
     ),
 ];
 

@@ -1,0 +1,628 @@
+//! Notices, disputes and the history's detail, end to end: a clerk's check
+//! is noticed at once by SMS (and e-mail), a police check only after the
+//! policy's delay (the kit's clock) from a sealed outbox row that is gone
+//! once sent; the citizen disputes from the notice's link in a real
+//! headless Chromium; the unit's security officer sees and resolves it over
+//! the API; the citizen sees the resolution, never the officer.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "whole-system tests: a failure aborts the test with its message"
+)]
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use okaz_tests::{Kit, Options, TestCitizen};
+use serde_json::json;
+
+fn options() -> Options {
+    Options {
+        notices: true,
+        ..Options::with_police_passwords()
+    }
+}
+
+/// Waits (boundedly) until a phone holds `n` notices: they are sent off
+/// the request's path. Not a timed assertion: only the count is asserted.
+async fn notices_at_least(kit: &Kit, phone: &str, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        let got = kit.notices(phone).await;
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    kit.notices(phone).await
+}
+
+async fn mail_at_least(kit: &Kit, address: &str, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        let got = kit.mailbox(address).await;
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    kit.mailbox(address).await
+}
+
+/// The dispute link in a notice.
+fn link_in(notice: &str) -> String {
+    notice
+        .split_whitespace()
+        .find(|w| w.contains("/citizen/dispute/"))
+        .unwrap_or_else(|| panic!("no dispute link in {notice}"))
+        .trim_end_matches(['.', ','])
+        .to_string()
+}
+
+/// A notice names no citizen, code or document content.
+fn assert_private(notice: &str, c: &TestCitizen, code: Option<&str>) {
+    assert!(!notice.contains(&c.pesel), "a PESEL in {notice}");
+    if let Some(code) = code {
+        assert!(!notice.contains(code), "the code in {notice}");
+    }
+    for part in c.name.split_whitespace() {
+        assert!(!notice.contains(part), "a name ({part}) in {notice}");
+    }
+}
+
+async fn db(kit: &Kit) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(&kit.database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+/// The outbox's rows: id and sealed bytes.
+async fn outbox(kit: &Kit) -> Vec<(String, Vec<u8>, i32)> {
+    db(kit)
+        .await
+        .query(
+            "SELECT id::text, sealed, attempts FROM notice_outbox ORDER BY due_at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+/// A clerk's consent check, released; returns (verification id, code).
+async fn clerk_check(kit: &Kit, token: &str, c: &TestCitizen) -> (String, String) {
+    let started = kit
+        .start_check(token, &c.pesel, "id_card", "age_check")
+        .await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.body["id"].as_str().unwrap().to_string();
+    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+    let done = kit.give_code(token, &id, &code).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    (id, code)
+}
+
+/// A police check without consent, released at once.
+async fn police_check(kit: &Kit, token: &str, c: &TestCitizen) -> String {
+    let r = kit
+        .post(
+            "/v1/verifications",
+            Some(token),
+            json!({"subject": {"pesel": c.pesel}, "document": "driving_licence",
+                   "purpose": "operational_check", "case_reference": "RSD-77/2026"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["status"], "completed");
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+/// chromedriver on a free port, and a headless Chromium session through it
+/// (as in portal.rs).
+struct Browser {
+    client: Client,
+    _driver: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+            assert!(
+                std::path::Path::new(bin).exists(),
+                "{bin} is missing: run the tests with scripts/test, which installs chromium and chromium-driver"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = tokio::process::Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({
+            "acceptInsecureCerts": true,
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--ignore-certificate-errors", "--disable-dev-shm-usage",
+                    "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            panic!("capabilities are an object");
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = String::new();
+        for _ in 0..100 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        _driver: driver,
+                        _profile: profile,
+                    }
+                }
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("chromedriver did not start a session: {last}");
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn text_of(&self, css: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..150 {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(e) => match e.text().await {
+                    Ok(t) => return t,
+                    Err(err) => last = err.to_string(),
+                },
+                Err(err) => last = err.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no {css}: {last}");
+    }
+
+    /// Waits until an element's text contains `want`; the last text seen.
+    async fn text_with(&self, css: &str, want: &str) -> String {
+        let mut seen = String::new();
+        for _ in 0..100 {
+            seen = self.text_of(css).await;
+            if seen.contains(want) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        seen
+    }
+
+    async fn sign_in(&self, pesel: &str) {
+        self.click("#sign-in").await;
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css("#subject"))
+            .await
+            .unwrap()
+            .send_keys(pesel)
+            .await
+            .unwrap();
+        self.click("button[value=sign_in]").await;
+    }
+
+    async fn shoot(&self, name: &str) {
+        let d = okaz_tests::workspace().join("target/portal-screenshots");
+        std::fs::create_dir_all(&d).unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(d.join(format!("notices-{name}.png")), png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_are_noticed_disputed_from_the_link_and_resolved_by_the_unit() {
+    let kit = Kit::start_with(options()).await;
+    let anna = kit
+        .citizen(&["valid_id", "adult", "licence", "contactable", "email"])
+        .await;
+    let phone = anna.phone.clone().unwrap();
+    let email = anna.email.clone().unwrap();
+    kit.activate(&anna.pesel).await;
+
+    // A clerk's check: the notice comes at once, by SMS and by e-mail.
+    let clerk = kit.officer("clerk", "USC-Warszawa").await;
+    let token = kit.login(&clerk).await;
+    let (id, code) = clerk_check(&kit, &token, &anna).await;
+    let notices = notices_at_least(&kit, &phone, 1).await;
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let notice = &notices[0];
+    for want in [
+        "USC-Warszawa",
+        "identity card",
+        "dowod osobisty",
+        "Age check",
+        "Potwierdzenie pełnoletności",
+        "Not you?",
+    ] {
+        assert!(notice.contains(want), "the notice lacks {want}: {notice}");
+    }
+    assert_private(notice, &anna, Some(&code));
+    assert!(!notice.contains("emergency"), "not a break-glass check");
+    let link = link_in(notice);
+    assert!(link.starts_with(&kit.broker_url), "{link}");
+    assert!(link.contains(&id), "the link names the check: {link}");
+    let mail = mail_at_least(&kit, &email, 1).await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(mail[0].contains(&link) && mail[0].contains("USC-Warszawa"));
+    assert_private(&mail[0], &anna, Some(&code));
+    assert!(
+        outbox(&kit).await.is_empty(),
+        "a consent check's notice is never stored"
+    );
+
+    // A police check: no notice until the policy's delay has passed; it
+    // waits sealed in the outbox, which holds no clear identifier.
+    let police = kit.officer("police", "KMP-Warszawa").await;
+    let ptoken = kit.login(&police).await;
+    police_check(&kit, &ptoken, &anna).await;
+    let pass = kit.deliver_notices().await;
+    assert_eq!(pass.sent, 0, "not due yet");
+    let rows = outbox(&kit).await;
+    assert_eq!(rows.len(), 1, "one sealed row waits");
+    let sealed = &rows[0].1;
+    let sealed_text = String::from_utf8_lossy(sealed);
+    assert!(
+        !sealed.windows(11).any(|w| w == anna.pesel.as_bytes())
+            && !sealed_text.contains("KMP-Warszawa")
+            && !sealed_text.contains(phone.trim_start_matches('+')),
+        "the outbox row is sealed"
+    );
+    kit.clock
+        .advance(chrono::Duration::hours(23) + chrono::Duration::minutes(59));
+    assert_eq!(kit.deliver_notices().await.sent, 0, "a minute early");
+    assert_eq!(kit.notices(&phone).await.len(), 1);
+    kit.clock.advance(chrono::Duration::minutes(2));
+    let pass = kit.deliver_notices().await;
+    assert_eq!((pass.sent, pass.retried), (1, 0));
+    let notices = kit.notices(&phone).await;
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert!(notices[1].contains("KMP-Warszawa") && notices[1].contains("driving licence"));
+    assert!(notices[1].contains("Police check"));
+    assert_private(&notices[1], &anna, None);
+    assert!(outbox(&kit).await.is_empty(), "deleted once sent");
+    assert_eq!(kit.deliver_notices().await.sent, 0, "sent once");
+
+    // The citizen follows the first notice's link, signs in, disputes.
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&format!("{}/citizen/?lang=en", kit.broker_url))
+        .await
+        .unwrap();
+    b.sign_in(&anna.pesel).await;
+    b.text_of("#status").await;
+    c.goto(&format!("{link}?lang=en")).await.unwrap();
+    let check = b.text_of("#dispute-check").await;
+    assert!(
+        check.contains("USC-Warszawa") && check.contains("Age check"),
+        "{check}"
+    );
+    b.shoot("01-dispute").await;
+    c.find(Locator::Css("#comment"))
+        .await
+        .unwrap()
+        .send_keys("<script>alert(1)</script> I was not at any office\u{7}")
+        .await
+        .unwrap();
+    b.click("#dispute-submit").await;
+    let table = b.text_with("#history-table", "Disputed: open").await;
+    assert!(table.contains("Disputed: open"), "{table}");
+    assert!(
+        table.contains("age_over_18"),
+        "the fields released: {table}"
+    );
+    b.shoot("02-disputed").await;
+    // A made-up token is refused.
+    c.goto(&format!(
+        "{}/citizen/dispute/{id}/AAAAAAAAAAAAAAAAAAAAAAAA?lang=en",
+        kit.broker_url
+    ))
+    .await
+    .unwrap();
+    assert!(c.source().await.unwrap().contains("not valid"));
+
+    // The unit's security officer sees it with the check's records and
+    // the officer; another unit's does not.
+    let security = kit.officer("security_officer", "USC-Warszawa").await;
+    let stoken = kit.login(&security).await;
+    let other = kit.officer("security_officer", "USC-Krakow").await;
+    let otoken = kit.login(&other).await;
+    let theirs = kit.get("/v1/admin/disputes", Some(&otoken)).await;
+    assert_eq!(theirs.status, 200, "{}", theirs.body);
+    assert_eq!(theirs.body, json!([]));
+    let clerk_view = kit.get("/v1/admin/disputes", Some(&token)).await;
+    assert_eq!(clerk_view.status, 403, "a clerk is not a security officer");
+    let list = kit.get("/v1/admin/disputes", Some(&stoken)).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let d = &list.body[0];
+    assert_eq!(list.body.as_array().unwrap().len(), 1, "{}", list.body);
+    assert_eq!(d["verification"], id.as_str());
+    assert_eq!(d["officer"], clerk.id.as_str());
+    assert_eq!(d["status"], "open");
+    let comment = d["comment"].as_str().unwrap();
+    assert_eq!(
+        comment, "<script>alert(1)</script> I was not at any office",
+        "control characters stripped, kept as plain text"
+    );
+    let events: Vec<&str> = d["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    assert!(events.contains(&"document_released"), "{events:?}");
+    let did = d["id"].as_str().unwrap().to_string();
+    let bad = kit
+        .post(
+            &format!("/v1/admin/disputes/{did}/resolve"),
+            Some(&otoken),
+            json!({"reason": "not mine to resolve"}),
+        )
+        .await;
+    assert_eq!(bad.status, 404, "another unit cannot resolve it");
+    let empty = kit
+        .post(
+            &format!("/v1/admin/disputes/{did}/resolve"),
+            Some(&stoken),
+            json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(empty.status, 400, "a reason is required");
+    let reason = "Checked with the counter's camera: the citizen was there";
+    let ok = kit
+        .post(
+            &format!("/v1/admin/disputes/{did}/resolve"),
+            Some(&stoken),
+            json!({ "reason": reason }),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let open = kit.get("/v1/admin/disputes", Some(&stoken)).await;
+    assert_eq!(open.body, json!([]), "no open dispute left");
+    let all = kit
+        .get("/v1/admin/disputes?status=all", Some(&stoken))
+        .await;
+    assert_eq!(all.body[0]["status"], "resolved");
+    assert_eq!(all.body[0]["resolution"], reason);
+    assert_eq!(all.body[0]["resolved_by"], security.id.as_str());
+    // Both are on record.
+    let audit = kit.get("/v1/admin/audit?limit=1000", Some(&stoken)).await;
+    let events: Vec<&str> = audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    assert!(events.contains(&"dispute_opened") && events.contains(&"dispute_resolved"));
+
+    // The citizen sees the resolution, and no officer.
+    c.goto(&format!("{}/citizen/history?lang=en", kit.broker_url))
+        .await
+        .unwrap();
+    let table = b.text_with("#history-table", "resolved").await;
+    assert!(
+        table.contains("Disputed: resolved") && table.contains(reason),
+        "{table}"
+    );
+    let source = c.source().await.unwrap();
+    for officer in [&clerk, &security] {
+        assert!(!source.contains(&officer.id) && !source.contains(&officer.login));
+    }
+    assert!(!source.contains("<script>alert"), "nothing unescaped");
+    b.shoot("03-resolved").await;
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_are_the_citizens_choice_disputes_are_limited_and_the_history_downloads() {
+    let kit = Kit::start_with(Options {
+        policy_edits: vec![(
+            "unlock_allowance_cap = 50".into(),
+            "unlock_allowance_cap = 50\ndisputes_per_day = 1".into(),
+        )],
+        ..options()
+    })
+    .await;
+    let bob = kit
+        .citizen(&["valid_id", "adult", "contactable", "email"])
+        .await;
+    let phone = bob.phone.clone().unwrap();
+    let email = bob.email.clone().unwrap();
+    kit.activate(&bob.pesel).await;
+    let mut agent = kit.portal_agent();
+    agent.sign_in(&bob.pesel).await;
+
+    // SMS off, e-mail on.
+    let page = agent.get("/citizen/notices?lang=en").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let csrf = page.csrf().unwrap();
+    let saved = agent
+        .post("/citizen/notices", &[("csrf", &csrf), ("email", "on")])
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert!(saved.text.contains("notices-saved"));
+
+    let clerk = kit.officer("clerk", "USC-Warszawa").await;
+    let token = kit.login(&clerk).await;
+    let (first, _) = clerk_check(&kit, &token, &bob).await;
+    let mail = mail_at_least(&kit, &email, 1).await;
+    assert_eq!(mail.len(), 1, "the e-mail still comes");
+    // The e-mail and the SMS of one notice go in one delivery, the SMS
+    // first: once the e-mail is there, no SMS was sent.
+    assert!(kit.notices(&phone).await.is_empty(), "SMS notices are off");
+
+    // Both on again; the next check comes by both.
+    let csrf = agent.get("/citizen/notices").await.csrf().unwrap();
+    agent
+        .post(
+            "/citizen/notices",
+            &[("csrf", &csrf), ("sms", "on"), ("email", "on")],
+        )
+        .await;
+    let (second, _) = clerk_check(&kit, &token, &bob).await;
+    assert_eq!(notices_at_least(&kit, &phone, 1).await.len(), 1);
+    assert_eq!(mail_at_least(&kit, &email, 2).await.len(), 2);
+
+    // One dispute a day: the second is refused.
+    let csrf = agent
+        .get(&format!("/citizen/dispute/{first}"))
+        .await
+        .csrf()
+        .unwrap();
+    let r = agent
+        .post(
+            "/citizen/dispute",
+            &[("csrf", &csrf), ("verification", &first), ("comment", "")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let again = agent
+        .post(
+            "/citizen/dispute",
+            &[
+                ("csrf", &csrf),
+                ("verification", &first),
+                ("comment", "again"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 409, "once per check");
+    let other = agent
+        .post(
+            "/citizen/dispute",
+            &[("csrf", &csrf), ("verification", &second), ("comment", "x")],
+        )
+        .await;
+    assert_eq!(other.status, 429, "the day's limit");
+    let nobody = agent
+        .post(
+            "/citizen/dispute",
+            &[
+                ("csrf", &csrf),
+                ("verification", "not-a-check"),
+                ("comment", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(nobody.status, 404);
+    let forged = agent
+        .post(
+            "/citizen/dispute",
+            &[("verification", &second), ("comment", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "a form without its token is refused");
+
+    // The history as JSON: each check's fields, receipt and dispute.
+    kit.integrate().await;
+    let json_page = agent.get("/citizen/history.json").await;
+    assert_eq!(json_page.status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&json_page.text).unwrap();
+    let checks = doc["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 2, "{doc}");
+    let disputed = checks
+        .iter()
+        .find(|c| c["verification"] == first.as_str())
+        .unwrap();
+    assert_eq!(disputed["dispute"]["status"], "open");
+    assert_eq!(disputed["outcome"], "released");
+    assert_eq!(
+        disputed["fields"],
+        json!(["photo", "given_names", "age_over_18"])
+    );
+    assert!(disputed["receipt"].is_object(), "{disputed}");
+    assert!(disputed["leaf_index"].is_u64(), "{disputed}");
+    assert!(doc["log_key"].is_string());
+    assert!(!json_page.text.contains(&clerk.id) && !json_page.text.contains(&bob.pesel));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_delivery_is_retried_with_backoff_counted_and_never_sent_twice() {
+    let kit = Kit::start_with(options()).await;
+    let cara = kit
+        .citizen(&["valid_id", "adult", "licence", "contactable", "email"])
+        .await;
+    let phone = cara.phone.clone().unwrap();
+    let email = cara.email.clone().unwrap();
+    let police = kit.officer("police", "KMP-Gdansk").await;
+    let token = kit.login(&police).await;
+    // The SMS gateway is down: the check is not affected.
+    kit.sandbox.set_fault(
+        "sms",
+        okaz_sandbox::Fault {
+            error_rate: 1.0,
+            ..Default::default()
+        },
+    );
+    police_check(&kit, &token, &cara).await;
+    kit.clock.advance(chrono::Duration::hours(25));
+    let pass = kit.deliver_notices().await;
+    assert_eq!((pass.sent, pass.retried), (0, 1));
+    assert_eq!(kit.mailbox(&email).await.len(), 1, "the e-mail went");
+    let rows = outbox(&kit).await;
+    assert_eq!((rows.len(), rows[0].2), (1, 1), "kept, one failure");
+    let metrics = kit.ops_get("/metrics").await;
+    assert!(
+        metrics
+            .text
+            .contains("okaz_notices_total{channel=\"sms\",outcome=\"failed\"} 1"),
+        "{}",
+        metrics.text
+    );
+    // Not again before the backoff.
+    kit.sandbox.clear_faults();
+    assert_eq!(kit.deliver_notices().await.retried, 0, "backing off");
+    kit.clock.advance(chrono::Duration::seconds(61));
+    let pass = kit.deliver_notices().await;
+    assert_eq!(pass.sent, 1);
+    assert_eq!(kit.notices(&phone).await.len(), 1, "the SMS went on retry");
+    assert_eq!(
+        kit.mailbox(&email).await.len(),
+        1,
+        "the e-mail was not sent twice"
+    );
+    assert!(outbox(&kit).await.is_empty());
+}
