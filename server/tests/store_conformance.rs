@@ -2800,6 +2800,8 @@ async fn totp_reseal_swaps_only_the_value_it_read(h: &Harness) {
     assert_eq!(s.officer_by_id(&o.id).await.unwrap().unwrap().totp_secret, vec![9; 40]);
     assert_eq!(s.officer_by_id(&other.id).await.unwrap().unwrap().totp_secret, vec![7; 20]);
     assert!(!s.reseal_totp("not-an-id", &[7; 20], &[1]).await.unwrap());
+}
+
 // ---------------------------------------------------------------- notices and disputes
 
 fn outbox_notice(id: &str, due: DateTime<Utc>) -> okaz_core::ports::OutboxNotice {
