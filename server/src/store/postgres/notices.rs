@@ -67,7 +67,7 @@ impl NoticeStore for PgStore {
         let tx = c.transaction().await.map_err(map_err)?;
         let st = tx
             .prepare_cached(
-                "UPDATE challenges SET state = 'used', sealed_subject = NULL
+                "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
                  WHERE id = $1 AND state = 'awaiting'",
             )
             .await

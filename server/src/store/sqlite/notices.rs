@@ -74,7 +74,7 @@ impl NoticeStore for SqliteStore {
         self.write(move |tx| {
             let n = exec(
                 tx,
-                "UPDATE challenges SET state = 'used', sealed_subject = NULL
+                "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
                  WHERE id = ?1 AND state = 'awaiting'",
                 [&id],
             )?;
