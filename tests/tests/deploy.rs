@@ -242,7 +242,10 @@ fn systemd_units_verify_and_are_hardened() {
         "NoNewPrivileges=yes",
         "CapabilityBoundingSet=\n",
         "User=okaz",
-        "LoadCredential=master.key:",
+        "LoadCredential=okaz-keys:/etc/okaz/keys/broker\n",
+        "Environment=OKAZ_SECRETS_DIR=%d\n",
+        "Environment=OKAZ_SECRETS_FILE_PREFIX=okaz-keys_\n",
+        "LoadCredential=log.key:",
     ] {
         assert!(
             server.contains(required),

@@ -310,7 +310,7 @@ async fn codes_go_through_real_kannel_with_delivery_reports_and_a_restart() {
     };
     kannel.start();
 
-    std::fs::write(dir.join("sendsms.pw"), SENDSMS_PASSWORD).unwrap();
+    okaz_tests::write_private(&dir.join("sendsms.pw"), SENDSMS_PASSWORD.as_bytes());
     okaz_tests::write_private(&dir.join("dlr.token"), DLR_TOKEN.as_bytes());
     let ops = format!("127.0.0.1:{}", free_port());
     let replica = Replica::spawn_with(

@@ -169,7 +169,8 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
     let cert = kit.dir.path().join("lb-cert.pem");
     let key = kit.dir.path().join("lb-key.pem");
     std::fs::write(&cert, ck.cert.pem()).unwrap();
-    std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
+    // Mode 600: the broker refuses a TLS key others may read.
+    okaz_tests::write_private(&key, ck.key_pair.serialize_pem().as_bytes());
     let config = kit.dir.path().join("okaz.toml");
 
     let slots: Vec<Slot> = (0..2)
