@@ -2,6 +2,7 @@
 //! registers say to each other. No I/O lives here, so every side can link it.
 
 pub mod api;
+pub mod docnumber;
 pub mod document;
 pub mod error;
 pub mod pesel;

@@ -20,7 +20,7 @@ use futures::future::join_all;
 use okaz_policy::{ConsentMode, PartSubject, ResolvedBundle};
 use okaz_protocol::{
     plate, BundleRequest, BundleVerification, DocumentType, ErrorCode, PartResult, PartStatus,
-    Pesel, QuotaView, Verification, VerificationStatus,
+    Pesel, PhotoFit, QuotaView, Verification, VerificationStatus,
 };
 
 use super::auth::{chrono_duration, Authenticated};
@@ -109,7 +109,7 @@ impl Broker {
         let quota = self
             .count_attempt(auth, resolved.daily_limit, &base, AfterCount::Nothing)
             .await?;
-        self.release_parts(&resolved, &subjects, &req.bundle, base, quota)
+        self.release_parts(&resolved, &subjects, &req.bundle, base, quota, req.photo)
             .await
     }
 
@@ -170,6 +170,7 @@ impl Broker {
         ch: &Challenge,
         pesel: Pesel,
         base: AuditEntry,
+        photo: Option<PhotoFit>,
     ) -> Result<Verification, BrokerError> {
         let resolved = self
             .policy
@@ -184,7 +185,7 @@ impl Broker {
             vehicle: None,
         };
         let (records, parts) = self
-            .fetch_parts(&resolved, &subjects, &ch.purpose, base)
+            .fetch_parts(&resolved, &subjects, &ch.purpose, base, photo)
             .await;
         let mut records = records.into_iter();
         let Some(first) = records.next() else {
@@ -220,10 +221,13 @@ impl Broker {
         bundle: &str,
         base: AuditEntry,
         quota: QuotaView,
+        photo: Option<PhotoFit>,
     ) -> Result<BundleVerification, BrokerError> {
         let id = Rng(&*self.random).uuid();
         let base = base.verification(&id);
-        let (records, parts) = self.fetch_parts(resolved, subjects, bundle, base).await;
+        let (records, parts) = self
+            .fetch_parts(resolved, subjects, bundle, base, photo)
+            .await;
         // All parts' records, or none: nothing is answered unrecorded.
         self.store.append_audits(records).await?;
         Ok(BundleVerification {
@@ -247,6 +251,7 @@ impl Broker {
         subjects: &Subjects,
         bundle: &str,
         base: AuditEntry,
+        photo: Option<PhotoFit>,
     ) -> (Vec<AuditEntry>, Vec<PartResult>) {
         let fetches = resolved.parts.iter().map(|(part, _)| async move {
             let subject = match part.subject {
@@ -271,7 +276,8 @@ impl Broker {
                     mut document,
                     owner,
                 }) => {
-                    let fields = document.restrict(check.fields.iter().map(String::as_str));
+                    let fields =
+                        document.restrict(super::verify::to_release(check.fields.iter(), photo));
                     let mut released = record.released(fields);
                     // A vehicle's papers are its owner's: they see the check.
                     if let Some(owner) = owner {
@@ -323,6 +329,10 @@ fn subjects_of(
     needs_pesel: bool,
     needs_plate: bool,
 ) -> Result<Subjects, Refusal> {
+    if req.subject.id_card_number.is_some() || req.subject.licence_number.is_some() {
+        return Err(Refusal::new(ErrorCode::InvalidRequest)
+            .detail("a bundle names its subjects by pesel and plate"));
+    }
     let person = match (&req.subject.pesel, needs_pesel) {
         (Some(p), true) => Some(
             Pesel::parse(p)
