@@ -181,11 +181,12 @@ async fn one_flow(t: &Target, w: &Worker, lat: &mut Latencies) -> Result<(), Fai
     let body = VerificationRequest {
         subject: Subject {
             pesel: Some(w.citizen.pesel.clone()),
-            plate: None,
+            ..Default::default()
         },
         document: DocumentType::IdCard,
         purpose: "identity_confirmation".into(),
         case_reference: None,
+        photo: None,
     };
     let body = serde_json::to_vec(&body).map_err(|e| io("start", e.into()))?;
     let r = t
@@ -223,7 +224,8 @@ async fn one_flow(t: &Target, w: &Worker, lat: &mut Latencies) -> Result<(), Fai
     let t2 = Instant::now();
     lat.inbox.push(t2 - t1);
 
-    let body = serde_json::to_vec(&CodeRequest { code }).map_err(|e| io("code", e.into()))?;
+    let body =
+        serde_json::to_vec(&CodeRequest { code, photo: None }).map_err(|e| io("code", e.into()))?;
     let r = t
         .client
         .send(

@@ -145,6 +145,9 @@ pub struct Role {
     pub administers: bool,
     /// Whether the role may look a vehicle up by its plate.
     pub plate_lookup: bool,
+    /// Whether the role may name the subject by document number (identity
+    /// card series and number, driving licence number) for those documents.
+    pub document_number_lookup: bool,
     /// Roles whose accounts this role may create and manage (in its unit).
     pub manages: BTreeSet<String>,
     /// Managed roles that can do what this role cannot, named a second time
@@ -179,6 +182,9 @@ impl Role {
         }
         if self.plate_lookup && !other.plate_lookup {
             out.push("look vehicles up by plate".into());
+        }
+        if self.document_number_lookup && !other.document_number_lookup {
+            out.push("look documents up by number".into());
         }
         if self.administers && !other.administers {
             out.push("administer officers".into());

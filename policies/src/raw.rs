@@ -83,6 +83,8 @@ pub(crate) struct RawRole {
     #[serde(default)]
     pub plate_lookup: bool,
     #[serde(default)]
+    pub document_number_lookup: Option<Spanned<bool>>,
+    #[serde(default)]
     pub manages: Vec<Spanned<String>>,
     #[serde(default)]
     pub grants_beyond_own: Vec<Spanned<String>>,

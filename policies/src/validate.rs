@@ -523,6 +523,18 @@ fn check_role(
             "consent = \"none\" requires case_reference_required = true".into(),
         );
     }
+    if let Some(d) = r.document_number_lookup.as_ref().filter(|d| *d.get_ref()) {
+        if consent != ConsentMode::None {
+            // A number names a document before any citizen is known to ask
+            // for a code, so only consent-free checks may start from one.
+            c.report(
+                file,
+                Some(d.span()),
+                key("document_number_lookup"),
+                "document_number_lookup requires consent = \"none\"".into(),
+            );
+        }
+    }
     let mut auth = BTreeSet::new();
     for a in &r.auth {
         if !auth.insert(*a.get_ref()) {
@@ -564,6 +576,10 @@ fn check_role(
         idle: Duration::from_secs(idle * 60),
         administers: r.administers,
         plate_lookup: r.plate_lookup,
+        document_number_lookup: r
+            .document_number_lookup
+            .as_ref()
+            .is_some_and(|d| *d.get_ref()),
         manages: r.manages.iter().map(|m| m.get_ref().clone()).collect(),
         grants_beyond_own: r
             .grants_beyond_own

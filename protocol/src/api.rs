@@ -182,6 +182,9 @@ pub struct BundleRequest {
     /// Case or file reference, required for some roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_reference: Option<String>,
+    /// The photo the terminal can draw (bundles released at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<PhotoFit>,
 }
 
 /// How one part of a bundle ended.
@@ -257,6 +260,10 @@ pub enum SubjectKind {
     Pesel,
     /// A vehicle's registration number (vehicle documents only).
     Plate,
+    /// An identity card's series and number (the identity card only).
+    IdCardNumber,
+    /// A driving licence number (the driving licence only).
+    LicenceNumber,
 }
 
 impl SubjectKind {
@@ -265,12 +272,14 @@ impl SubjectKind {
         match self {
             SubjectKind::Pesel => "pesel",
             SubjectKind::Plate => "plate",
+            SubjectKind::IdCardNumber => "id_card_number",
+            SubjectKind::LicenceNumber => "licence_number",
         }
     }
 }
 
 /// Whose document is asked for.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Subject {
     /// The citizen's PESEL as typed; validated by the broker.
@@ -280,12 +289,51 @@ pub struct Subject {
     /// vehicles up by plate (the owner is then the citizen checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plate: Option<String>,
+    /// Or an identity card's series and number (`ABA300000`), for roles the
+    /// policy lets look documents up by number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_card_number: Option<String>,
+    /// Or a driving licence number (`01234/19/1465`), likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence_number: Option<String>,
 }
 
 impl std::fmt::Debug for Subject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Subject(<redacted>)")
     }
+}
+
+/// The largest photo the terminal can draw, in pixels: the broker sends the
+/// photo only when it fits a non-empty box, scaled down to fit it. A
+/// terminal that cannot draw a photo sends `0x0` and gets none (nor does the
+/// audit record one as released). Absent, the photo comes as the register
+/// gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoFit {
+    /// Most pixels across.
+    pub width: u16,
+    /// Most pixels down.
+    pub height: u16,
+}
+
+impl PhotoFit {
+    /// No photo wanted.
+    pub const NONE: PhotoFit = PhotoFit {
+        width: 0,
+        height: 0,
+    };
+
+    /// Whether a photo is wanted at all.
+    pub fn wants_photo(self) -> bool {
+        self.width > 0 && self.height > 0
+    }
+}
+
+/// Whether a request with this preference releases the photo.
+pub fn photo_wanted(fit: Option<PhotoFit>) -> bool {
+    fit.is_none_or(PhotoFit::wants_photo)
 }
 
 /// `POST /v1/verifications`.
@@ -301,6 +349,9 @@ pub struct VerificationRequest {
     /// Case or file reference, required for some roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_reference: Option<String>,
+    /// The photo the terminal can draw (checks released at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<PhotoFit>,
 }
 
 /// Where a verification stands.
@@ -381,6 +432,9 @@ pub struct Receipt {
 pub struct CodeRequest {
     /// The six digits the citizen read out.
     pub code: String,
+    /// The photo the terminal can draw (the release comes with the code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<PhotoFit>,
 }
 
 impl std::fmt::Debug for CodeRequest {
@@ -552,7 +606,7 @@ mod tests {
             "{:?}",
             Subject {
                 pesel: Some("44051401359".into()),
-                plate: None,
+                ..Default::default()
             }
         );
         assert!(!s.contains("4405"));

@@ -59,6 +59,8 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// An unexpected fault; details are in the broker's log under the request id.
     Internal,
+    /// The identity card or driving licence number fails its shape or check digit.
+    InvalidDocumentNumber,
 }
 
 impl ErrorCode {
@@ -88,6 +90,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::NotLocked,
         ErrorCode::ChallengeReleasing,
+        ErrorCode::InvalidDocumentNumber,
     ];
 
     /// The code a wire name means.
@@ -122,6 +125,7 @@ impl ErrorCode {
             ErrorCode::NotLocked => "not_locked",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::InvalidDocumentNumber => "invalid_document_number",
         }
     }
 
@@ -160,6 +164,9 @@ impl ErrorCode {
             ErrorCode::NotLocked => "The account is not locked: there is nothing to unlock.",
             ErrorCode::ServiceUnavailable => "The service is temporarily unavailable.",
             ErrorCode::Internal => "Something went wrong on the server; it has been logged.",
+            ErrorCode::InvalidDocumentNumber => {
+                "The document number is not valid: check it for a typo."
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod dispute;
+pub mod docnumber;
 pub mod document;
 pub mod error;
 pub mod pesel;

@@ -357,6 +357,50 @@ impl RegisterClient {
         }
     }
 
+    /// Fetches an identity card by its series and number (typed loosely:
+    /// spaces removed, letters upper-cased), with its holder. A malformed
+    /// number (shape or check digit) is [`RegistryError::InvalidDocumentNumber`]
+    /// before any request; an unknown one is [`RegistryError::NotFound`]; an
+    /// answer about another card is [`RegistryError::Malformed`].
+    pub async fn fetch_id_card_by_number(
+        &self,
+        number: &str,
+    ) -> Result<registers::numbers::NumberAnswer, RegistryError> {
+        let number = okaz_protocol::docnumber::id_card(number)
+            .map_err(RegistryError::InvalidDocumentNumber)?;
+        let u = self.number_url(registers::numbers::ID_CARD_PATH, "seriaNumer", &number)?;
+        self.call(Register::Persons, u, |b| {
+            registers::numbers::parse_id_card_by_number(b, &number)
+        })
+        .await
+    }
+
+    /// Fetches a driving licence by its number, with its holder; errors as
+    /// [`Self::fetch_id_card_by_number`].
+    pub async fn fetch_licence_by_number(
+        &self,
+        number: &str,
+    ) -> Result<registers::numbers::NumberAnswer, RegistryError> {
+        let number = okaz_protocol::docnumber::licence(number)
+            .map_err(RegistryError::InvalidDocumentNumber)?;
+        let u = self.number_url(registers::numbers::LICENCE_PATH, "licenceNumber", &number)?;
+        self.call(Register::Drivers, u, |b| {
+            registers::numbers::parse_licence_by_number(b, &number)
+        })
+        .await
+    }
+
+    fn number_url(&self, path: &str, key: &str, value: &str) -> Result<url::Url, RegistryError> {
+        let mut u = self
+            .inner
+            .cfg
+            .base_url
+            .join(path)
+            .map_err(|e| RegistryError::Config(format!("register URL: {e}")))?;
+        u.query_pairs_mut().append_pair(key, value);
+        Ok(u)
+    }
+
     /// Fetches the citizen's contact entry live from the contact register.
     pub async fn contact(&self, pesel: &Pesel) -> Result<Contact, RegistryError> {
         let r = Register::Contacts;

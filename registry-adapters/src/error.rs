@@ -63,6 +63,10 @@ pub enum RegistryError {
     /// The client configuration is unusable (bad CA, bad URL).
     #[error("registry client configuration: {0}")]
     Config(String),
+    /// The document number given is malformed (shape or check digit); no
+    /// register was asked.
+    #[error("{0}")]
+    InvalidDocumentNumber(okaz_protocol::docnumber::DocumentNumberError),
 }
 
 impl RegistryError {
@@ -77,6 +81,7 @@ impl RegistryError {
             | RegistryError::Refused { register, .. } => Some(register),
             RegistryError::Config(_)
             | RegistryError::InvalidPlate
+            | RegistryError::InvalidDocumentNumber(_)
             | RegistryError::Unsupported { .. } => None,
         }
     }
@@ -93,6 +98,7 @@ impl RegistryError {
             RegistryError::InvalidPlate => "invalid_plate",
             RegistryError::Unsupported { .. } => "unsupported",
             RegistryError::Config(_) => "config",
+            RegistryError::InvalidDocumentNumber(_) => "invalid_document_number",
         }
     }
 
@@ -105,6 +111,7 @@ impl RegistryError {
             RegistryError::NotFound { .. }
                 | RegistryError::Config(_)
                 | RegistryError::InvalidPlate
+                | RegistryError::InvalidDocumentNumber(_)
                 | RegistryError::Unsupported { .. }
         )
     }

@@ -27,6 +27,10 @@ pub struct Subject {
     /// Registration numbers of the citizen's vehicles, primary first (for
     /// the police lookup by plate).
     pub plates: Vec<String>,
+    /// Identity card series and number (for the lookup by document number).
+    pub id_card_number: String,
+    /// Driving licence number, if the citizen holds one.
+    pub licence_number: Option<String>,
 }
 
 /// Finds up to `limit` citizens with `tag` (any citizen without a tag), from `start`.
@@ -54,6 +58,8 @@ pub fn find(
                 phone: c.contact.phone.clone(),
                 email: c.contact.email.clone(),
                 plates: c.vehicles.iter().map(|v| v.plate.clone()).collect(),
+                id_card_number: c.id_card.number.clone(),
+                licence_number: c.licence.as_ref().map(|l| l.card.number.clone()),
             });
         }
     }

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod faults;
 pub mod inbox;
 pub mod names;
+pub mod numbers;
 pub mod oidc;
 pub mod photo;
 pub mod population;

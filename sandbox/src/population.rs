@@ -439,6 +439,25 @@ pub fn vehicle_of_plate(seed: u64, population: u64, plate: &str) -> Option<(u64,
     citizen_of_plate(seed, population, plate).map(|(c, k)| (c.index, k))
 }
 
+/// The citizen holding the identity card with this number, if this
+/// population issued it: decoded arithmetically, then checked by
+/// regenerating the citizen.
+pub fn citizen_of_id_card(seed: u64, population: u64, number: &str) -> Option<Citizen> {
+    let index = crate::numbers::index_of_id_card(seed, number)?;
+    (index < population)
+        .then(|| citizen(seed, index))
+        .filter(|c| c.id_card.number == number)
+}
+
+/// The citizen holding the driving licence with this number, if this
+/// population issued it (a citizen without a licence holds none).
+pub fn citizen_of_licence(seed: u64, population: u64, number: &str) -> Option<Citizen> {
+    let index = crate::numbers::index_of_licence(seed, number)?;
+    (index < population)
+        .then(|| citizen(seed, index))
+        .filter(|c| c.licence.as_ref().is_some_and(|l| l.card.number == number))
+}
+
 /// The phone number of an index: an affine bijection on 400 million numbers,
 /// so two citizens never share a phone (and inboxes never mix).
 fn phone_for(seed: u64, index: u64) -> String {
@@ -495,11 +514,10 @@ pub fn citizen_at(seed: u64, index: u64, base: NaiveDate) -> Citizen {
         r.below(1000),
         city.name
     );
-    let id_letters = letters(&mut r, 3);
-    let id_number = {
-        let l = id_letters.as_bytes();
-        ids::id_card_number([l[0], l[1], l[2]], r.below(100_000) as u32).unwrap_or_default()
-    };
+    // The draws the number once came from are kept, so every field after it
+    // stays as it was; the number itself encodes the index (see `numbers`).
+    let _ = (letters(&mut r, 3), r.below(100_000));
+    let id_number = crate::numbers::id_card_number(seed, index);
     let id_card = card(
         &mut r,
         base,
@@ -509,7 +527,11 @@ pub fn citizen_at(seed: u64, index: u64, base: NaiveDate) -> Citizen {
     );
 
     let adult = age >= 18;
-    let licence = (adult && r.chance(70)).then(|| licence_for(&mut r, birth, base));
+    let licence = (adult && r.chance(70)).then(|| {
+        let mut l = licence_for(&mut r, birth, base);
+        l.card.number = crate::numbers::licence_number(seed, index);
+        l
+    });
     let vehicles = if licence.is_some() && r.chance(60) {
         let count = if r.chance(15) { r.range(2, 3) } else { 1 } as u64;
         (0..count.min(MAX_VEHICLES))

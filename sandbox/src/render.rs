@@ -7,8 +7,8 @@ use okaz_protocol::pesel::Sex;
 use okaz_protocol::DocumentStatus;
 
 use okaz_registry::registers::{
-    contacts, drivers, insurance, large_family, pensioners, persons, plates, schools, students,
-    vehicles,
+    contacts, drivers, insurance, large_family, numbers, pensioners, persons, plates, schools,
+    students, vehicles,
 };
 
 use crate::photo::portrait_png;
@@ -327,4 +327,22 @@ pub fn contacts(c: &Citizen) -> contacts::Kontakt {
         zastrzezenie: c.contact.reserved,
         data_aktualizacji: d(c.contact.updated),
     }
+}
+
+/// `srp/v2/dowody?seriaNumer={number}`: the card's holder, with the card.
+pub fn id_card_by_number(c: &Citizen) -> numbers::DowodPoNumerze {
+    numbers::DowodPoNumerze {
+        seria_numer: c.id_card.number.clone(),
+        osoba: persons(c),
+    }
+}
+
+/// `cepik/drivers/v1/licences?licenceNumber={number}`; `None` without a licence.
+pub fn licence_by_number(c: &Citizen) -> Option<numbers::LicenceLookup> {
+    let record = drivers(c)?;
+    Some(numbers::LicenceLookup {
+        licence_number: record.licence.licence_number.clone(),
+        holder_pesel: c.pesel.expose(),
+        record,
+    })
 }

@@ -19,7 +19,9 @@ use crate::directory::{find, Directory};
 use crate::faults::{Fault, FaultRequest, Faults};
 use crate::inbox::{normalise, Inboxes};
 use crate::oidc;
-use crate::population::{citizen, citizen_of_plate, index_of, vin_owner, Citizen};
+use crate::population::{
+    citizen, citizen_of_id_card, citizen_of_licence, citizen_of_plate, index_of, vin_owner, Citizen,
+};
 use crate::render;
 use crate::respond::{json, query_map, reply, text, Resp};
 use crate::sync::lock;
@@ -116,6 +118,8 @@ enum Key {
     Vin(String),
     /// A registration number, as typed (normalised when served).
     Plate(String),
+    /// An identity card's series and number, or a licence number, as sent.
+    Number(String),
 }
 
 fn register_route(path: &str, q: &HashMap<String, String>) -> Option<(Register, Key)> {
@@ -123,6 +127,16 @@ fn register_route(path: &str, q: &HashMap<String, String>) -> Option<(Register, 
     // The police lookup by plate lives beside, not under, the owners' path.
     if path == okaz_registry::registers::plates::PLATE_PATH {
         return Some((Register::Vehicles, Key::Plate(q.get("nr_rej")?.clone())));
+    }
+    // The lookups by document number, beside their registers' by-PESEL paths.
+    if path == okaz_registry::registers::numbers::ID_CARD_PATH {
+        return Some((Register::Persons, Key::Number(q.get("seriaNumer")?.clone())));
+    }
+    if path == okaz_registry::registers::numbers::LICENCE_PATH {
+        return Some((
+            Register::Drivers,
+            Key::Number(q.get("licenceNumber")?.clone()),
+        ));
     }
     for r in Register::ALL {
         let Some(rest) = path.strip_prefix(r.prefix()) else {
@@ -214,6 +228,15 @@ async fn serve_register(state: &State, register: Register, key: Key) -> Resp {
         Key::Plate(p) => okaz_registry::ids::normalise_plate(&p)
             .and_then(|p| citizen_of_plate(state.seed, state.population, &p))
             .and_then(|(c, k)| serde_json::to_vec(&render::vehicle_by_plate(&c, k)?).ok()),
+        // Unknown, never issued and malformed numbers alike are 404: exactly
+        // the number asked, or nothing.
+        Key::Number(n) => match register {
+            Register::Persons => citizen_of_id_card(state.seed, state.population, &n)
+                .and_then(|c| serde_json::to_vec(&render::id_card_by_number(&c)).ok()),
+            Register::Drivers => citizen_of_licence(state.seed, state.population, &n)
+                .and_then(|c| serde_json::to_vec(&render::licence_by_number(&c)?).ok()),
+            _ => None,
+        },
         Key::Pesel(p) => lookup(state, &p).and_then(|c| {
             let v = match register {
                 Register::Persons => serde_json::to_vec(&render::persons(&c)),

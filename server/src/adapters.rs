@@ -50,6 +50,28 @@ impl Registers for LiveRegisters {
                     owner: Some(pesel.clone()),
                 })
             }
+            Subject::IdCardNumber(number) => {
+                let found = self
+                    .0
+                    .fetch_id_card_by_number(number)
+                    .await
+                    .map_err(failure)?;
+                Ok(Found {
+                    document: found.document,
+                    owner: Some(found.holder),
+                })
+            }
+            Subject::LicenceNumber(number) => {
+                let found = self
+                    .0
+                    .fetch_licence_by_number(number)
+                    .await
+                    .map_err(failure)?;
+                Ok(Found {
+                    document: found.document,
+                    owner: Some(found.holder),
+                })
+            }
             Subject::Plate(plate) => {
                 let found = self.0.fetch_by_plate(plate, kind).await.map_err(failure)?;
                 Ok(Found {

@@ -25,6 +25,8 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::msg::{AuditQuery, Command, Failure, LoggedIn, Msg};
 
+mod admin;
+
 /// How long one call may take before the officer is told the broker is unreachable.
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest answer accepted (a document with a photo is well below this).
@@ -178,10 +180,16 @@ impl Client {
             )),
             Command::Start(mut req) => {
                 let body = json(&req);
-                if let Some(p) = req.subject.pesel.as_mut() {
-                    p.zeroize();
-                }
-                if let Some(p) = req.subject.plate.as_mut() {
+                let s = &mut req.subject;
+                for p in [
+                    &mut s.pesel,
+                    &mut s.plate,
+                    &mut s.id_card_number,
+                    &mut s.licence_number,
+                ]
+                .into_iter()
+                .flatten()
+                {
                     p.zeroize();
                 }
                 // One key for the start and all its retries: the broker counts
@@ -213,8 +221,15 @@ impl Client {
                 }
                 Some(Msg::BundleStarted(r))
             }
-            Command::SubmitCode { id, mut code } => {
-                let mut req = CodeRequest { code: code.clone() };
+            Command::SubmitCode {
+                id,
+                mut code,
+                photo,
+            } => {
+                let mut req = CodeRequest {
+                    code: code.clone(),
+                    photo: Some(photo),
+                };
                 code.zeroize();
                 let body = json(&req);
                 req.code.zeroize();
@@ -249,6 +264,7 @@ impl Client {
                 Some(Msg::Audit(self.call(Method::GET, &path, None).await))
             }
             Command::Quit => None,
+            Command::Admin(call) => Some(Msg::Admin(self.admin(call).await)),
         }
     }
 

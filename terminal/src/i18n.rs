@@ -1,6 +1,7 @@
 //! Polish and English texts. Every word on screen comes from here, so a
 //! translation is checked in one place and the snapshots show both.
 
+use okaz_protocol::docnumber::DocumentNumberError;
 use okaz_protocol::{DocumentStatus, DocumentType, ErrorCode, PeselError, SubjectKind};
 
 /// The language of the texts.
@@ -121,6 +122,17 @@ pub enum T {
     SubjectKind,
     LockIn,
     Retrying,
+    IdCardNo,
+    LicenceNo,
+    IdCardRule,
+    LicenceRule,
+    KeyOfficers,
+    KeyNewAccount,
+    KeyDisable,
+    KeyResetPassword,
+    KeyResetTotp,
+    KeyCertificate,
+    KeyExport,
 }
 
 impl T {
@@ -200,6 +212,17 @@ impl T {
             T::PlateRule => ("litery i cyfry, do 8", "letters and digits, up to 8"),
             T::SubjectKind => ("Szukaj po", "Look up by"),
             T::Retrying => ("Brak połączenia, ponawiam", "No connection, retrying"),
+            T::IdCardNo => ("Nr dowodu", "ID card no."),
+            T::LicenceNo => ("Nr prawa jazdy", "Licence no."),
+            T::IdCardRule => ("3 litery i 6 cyfr", "3 letters, 6 digits"),
+            T::LicenceRule => ("NNNNN/NN/NNNN", "NNNNN/NN/NNNN"),
+            T::KeyOfficers => ("F4 konta", "F4 accounts"),
+            T::KeyNewAccount => ("n nowe konto", "n new account"),
+            T::KeyDisable => ("d wyłącz/włącz", "d disable/enable"),
+            T::KeyResetPassword => ("p nowe hasło", "p reset password"),
+            T::KeyResetTotp => ("t nowy TOTP", "t reset TOTP"),
+            T::KeyCertificate => ("c certyfikat", "c certificate"),
+            T::KeyExport => ("e eksport blokad", "e export lockouts"),
             T::LockIn => (
                 "Prób do blokady konta",
                 "Attempts left before the account locks",
@@ -246,6 +269,22 @@ pub enum Note {
     CodeIncomplete,
     /// A form field left empty.
     FillAll,
+    /// Submit was pressed with a malformed document number.
+    NeedValidNumber,
+    /// A file the terminal was to read could not be read.
+    FileUnreadable,
+    /// The file holds no PEM certificate.
+    NotACertificate,
+    /// The file to save to exists already (never overwritten).
+    FileExists,
+    /// The file could not be written.
+    FileNotWritten,
+    /// The lockouts were saved to the file named.
+    Saved,
+    /// An account was disabled.
+    AccountDisabled,
+    /// An account was enabled.
+    AccountEnabled,
 }
 
 impl Note {
@@ -253,7 +292,13 @@ impl Note {
     pub fn is_problem(self) -> bool {
         !matches!(
             self,
-            Note::LoggedOut | Note::DocumentCleared | Note::Unlocked | Note::AdminOnly
+            Note::LoggedOut
+                | Note::DocumentCleared
+                | Note::Unlocked
+                | Note::AdminOnly
+                | Note::Saved
+                | Note::AccountDisabled
+                | Note::AccountEnabled
         )
     }
 
@@ -386,6 +431,37 @@ impl Note {
                 l("Wypełnij wszystkie pola.", "Fill in every field.").into(),
                 None,
             ),
+            Note::NeedValidNumber => (
+                l(
+                    "Wpisz poprawny numer dokumentu.",
+                    "Enter a valid document number.",
+                )
+                .into(),
+                Some(l("Sprawdź, czy nie ma literówki.", "Check it for a typo.")),
+            ),
+            Note::FileUnreadable => (
+                l("Nie można odczytać pliku.", "The file cannot be read.").into(),
+                Some(l("Sprawdź ścieżkę.", "Check the path.")),
+            ),
+            Note::NotACertificate => (
+                l(
+                    "W pliku nie ma certyfikatu PEM.",
+                    "The file holds no PEM certificate.",
+                )
+                .into(),
+                None,
+            ),
+            Note::FileExists => (
+                l("Plik już istnieje.", "The file exists already.").into(),
+                Some(l("Podaj nową nazwę.", "Name a new file.")),
+            ),
+            Note::FileNotWritten => (
+                l("Nie można zapisać pliku.", "The file cannot be written.").into(),
+                Some(l("Sprawdź katalog.", "Check the directory.")),
+            ),
+            Note::Saved => (l("Zapisano.", "Saved.").into(), None),
+            Note::AccountDisabled => (l("Konto wyłączone.", "Account disabled.").into(), None),
+            Note::AccountEnabled => (l("Konto włączone.", "Account enabled.").into(), None),
         }
     }
 }
@@ -577,6 +653,16 @@ pub fn refusal(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
                 "Try again; if it persists, report it.",
             ),
         ),
+        E::InvalidDocumentNumber => (
+            (
+                "Numer dokumentu jest niepoprawny.",
+                "Sprawdź, czy nie ma literówki; nic nie policzono.",
+            ),
+            (
+                "The document number is not valid.",
+                "Check it for a typo; nothing was counted.",
+            ),
+        ),
     };
     match lang {
         Lang::Pl => pl,
@@ -599,6 +685,21 @@ pub fn subject_kind(lang: Lang, k: SubjectKind) -> &'static str {
     match k {
         SubjectKind::Pesel => lang.pick("PESEL", "PESEL"),
         SubjectKind::Plate => lang.pick("nr rejestracyjny", "plate"),
+        SubjectKind::IdCardNumber => lang.pick("nr dowodu osobistego", "ID card number"),
+        SubjectKind::LicenceNumber => lang.pick("nr prawa jazdy", "licence number"),
+    }
+}
+
+/// Why a typed document number is not valid, in words.
+pub fn number_error(lang: Lang, e: DocumentNumberError) -> &'static str {
+    match e {
+        DocumentNumberError::IdCardShape => {
+            lang.pick("✖ 3 litery i 6 cyfr", "✖ 3 letters, 6 digits")
+        }
+        DocumentNumberError::IdCardCheckDigit => {
+            lang.pick("✖ zła cyfra kontrolna", "✖ check digit wrong")
+        }
+        DocumentNumberError::LicenceShape => lang.pick("✖ NNNNN/NN/NNNN", "✖ NNNNN/NN/NNNN"),
     }
 }
 

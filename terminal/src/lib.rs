@@ -6,14 +6,17 @@ pub mod app;
 pub mod client;
 pub mod demo;
 pub mod i18n;
+pub mod i18n_admin;
 pub mod input;
 pub mod model;
 pub mod msg;
+pub mod msg_admin;
 pub mod photo;
 pub mod profile;
 pub mod screens;
 pub mod tty;
 pub mod update;
+pub mod update_admin;
 pub mod view;
 pub mod widgets;
 

@@ -46,6 +46,18 @@ pub enum Screen {
     Unlock(UnlockForm),
     /// Security officer: audit search.
     Audit(AuditSearch),
+    /// Security officer: the accounts of the unit.
+    Officers(crate::screens::officers::OfficerList),
+    /// Security officer: a new account.
+    NewOfficer(crate::screens::officer_new::NewOfficerForm),
+    /// Security officer: disable or enable an account.
+    AccountReason(crate::screens::account_reason::ReasonForm),
+    /// Security officer: bind a terminal certificate.
+    Certificate(crate::screens::certificate::CertificateForm),
+    /// Security officer: save the lockouts as CSV.
+    Export(crate::screens::export::ExportForm),
+    /// Security officer: a credential to hand over, shown once.
+    Secret(crate::screens::secret::SecretShown),
 }
 
 /// The model of the Elm architecture.
@@ -145,6 +157,12 @@ impl Model {
             Screen::Lockouts(s) => s.note,
             Screen::Unlock(s) => s.note,
             Screen::Audit(s) => s.note,
+            Screen::Officers(s) => s.note,
+            Screen::NewOfficer(s) => s.note,
+            Screen::AccountReason(s) => s.note,
+            Screen::Certificate(s) => s.note,
+            Screen::Export(s) => s.note,
+            Screen::Secret(_) => None,
         }
     }
 }

@@ -61,6 +61,7 @@ impl Msg {
             | Msg::Lockouts(Err(f))
             | Msg::Unlocked(Err(f))
             | Msg::Audit(Err(f)) => Some(f),
+            Msg::Admin(a) => a.failure(),
             _ => None,
         }
     }
@@ -143,6 +144,8 @@ pub enum Msg {
     Inbox(Vec<String>),
     /// Demo only: the demo accounts' current TOTP codes, in panel order.
     DemoCodes(Vec<String>),
+    /// Answer to [`Command::Admin`].
+    Admin(crate::msg_admin::AdminAnswer),
 }
 
 /// Filters of an audit search.
@@ -179,6 +182,8 @@ pub enum Command {
         id: String,
         /// The six digits.
         code: String,
+        /// The photo the screen after it can draw.
+        photo: okaz_protocol::PhotoFit,
     },
     /// `DELETE /v1/verifications/{id}`; no answer is awaited.
     Cancel {
@@ -200,6 +205,8 @@ pub enum Command {
     Audit(AuditQuery),
     /// Leave the program.
     Quit,
+    /// A call on the accounts of the unit (security officer).
+    Admin(crate::msg_admin::AdminCall),
 }
 
 /// Every error code, for tests that must cover each one.

@@ -11,7 +11,7 @@
 //! A screen that is left is dropped, and dropping wipes what it held.
 
 use chrono::{DateTime, Duration, Utc};
-use okaz_protocol::{ErrorCode, Verification, VerificationStatus};
+use okaz_protocol::{ErrorCode, PhotoFit, Verification, VerificationStatus};
 
 use crate::i18n::Note;
 use crate::model::{Model, Screen, Session};
@@ -164,6 +164,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
             }
             Vec::new()
         }
+        Msg::Admin(a) => crate::update_admin::answer(m, a),
     }
 }
 
@@ -233,11 +234,14 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
             login::Intent::None => Vec::new(),
         },
         Screen::Query(s) => match s.key(key) {
-            query::Intent::Submit(req) => {
+            query::Intent::Submit(mut req) => {
+                // Only the photo the result screen can draw, at its size.
+                req.photo = Some(result::photo_fit(m.profile));
                 m.busy = true;
                 vec![Command::Start(req)]
             }
-            query::Intent::SubmitBundle(req) => {
+            query::Intent::SubmitBundle(mut req) => {
+                req.photo = Some(PhotoFit::NONE);
                 m.busy = true;
                 vec![Command::StartBundle(req)]
             }
@@ -250,13 +254,20 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
                 m.screen = Screen::Audit(AuditSearch::default());
                 Vec::new()
             }
+            query::Intent::Officers => crate::update_admin::open(m, None),
             query::Intent::None => Vec::new(),
         },
         Screen::Awaiting(s) => match s.key(key) {
             awaiting::Intent::Submit(code) => {
                 let id = s.id.clone();
+                // A bundle's parts are shown without photos: none is fetched.
+                let photo = if s.bundle {
+                    PhotoFit::NONE
+                } else {
+                    result::photo_fit(m.profile)
+                };
                 m.busy = true;
-                vec![Command::SubmitCode { id, code }]
+                vec![Command::SubmitCode { id, code, photo }]
             }
             awaiting::Intent::Cancel => {
                 let mut cmds = cancel_pending(m);
@@ -313,6 +324,12 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
             audit::Intent::Back => fresh_query(m, None),
             audit::Intent::None => Vec::new(),
         },
+        Screen::Officers(_)
+        | Screen::NewOfficer(_)
+        | Screen::AccountReason(_)
+        | Screen::Certificate(_)
+        | Screen::Export(_)
+        | Screen::Secret(_) => crate::update_admin::on_key(m, key),
     }
 }
 
@@ -367,6 +384,7 @@ fn started(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
             match f.code() {
                 Some(
                     ErrorCode::InvalidPesel
+                    | ErrorCode::InvalidDocumentNumber
                     | ErrorCode::InvalidRequest
                     | ErrorCode::CaseReferenceRequired
                     | ErrorCode::NotPermitted
@@ -405,13 +423,15 @@ fn bundle_started(
             let expires_at = v
                 .expires_at
                 .unwrap_or(m.now + Duration::seconds(DEFAULT_CHALLENGE_SECONDS));
-            m.screen = Screen::Awaiting(Awaiting::new(
+            let mut waiting = Awaiting::new(
                 v.id,
                 document,
                 v.sent_to.unwrap_or_default(),
                 expires_at,
                 v.attempts_left,
-            ));
+            );
+            waiting.bundle = true;
+            m.screen = Screen::Awaiting(waiting);
             Vec::new()
         }
         Ok(v) => {
@@ -436,6 +456,7 @@ fn bundle_started(
             match f.code() {
                 Some(
                     ErrorCode::InvalidPesel
+                    | ErrorCode::InvalidDocumentNumber
                     | ErrorCode::InvalidRequest
                     | ErrorCode::CaseReferenceRequired
                     | ErrorCode::NotPermitted
@@ -508,7 +529,7 @@ fn code_checked(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command>
 
 /// A refusal that ends the current step: to the login form when the session
 /// or account is gone, to a notice otherwise.
-fn refused_elsewhere(m: &mut Model, f: Failure) -> Vec<Command> {
+pub(crate) fn refused_elsewhere(m: &mut Model, f: Failure) -> Vec<Command> {
     if let Some(q) = f.quota() {
         let q = q.clone();
         set_quota(m, &q);
@@ -609,7 +630,7 @@ fn cancel_pending(m: &Model) -> Vec<Command> {
     }
 }
 
-fn fresh_query(m: &mut Model, note: Option<Note>) -> Vec<Command> {
+pub(crate) fn fresh_query(m: &mut Model, note: Option<Note>) -> Vec<Command> {
     match m.permissions() {
         Some(p) => {
             m.screen = Screen::Query(QueryForm::new(p, note));

@@ -98,6 +98,30 @@ fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
             s.draw(&ctx, body, f);
             s.keys()
         }
+        Screen::Officers(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
+        Screen::NewOfficer(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
+        Screen::AccountReason(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
+        Screen::Certificate(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
+        Screen::Export(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
+        Screen::Secret(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
     };
     footer(m, &keys, foot, f);
 }

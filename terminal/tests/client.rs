@@ -85,6 +85,7 @@ async fn login_keeps_the_token_and_sends_it_on_later_calls() {
         .perform(Command::SubmitCode {
             id: "v 1".into(),
             code: "000000".into(),
+            photo: okaz_protocol::PhotoFit::NONE,
         })
         .await;
     let Some(Msg::CodeChecked(Err(Failure::Problem(p)))) = msg else {

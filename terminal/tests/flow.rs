@@ -31,6 +31,12 @@ fn screen_name(m: &Model) -> &'static str {
         Screen::Lockouts(_) => "lockouts",
         Screen::Unlock(_) => "unlock",
         Screen::Audit(_) => "audit",
+        Screen::Officers(_) => "officers",
+        Screen::NewOfficer(_) => "new_officer",
+        Screen::AccountReason(_) => "account_reason",
+        Screen::Certificate(_) => "certificate",
+        Screen::Export(_) => "export",
+        Screen::Secret(_) => "secret",
     }
 }
 
@@ -274,7 +280,7 @@ fn every_refusal_of_a_code_leads_to_the_right_screen() {
         typed(&mut m, "654321");
         let cmds = key(&mut m, Key::Enter);
         assert!(
-            matches!(cmds.as_slice(), [Command::SubmitCode { id, code }] if id == "v-1" && code == "654321")
+            matches!(cmds.as_slice(), [Command::SubmitCode { id, code, .. }] if id == "v-1" && code == "654321")
         );
         let mut p = Problem::new(code, 422);
         p.attempts_left = Some(2);

@@ -149,7 +149,14 @@ pub struct TestCitizen {
     pub index: u64,
     /// Registration numbers of the citizen's vehicles.
     pub plates: Vec<String>,
+    /// Identity card series and number.
+    pub id_card_number: String,
+    /// Driving licence number, if the citizen holds one.
+    pub licence_number: Option<String>,
 }
+
+/// Seed of the sandbox population every kit starts.
+pub const SANDBOX_SEED: u64 = 7;
 
 /// Everything a whole-system test needs.
 pub struct Kit {
@@ -199,7 +206,7 @@ impl Kit {
         let sandbox = Sandbox::start(SandboxOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             population: opts.population,
-            seed: 7,
+            seed: SANDBOX_SEED,
             faults: Default::default(),
         })
         .await
@@ -433,6 +440,8 @@ impl Kit {
                             .collect()
                     })
                     .unwrap_or_default(),
+                id_card_number: s["id_card_number"].as_str().unwrap_or_default().to_string(),
+                licence_number: s["licence_number"].as_str().map(str::to_string),
             })
             .collect()
     }

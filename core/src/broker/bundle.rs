@@ -26,7 +26,7 @@ use futures::future::join_all;
 use okaz_policy::{ConsentMode, PartSubject, ResolvedBundle};
 use okaz_protocol::{
     plate, BundleRequest, BundleVerification, DocumentType, ErrorCode, PartResult, PartStatus,
-    Pesel, QuotaView, Verification, VerificationStatus,
+    Pesel, PhotoFit, QuotaView, Verification, VerificationStatus,
 };
 
 use super::auth::{chrono_duration, Authenticated};
@@ -115,7 +115,7 @@ impl Broker {
         let quota = self
             .count_attempt(auth, resolved.daily_limit, &base, AfterCount::Nothing)
             .await?;
-        self.release_parts(&resolved, &subjects, &req.bundle, base, quota)
+        self.release_parts(&resolved, &subjects, &req.bundle, base, quota, req.photo)
             .await
     }
 
@@ -177,6 +177,7 @@ impl Broker {
         ch: &Challenge,
         pesel: Pesel,
         base: AuditEntry,
+        photo: Option<PhotoFit>,
     ) -> Result<Verification, BrokerError> {
         let resolved = match self.policy.authorize_bundle(
             &auth.officer.role,
@@ -199,7 +200,7 @@ impl Broker {
         // This answer holds the challenge's lease (taken with its attempt):
         // no other answer reads the registers meanwhile.
         let (records, parts) = self
-            .fetch_parts(&resolved, &subjects, &ch.purpose, base)
+            .fetch_parts(&resolved, &subjects, &ch.purpose, base, photo)
             .await;
         if let Some(code) = nothing_released(&parts) {
             // Every register failed: nothing was shown, so the code is not
@@ -240,10 +241,13 @@ impl Broker {
         bundle: &str,
         base: AuditEntry,
         quota: QuotaView,
+        photo: Option<PhotoFit>,
     ) -> Result<BundleVerification, BrokerError> {
         let id = Rng(&*self.random).uuid();
         let base = base.verification(&id);
-        let (records, parts) = self.fetch_parts(resolved, subjects, bundle, base).await;
+        let (records, parts) = self
+            .fetch_parts(resolved, subjects, bundle, base, photo)
+            .await;
         // All parts' records, or none: nothing is answered unrecorded.
         self.store.append_audits(records).await?;
         Ok(BundleVerification {
@@ -267,6 +271,7 @@ impl Broker {
         subjects: &Subjects,
         bundle: &str,
         base: AuditEntry,
+        photo: Option<PhotoFit>,
     ) -> (Vec<AuditEntry>, Vec<PartResult>) {
         let fetches = resolved.parts.iter().map(|(part, _)| async move {
             let subject = match part.subject {
@@ -291,7 +296,8 @@ impl Broker {
                     mut document,
                     owner,
                 }) => {
-                    let fields = document.restrict(check.fields.iter().map(String::as_str));
+                    let fields =
+                        document.restrict(super::verify::to_release(check.fields.iter(), photo));
                     let mut released = record.released(fields);
                     // Signed below, once the citizen the record names is final.
                     // A vehicle's papers are its owner's: they see the check.
@@ -360,6 +366,10 @@ fn subjects_of(
     needs_pesel: bool,
     needs_plate: bool,
 ) -> Result<Subjects, Refusal> {
+    if req.subject.id_card_number.is_some() || req.subject.licence_number.is_some() {
+        return Err(Refusal::new(ErrorCode::InvalidRequest)
+            .detail("a bundle names its subjects by pesel and plate"));
+    }
     let person = match (&req.subject.pesel, needs_pesel) {
         (Some(p), true) => Some(
             Pesel::parse(p)

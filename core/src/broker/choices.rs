@@ -4,7 +4,7 @@
 //! the broker accepts (case reference aside).
 
 use okaz_policy::{ConsentMode, PolicySet, Role};
-use okaz_protocol::{BundleChoice, Choice, SubjectKind};
+use okaz_protocol::{BundleChoice, Choice, DocumentType, SubjectKind};
 
 /// Every document of `role` with the role's purposes that release some of it.
 pub(crate) fn choices(policy: &PolicySet, role: &Role) -> Vec<Choice> {
@@ -31,6 +31,14 @@ pub(crate) fn subject_kinds(role: &Role) -> Vec<SubjectKind> {
     let mut kinds = vec![SubjectKind::Pesel];
     if role.plate_lookup && role.consent == ConsentMode::None {
         kinds.push(SubjectKind::Plate);
+    }
+    if role.document_number_lookup && role.consent == ConsentMode::None {
+        if role.documents.contains(&DocumentType::IdCard) {
+            kinds.push(SubjectKind::IdCardNumber);
+        }
+        if role.documents.contains(&DocumentType::DrivingLicence) {
+            kinds.push(SubjectKind::LicenceNumber);
+        }
     }
     kinds
 }
@@ -88,12 +96,22 @@ mod tests {
     }
 
     #[test]
-    fn police_may_name_a_vehicle_by_plate() {
+    fn police_may_name_a_vehicle_by_plate_and_documents_by_number() {
         let p = default_policy();
         let police = p.role("police").unwrap();
         assert_eq!(
             subject_kinds(police),
-            vec![SubjectKind::Pesel, SubjectKind::Plate]
+            vec![
+                SubjectKind::Pesel,
+                SubjectKind::Plate,
+                SubjectKind::IdCardNumber,
+                SubjectKind::LicenceNumber
+            ]
+        );
+        // The verifier checks with the citizen's code: PESEL only.
+        assert_eq!(
+            subject_kinds(p.role("verifier").unwrap()),
+            vec![SubjectKind::Pesel]
         );
     }
 }

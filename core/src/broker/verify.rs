@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use okaz_policy::{ConsentMode, ResolvedCheck};
 use okaz_protocol::{
-    CodeRequest, DocumentType, ErrorCode, Pesel, QuotaView, Verification, VerificationRequest,
-    VerificationStatus,
+    CodeRequest, DocumentType, ErrorCode, Pesel, PhotoFit, QuotaView, Verification,
+    VerificationRequest, VerificationStatus,
 };
 
 use super::auth::{chrono_duration, Authenticated, Bearer};
@@ -96,7 +96,10 @@ impl Broker {
                 .append_audit(base.refused(ErrorCode::NotPermitted))
                 .await?;
             return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail("this role may not look vehicles up by plate")
+                .detail(format!(
+                    "this role may not name the subject by {}",
+                    subject.kind()
+                ))
                 .into());
         }
 
@@ -106,7 +109,7 @@ impl Broker {
                 self.challenge(auth, activated, pesel, &[req.document], &check, base)
                     .await
             }
-            (ConsentMode::Sms, Subject::Plate(_)) => {
+            (ConsentMode::Sms, _) => {
                 // `may_use` refuses this above; fail closed all the same.
                 Err(BrokerError::refused(ErrorCode::NotPermitted))
             }
@@ -114,7 +117,7 @@ impl Broker {
                 let quota = self
                     .count_attempt(auth, check.daily_limit, &base, AfterCount::Nothing)
                     .await?;
-                self.release_at_once(subject, req.document, &check, base, quota)
+                self.release_at_once(subject, req.document, &check, base, quota, req.photo)
                     .await
             }
         }
@@ -163,6 +166,7 @@ impl Broker {
         check: &ResolvedCheck<'_>,
         base: AuditEntry,
         quota: QuotaView,
+        photo: Option<PhotoFit>,
     ) -> Result<Verification, BrokerError> {
         let id = Rng(&*self.random).uuid();
         let base = base.verification(&id);
@@ -170,7 +174,7 @@ impl Broker {
             mut document,
             owner,
         } = self.fetch(&subject, kind, &base, None).await?;
-        let fields = document.restrict(check.fields.iter().map(String::as_str));
+        let fields = document.restrict(to_release(check.fields.iter(), photo));
         let mut released = base.released(fields);
         if let Some(owner) = &owner {
             released.citizen = Some(Pseudonym::of(&self.keys.pepper, owner).as_str().to_string());
@@ -326,8 +330,8 @@ impl Broker {
         id: &str,
         body: Result<CodeRequest, BrokerError>,
     ) -> Result<Verification, BrokerError> {
-        let code = match body {
-            Ok(b) if consent::well_formed(&b.code) => b.code,
+        let (code, photo) = match body {
+            Ok(b) if consent::well_formed(&b.code) => (b.code, b.photo),
             // A malformed code takes no attempt.
             other => {
                 let auth = self.authenticate(token).await?;
@@ -350,7 +354,7 @@ impl Broker {
             .ok_or_else(|| BrokerError::refused(ErrorCode::SessionExpired))?;
         self.accept(&view, token.certificate, now)?;
         let auth = self.admitted(view, q, now).await?;
-        let answered = self.answer(&auth, id, &code, reservation, now).await;
+        let answered = self.answer(&auth, id, &code, photo, reservation, now).await;
         answered.map_err(|e| self.with_quota(&auth, e))
     }
 
@@ -360,6 +364,7 @@ impl Broker {
         auth: &Authenticated,
         id: &str,
         code: &str,
+        photo: Option<PhotoFit>,
         reservation: Reservation,
         now: DateTime<Utc>,
     ) -> Result<Verification, BrokerError> {
@@ -397,7 +402,7 @@ impl Broker {
         // A bundle's challenge names the bundle where a purpose would stand.
         if self.policy.bundle(&ch.purpose).is_some() {
             return self
-                .release_bundle_on_code(auth, id, &ch, pesel, base)
+                .release_bundle_on_code(auth, id, &ch, pesel, base, photo)
                 .await;
         }
         // The policy may have changed since the start: it is asked again.
@@ -425,7 +430,7 @@ impl Broker {
         let Subject::Pesel(pesel) = subject else {
             return Err(BrokerError::refused(ErrorCode::InvalidRequest));
         };
-        let fields = document.restrict(check.fields.iter().map(String::as_str));
+        let fields = document.restrict(to_release(check.fields.iter(), photo));
         let released = base.released(fields);
         let receipt = self.receipt(&released);
         match &self.notices {
@@ -557,4 +562,17 @@ fn closed_code(why: Closed) -> ErrorCode {
         Closed::Used => ErrorCode::ChallengeUsed,
         Closed::Releasing => ErrorCode::ChallengeReleasing,
     }
+}
+
+/// The fields to release: the purpose's, less the photo when the terminal
+/// said it cannot draw one (so the audit never records a photo not sent).
+pub(super) fn to_release<'a>(
+    fields: impl IntoIterator<Item = &'a String>,
+    photo: Option<PhotoFit>,
+) -> impl Iterator<Item = &'a str> {
+    let wanted = okaz_protocol::photo_wanted(photo);
+    fields
+        .into_iter()
+        .map(String::as_str)
+        .filter(move |f| wanted || *f != okaz_protocol::document::PHOTO_FIELD)
 }

@@ -38,6 +38,10 @@ pub enum Subject {
     Pesel(Pesel),
     /// A vehicle, by its canonical registration number.
     Plate(String),
+    /// An identity card, by its canonical series and number (check digit right).
+    IdCardNumber(String),
+    /// A driving licence, by its canonical number.
+    LicenceNumber(String),
 }
 
 impl Subject {
@@ -46,6 +50,8 @@ impl Subject {
         match self {
             Subject::Pesel(_) => "pesel",
             Subject::Plate(_) => "plate",
+            Subject::IdCardNumber(_) => "id_card_number",
+            Subject::LicenceNumber(_) => "licence_number",
         }
     }
 }

@@ -100,6 +100,11 @@ const CATEGORIES: &[&str] = &[
 /// Parses the drivers register's answer into a driving licence document.
 pub fn parse_driving_licence(bytes: &[u8]) -> Result<Document, RegistryError> {
     let a: DriverAnswer = decode(bytes, REGISTER)?;
+    licence_of(&a)
+}
+
+/// Maps a decoded driver record into a driving licence document.
+pub(crate) fn licence_of(a: &DriverAnswer) -> Result<Document, RegistryError> {
     let l = &a.licence;
     let birth = date(&a.driver.birth_date, "birthDate", REGISTER)?;
     let issued = date(&l.issue_date, "issueDate", REGISTER)?;

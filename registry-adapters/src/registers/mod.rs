@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod drivers;
 pub mod insurance;
 pub mod large_family;
+pub mod numbers;
 pub mod pensioners;
 pub mod persons;
 pub mod plates;

@@ -84,6 +84,11 @@ impl StatusDowodu {
 /// Parses the persons register's answer into an identity card document.
 pub fn parse_id_card(bytes: &[u8]) -> Result<Document, RegistryError> {
     let o: Osoba = decode(bytes, REGISTER)?;
+    id_card_of(&o)
+}
+
+/// Maps a decoded person record into an identity card document.
+pub(crate) fn id_card_of(o: &Osoba) -> Result<Document, RegistryError> {
     let birth = date(&o.data_urodzenia, "dataUrodzenia", REGISTER)?;
     let d = &o.dowod_osobisty;
     let issued = date(&d.data_wydania, "dataWydania", REGISTER)?;

@@ -11,7 +11,9 @@ use okaz_core::error::BrokerError;
 pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
-        InvalidRequest | InvalidPesel | CaseReferenceRequired => StatusCode::BAD_REQUEST,
+        InvalidRequest | InvalidPesel | InvalidDocumentNumber | CaseReferenceRequired => {
+            StatusCode::BAD_REQUEST
+        }
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         InvalidCredentials | SessionExpired => StatusCode::UNAUTHORIZED,
         LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
@@ -67,6 +69,7 @@ mod tests {
         let table = [
             (InvalidRequest, 400),
             (InvalidPesel, 400),
+            (InvalidDocumentNumber, 400),
             (CaseReferenceRequired, 400),
             (PayloadTooLarge, 413),
             (InvalidCredentials, 401),

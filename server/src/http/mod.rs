@@ -5,6 +5,7 @@ pub mod client_auth;
 pub mod connections;
 pub mod errors;
 pub mod ops;
+pub mod photo_fit;
 pub mod routes;
 pub mod server;
 
@@ -177,12 +178,15 @@ where
                 .as_ref()
                 .map(|v| v.document.as_str())
                 .unwrap_or("invalid");
+            let fit = body.as_ref().ok().and_then(|v| v.photo);
             let r = b
                 .start_verification_once(with_certificate(&token, &cert), key.as_deref(), body)
                 .await;
             app.metrics.verification(outcome(&r));
             app.metrics.verification_start(document, outcome(&r));
-            json(StatusCode::CREATED, &r?)
+            let mut v = r?;
+            photo_fit::fit_verification(&mut v, fit);
+            json(StatusCode::CREATED, &v)
         }
         Route::StartBundle => {
             let token = bearer(&req)?;
@@ -190,17 +194,21 @@ where
             let key = idempotency_key(&req);
             let body = read_json::<BundleRequest, _>(req, app.max_body).await;
             let document = "bundle";
+            let fit = body.as_ref().ok().and_then(|v| v.photo);
             let r = b
                 .start_bundle_once(with_certificate(&token, &cert), key.as_deref(), body)
                 .await;
             app.metrics.verification(outcome(&r));
             app.metrics.verification_start(document, outcome(&r));
-            json(StatusCode::CREATED, &r?)
+            let mut v = r?;
+            photo_fit::fit_parts(&mut v.parts, fit);
+            json(StatusCode::CREATED, &v)
         }
         Route::AnswerCode => {
             let token = bearer(&req)?;
             let cert = peer_certificate(&req);
             let body = read_json::<CodeRequest, _>(req, app.max_body).await;
+            let fit = body.as_ref().ok().and_then(|v| v.photo);
             let r = b
                 .answer_code(
                     with_certificate(&token, &cert),
@@ -209,7 +217,9 @@ where
                 )
                 .await;
             app.metrics.verification(outcome(&r));
-            json(StatusCode::OK, &r?)
+            let mut v = r?;
+            photo_fit::fit_verification(&mut v, fit);
+            json(StatusCode::OK, &v)
         }
         _ => {
             let auth = authenticate(b, &req).await?;

@@ -32,6 +32,8 @@ pub struct Awaiting {
     pub code: TextField,
     /// Refusal shown under the entry (e.g. a wrong code).
     pub note: Option<Note>,
+    /// The code releases a bundle (whose parts screen shows no photo).
+    pub bundle: bool,
 }
 
 /// What a key on this screen asks for.
@@ -60,6 +62,7 @@ impl Awaiting {
             sent_to,
             expires_at,
             attempts_left,
+            bundle: false,
             code: TextField::new(CODE_LEN, Charset::Digits),
             note: None,
         }

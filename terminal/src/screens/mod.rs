@@ -10,6 +10,14 @@ pub mod query;
 pub mod result;
 pub mod unlock;
 
+// Security officer: the accounts of the unit.
+pub mod account_reason;
+pub mod certificate;
+pub mod export;
+pub mod officer_new;
+pub mod officers;
+pub mod secret;
+
 /// Moves a focus enum forward or back through `order`, wrapping around.
 pub(crate) fn cycle<F: Copy + PartialEq>(order: &[F], current: F, forward: bool) -> F {
     let n = order.len();

@@ -4,11 +4,13 @@
 //! role may ask, case reference when the role needs one. The role's bundles
 //! (e.g. a traffic stop) follow the documents in the same picker; a bundle
 //! asks for the PESEL and/or the plate it needs. An invalid PESEL or plate
-//! cannot be submitted.
+//! cannot be submitted. Where the role may look documents up by number, the
+//! identity card's series and number (check digit checked as typed) or the
+//! licence number can name the subject instead; it names that document only.
 
 use okaz_protocol::{
-    pesel, plate, BundleChoice, BundleRequest, Choice, DocumentType, Permissions, Pesel, Subject,
-    SubjectKind, VerificationRequest,
+    docnumber, pesel, plate, BundleChoice, BundleRequest, Choice, DocumentType, Permissions, Pesel,
+    Subject, SubjectKind, VerificationRequest,
 };
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -35,6 +37,8 @@ pub enum Focus {
     Purpose,
     /// Case reference (only when required).
     CaseRef,
+    /// A document number (identity card or licence, as the kind says).
+    Number,
 }
 
 /// The query form.
@@ -48,6 +52,8 @@ pub struct QueryForm {
     pub pesel: TextField,
     /// Plate as typed.
     pub plate: TextField,
+    /// Document number as typed (identity card or licence).
+    pub number: TextField,
     /// Every document the role may ask for, with the purposes covering it.
     pub choices: Vec<Choice>,
     /// Documents offered for the chosen subject kind.
@@ -85,6 +91,8 @@ pub enum Intent {
     Lockouts,
     /// Open the audit search.
     Audit,
+    /// Open the accounts of the unit.
+    Officers,
 }
 
 impl QueryForm {
@@ -113,6 +121,8 @@ impl QueryForm {
             pesel: TextField::new(11, Charset::Digits),
             // Room for spaces typed between the groups of a plate.
             plate: TextField::new(plate::MAX_LEN + 3, Charset::Any),
+            // `01234/19/1465` with room for spaces typed between groups.
+            number: TextField::new(16, Charset::Any),
             choices,
             documents: Vec::new(),
             bundles: p.bundles.clone(),
@@ -145,6 +155,15 @@ impl QueryForm {
         match self.kind {
             SubjectKind::Pesel => Focus::Pesel,
             SubjectKind::Plate => Focus::Plate,
+            SubjectKind::IdCardNumber | SubjectKind::LicenceNumber => Focus::Number,
+        }
+    }
+
+    /// The typed document number in canonical form, or why it is refused.
+    fn valid_number(&self) -> Result<String, docnumber::DocumentNumberError> {
+        match self.kind {
+            SubjectKind::LicenceNumber => docnumber::licence(self.number.value()),
+            _ => docnumber::id_card(self.number.value()),
         }
     }
 
@@ -156,7 +175,7 @@ impl QueryForm {
             .choices
             .iter()
             .map(|c| c.document)
-            .filter(|d| self.kind != SubjectKind::Plate || plate::DOCUMENTS.contains(d))
+            .filter(|d| names(self.kind, *d))
             .collect();
         self.document = current
             .and_then(|c| self.documents.iter().position(|d| *d == c))
@@ -228,6 +247,7 @@ impl QueryForm {
             }
             Key::F(2) if self.administers => return Intent::Lockouts,
             Key::F(3) if self.administers => return Intent::Audit,
+            Key::F(4) if self.administers => return Intent::Officers,
             Key::Enter => return self.submit(),
             other => match self.focus {
                 Focus::Pesel => {
@@ -238,6 +258,9 @@ impl QueryForm {
                 }
                 Focus::CaseRef => {
                     self.case_ref.input(other);
+                }
+                Focus::Number => {
+                    self.number.input(other);
                 }
                 _ => {}
             },
@@ -272,16 +295,30 @@ impl QueryForm {
             SubjectKind::Pesel => match self.valid_pesel() {
                 Some(p) => Subject {
                     pesel: Some(p),
-                    plate: None,
+                    ..Subject::default()
                 },
                 None => return self.refuse(Note::NeedValidPesel, Focus::Pesel),
             },
             SubjectKind::Plate => match plate::normalise(self.plate.value()) {
                 Some(p) => Subject {
-                    pesel: None,
                     plate: Some(p),
+                    ..Subject::default()
                 },
                 None => return self.refuse(Note::NeedValidPlate, Focus::Plate),
+            },
+            SubjectKind::IdCardNumber => match self.valid_number() {
+                Ok(n) => Subject {
+                    id_card_number: Some(n),
+                    ..Subject::default()
+                },
+                Err(_) => return self.refuse(Note::NeedValidNumber, Focus::Number),
+            },
+            SubjectKind::LicenceNumber => match self.valid_number() {
+                Ok(n) => Subject {
+                    licence_number: Some(n),
+                    ..Subject::default()
+                },
+                Err(_) => return self.refuse(Note::NeedValidNumber, Focus::Number),
             },
         };
         let Some(case_reference) = self.case_reference() else {
@@ -293,6 +330,7 @@ impl QueryForm {
             document,
             purpose,
             case_reference,
+            photo: None,
         })
     }
 
@@ -313,8 +351,13 @@ impl QueryForm {
         self.note = None;
         Intent::SubmitBundle(BundleRequest {
             bundle: b.name.clone(),
-            subject: Subject { pesel, plate },
+            subject: Subject {
+                pesel,
+                plate,
+                ..Subject::default()
+            },
             case_reference,
+            photo: None,
         })
     }
 
@@ -332,7 +375,7 @@ impl QueryForm {
     pub fn keys(&self) -> Vec<T> {
         let mut k = vec![T::KeyNext, T::KeyChoose, T::KeyCheck];
         if self.administers {
-            k.extend([T::KeyLockouts, T::KeyAudit]);
+            k.extend([T::KeyLockouts, T::KeyAudit, T::KeyOfficers]);
         }
         k.push(T::KeyLogout);
         k
@@ -385,6 +428,10 @@ impl QueryForm {
                     lines.push(form_row(ctx, label, choice(&purpose), on, w));
                 }
                 Focus::CaseRef => lines.push(form_row(ctx, label, self.case_ref.shown(), on, w)),
+                Focus::Number => {
+                    lines.push(form_row(ctx, label, self.number.shown(), on, w));
+                    lines.push(self.number_feedback(ctx, w));
+                }
             }
         }
         lines.push(Line::raw(""));
@@ -401,6 +448,8 @@ impl QueryForm {
             Focus::Document => l.t(T::Document),
             Focus::Purpose => l.t(T::Purpose),
             Focus::CaseRef => l.t(T::CaseRef),
+            Focus::Number if self.kind == SubjectKind::LicenceNumber => l.t(T::LicenceNo),
+            Focus::Number => l.t(T::IdCardNo),
         }
     }
 
@@ -433,6 +482,37 @@ impl QueryForm {
             Span::raw(" ".repeat(w + 3)),
             Span::styled(text, style),
         ])
+    }
+}
+
+impl QueryForm {
+    fn number_feedback(&self, ctx: &Ctx, w: usize) -> Line<'static> {
+        let l = ctx.lang;
+        let rule = match self.kind {
+            SubjectKind::LicenceNumber => T::LicenceRule,
+            _ => T::IdCardRule,
+        };
+        let (text, style) = match self.valid_number() {
+            _ if self.number.value().trim().is_empty() => {
+                (l.t(rule).to_string(), ctx.profile.text())
+            }
+            Ok(n) => (format!("✔ {n}"), ctx.profile.info()),
+            Err(e) => (i18n::number_error(l, e).to_string(), ctx.profile.problem()),
+        };
+        Line::from(vec![
+            Span::raw(" ".repeat(w + 3)),
+            Span::styled(text, style),
+        ])
+    }
+}
+
+/// Whether a subject of `kind` can name a document of type `d`.
+fn names(kind: SubjectKind, d: DocumentType) -> bool {
+    match kind {
+        SubjectKind::Pesel => true,
+        SubjectKind::Plate => plate::DOCUMENTS.contains(&d),
+        SubjectKind::IdCardNumber => docnumber::ID_CARD_DOCUMENTS.contains(&d),
+        SubjectKind::LicenceNumber => docnumber::LICENCE_DOCUMENTS.contains(&d),
     }
 }
 

@@ -3,7 +3,7 @@
 //! and wiped when this screen is left for any reason.
 
 use chrono::{DateTime, Utc};
-use okaz_protocol::{Document, DocumentStatus, FieldValue};
+use okaz_protocol::{Document, DocumentStatus, FieldValue, PhotoFit};
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -16,6 +16,28 @@ use crate::msg::Key;
 use crate::photo::Pixels;
 use crate::profile::Profile;
 use crate::widgets::{frame_body, para, Ctx};
+
+/// Columns the photo takes on a handheld.
+const HANDHELD_PHOTO_COLUMNS: u16 = 10;
+/// Most columns the photo takes on a desktop.
+const DESKTOP_PHOTO_COLUMNS: u16 = 24;
+
+/// The largest photo this screen draws on `profile`, in pixels: a column
+/// per pixel across and two pixels per row (half blocks), the rows the
+/// screen leaves it at its size (40x16 handheld, 80x24 desktop). The
+/// terminal asks the broker for no bigger photo than this.
+pub fn photo_fit(profile: Profile) -> PhotoFit {
+    match profile {
+        Profile::Handheld => PhotoFit {
+            width: HANDHELD_PHOTO_COLUMNS,
+            height: 2 * 10,
+        },
+        Profile::Desktop => PhotoFit {
+            width: DESKTOP_PHOTO_COLUMNS,
+            height: 2 * 18,
+        },
+    }
+}
 
 /// The document on display.
 pub struct Shown {
@@ -127,8 +149,8 @@ impl Shown {
         f.render_widget(para(ctx, vec![Line::raw(info_text)]), info);
         let photo_w = match (&self.photo, ctx.profile) {
             (None, _) => 0,
-            (Some(_), Profile::Handheld) => 10,
-            (Some(_), Profile::Desktop) => (rest.width / 3).min(24),
+            (Some(_), Profile::Handheld) => HANDHELD_PHOTO_COLUMNS,
+            (Some(_), Profile::Desktop) => (rest.width / 3).min(DESKTOP_PHOTO_COLUMNS),
         };
         let [fields, gap, photo] = Layout::horizontal([
             Constraint::Min(0),
