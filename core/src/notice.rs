@@ -141,7 +141,7 @@ impl NoticeKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut buf = Zeroizing::new(body.to_vec());
         let plain = key
-            .open_in_place(nonce, Aad::from(id.as_bytes()), &mut *buf)
+            .open_in_place(nonce, Aad::from(id.as_bytes()), &mut buf)
             .ok()?;
         serde_json::from_slice(plain).ok()
     }

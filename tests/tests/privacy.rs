@@ -13,7 +13,7 @@
 
 use std::process::Command;
 
-use okaz_tests::{Kit, Options, TestCitizen};
+use okaz_tests::{Kit, NowUtc, Options, TestCitizen};
 
 async fn exercise(kit: &Kit, token: &str, citizens: &[TestCitizen]) {
     for (i, c) in citizens.iter().enumerate() {
@@ -53,21 +53,26 @@ async fn a_database_dump_reveals_no_citizen() {
     exercise(&kit, &token, &citizens).await;
     // Police checks: one notice delivered (its row deleted), one pending.
     let police = kit.officer("police", "KMP").await;
-    let ptoken = kit.login(&police).await;
-    let police_check = |c: &TestCitizen| {
-        kit.post(
-            "/v1/verifications",
-            Some(&ptoken),
-            serde_json::json!({"subject": {"pesel": c.pesel}, "document": "id_card",
-                "purpose": "operational_check", "case_reference": "RSD-1/2026"}),
-        )
+    let kit = &kit;
+    let police_check = |token: String, c: &TestCitizen| {
+        let body = serde_json::json!({"subject": {"pesel": c.pesel}, "document": "id_card",
+            "purpose": "operational_check", "case_reference": "RSD-1/2026"});
+        async move { kit.post("/v1/verifications", Some(&token), body).await }
     };
-    assert_eq!(police_check(&citizens[1]).await.status, 201);
+    let ptoken = kit.login(&police).await;
+    assert_eq!(police_check(ptoken, &citizens[1]).await.status, 201);
     kit.clock.advance(chrono::Duration::hours(25));
+    // A new shift: the first session has ended.
+    let ptoken = kit.login(&police).await;
+    assert_eq!(police_check(ptoken, &citizens[2]).await.status, 201);
     assert_eq!(kit.deliver_notices().await.sent, 1, "one notice delivered");
-    assert_eq!(police_check(&citizens[2]).await.status, 201);
     assert_eq!(kit.deliver_notices().await.sent, 0, "one notice pending");
     // A dispute, with the citizen's comment.
+    // The broker's clock is a day ahead; the eID's follows, so its ID
+    // tokens are fresh to the broker.
+    let ahead = kit.clock.now_utc() - chrono::Utc::now();
+    kit.sandbox
+        .advance_oidc_clock(ahead.to_std().unwrap_or_default());
     let mut agent = kit.portal_agent();
     agent.sign_in(&citizens[0].pesel).await;
     let history = agent.get("/citizen/history").await;
