@@ -90,8 +90,9 @@ async fn the_sweeper_wipes_an_expired_seal_and_deletes_after_retention() {
     assert!(challenge_row(&db, &id).await.is_none());
     assert_eq!(count(&db, "SELECT count(*) FROM sessions").await, 0);
     assert_eq!(count(&db, "SELECT count(*) FROM daily_counters").await, 0);
-    // Nothing in the audit trail is deleted (the late code added its record).
-    assert!(count(&db, "SELECT count(*) FROM audit_log").await > audit);
+    // Nothing in the audit trail is deleted, and its chains still verify.
+    assert!(count(&db, "SELECT count(*) FROM audit_log").await >= audit);
+    assert!(audit > 0);
     let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
         .arg("--config")
         .arg(&kit.config_path)
