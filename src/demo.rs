@@ -356,7 +356,10 @@ fn write_config(dir: &Path, database_url: &str, sandbox: &Sandbox) -> Result<Con
         prefix: String::new(),
     }
     .init(None)?;
-    write_private(&dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD.as_bytes())?;
+    write_private(
+        &dir.join("kannel.pw"),
+        okaz_sandbox::KANNEL_PASSWORD.as_bytes(),
+    )?;
     std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem)?;
     okaz_server::tlog::init_log_key(&dir.join("log.key"), "okaz.demo/audit")
         .context("creating the demo's audit log key")?;

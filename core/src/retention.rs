@@ -37,7 +37,10 @@ fn span(d: std::time::Duration) -> Duration {
 
 /// What is due at `now` under the policy; `tz` is the zone of the "day".
 pub fn due(now: DateTime<Utc>, policy: &Retention, tz: Tz) -> Due {
-    let before = |d| now.checked_sub_signed(span(d)).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let before = |d| {
+        now.checked_sub_signed(span(d))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    };
     let today = business_day(now, tz);
     // counter_days >= 1 (the policy says so), so today's counter is kept
     // even with a smaller value here: at least today survives.
@@ -46,7 +49,9 @@ pub fn due(now: DateTime<Utc>, policy: &Retention, tz: Tz) -> Due {
         wipe_expired_before: before(policy.seal_grace),
         delete_challenges_created_before: before(policy.challenges),
         delete_sessions_expired_before: before(policy.sessions),
-        delete_counters_before_day: today.checked_sub_days(Days::new(keep)).unwrap_or(NaiveDate::MIN),
+        delete_counters_before_day: today
+            .checked_sub_days(Days::new(keep))
+            .unwrap_or(NaiveDate::MIN),
     }
 }
 

@@ -318,10 +318,7 @@ fn check_global(c: &mut Checker<'_>, file: usize, g: &RawGlobal) -> Option<Globa
 
 /// `[global.retention]`: every key optional, each with its default; a
 /// value outside its range is reported and the default stands in.
-fn check_retention(
-    g: &RawGlobal,
-    mut bad: impl FnMut(Range<usize>, &str, String),
-) -> Retention {
+fn check_retention(g: &RawGlobal, mut bad: impl FnMut(Range<usize>, &str, String)) -> Retention {
     let mut r = Retention::default();
     let Some(raw) = &g.retention else {
         return r;
@@ -873,7 +870,10 @@ mod tests {
         ] {
             assert!(got.iter().any(|p| p.contains(key)), "{key}: {got:#?}");
         }
-        let unknown = text.replace("[global.login]", "[global.retention]\nforever = true\n[global.login]");
+        let unknown = text.replace(
+            "[global.login]",
+            "[global.retention]\nforever = true\n[global.login]",
+        );
         assert!(load(&[("a.toml", &unknown)]).is_err());
     }
 

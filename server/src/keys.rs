@@ -393,10 +393,7 @@ mod tests {
             &bare
         ));
         // The TOTP key is new, not derived from the master.
-        assert_ne!(
-            keys.totp.current().1.mac(&[b"t"]),
-            master.mac(&[b"t"])
-        );
+        assert_ne!(keys.totp.current().1.mac(&[b"t"]), master.mac(&[b"t"]));
     }
 
     #[test]

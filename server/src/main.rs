@@ -502,12 +502,16 @@ async fn keys_command(cfg: &Config, action: KeysAction) -> Result<()> {
                 .as_deref()
                 .map(|p| -> Result<_> {
                     let bytes = okaz_server::config::read_secret(p)?;
-                    Ok(okaz_core::pseudonym::SecretKey::new(bytes)
-                        .with_context(|| format!("{}", p.display()))?)
+                    okaz_core::pseudonym::SecretKey::new(bytes)
+                        .with_context(|| format!("{}", p.display()))
                 })
                 .transpose()?;
             // A fresh install has no TOTP secret to encrypt yet: no database needed.
-            (dir.init(master.as_ref())?, master.is_some(), master.is_some())
+            (
+                dir.init(master.as_ref())?,
+                master.is_some(),
+                master.is_some(),
+            )
         }
         KeysAction::Rotate { key } => {
             let only = key
@@ -515,12 +519,19 @@ async fn keys_command(cfg: &Config, action: KeysAction) -> Result<()> {
                     KeyJob::ALL
                         .into_iter()
                         .find(|j| j.name() == k)
-                        .with_context(|| format!("no key named {k}: pepper, challenge, cookie, totp, notice_outbox"))
+                        .with_context(|| {
+                            format!(
+                                "no key named {k}: pepper, challenge, cookie, totp, notice_outbox"
+                            )
+                        })
                 })
                 .transpose()?;
             let written = dir.rotate(only)?;
             if only.is_none() {
-                println!("pepper: not rotated ({})", okaz_server::keys::KeyFileError::PepperRotation);
+                println!(
+                    "pepper: not rotated ({})",
+                    okaz_server::keys::KeyFileError::PepperRotation
+                );
             }
             (written, false, true)
         }

@@ -171,10 +171,13 @@ impl Harness {
             }
             Backend::Postgres { url, .. } => {
                 let c = admin_client(url).await;
-                c.query_opt("SELECT code_mac FROM challenges WHERE id::text = $1", &[&id])
-                    .await
-                    .unwrap()
-                    .map(|r| r.get(0))
+                c.query_opt(
+                    "SELECT code_mac FROM challenges WHERE id::text = $1",
+                    &[&id],
+                )
+                .await
+                .unwrap()
+                .map(|r| r.get(0))
             }
         }
     }
@@ -2696,32 +2699,54 @@ async fn sweep_wipes_expired_seals_then_deletes_what_retention_allows(h: &Harnes
     let o = officer(&*s, "anna", "U1").await;
     let id = challenge(&*s, &o, "s1", 3).await; // created t0, expires at(300)
     assert!(s
-        .login_succeeded(&o.id, Some(1), new_session("s1", &o, at(0)), entry(at(0), AuditEvent::LoginSucceeded, &o.id, &o.unit))
+        .login_succeeded(
+            &o.id,
+            Some(1),
+            new_session("s1", &o, at(0)),
+            entry(at(0), AuditEvent::LoginSucceeded, &o.id, &o.unit)
+        )
         .await
         .unwrap()); // expires at(8h)
     let yesterday = today().pred_opt().unwrap();
     for day in [yesterday, today()] {
-        s.count_attempt(&o.id, day, 10, attempt(&o, at(1))).await.unwrap();
+        s.count_attempt(&o.id, day, 10, attempt(&o, at(1)))
+            .await
+            .unwrap();
     }
     let audit_before = s.audit_chain(&o.id).await.unwrap().len();
-    assert_eq!(s.sweep(&nothing_due(), 100).await.unwrap(), Default::default());
+    assert_eq!(
+        s.sweep(&nothing_due(), 100).await.unwrap(),
+        Default::default()
+    );
 
     // At the expiry instant itself the seal is not yet due (strictly before).
-    let at_expiry = Due { wipe_expired_before: micros(at(300)), ..nothing_due() };
+    let at_expiry = Due {
+        wipe_expired_before: micros(at(300)),
+        ..nothing_due()
+    };
     assert_eq!(s.sweep(&at_expiry, 100).await.unwrap().seals_wiped, 0);
     assert!(matches!(h.sealed_subject(&id).await, Some(Some(_))));
     assert_eq!(h.code_mac(&id).await.unwrap(), vec![1; 32]);
 
     // After the grace: seal and code MAC gone, the row (binding, state) kept.
-    let after_grace = Due { wipe_expired_before: at(360), ..nothing_due() };
+    let after_grace = Due {
+        wipe_expired_before: at(360),
+        ..nothing_due()
+    };
     assert_eq!(s.sweep(&after_grace, 100).await.unwrap().seals_wiped, 1);
     assert_eq!(h.sealed_subject(&id).await, Some(None));
     assert_eq!(h.code_mac(&id).await.unwrap(), Vec::<u8>::new());
     // Idempotent: a second pass finds nothing more.
-    assert_eq!(s.sweep(&after_grace, 100).await.unwrap(), Default::default());
+    assert_eq!(
+        s.sweep(&after_grace, 100).await.unwrap(),
+        Default::default()
+    );
     // A wiped challenge can no longer be answered: it is expired, and its
     // MAC matches no code.
-    assert_eq!(closed(&reserve(&*s, &id, &o, "s1", at(400)).await), Some(Closed::Expired));
+    assert_eq!(
+        closed(&reserve(&*s, &id, &o, "s1", at(400)).await),
+        Some(Closed::Expired)
+    );
 
     // Sessions go once expired + retention, counters by day, challenges by age.
     let later = Due {
@@ -2731,11 +2756,27 @@ async fn sweep_wipes_expired_seals_then_deletes_what_retention_allows(h: &Harnes
         delete_counters_before_day: today(),
     };
     let swept = s.sweep(&later, 100).await.unwrap();
-    assert_eq!((swept.challenges_deleted, swept.sessions_deleted, swept.counters_deleted), (1, 1, 1), "{swept:?}");
-    assert_eq!(h.sealed_subject(&id).await, None, "the challenge row is deleted");
+    assert_eq!(
+        (
+            swept.challenges_deleted,
+            swept.sessions_deleted,
+            swept.counters_deleted
+        ),
+        (1, 1, 1),
+        "{swept:?}"
+    );
+    assert_eq!(
+        h.sealed_subject(&id).await,
+        None,
+        "the challenge row is deleted"
+    );
     assert!(s.session(&session_hash("s1")).await.unwrap().is_none());
     assert_eq!(s.counter(&o.id, yesterday).await.unwrap().used, 0);
-    assert_eq!(s.counter(&o.id, today()).await.unwrap().used, 1, "today's counter stays");
+    assert_eq!(
+        s.counter(&o.id, today()).await.unwrap().used,
+        1,
+        "today's counter stays"
+    );
     // Nothing in the audit trail is deleted.
     assert_eq!(s.audit_chain(&o.id).await.unwrap().len(), audit_before);
     assert_eq!(s.sweep(&later, 100).await.unwrap(), Default::default());
@@ -2749,7 +2790,10 @@ async fn concurrent_sweeps_wipe_and_delete_each_row_once(h: &Harness) {
     for i in 0..25 {
         ids.push(challenge(&*s, &o, &format!("s{i}"), 3).await);
     }
-    let due = Due { wipe_expired_before: at(360), ..nothing_due() };
+    let due = Due {
+        wipe_expired_before: at(360),
+        ..nothing_due()
+    };
     // Eight replicas sweep at once in batches of 3, each until a batch is short.
     let tasks = (0..8).map(|_| {
         let s = Arc::clone(&s);
@@ -2769,7 +2813,10 @@ async fn concurrent_sweeps_wipe_and_delete_each_row_once(h: &Harness) {
     for id in &ids {
         assert_eq!(h.sealed_subject(id).await, Some(None));
     }
-    let delete = Due { delete_challenges_created_before: at(1), ..due };
+    let delete = Due {
+        delete_challenges_created_before: at(1),
+        ..due
+    };
     let tasks = (0..8).map(|_| {
         let s = Arc::clone(&s);
         tokio::spawn(async move {
@@ -2797,8 +2844,18 @@ async fn totp_reseal_swaps_only_the_value_it_read(h: &Harness) {
     // Not what is stored (a reset came in between): nothing changes.
     assert!(!s.reseal_totp(&o.id, &[8; 20], &[9; 40]).await.unwrap());
     assert!(s.reseal_totp(&o.id, &[7; 20], &[9; 40]).await.unwrap());
-    assert_eq!(s.officer_by_id(&o.id).await.unwrap().unwrap().totp_secret, vec![9; 40]);
-    assert_eq!(s.officer_by_id(&other.id).await.unwrap().unwrap().totp_secret, vec![7; 20]);
+    assert_eq!(
+        s.officer_by_id(&o.id).await.unwrap().unwrap().totp_secret,
+        vec![9; 40]
+    );
+    assert_eq!(
+        s.officer_by_id(&other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .totp_secret,
+        vec![7; 20]
+    );
     assert!(!s.reseal_totp("not-an-id", &[7; 20], &[1]).await.unwrap());
 }
 

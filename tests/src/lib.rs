@@ -612,7 +612,10 @@ pub fn write_config(
     }
     .init(None)
     .unwrap();
-    write_private(&dir.join("kannel.pw"), okaz_sandbox::KANNEL_PASSWORD.as_bytes());
+    write_private(
+        &dir.join("kannel.pw"),
+        okaz_sandbox::KANNEL_PASSWORD.as_bytes(),
+    );
     std::fs::write(dir.join("sandbox-ca.pem"), &sandbox.ca_pem).unwrap();
     let cfg = format!(
         r#"

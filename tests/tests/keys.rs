@@ -76,7 +76,9 @@ async fn a_broker_refuses_key_files_others_may_read_and_names_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
     let kit = Kit::start().await;
-    let c = &kit.citizens_with(&["adult", "valid_id", "contactable"], 1).await[0];
+    let c = &kit
+        .citizens_with(&["adult", "valid_id", "contactable"], 1)
+        .await[0];
     kit.activate(&c.pesel).await;
     let clerk = kit.officer("clerk", "U1").await;
     // Logs in only after the rotation, on the new broker.
@@ -121,7 +123,10 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
         let v2 = keys.join(format!("{name}.2.key"));
         let mode = std::fs::metadata(&v2).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", v2.display());
-        assert!(keys.join(format!("{name}.1.key")).exists(), "old versions stay");
+        assert!(
+            keys.join(format!("{name}.1.key")).exists(),
+            "old versions stay"
+        );
     }
     assert!(!keys.join("pepper.2.key").exists());
     assert!(said.contains("2 re-encrypted"), "{said}");
@@ -152,7 +157,11 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
             Some(json!({ "code": code }).to_string().into_bytes()),
         )
         .await;
-    assert_eq!(r.status, 200, "a challenge sealed before the rotation: {}", r.body);
+    assert_eq!(
+        r.status, 200,
+        "a challenge sealed before the rotation: {}",
+        r.body
+    );
     assert_eq!(r.body["status"], "completed");
 
     // An officer whose secret was re-encrypted logs in, and checks again
@@ -174,7 +183,8 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
         .await;
     assert_eq!(r.status, 201, "login after the rotation: {}", r.body);
     let token2 = r.body["token"].as_str().unwrap().to_string();
-    let start = json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"});
+    let start =
+        json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"});
     let r = replica
         .http
         .request(
@@ -198,4 +208,108 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     replica.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_stage_install_moves_to_split_keys_keeping_pseudonyms_and_logins() {
+    use okaz_core::audit::{AuditEntry, AuditEvent};
+    use okaz_core::ports::NewOfficer;
+    let kit = Kit::start().await;
+    // A first-stage officer: TOTP secret stored in clear.
+    let secret = b"first-stage-secret-2".to_vec();
+    let id = uuid::Uuid::new_v4().to_string();
+    kit.store
+        .insert_officer(
+            NewOfficer {
+                id: id.clone(),
+                login: "old.clerk".into(),
+                display_name: "Old Clerk".into(),
+                role: "clerk".into(),
+                unit: "U1".into(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                totp_secret: secret.clone(),
+            },
+            AuditEntry::new(
+                chrono::Utc::now(),
+                AuditEvent::OfficerCreated,
+                "system",
+                "U1",
+            ),
+        )
+        .await
+        .unwrap();
+    let master = kit.dir.path().join("master.key");
+    okaz_tests::write_private(&master, "0123456789abcdef".repeat(4).as_bytes());
+
+    // Still configured with the master key: the broker refuses and says how.
+    let cert = kit.dir.path().join("m.pem");
+    let out = Command::new(okaz_tests::binary("okaz-server"))
+        .arg("--config")
+        .arg(&kit.config_path)
+        .args(["serve", "--dev-self-signed", "--write-cert"])
+        .arg(&cert)
+        .env("OKAZ_SECRETS_MASTER_KEY_FILE", &master)
+        .env("OKAZ_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("keys init --from-master"), "{err}");
+
+    let split = kit.dir.path().join("split");
+    let out = Command::new(okaz_tests::binary("okaz-server"))
+        .arg("--config")
+        .arg(&kit.config_path)
+        .args(["keys", "init", "--from-master"])
+        .arg(&master)
+        .env("OKAZ_SECRETS_DIR", &split)
+        .env("OKAZ_LOG", "warn")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The only officer's secret was in clear; now it is sealed.
+    assert!(said.contains("encrypted from clear"), "{said}");
+    let keys = okaz_server::keys::KeyDir {
+        dir: split.clone(),
+        prefix: String::new(),
+    }
+    .load()
+    .unwrap();
+    let stored = kit
+        .store
+        .officer_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap()
+        .totp_secret;
+    assert!(!stored.windows(secret.len()).any(|w| w == secret.as_slice()));
+    let opened = okaz_core::keyring::open_totp(&keys.totp, &id, &stored).unwrap();
+    assert_eq!(opened.as_slice(), secret.as_slice());
+    // The pepper is the one the master derived: pseudonyms stay.
+    let old =
+        okaz_core::pseudonym::SecretKey::new(okaz_server::config::read_secret(&master).unwrap())
+            .unwrap()
+            .derive("okaz/pepper")
+            .unwrap();
+    let pesel = okaz_protocol::Pesel::parse("44051401359").unwrap();
+    assert_eq!(
+        okaz_core::pseudonym::Pseudonym::of(&keys.pepper, &pesel),
+        okaz_core::pseudonym::Pseudonym::of(&old, &pesel)
+    );
+    // Never overwrites.
+    let again = Command::new(okaz_tests::binary("okaz-server"))
+        .arg("--config")
+        .arg(&kit.config_path)
+        .args(["keys", "init"])
+        .env("OKAZ_SECRETS_DIR", &split)
+        .env("OKAZ_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
 }

@@ -230,7 +230,10 @@ async fn a_database_dump_holds_no_totp_secret_in_clear() {
             let b32 = base32(s).to_lowercase();
             assert!(!text.contains(&b32), "a base32 TOTP secret is in the dump");
             let hex: String = s.iter().map(|b| format!("{b:02x}")).collect();
-            assert!(!text.contains(&hex), "a TOTP secret (hex bytea) is in the dump");
+            assert!(
+                !text.contains(&hex),
+                "a TOTP secret (hex bytea) is in the dump"
+            );
             assert!(
                 !dump.windows(s.len()).any(|w| w == s.as_slice()),
                 "a TOTP secret's raw bytes are in the dump"

@@ -126,10 +126,10 @@ impl Sealer {
         let keys = self.versions.get(&v)?;
         let (nonce, rest) = rest.split_at(NONCE_LEN);
         let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
-        if !keys
-            .mac
-            .verify(&[b"portal-tag", purpose.as_bytes(), version, nonce, body], tag)
-        {
+        if !keys.mac.verify(
+            &[b"portal-tag", purpose.as_bytes(), version, nonce, body],
+            tag,
+        ) {
             return None;
         }
         let mut plain = Zeroizing::new(body.to_vec());
@@ -259,7 +259,10 @@ mod tests {
         let rotated = Sealer::new(&ring(&[(1, 1), (2, 2)])).unwrap();
         assert_eq!(&rotated.open("session", &c).unwrap()[..], b"hello");
         let newer = rotated.seal("session", b"hello");
-        assert!(old.open("session", &newer).is_none(), "v2 unknown to v1 only");
+        assert!(
+            old.open("session", &newer).is_none(),
+            "v2 unknown to v1 only"
+        );
         let only_new = Sealer::new(&ring(&[(2, 2)])).unwrap();
         assert!(only_new.open("session", &c).is_none(), "v1 removed");
         assert_eq!(&only_new.open("session", &newer).unwrap()[..], b"hello");

@@ -13,6 +13,10 @@ pub trait TotpSecretStore: Send + Sync {
     /// Replaces an officer's stored TOTP secret if it is still `old`
     /// (compare-and-swap, so a reset meanwhile wins); the used-step record
     /// stays, since the secret itself is unchanged. `true` if replaced.
-    async fn reseal_totp(&self, officer_id: &str, old: &[u8], new: &[u8])
-        -> Result<bool, StoreError>;
+    async fn reseal_totp(
+        &self,
+        officer_id: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool, StoreError>;
 }
