@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::consent::document_words;
+use crate::keyring::{split_version, KeyRing};
 use crate::pseudonym::SecretKey;
 
 /// What a notice tells, and whom (the PESEL, to look the citizen's contact
@@ -91,36 +92,42 @@ impl Default for NoticePrefs {
     }
 }
 
-/// The key notices are sealed under in the outbox (its own file; not the
-/// pepper, not the challenge key), and the dispute links' MAC key.
+/// The key notices are sealed under in the outbox (its own job in the key
+/// set, `notice_outbox`: not the pepper, not the challenge key), and the
+/// dispute links' MAC key. Rotatable: the current version seals and signs,
+/// every version held still opens and checks what it made.
 #[derive(Clone, Debug)]
 pub struct NoticeKey {
-    key: SecretKey,
+    ring: KeyRing,
 }
 
 /// Context labels of the two uses of the notice key.
 const SEAL_LABEL: &[u8] = b"okaz/notice/seal";
 const LINK_LABEL: &[u8] = b"okaz/notice/dispute-link";
 
-impl NoticeKey {
-    /// Wraps the key material read from the notice key file.
-    pub fn new(key: SecretKey) -> Self {
-        NoticeKey { key }
-    }
+/// Bytes of a dispute link's token.
+const TOKEN_LEN: usize = 18;
 
-    fn aead(&self) -> Option<LessSafeKey> {
-        let raw = Zeroizing::new(self.key.mac(&[SEAL_LABEL]));
-        UnboundKey::new(&CHACHA20_POLY1305, raw.as_slice())
-            .ok()
-            .map(LessSafeKey::new)
+fn aead(key: &SecretKey) -> Option<LessSafeKey> {
+    let raw = Zeroizing::new(key.mac(&[SEAL_LABEL]));
+    UnboundKey::new(&CHACHA20_POLY1305, raw.as_slice())
+        .ok()
+        .map(LessSafeKey::new)
+}
+
+impl NoticeKey {
+    /// The notice key from the key set's `notice_outbox` ring.
+    pub fn new(ring: KeyRing) -> Self {
+        NoticeKey { ring }
     }
 
     /// Seals a notice for the outbox row `id` (the id is bound as
-    /// associated data, so a sealed notice cannot be moved to another row).
-    /// `nonce` must be fresh random bytes. `None` only if the cipher
-    /// refuses, which means a bug.
+    /// associated data, so a sealed notice cannot be moved to another row)
+    /// as version ‖ nonce ‖ ciphertext. `nonce` must be fresh random bytes.
+    /// `None` only if the cipher refuses, which means a bug.
     pub fn seal(&self, id: &str, notice: &Notice, nonce: [u8; NONCE_LEN]) -> Option<Vec<u8>> {
-        let key = self.aead()?;
+        let (version, secret) = self.ring.current();
+        let key = aead(secret)?;
         let mut buf = Zeroizing::new(serde_json::to_vec(notice).ok()?);
         key.seal_in_place_append_tag(
             Nonce::assume_unique_for_key(nonce),
@@ -128,16 +135,18 @@ impl NoticeKey {
             &mut *buf,
         )
         .ok()?;
-        let mut out = nonce.to_vec();
+        let mut out = version.to_be_bytes().to_vec();
+        out.extend_from_slice(&nonce);
         out.extend_from_slice(&buf);
         Some(out)
     }
 
     /// Opens a sealed row; `None` if it was sealed for another row, under
-    /// another key, or tampered with.
+    /// a key version not held, or tampered with.
     pub fn open(&self, id: &str, sealed: &[u8]) -> Option<Notice> {
-        let key = self.aead()?;
-        let (nonce, body) = sealed.split_at_checked(NONCE_LEN)?;
+        let (version, rest) = split_version(sealed)?;
+        let key = aead(self.ring.get(version)?)?;
+        let (nonce, body) = rest.split_at_checked(NONCE_LEN)?;
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut buf = Zeroizing::new(body.to_vec());
         let plain = key
@@ -146,19 +155,30 @@ impl NoticeKey {
         serde_json::from_slice(plain).ok()
     }
 
-    /// The unguessable token of a check's dispute link.
+    /// The unguessable token of a check's dispute link (current version).
     pub fn dispute_token(&self, verification: &str) -> String {
-        let mac = self.key.mac(&[LINK_LABEL, verification.as_bytes()]);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac[..18])
+        let (_, key) = self.ring.current();
+        let mac = key.mac(&[LINK_LABEL, verification.as_bytes()]);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac[..TOKEN_LEN])
     }
 
-    /// Whether `token` is this check's dispute token (constant time).
+    /// Whether `token` is this check's dispute token under any version held
+    /// (constant time per version), so links sent before a rotation work.
     pub fn token_matches(&self, verification: &str, token: &str) -> bool {
         let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token) else {
             return false;
         };
-        let mac = self.key.mac(&[LINK_LABEL, verification.as_bytes()]);
-        given.len() == 18 && subtle::ConstantTimeEq::ct_eq(&mac[..18], &given[..]).into()
+        if given.len() != TOKEN_LEN {
+            return false;
+        }
+        let mut found = subtle::Choice::from(0);
+        for version in self.ring.versions() {
+            if let Some(key) = self.ring.get(version) {
+                let mac = key.mac(&[LINK_LABEL, verification.as_bytes()]);
+                found |= subtle::ConstantTimeEq::ct_eq(&mac[..TOKEN_LEN], &given[..]);
+            }
+        }
+        found.into()
     }
 }
 
@@ -281,7 +301,7 @@ mod tests {
     use super::*;
 
     fn key(b: u8) -> NoticeKey {
-        NoticeKey::new(SecretKey::new(vec![b; 32]).unwrap())
+        NoticeKey::new(KeyRing::new("notice_outbox", [(1, SecretKey::new(vec![b; 32]).unwrap())]).unwrap())
     }
 
     fn notice() -> Notice {

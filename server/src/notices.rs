@@ -13,7 +13,7 @@
 //! waits sealed in the outbox, inserted in the release's transaction and
 //! deleted once sent.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::config::{read_secret, ConfigError};
+use crate::config::ConfigError;
 use crate::metrics::Metrics;
 use crate::portal::i18n::{self, Lang};
 use okaz_core::broker::Broker;
@@ -37,12 +37,6 @@ use okaz_registry::mail::{MailConfig, MailGateway};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoticesConfig {
-    /// File holding the notice key (at least 32 bytes, mode 0600): seals
-    /// the outbox and signs dispute links. Its own key, not the pepper or
-    /// the challenge key. Losing it loses the notices waiting in the outbox
-    /// and invalidates links already sent (disputes stay possible from the
-    /// history page).
-    pub key_file: PathBuf,
     /// The e-mail / digital mailbox delivery endpoint; none: SMS only.
     pub mail_url: Option<url::Url>,
     /// CA to trust for it (PEM file); none means the public roots.
@@ -71,34 +65,20 @@ fn default_attempts() -> u32 {
 /// Why notices could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum NoticesError {
-    /// The key file is unreadable.
+    /// A file it names is unreadable.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The key file is readable by group or others.
-    #[error("{0}: the notice key must be readable by its owner only (chmod 600)")]
-    Permissions(PathBuf),
-    /// The key is unusable.
-    #[error("notice key: {0}")]
-    Secret(#[from] okaz_core::pseudonym::SecretError),
     /// The mail client could not be built.
     #[error("mail client: {0}")]
     Mail(String),
 }
 
-/// Loads the notice key, refusing a file others may read.
-pub fn load_key(path: &Path) -> Result<NoticeKey, NoticesError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(NoticesError::Permissions(path.to_path_buf()));
-        }
-    }
-    Ok(NoticeKey::new(SecretKey::new(read_secret(path)?)?))
+/// The notice key: the key set's `notice_outbox` ring (its own key file,
+/// not the pepper, not the challenge key; see `okaz-server keys init`).
+/// Losing it loses the notices waiting in the outbox and invalidates
+/// links already sent (disputes stay possible from the history page).
+pub fn notice_key(broker: &Broker) -> NoticeKey {
+    NoticeKey::new(broker.keys.notice_outbox.clone())
 }
 
 /// Delivers one notice on the channels the contact register and the
@@ -344,7 +324,7 @@ pub fn attach(
         tracing::warn!("no [notices] section: citizens are not noticed of checks");
         return Ok(());
     };
-    let key = load_key(&cfg.key_file)?;
+    let key = notice_key(broker);
     let delivery = Arc::new(Delivery::new(cfg, broker, key.clone(), link_base, metrics)?);
     let (tx, rx) = mpsc::channel(cfg.queue.max(1));
     tokio::spawn(memory_worker(rx, delivery, cfg.attempts));
@@ -368,7 +348,7 @@ pub fn outbox(
     let Some(cfg) = cfg else {
         return Ok(None);
     };
-    let key = load_key(&cfg.key_file)?;
+    let key = notice_key(broker);
     Ok(Some(Arc::new(Delivery::new(
         cfg, broker, key, link_base, metrics,
     )?)))

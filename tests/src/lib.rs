@@ -756,17 +756,12 @@ pub fn add_audit_config(config: &Path, dir: &Path, witnesses: &[(String, String)
     std::fs::write(config, text).unwrap();
 }
 
-/// Appends `[notices]`: a fresh notice key (mode 0600) and the sandbox's
-/// mailbox endpoint.
+/// Appends `[notices]`: the sandbox's mailbox endpoint (the notice key is
+/// the key set's `notice_outbox`).
 pub fn add_notices_config(config: &Path, dir: &Path, sandbox: &Sandbox) {
-    use std::os::unix::fs::PermissionsExt;
-    let key = dir.join("notice.key");
-    std::fs::write(&key, uuid::Uuid::new_v4().simple().to_string().repeat(2)).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let mut text = std::fs::read_to_string(config).unwrap();
     text.push_str(&format!(
-        "[notices]\nkey_file = \"{}\"\nmail_url = \"{}\"\nmail_ca_file = \"{}\"\n",
-        key.display(),
+        "[notices]\nmail_url = \"{}\"\nmail_ca_file = \"{}\"\n",
         sandbox.mail_url(),
         dir.join("sandbox-ca.pem").display()
     ));
