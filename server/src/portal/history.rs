@@ -97,7 +97,9 @@ pub fn rows(records: &[StoredRecord], now: DateTime<Utc>, delay: Duration) -> Ve
             }
         }
     }
-    let mut seen: HashMap<&str, ()> = HashMap::new();
+    // One row per verification and document: a single check is one row, a
+    // bundle one row per part (each part's release has its own receipt).
+    let mut seen: HashMap<(&str, &str), ()> = HashMap::new();
     let mut out = Vec::new();
     for r in records {
         let e = &r.entry;
@@ -114,7 +116,7 @@ pub fn rows(records: &[StoredRecord], now: DateTime<Utc>, delay: Duration) -> Ve
         let at = match e.verification.as_deref() {
             Some(v) => {
                 // Records come newest first: the first one seen is the outcome.
-                if seen.insert(v, ()).is_some() {
+                if seen.insert((v, document), ()).is_some() {
                     continue;
                 }
                 began.get(v).copied().unwrap_or(e.at)
@@ -219,6 +221,37 @@ mod tests {
             vec!["photo".to_string(), "age_over_18".to_string()]
         );
         assert!(r[1].fields.is_empty());
+    }
+
+    #[test]
+    fn a_bundle_is_one_row_per_part_each_with_its_receipt() {
+        use AuditEvent::*;
+        let mut card = rec(
+            3,
+            30,
+            DocumentReleased,
+            Some("b"),
+            "pensioner_discount/entitlement_check",
+        );
+        card.entry.document = Some("pensioner_id".into());
+        let records = vec![
+            card,
+            rec(
+                2,
+                30,
+                DocumentReleased,
+                Some("b"),
+                "pensioner_discount/identity_confirmation",
+            ),
+            rec(1, 10, VerificationStarted, Some("b"), "pensioner_discount"),
+        ];
+        let r = rows(&records, now(100), Duration::hours(24));
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(
+            r.iter().map(|x| x.receipt).collect::<Vec<_>>(),
+            vec![Some(3), Some(2)]
+        );
+        assert!(r.iter().all(|x| x.at == now(10)));
     }
 
     #[test]
