@@ -301,7 +301,9 @@ mod tests {
     use super::*;
 
     fn key(b: u8) -> NoticeKey {
-        NoticeKey::new(KeyRing::new("notice_outbox", [(1, SecretKey::new(vec![b; 32]).unwrap())]).unwrap())
+        NoticeKey::new(
+            KeyRing::new("notice_outbox", [(1, SecretKey::new(vec![b; 32]).unwrap())]).unwrap(),
+        )
     }
 
     fn notice() -> Notice {

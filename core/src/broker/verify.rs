@@ -424,9 +424,7 @@ impl Broker {
         // The release: this answer holds the challenge's lease (taken with
         // its attempt), so no other answer reads the register meanwhile.
         let subject = Subject::Pesel(pesel);
-        let Found { mut document, .. } = self
-            .fetch(&subject, ch.document, &base, Some(id))
-            .await?;
+        let Found { mut document, .. } = self.fetch(&subject, ch.document, &base, Some(id)).await?;
         let Subject::Pesel(pesel) = subject else {
             return Err(BrokerError::refused(ErrorCode::InvalidRequest));
         };
