@@ -120,10 +120,11 @@ fn an_answer_about_another_document_is_malformed_never_released() {
     wrong.seria_numer = b.id_card.number.clone();
     let wrong = serde_json::to_vec(&wrong).unwrap();
     assert!(parse_id_card_by_number(&wrong, &b.id_card.number).is_err());
-    let holder = (0..50)
-        .map(sb_citizen)
+    // Indexes far apart span birth dates, so adults with licences appear.
+    let holder = (1..400u64)
+        .map(|i| sb_citizen(i * 4_001))
         .find(|c| c.licence.is_some())
-        .expect("a licence holder among the first 50");
+        .expect("a licence holder among 400 citizens");
     let l = holder.licence.as_ref().unwrap();
     let answer =
         serde_json::to_vec(&okaz_sandbox::render::licence_by_number(&holder).unwrap()).unwrap();

@@ -116,6 +116,15 @@ fn a_reset_needs_a_deliberate_enter() {
         matches!(cmds.as_slice(), [Command::Admin(AdminCall::ResetTotp { officer })] if officer == "off-9"),
         "{cmds:?}"
     );
+    // A refusal keeps the list, and says why.
+    update(
+        &mut m,
+        Msg::Admin(AdminAnswer::Reset(Err(problem(
+            ErrorCode::NotPermitted,
+            403,
+        )))),
+    );
+    assert_eq!(m.note(), Some(Note::Refused(ErrorCode::NotPermitted, None)));
     key(&mut m, Key::Down);
     key(&mut m, Key::Char('p'));
     let cmds = key(&mut m, Key::Enter);

@@ -103,7 +103,9 @@ async fn login_keeps_the_token_and_sends_it_on_later_calls() {
     assert!(!seen[0].to_ascii_lowercase().contains("authorization"));
     assert!(seen[1].starts_with("POST /v1/verifications/v%201/code "));
     assert!(seen[1].contains("Bearer tok-123"));
-    assert!(seen[1].contains(r#"{"code":"000000"}"#));
+    assert!(seen[1].contains(r#"{"code":"000000","#));
+    // The code asks for no photo here (the box is 0x0).
+    assert!(seen[1].contains(r#""photo":{"width":0,"height":0}"#));
     assert!(seen[2].starts_with("GET /v1/me "));
 }
 

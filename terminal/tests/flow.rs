@@ -198,6 +198,7 @@ fn expected_after_start(code: ErrorCode) -> &'static str {
     match code {
         E::InvalidPesel
         | E::InvalidRequest
+        | E::InvalidDocumentNumber
         | E::CaseReferenceRequired
         | E::NotPermitted
         | E::PayloadTooLarge => "query",

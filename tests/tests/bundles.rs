@@ -28,7 +28,7 @@ async fn a_traffic_stop_is_one_counted_check_with_four_documents() {
     assert_eq!(bundles[0]["name"], "traffic_stop");
     assert_eq!(
         me.body["permissions"]["subjects"],
-        json!(["pesel", "plate"])
+        json!(["pesel", "plate", "id_card_number", "licence_number"])
     );
 
     // Malformed subjects cost nothing.

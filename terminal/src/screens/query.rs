@@ -121,8 +121,8 @@ impl QueryForm {
             pesel: TextField::new(11, Charset::Digits),
             // Room for spaces typed between the groups of a plate.
             plate: TextField::new(plate::MAX_LEN + 3, Charset::Any),
-            // `01234/19/1465` with room for spaces typed between groups.
-            number: TextField::new(16, Charset::Any),
+            // `01234/19/1465` with room for spaces typed around the slashes.
+            number: TextField::new(24, Charset::Any),
             choices,
             documents: Vec::new(),
             bundles: p.bundles.clone(),
