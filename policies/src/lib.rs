@@ -14,9 +14,11 @@ mod parse;
 mod problem;
 mod raw;
 mod validate;
+mod watch;
 
 pub use authorize::{validate_case_reference, Denial, ResolvedCheck, CASE_REFERENCE_MAX_LEN};
 pub use bundle::{Bundle, BundlePart, PartSubject, ResolvedBundle};
 pub use load::{check_dir, Summary};
 pub use model::{AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Role};
 pub use problem::{PolicyErrors, PolicyProblem};
+pub use watch::{BreakGlass, Signals, WorkingHours};

@@ -56,11 +56,13 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// An unexpected fault; details are in the broker's log under the request id.
     Internal,
+    /// Today's break-glass uses are spent: no further override today.
+    BreakGlassLimitReached,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidPesel,
         ErrorCode::PayloadTooLarge,
@@ -84,6 +86,7 @@ impl ErrorCode {
         ErrorCode::ServiceUnavailable,
         ErrorCode::Internal,
         ErrorCode::NotLocked,
+        ErrorCode::BreakGlassLimitReached,
     ];
 
     /// The code a wire name means.
@@ -117,6 +120,7 @@ impl ErrorCode {
             ErrorCode::NotLocked => "not_locked",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::BreakGlassLimitReached => "break_glass_limit_reached",
         }
     }
 
@@ -152,6 +156,9 @@ impl ErrorCode {
             ErrorCode::NotLocked => "The account is not locked: there is nothing to unlock.",
             ErrorCode::ServiceUnavailable => "The service is temporarily unavailable.",
             ErrorCode::Internal => "Something went wrong on the server; it has been logged.",
+            ErrorCode::BreakGlassLimitReached => {
+                "No more emergency overrides today: call your supervisor."
+            }
         }
     }
 }

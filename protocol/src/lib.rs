@@ -6,8 +6,13 @@ pub mod document;
 pub mod error;
 pub mod pesel;
 pub mod plate;
+pub mod watch;
 
 pub use api::*;
 pub use document::{Document, DocumentStatus, DocumentType, FieldValue, Photo, Source};
 pub use error::{ErrorCode, Problem};
 pub use pesel::{Pesel, PeselError};
+pub use watch::{
+    BreakGlassDecision, BreakGlassRequest, BreakGlassVerdict, BreakGlassView, SignalView,
+    SignalsView,
+};

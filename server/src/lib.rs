@@ -12,4 +12,5 @@ pub mod operator;
 pub mod portal;
 pub mod store;
 pub mod tlog;
+pub mod watch;
 pub mod wiring;

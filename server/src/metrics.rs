@@ -46,6 +46,8 @@ struct Inner {
     upstream_latency: BTreeMap<String, Histogram>,
     upstream_errors: BTreeMap<(String, String), u64>,
     delivery_reports: BTreeMap<String, u64>,
+    break_glass: BTreeMap<(String, String), u64>,
+    signals: BTreeMap<String, u64>,
 }
 
 /// Gauges read when Prometheus scrapes, from the parts that know them.
@@ -151,6 +153,16 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
         "gauge",
         "1 while this replica drains before stopping.",
     ),
+    (
+        "okaz_break_glass_total",
+        "counter",
+        "Break-glass checks and their ends, by event (used, countersigned, rejected, expired) and override.",
+    ),
+    (
+        "okaz_anomaly_signals",
+        "gauge",
+        "Anomaly signals the last scheduled run found, by kind.",
+    ),
 ];
 
 fn header(out: &mut String, name: &str) {
@@ -226,6 +238,26 @@ impl Metrics {
     pub fn delivery_report(&self, status: &str) {
         if let Ok(mut m) = self.inner.lock() {
             *m.delivery_reports.entry(status.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Records a break-glass event (`used`, `countersigned`, `rejected`,
+    /// `expired`) and, for a use, which refusal it overrode.
+    pub fn break_glass(&self, event: &str, overrides: &str) {
+        if let Ok(mut m) = self.inner.lock() {
+            *m.break_glass
+                .entry((event.to_string(), overrides.to_string()))
+                .or_default() += 1;
+        }
+    }
+
+    /// Sets the signals the last scheduled run found, per kind (every kind
+    /// named, zeros included, so an alert sees a signal disappear too).
+    pub fn signals(&self, per_kind: &[(&str, u64)]) {
+        if let Ok(mut m) = self.inner.lock() {
+            for (kind, n) in per_kind {
+                m.signals.insert(kind.to_string(), *n);
+            }
         }
     }
 
@@ -332,6 +364,17 @@ impl Metrics {
             if let Some(n) = p.login_queue {
                 let _ = writeln!(out, "okaz_login_queue_depth {n}");
             }
+        }
+        header(&mut out, "okaz_break_glass_total");
+        for ((event, overrides), n) in &m.break_glass {
+            let _ = writeln!(
+                out,
+                "okaz_break_glass_total{{event=\"{event}\",overrides=\"{overrides}\"}} {n}"
+            );
+        }
+        header(&mut out, "okaz_anomaly_signals");
+        for (kind, n) in &m.signals {
+            let _ = writeln!(out, "okaz_anomaly_signals{{kind=\"{kind}\"}} {n}");
         }
         header(&mut out, "okaz_draining");
         let draining = self.draining.load(std::sync::atomic::Ordering::SeqCst);

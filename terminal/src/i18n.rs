@@ -567,6 +567,16 @@ pub fn refusal(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
                 "Try again; if it persists, report it.",
             ),
         ),
+        E::BreakGlassLimitReached => (
+            (
+                "Limit dostępów awaryjnych na dziś wyczerpany.",
+                "Zadzwoń do przełożonego.",
+            ),
+            (
+                "No more emergency overrides today.",
+                "Call your supervisor.",
+            ),
+        ),
     };
     match lang {
         Lang::Pl => pl,

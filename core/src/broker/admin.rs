@@ -415,7 +415,7 @@ pub fn searched(
     e
 }
 
-fn valid_reason(reason: &str) -> Result<&str, BrokerError> {
+pub(super) fn valid_reason(reason: &str) -> Result<&str, BrokerError> {
     let reason = reason.trim();
     if reason.is_empty()
         || reason.chars().count() > MAX_REASON

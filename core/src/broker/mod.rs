@@ -4,11 +4,13 @@
 mod activation;
 mod admin;
 mod auth;
+mod break_glass;
 mod bundle;
 mod choices;
 mod idempotency;
 mod login;
 mod portal_session;
+mod signals;
 mod subject;
 mod verify;
 
@@ -30,6 +32,7 @@ pub use activation::{
 };
 pub use admin::searched;
 pub use auth::Authenticated;
+pub use signals::{signals_view, SignalRun, MAX_SIGNAL_RECORDS};
 
 /// The server's keys, derived from one master secret.
 #[derive(Clone, Debug)]

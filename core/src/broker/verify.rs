@@ -430,7 +430,7 @@ impl Broker {
 
     /// Fetches a document live. A register failure is audited and
     /// answered; nothing is released.
-    async fn fetch(
+    pub(super) async fn fetch(
         &self,
         subject: &Subject,
         kind: DocumentType,

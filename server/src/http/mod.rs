@@ -5,6 +5,7 @@ pub mod errors;
 pub mod ops;
 pub mod routes;
 pub mod server;
+mod watch;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -192,6 +193,7 @@ where
             app.metrics.verification(outcome(&r));
             json(StatusCode::OK, &r?)
         }
+        Route::BreakGlass => watch::break_glass(app, req).await,
         _ => {
             let auth = authenticate(b, &req).await?;
             let r = authed(app, route, id, &auth, req).await;
@@ -284,6 +286,9 @@ where
                 StatusCode::OK,
                 &b.audit_search(auth, filter, pesel.as_deref()).await?,
             )
+        }
+        Route::BreakGlassList | Route::BreakGlassDecision | Route::Signals => {
+            watch::admin(app, route, id, auth, req).await
         }
         _ => Err(BrokerError::refused(ErrorCode::NotFound)),
     }

@@ -48,6 +48,14 @@ pub enum Route {
     InclusionProof,
     /// `GET /v1/audit/proof/consistency`
     ConsistencyProof,
+    /// `POST /v1/break-glass`
+    BreakGlass,
+    /// `GET /v1/admin/break-glass`
+    BreakGlassList,
+    /// `POST /v1/admin/break-glass/{id}/decision`
+    BreakGlassDecision,
+    /// `GET /v1/admin/signals`
+    Signals,
 }
 
 /// Method, path pattern (OpenAPI style) and route.
@@ -93,6 +101,14 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "/v1/audit/proof/consistency",
         Route::ConsistencyProof,
     ),
+    ("POST", "/v1/break-glass", Route::BreakGlass),
+    ("GET", "/v1/admin/break-glass", Route::BreakGlassList),
+    (
+        "POST",
+        "/v1/admin/break-glass/{id}/decision",
+        Route::BreakGlassDecision,
+    ),
+    ("GET", "/v1/admin/signals", Route::Signals),
 ];
 
 /// What a request path matched.

@@ -7,6 +7,7 @@
 
 mod activations;
 mod audit;
+mod break_glass;
 mod challenges;
 mod idempotency;
 mod officers;
@@ -16,6 +17,7 @@ mod throttle;
 
 pub use activations::*;
 pub use audit::*;
+pub use break_glass::*;
 pub use challenges::*;
 pub use idempotency::*;
 pub use officers::*;
@@ -78,6 +80,7 @@ pub trait Store:
     + AuditStore
     + crate::tlog::TlogStore
     + IdempotencyStore
+    + BreakGlassStore
 {
 }
 
@@ -93,5 +96,6 @@ impl<T> Store for T where
         + AuditStore
         + crate::tlog::TlogStore
         + IdempotencyStore
+        + BreakGlassStore
 {
 }

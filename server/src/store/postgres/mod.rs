@@ -9,6 +9,7 @@
 
 mod activations;
 mod audit;
+mod break_glass;
 mod challenges;
 mod idempotency;
 mod officers;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("../../../migrations/0005_throttle_and_portal.sql"),
     ),
     (6, include_str!("../../../migrations/0006_idempotency.sql")),
+    (11, include_str!("../../../migrations/0011_break_glass.sql")),
 ];
 
 /// Serialises migrations across replicas starting at once.

@@ -18,6 +18,7 @@
 
 mod activations;
 mod audit;
+mod break_glass;
 mod challenges;
 mod idempotency;
 mod officers;
@@ -62,6 +63,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         6,
         include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
+    ),
+    (
+        11,
+        include_str!("../../../migrations/sqlite/0011_break_glass.sql"),
     ),
 ];
 
