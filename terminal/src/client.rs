@@ -250,6 +250,18 @@ impl Client {
                 Some(Msg::Audit(self.call(Method::GET, &path, None).await))
             }
             Command::Quit => None,
+            Command::BreakGlassList => Some(Msg::BreakGlassList(
+                self.call(Method::GET, "/v1/admin/break-glass", None).await,
+            )),
+            Command::DecideBreakGlass { id, request } => {
+                let path = format!("/v1/admin/break-glass/{}/decision", segment(&id));
+                Some(Msg::BreakGlassDecided(
+                    self.call(Method::POST, &path, json(&request)).await,
+                ))
+            }
+            Command::Signals => Some(Msg::Signals(
+                self.call(Method::GET, "/v1/admin/signals", None).await,
+            )),
         }
     }
 

@@ -121,6 +121,8 @@ pub enum T {
     SubjectKind,
     LockIn,
     Retrying,
+    /// Break-glass list: countersign or reject.
+    KeyDecide,
 }
 
 impl T {
@@ -190,6 +192,7 @@ impl T {
             T::KeyBack => ("Esc wróć", "Esc back"),
             T::KeySearch => ("Enter szukaj", "Enter search"),
             T::KeyScroll => ("↑↓ przewiń", "↑↓ scroll"),
+            T::KeyDecide => ("C podpisz X odrzuć", "C countersign X reject"),
             T::PinLoginTitle => ("Logowanie terminalem", "Terminal log-in"),
             T::Pin => ("PIN", "PIN"),
             T::PinHint => (
@@ -689,6 +692,8 @@ pub fn lock_reason(lang: Lang, reason: &str) -> String {
         "wrong_codes" | "wrong_code" => ("błędne kody", "wrong codes"),
         "login_failures" | "invalid_credentials" => ("nieudane logowania", "failed logins"),
         "manual" => ("ręcznie", "by hand"),
+        "break_glass_unsigned" => ("awaryjny bez podpisu", "break-glass unsigned"),
+        "break_glass_rejected" => ("awaryjny odrzucony", "break-glass rejected"),
         other => return other.replace('_', " "),
     };
     lang.pick(pl, en).to_string()

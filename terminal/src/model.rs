@@ -46,6 +46,10 @@ pub enum Screen {
     Unlock(UnlockForm),
     /// Security officer: audit search.
     Audit(AuditSearch),
+    /// Supervisor: the unit's break-glass checks, to countersign or reject.
+    BreakGlass(crate::screens::watch::BreakGlassList),
+    /// Security officer: anomaly signals of the unit.
+    Signals(crate::screens::watch::SignalList),
 }
 
 /// The model of the Elm architecture.
@@ -145,6 +149,8 @@ impl Model {
             Screen::Lockouts(s) => s.note,
             Screen::Unlock(s) => s.note,
             Screen::Audit(s) => s.note,
+            Screen::BreakGlass(s) => s.note,
+            Screen::Signals(s) => s.note,
         }
     }
 }

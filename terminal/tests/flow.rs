@@ -31,6 +31,8 @@ fn screen_name(m: &Model) -> &'static str {
         Screen::Lockouts(_) => "lockouts",
         Screen::Unlock(_) => "unlock",
         Screen::Audit(_) => "audit",
+        Screen::BreakGlass(_) => "break_glass",
+        Screen::Signals(_) => "signals",
     }
 }
 

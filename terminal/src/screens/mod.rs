@@ -9,6 +9,7 @@ pub mod parts;
 pub mod query;
 pub mod result;
 pub mod unlock;
+pub mod watch;
 
 /// Moves a focus enum forward or back through `order`, wrapping around.
 pub(crate) fn cycle<F: Copy + PartialEq>(order: &[F], current: F, forward: bool) -> F {

@@ -85,6 +85,10 @@ pub enum Intent {
     Lockouts,
     /// Open the audit search.
     Audit,
+    /// Open the break-glass list (F5).
+    BreakGlass,
+    /// Open the anomaly signals (F6).
+    Signals,
 }
 
 impl QueryForm {
@@ -228,6 +232,8 @@ impl QueryForm {
             }
             Key::F(2) if self.administers => return Intent::Lockouts,
             Key::F(3) if self.administers => return Intent::Audit,
+            Key::F(5) if self.administers => return Intent::BreakGlass,
+            Key::F(6) if self.administers => return Intent::Signals,
             Key::Enter => return self.submit(),
             other => match self.focus {
                 Focus::Pesel => {
