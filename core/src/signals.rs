@@ -324,7 +324,9 @@ fn disputed(records: &[&StoredRecord], cx: &Context<'_>) -> Vec<Signal> {
             made_by.insert(v, (&r.entry.actor, &r.entry.unit, r.id));
         }
     }
-    let mut per: BTreeMap<(&str, &str), (BTreeSet<&str>, Vec<i64>)> = BTreeMap::new();
+    // (officer, unit) -> (disputed verifications, evidence ids)
+    type Disputes<'r> = BTreeMap<(&'r str, &'r str), (BTreeSet<&'r str>, Vec<i64>)>;
+    let mut per: Disputes<'_> = BTreeMap::new();
     for r in records {
         if r.entry.event.as_str() != DISPUTE_OPENED {
             continue;

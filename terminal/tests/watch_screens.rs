@@ -194,12 +194,13 @@ fn a_decision_needs_a_reason_and_is_sent_for_the_selected_pending_row() {
     key(&mut m, Key::Char('c'));
     typed(&mut m, "late");
     assert!(key(&mut m, Key::Enter).is_empty());
-    // Esc leaves for the query form.
+    // R computes again; Esc leaves for the query form.
     let mut m = signal_list(Lang::En, Profile::Desktop);
     assert!(matches!(
         key(&mut m, Key::Char('r')).as_slice(),
         [Command::Signals]
     ));
+    let mut m = signal_list(Lang::En, Profile::Desktop);
     key(&mut m, Key::Esc);
     assert!(matches!(m.screen, okaz_terminal::Screen::Query(_)));
 }

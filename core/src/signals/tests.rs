@@ -94,7 +94,7 @@ impl Writer {
         self.push(started);
         let roll = g.below(100);
         if roll < fail_pct {
-            if roll % 2 == 0 {
+            if roll.is_multiple_of(2) {
                 let mut wrong = base.clone().as_event(AuditEvent::CodeRejected);
                 wrong.at = at + Duration::seconds(30);
                 self.push(wrong.refused(ErrorCode::WrongCode));

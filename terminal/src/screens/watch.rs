@@ -98,16 +98,17 @@ impl BreakGlassList {
         match key {
             Key::Up => self.selected = self.selected.saturating_sub(1),
             Key::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
-            Key::Char(c @ ('c' | 'C' | 'x' | 'X')) => {
-                if self.selected_item().is_some_and(|g| g.status == "pending") {
-                    self.deciding = Some(if c.eq_ignore_ascii_case(&'c') {
-                        BreakGlassVerdict::Countersign
-                    } else {
-                        BreakGlassVerdict::Reject
-                    });
-                    self.reason.clear();
-                    self.note = None;
-                }
+            // Only a pending row can be decided.
+            Key::Char(c @ ('c' | 'C' | 'x' | 'X'))
+                if self.selected_item().is_some_and(|g| g.status == "pending") =>
+            {
+                self.deciding = Some(if c.eq_ignore_ascii_case(&'c') {
+                    BreakGlassVerdict::Countersign
+                } else {
+                    BreakGlassVerdict::Reject
+                });
+                self.reason.clear();
+                self.note = None;
             }
             Key::Char('r') | Key::Char('R') => return Intent::Refresh,
             Key::Esc => return Intent::Back,
