@@ -74,11 +74,21 @@ pub enum AuditEvent {
     DisputeResolved,
     /// A citizen chose which channels notices come on.
     NoticePrefsChanged,
+    /// An officer overrode a refusal by break-glass; `reason` holds the
+    /// cleaned justification, `outcome` which refusal (`no_code`,
+    /// `daily_limit`), `verification` the check (and the break-glass id).
+    BreakGlassUsed,
+    /// A supervisor countersigned a break-glass (`subject_officer`: who used it).
+    BreakGlassCountersigned,
+    /// A supervisor rejected a break-glass; the officer is locked.
+    BreakGlassRejected,
+    /// A break-glass was left unsigned past its deadline; the officer is locked.
+    BreakGlassExpired,
 }
 
 impl AuditEvent {
     /// Every event, in declaration order.
-    pub const ALL: [AuditEvent; 27] = [
+    pub const ALL: [AuditEvent; 31] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::LoggedOut,
@@ -106,6 +116,10 @@ impl AuditEvent {
         AuditEvent::DisputeOpened,
         AuditEvent::DisputeResolved,
         AuditEvent::NoticePrefsChanged,
+        AuditEvent::BreakGlassUsed,
+        AuditEvent::BreakGlassCountersigned,
+        AuditEvent::BreakGlassRejected,
+        AuditEvent::BreakGlassExpired,
     ];
 
     /// Stored name.
@@ -138,6 +152,10 @@ impl AuditEvent {
             AuditEvent::DisputeOpened => "dispute_opened",
             AuditEvent::DisputeResolved => "dispute_resolved",
             AuditEvent::NoticePrefsChanged => "notice_prefs_changed",
+            AuditEvent::BreakGlassUsed => "break_glass_used",
+            AuditEvent::BreakGlassCountersigned => "break_glass_countersigned",
+            AuditEvent::BreakGlassRejected => "break_glass_rejected",
+            AuditEvent::BreakGlassExpired => "break_glass_expired",
         }
     }
 }
@@ -160,6 +178,17 @@ pub enum Outcome {
     WrongCodes,
     /// An account was locked by too many failed logins.
     LoginFailures,
+    /// A document released by break-glass, without the refusal it
+    /// overrode: the flag on the release record (notices say "emergency").
+    BreakGlass,
+    /// A break-glass that overrode the missing code.
+    NoCode,
+    /// A break-glass that overrode the daily limit.
+    DailyLimit,
+    /// An account locked because its break-glass went unsigned.
+    BreakGlassUnsigned,
+    /// An account locked because a supervisor rejected its break-glass.
+    BreakGlassRejected,
 }
 
 impl Outcome {
@@ -173,6 +202,11 @@ impl Outcome {
             Outcome::TotpReplayed => "totp_replayed",
             Outcome::WrongCodes => "wrong_codes",
             Outcome::LoginFailures => "login_failures",
+            Outcome::BreakGlass => "break_glass",
+            Outcome::NoCode => "no_code",
+            Outcome::DailyLimit => "daily_limit",
+            Outcome::BreakGlassUnsigned => "break_glass_unsigned",
+            Outcome::BreakGlassRejected => "break_glass_rejected",
         }
     }
 
@@ -186,6 +220,11 @@ impl Outcome {
             Outcome::TotpReplayed,
             Outcome::WrongCodes,
             Outcome::LoginFailures,
+            Outcome::BreakGlass,
+            Outcome::NoCode,
+            Outcome::DailyLimit,
+            Outcome::BreakGlassUnsigned,
+            Outcome::BreakGlassRejected,
         ];
         special
             .into_iter()
@@ -228,6 +267,10 @@ pub enum LockReason {
     WrongCodes,
     /// Too many failed logins in a row.
     LoginFailures,
+    /// A break-glass left unsigned past its deadline.
+    BreakGlassUnsigned,
+    /// A supervisor rejected a break-glass.
+    BreakGlassRejected,
 }
 
 impl LockReason {
@@ -242,6 +285,8 @@ impl LockReason {
             LockReason::DailyLimitExceeded => Outcome::Refused(ErrorCode::DailyLimitExceeded),
             LockReason::WrongCodes => Outcome::WrongCodes,
             LockReason::LoginFailures => Outcome::LoginFailures,
+            LockReason::BreakGlassUnsigned => Outcome::BreakGlassUnsigned,
+            LockReason::BreakGlassRejected => Outcome::BreakGlassRejected,
         }
     }
 }
@@ -532,6 +577,11 @@ mod tests {
             Outcome::TotpReplayed,
             Outcome::WrongCodes,
             Outcome::LoginFailures,
+            Outcome::BreakGlass,
+            Outcome::NoCode,
+            Outcome::DailyLimit,
+            Outcome::BreakGlassUnsigned,
+            Outcome::BreakGlassRejected,
         ];
         outcomes.extend(ErrorCode::ALL.iter().map(|c| Outcome::Refused(*c)));
         for o in outcomes {

@@ -9,6 +9,7 @@
 //! [`broker`] (the officer's and the citizen's flows, in domain terms).
 
 pub mod audit;
+pub mod break_glass;
 pub mod broker;
 pub mod clock;
 pub mod consent;
@@ -26,5 +27,6 @@ pub mod receipt;
 pub mod retention;
 pub mod seal;
 pub mod session;
+pub mod signals;
 pub mod tlog;
 pub mod trail;

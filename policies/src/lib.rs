@@ -14,6 +14,7 @@ mod parse;
 mod problem;
 mod raw;
 mod validate;
+mod watch;
 
 pub use authorize::{validate_case_reference, Denial, ResolvedCheck, CASE_REFERENCE_MAX_LEN};
 pub use bundle::{Bundle, BundlePart, PartSubject, ResolvedBundle};
@@ -22,3 +23,4 @@ pub use model::{
     AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Retention, Role,
 };
 pub use problem::{PolicyErrors, PolicyProblem};
+pub use watch::{BreakGlass, Signals, WorkingHours};

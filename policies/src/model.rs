@@ -17,6 +17,10 @@ pub struct PolicySet {
     pub purposes: BTreeMap<String, Purpose>,
     /// Bundles by name (e.g. `traffic_stop`).
     pub bundles: BTreeMap<String, crate::bundle::Bundle>,
+    /// Break-glass deadlines and caps (`[break_glass]`, defaults if absent).
+    pub break_glass: crate::watch::BreakGlass,
+    /// Anomaly-signal thresholds (`[signals]`, defaults if absent).
+    pub signals: crate::watch::Signals,
 }
 
 /// Settings that apply to every role.
@@ -155,6 +159,14 @@ pub struct Role {
     pub grants_beyond_own: BTreeSet<String>,
     /// Bundles the role may run (each part must also be permitted on its own).
     pub bundles: BTreeSet<String>,
+    /// Whether officers of this role may override one refusal (no code
+    /// possible, or daily limit reached) under a supervisor's countersign.
+    pub break_glass: bool,
+    /// Roles (besides the administrators who manage this role) whose
+    /// officers of the same unit may countersign this role's break-glass.
+    pub break_glass_countersign: BTreeSet<String>,
+    /// Hours this role works, for the off-shift signal (`None`: any hour).
+    pub working_hours: Option<crate::watch::WorkingHours>,
 }
 
 impl Role {

@@ -23,6 +23,10 @@ pub(crate) struct RawFile {
     pub purposes: BTreeMap<Spanned<String>, RawPurpose>,
     #[serde(default)]
     pub bundles: BTreeMap<Spanned<String>, crate::bundle::RawBundle>,
+    #[serde(default)]
+    pub break_glass: Option<crate::watch::RawBreakGlass>,
+    #[serde(default)]
+    pub signals: Option<crate::watch::RawSignals>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +94,12 @@ pub(crate) struct RawRole {
     pub grants_beyond_own: Vec<Spanned<String>>,
     #[serde(default)]
     pub bundles: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub break_glass: bool,
+    #[serde(default)]
+    pub break_glass_countersign: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub working_hours: Option<Spanned<Vec<u32>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -94,7 +94,11 @@ pub(crate) fn validate(
     let mut roles: BTreeMap<String, (usize, Spanned<String>, RawRole)> = BTreeMap::new();
     let mut purposes: BTreeMap<String, (usize, Spanned<String>, RawPurpose)> = BTreeMap::new();
     let mut bundles: BTreeMap<String, (usize, Spanned<String>, RawBundle)> = BTreeMap::new();
+    let mut break_glass: Vec<(usize, crate::watch::RawBreakGlass)> = Vec::new();
+    let mut signals: Vec<(usize, crate::watch::RawSignals)> = Vec::new();
     for (file, raw) in files {
+        break_glass.extend(raw.break_glass.map(|b| (file, b)));
+        signals.extend(raw.signals.map(|s| (file, s)));
         if let Some(g) = raw.global {
             globals.push((file, g));
         }
@@ -154,6 +158,13 @@ pub(crate) fn validate(
     }
 
     check_management(&mut c, &roles, &built_roles);
+    check_break_glass_roles(&mut c, &roles, &built_roles);
+    let break_glass = once(&mut c, "break_glass", &break_glass)
+        .map(|(f, b)| crate::watch::check_break_glass(&mut c, f, b))
+        .unwrap_or_default();
+    let signals = once(&mut c, "signals", &signals)
+        .map(|(f, s)| crate::watch::check_signals(&mut c, f, s))
+        .unwrap_or_default();
 
     problems.append(&mut c.problems);
     match global {
@@ -162,6 +173,8 @@ pub(crate) fn validate(
             roles: built_roles,
             purposes: built_purposes,
             bundles: built_bundles,
+            break_glass,
+            signals,
         }),
         _ => Err(problems),
     }
@@ -584,6 +597,75 @@ fn check_role(
             .map(|m| m.get_ref().clone())
             .collect(),
         bundles: BTreeSet::new(),
+        break_glass: r.break_glass,
+        break_glass_countersign: r
+            .break_glass_countersign
+            .iter()
+            .map(|m| m.get_ref().clone())
+            .collect(),
+        working_hours: crate::watch::check_working_hours(c, file, name, &r.working_hours),
+    }
+}
+
+/// A table that at most one file may define: the first, the others reported.
+fn once<'a, T>(
+    c: &mut Checker<'_>,
+    header: &str,
+    defined: &'a [(usize, T)],
+) -> Option<(usize, &'a T)> {
+    let (first, value) = defined.first()?;
+    let first_name = c.name(*first).to_owned();
+    for (file, _) in &defined[1..] {
+        let span = c.header_span(*file, header);
+        let message = format!(
+            "[{header}] is defined in both {first_name} and {}; at most one file may define it",
+            c.name(*file)
+        );
+        c.report(*file, span, header.into(), message);
+    }
+    Some((*first, value))
+}
+
+/// A break-glass role must check documents (there is nothing else to
+/// override); its countersigning roles must exist and administer.
+fn check_break_glass_roles(
+    c: &mut Checker<'_>,
+    roles: &BTreeMap<String, (usize, Spanned<String>, RawRole)>,
+    built: &BTreeMap<String, Role>,
+) {
+    for (name, (file, _, raw)) in roles {
+        let key = format!("roles.{name}.break_glass_countersign");
+        if raw.break_glass && raw.documents.is_empty() {
+            let span = c.header_span(*file, &format!("roles.{name}"));
+            c.report(
+                *file,
+                span,
+                format!("roles.{name}.break_glass"),
+                "a role that checks no document has nothing to override".into(),
+            );
+        }
+        if !raw.break_glass && !raw.break_glass_countersign.is_empty() {
+            let span = raw.break_glass_countersign.first().map(|m| m.span());
+            c.report(
+                *file,
+                span,
+                key.clone(),
+                "set without break_glass = true".into(),
+            );
+        }
+        for m in &raw.break_glass_countersign {
+            match built.get(m.get_ref()) {
+                Some(r) if r.administers => {}
+                Some(_) => {
+                    let message = format!("role \"{}\" does not administer", m.get_ref());
+                    c.report(*file, Some(m.span()), key.clone(), message);
+                }
+                None => {
+                    let message = format!("unknown role \"{}\"", m.get_ref());
+                    c.report(*file, Some(m.span()), key.clone(), message);
+                }
+            }
+        }
     }
 }
 

@@ -61,11 +61,13 @@ pub enum ErrorCode {
     Internal,
     /// The identity card or driving licence number fails its shape or check digit.
     InvalidDocumentNumber,
+    /// Today's break-glass uses are spent: no further override today.
+    BreakGlassLimitReached,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidPesel,
         ErrorCode::PayloadTooLarge,
@@ -91,6 +93,7 @@ impl ErrorCode {
         ErrorCode::NotLocked,
         ErrorCode::ChallengeReleasing,
         ErrorCode::InvalidDocumentNumber,
+        ErrorCode::BreakGlassLimitReached,
     ];
 
     /// The code a wire name means.
@@ -126,6 +129,7 @@ impl ErrorCode {
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::InvalidDocumentNumber => "invalid_document_number",
+            ErrorCode::BreakGlassLimitReached => "break_glass_limit_reached",
         }
     }
 
@@ -166,6 +170,9 @@ impl ErrorCode {
             ErrorCode::Internal => "Something went wrong on the server; it has been logged.",
             ErrorCode::InvalidDocumentNumber => {
                 "The document number is not valid: check it for a typo."
+            }
+            ErrorCode::BreakGlassLimitReached => {
+                "No more emergency overrides today: call your supervisor."
             }
         }
     }

@@ -9,9 +9,14 @@ pub mod error;
 pub mod pesel;
 pub mod plate;
 pub mod transport;
+pub mod watch;
 
 pub use api::*;
 pub use dispute::{DisputeView, ResolveDispute};
 pub use document::{Document, DocumentStatus, DocumentType, FieldValue, Photo, Source};
 pub use error::{ErrorCode, Problem};
 pub use pesel::{Pesel, PeselError};
+pub use watch::{
+    BreakGlassDecision, BreakGlassRequest, BreakGlassVerdict, BreakGlassView, SignalView,
+    SignalsView,
+};

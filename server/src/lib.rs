@@ -16,4 +16,5 @@ pub mod portal;
 pub mod retention;
 pub mod store;
 pub mod tlog;
+pub mod watch;
 pub mod wiring;

@@ -132,6 +132,30 @@ enum CitizenAction {
 
 #[derive(Subcommand)]
 enum AdminAction {
+    /// Anomaly signals over the policy's window (one unit, or all).
+    Signals {
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Break-glass checks of a unit (pending first).
+    BreakGlass {
+        #[arg(long)]
+        unit: String,
+    },
+    /// Countersign a pending break-glass check, with a reason.
+    Countersign {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reject a pending break-glass check, with a reason (locks the officer).
+    RejectBreakGlass {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Locked accounts of a unit.
     Lockouts {
         #[arg(long)]
@@ -373,6 +397,14 @@ async fn main() -> Result<()> {
             let b = wiring::broker(&cfg).await?;
             let out = match action {
                 AdminAction::Lockouts { unit, csv } => operator::lockouts(&b, &unit, csv).await,
+                AdminAction::Signals { unit } => operator::signals(&b, unit.as_deref()).await,
+                AdminAction::BreakGlass { unit } => operator::break_glass(&b, &unit).await,
+                AdminAction::Countersign { id, reason } => {
+                    operator::decide_break_glass(&b, &id, true, &reason).await
+                }
+                AdminAction::RejectBreakGlass { id, reason } => {
+                    operator::decide_break_glass(&b, &id, false, &reason).await
+                }
                 AdminAction::Unlock {
                     login,
                     reason,
@@ -620,6 +652,7 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
         );
         okaz_server::notices::outbox_worker(d, broker.clock.clone(), every)
     });
+    let watch = okaz_server::watch::spawn(broker.clone(), metrics.clone());
     let app = Arc::new(App {
         broker,
         metrics,
@@ -661,6 +694,7 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
     if let Some(o) = outbox {
         o.abort();
     }
+    watch.abort();
     tracing::info!("stopped");
     Ok(())
 }

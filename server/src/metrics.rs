@@ -46,6 +46,8 @@ struct Inner {
     upstream_latency: BTreeMap<String, Histogram>,
     upstream_errors: BTreeMap<(String, String), u64>,
     delivery_reports: BTreeMap<String, u64>,
+    break_glass: BTreeMap<(String, String), u64>,
+    signals: BTreeMap<String, u64>,
     client_trust_reloads: BTreeMap<&'static str, u64>,
     notices: BTreeMap<(String, String), u64>,
 }
@@ -180,6 +182,16 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
         "counter",
         "API connections the broker closed, by reason (header_timeout, idle, max_age).",
     ),
+    (
+        "okaz_break_glass_total",
+        "counter",
+        "Break-glass checks and their ends, by event (used, countersigned, rejected, expired) and override.",
+    ),
+    (
+        "okaz_anomaly_signals",
+        "gauge",
+        "Anomaly signals the last scheduled run found, by kind.",
+    ),
 ];
 
 fn header(out: &mut String, name: &str) {
@@ -272,6 +284,26 @@ impl Metrics {
             *m.notices
                 .entry((channel.to_string(), outcome.to_string()))
                 .or_default() += 1;
+        }
+    }
+
+    /// Records a break-glass event (`used`, `countersigned`, `rejected`,
+    /// `expired`) and, for a use, which refusal it overrode.
+    pub fn break_glass(&self, event: &str, overrides: &str) {
+        if let Ok(mut m) = self.inner.lock() {
+            *m.break_glass
+                .entry((event.to_string(), overrides.to_string()))
+                .or_default() += 1;
+        }
+    }
+
+    /// Sets the signals the last scheduled run found, per kind (every kind
+    /// named, zeros included, so an alert sees a signal disappear too).
+    pub fn signals(&self, per_kind: &[(&str, u64)]) {
+        if let Ok(mut m) = self.inner.lock() {
+            for (kind, n) in per_kind {
+                m.signals.insert(kind.to_string(), *n);
+            }
         }
     }
 
@@ -392,6 +424,17 @@ impl Metrics {
                 out,
                 "okaz_client_trust_reloads_total{{result=\"{result}\"}} {n}"
             );
+        }
+        header(&mut out, "okaz_break_glass_total");
+        for ((event, overrides), n) in &m.break_glass {
+            let _ = writeln!(
+                out,
+                "okaz_break_glass_total{{event=\"{event}\",overrides=\"{overrides}\"}} {n}"
+            );
+        }
+        header(&mut out, "okaz_anomaly_signals");
+        for (kind, n) in &m.signals {
+            let _ = writeln!(out, "okaz_anomaly_signals{{kind=\"{kind}\"}} {n}");
         }
         header(&mut out, "okaz_draining");
         let draining = self.draining.load(std::sync::atomic::Ordering::SeqCst);

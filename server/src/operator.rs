@@ -182,3 +182,79 @@ pub async fn resolve_dispute(
     b.resolve_as("operator", unit, id, reason).await?;
     Ok(format!("dispute {id} resolved\n"))
 }
+
+/// Anomaly signals of a unit (or every unit), one line each.
+pub async fn signals(b: &Broker, unit: Option<&str>) -> Result<String, BrokerError> {
+    let view = okaz_core::broker::signals_view(b.run_signals(unit).await?);
+    let mut out = format!(
+        "{} records since {}\n",
+        view.records,
+        view.since.format("%Y-%m-%d %H:%M")
+    );
+    for s in &view.signals {
+        out.push_str(&format!(
+            "{:<18} {:<20} {} score {:>8.2}  evidence {}{}{}\n",
+            s.kind,
+            s.officer.login,
+            s.officer.id,
+            s.score,
+            s.evidence.len(),
+            s.day.map(|d| format!("  day {d}")).unwrap_or_default(),
+            s.citizen
+                .as_deref()
+                .map(|c| format!("  citizen {c}"))
+                .unwrap_or_default(),
+        ));
+    }
+    if view.signals.is_empty() {
+        out.push_str("no signals\n");
+    }
+    Ok(out)
+}
+
+/// Break-glass checks of a unit, one line each.
+pub async fn break_glass(b: &Broker, unit: &str) -> Result<String, BrokerError> {
+    let list = b.break_glass_of(unit).await?;
+    let mut out = String::new();
+    for g in &list {
+        out.push_str(&format!(
+            "{}  {:<14} {:<20} {:<12} due {}  {}  {}\n",
+            g.created_at.format("%Y-%m-%d %H:%M"),
+            g.status,
+            g.officer.login,
+            g.overrides,
+            g.deadline.format("%Y-%m-%d %H:%M"),
+            g.id,
+            g.justification.escape_debug(),
+        ));
+    }
+    if list.is_empty() {
+        out.push_str("no break-glass checks\n");
+    }
+    Ok(out)
+}
+
+/// Countersigns or rejects a break-glass check.
+pub async fn decide_break_glass(
+    b: &Broker,
+    id: &str,
+    countersign: bool,
+    reason: &str,
+) -> Result<String, BrokerError> {
+    let decision = if countersign {
+        okaz_protocol::BreakGlassVerdict::Countersign
+    } else {
+        okaz_protocol::BreakGlassVerdict::Reject
+    };
+    let v = b
+        .decide_break_glass(
+            None,
+            id,
+            okaz_protocol::BreakGlassDecision {
+                decision,
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
+    Ok(format!("break-glass {} {}\n", v.id, v.status))
+}

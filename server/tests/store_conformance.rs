@@ -292,6 +292,10 @@ conformance!(
     notice_prefs_default_on_and_are_kept_with_their_record,
     completing_a_noticed_challenge_reads_the_choices_once,
     disputes_once_per_check_within_the_daily_limit_and_resolved_in_their_unit,
+    break_glass_counts_to_its_cap_and_refuses_a_locked_officer,
+    concurrent_break_glass_never_passes_the_cap,
+    break_glass_is_decided_once_and_a_rejection_locks,
+    break_glass_sweep_expires_once_and_locks_the_officer,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -3140,4 +3144,306 @@ async fn disputes_once_per_check_within_the_daily_limit_and_resolved_in_their_un
         .unwrap()
         .iter()
         .any(|r| r.entry.event == AuditEvent::DisputeResolved));
+}
+
+// ---------------------------------------------------------------- break-glass
+
+fn new_break_glass(o: &Officer, created: i64) -> okaz_core::ports::NewBreakGlass {
+    okaz_core::ports::NewBreakGlass {
+        id: uuid::Uuid::new_v4().to_string(),
+        officer_id: o.id.clone(),
+        unit: o.unit.clone(),
+        overrides: okaz_core::break_glass::Override::NoCode,
+        justification: "unconscious person, road accident".to_string(),
+        document: "id_card".to_string(),
+        purpose: "identity_confirmation".to_string(),
+        case_reference: None,
+        created_at: at(created),
+        deadline: at(created + 3600),
+    }
+}
+
+fn used_entry(o: &Officer, bg: &okaz_core::ports::NewBreakGlass) -> (AuditEntry, AuditEntry) {
+    let base = entry(
+        bg.created_at,
+        AuditEvent::VerificationRefused,
+        &o.id,
+        &o.unit,
+    )
+    .about("ps-citizen", DocumentType::IdCard, "identity_confirmation")
+    .verification(&bg.id);
+    let mut used = base
+        .clone()
+        .as_event(AuditEvent::BreakGlassUsed)
+        .outcome(Outcome::NoCode);
+    used.reason = Some(bg.justification.clone());
+    (used, base.refused(ErrorCode::BreakGlassLimitReached))
+}
+
+async fn start_bg(
+    s: &dyn Store,
+    o: &Officer,
+    bg: okaz_core::ports::NewBreakGlass,
+    cap: u32,
+) -> okaz_core::ports::BreakGlassStart {
+    let (used, refused) = used_entry(o, &bg);
+    s.start_break_glass(bg, today(), cap, used, refused)
+        .await
+        .unwrap()
+}
+
+async fn break_glass_counts_to_its_cap_and_refuses_a_locked_officer(h: &Harness) {
+    use okaz_core::ports::BreakGlassStart;
+    let s = h.store();
+    let o = officer(&*s, "medic", "PRM-1").await;
+    let first = new_break_glass(&o, 0);
+    let first_id = first.id.clone();
+    assert_eq!(
+        start_bg(&*s, &o, first, 2).await,
+        BreakGlassStart::Started { used: 1 }
+    );
+    assert_eq!(
+        start_bg(&*s, &o, new_break_glass(&o, 1), 2).await,
+        BreakGlassStart::Started { used: 2 }
+    );
+    let refused = new_break_glass(&o, 2);
+    let refused_id = refused.id.clone();
+    assert_eq!(
+        start_bg(&*s, &o, refused, 2).await,
+        BreakGlassStart::CapReached
+    );
+    assert_eq!(s.break_glass_used(&o.id, today()).await.unwrap(), 2);
+    assert!(
+        s.break_glass(&refused_id).await.unwrap().is_none(),
+        "a refused break-glass leaves no record to countersign"
+    );
+    let stored = s.break_glass(&first_id).await.unwrap().unwrap();
+    assert_eq!(stored.status, okaz_core::break_glass::Status::Pending);
+    assert_eq!(stored.justification, "unconscious person, road accident");
+    assert_eq!(stored.created_at, micros(at(0)));
+    assert_eq!(stored.deadline, micros(at(3600)));
+    assert_eq!(stored.officer_id, o.id);
+    // The counter is per day.
+    let tomorrow = today().succ_opt().unwrap();
+    assert_eq!(s.break_glass_used(&o.id, tomorrow).await.unwrap(), 0);
+
+    // A locked officer may not break glass (lock by the daily limit).
+    let other = officer(&*s, "medic2", "PRM-1").await;
+    s.count_attempt(&other.id, today(), 0, attempt(&other, at(5)))
+        .await
+        .unwrap();
+    assert_eq!(
+        start_bg(&*s, &other, new_break_glass(&other, 6), 2).await,
+        BreakGlassStart::Locked
+    );
+    assert_eq!(s.break_glass_used(&other.id, today()).await.unwrap(), 0);
+    assert_eq!(
+        events(&*s, &o.id).await,
+        vec![
+            ev(AuditEvent::BreakGlassUsed, "no_code"),
+            ev(AuditEvent::BreakGlassUsed, "no_code"),
+            ev(AuditEvent::VerificationRefused, "break_glass_limit_reached"),
+        ]
+    );
+    let listed = s.break_glass_of_unit("PRM-1", at(-10)).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].created_at >= listed[1].created_at, "newest first");
+    assert!(s
+        .break_glass_of_unit("OTHER", at(-10))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_chains_verify(&*s).await;
+}
+
+async fn concurrent_break_glass_never_passes_the_cap(h: &Harness) {
+    use okaz_core::ports::BreakGlassStart;
+    let s = h.store();
+    let o = officer(&*s, "medic", "PRM-1").await;
+    let tasks = (0..24).map(|i| {
+        let s = Arc::clone(&s);
+        let o = o.clone();
+        tokio::spawn(async move { start_bg(&*s, &o, new_break_glass(&o, i), 3).await })
+    });
+    let outcomes: Vec<BreakGlassStart> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let started = outcomes
+        .iter()
+        .filter(|o| matches!(o, BreakGlassStart::Started { .. }))
+        .count();
+    assert_eq!(started, 3, "{outcomes:?}");
+    assert_eq!(s.break_glass_used(&o.id, today()).await.unwrap(), 3);
+    assert_eq!(
+        s.break_glass_of_unit("PRM-1", at(-10)).await.unwrap().len(),
+        3
+    );
+    assert_chains_verify(&*s).await;
+}
+
+async fn break_glass_is_decided_once_and_a_rejection_locks(h: &Harness) {
+    use okaz_core::break_glass::{Decision, Status};
+    let s = h.store();
+    let o = officer(&*s, "medic", "PRM-1").await;
+    let boss = officer(&*s, "boss", "PRM-1").await;
+    let signed = new_break_glass(&o, 0);
+    let signed_id = signed.id.clone();
+    start_bg(&*s, &o, signed, 5).await;
+    let decision = |event, id: &str, t| {
+        let mut e = AuditEntry::on_officer(at(t), event, &boss.id, "PRM-1", &o.id).verification(id);
+        e.reason = Some("confirmed with the dispatcher".into());
+        e
+    };
+    let a = decision(AuditEvent::BreakGlassCountersigned, &signed_id, 100);
+    let b = a.clone();
+    let (first, second) = futures::join!(
+        s.decide_break_glass(
+            &signed_id,
+            Decision::Countersign,
+            &boss.id,
+            "ok",
+            at(100),
+            a
+        ),
+        s.decide_break_glass(
+            &signed_id,
+            Decision::Countersign,
+            &boss.id,
+            "ok",
+            at(100),
+            b
+        ),
+    );
+    assert!(
+        first.unwrap() ^ second.unwrap(),
+        "two supervisors at once: exactly one decision"
+    );
+    let got = s.break_glass(&signed_id).await.unwrap().unwrap();
+    assert_eq!(got.status, Status::Countersigned);
+    assert_eq!(got.decided_by.as_deref(), Some(boss.id.as_str()));
+    assert_eq!(got.decided_at, Some(micros(at(100))));
+    assert!(s
+        .officer_by_id(&o.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .locked
+        .is_none());
+
+    // Too late: the deadline has passed (the sweeper's turn, not the supervisor's).
+    let late = new_break_glass(&o, 10);
+    let late_id = late.id.clone();
+    start_bg(&*s, &o, late, 5).await;
+    let e = decision(AuditEvent::BreakGlassCountersigned, &late_id, 3610);
+    assert!(!s
+        .decide_break_glass(&late_id, Decision::Countersign, &boss.id, "ok", at(3610), e)
+        .await
+        .unwrap());
+    assert_eq!(
+        s.break_glass(&late_id).await.unwrap().unwrap().status,
+        Status::Pending
+    );
+
+    // A rejection locks the officer, in the same transaction.
+    let rejected = new_break_glass(&o, 20);
+    let rejected_id = rejected.id.clone();
+    start_bg(&*s, &o, rejected, 5).await;
+    let e = decision(AuditEvent::BreakGlassRejected, &rejected_id, 200);
+    assert!(s
+        .decide_break_glass(
+            &rejected_id,
+            Decision::Reject,
+            &boss.id,
+            "no emergency",
+            at(200),
+            e
+        )
+        .await
+        .unwrap());
+    let lock = s
+        .officer_by_id(&o.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .locked
+        .unwrap();
+    assert_eq!(lock.reason, "break_glass_rejected");
+    assert_eq!(
+        events(&*s, &boss.id).await,
+        vec![
+            ev(AuditEvent::BreakGlassCountersigned, "ok"),
+            ev(AuditEvent::BreakGlassRejected, "ok"),
+            ev(AuditEvent::AccountLocked, "break_glass_rejected"),
+        ]
+    );
+    assert!(!s
+        .decide_break_glass(
+            "not-an-id",
+            Decision::Reject,
+            &boss.id,
+            "x",
+            at(1),
+            entry(at(1), AuditEvent::BreakGlassRejected, &boss.id, "PRM-1")
+        )
+        .await
+        .unwrap());
+    assert_chains_verify(&*s).await;
+}
+
+async fn break_glass_sweep_expires_once_and_locks_the_officer(h: &Harness) {
+    use okaz_core::break_glass::Status;
+    let s = h.store();
+    let o = officer(&*s, "medic", "PRM-1").await;
+    let bg = new_break_glass(&o, 0);
+    let id = bg.id.clone();
+    start_bg(&*s, &o, bg, 5).await;
+    assert!(s.overdue_break_glass(at(3599)).await.unwrap().is_empty());
+    let overdue = s.overdue_break_glass(at(3600)).await.unwrap();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].id, id);
+    let expiry = || {
+        entry(at(3600), AuditEvent::BreakGlassExpired, "system", "PRM-1")
+            .verification(&id)
+            .outcome(Outcome::BreakGlassUnsigned)
+    };
+    // Not yet due: nothing happens.
+    assert!(!s.expire_break_glass(&id, at(3599), expiry()).await.unwrap());
+    // Sweepers of several replicas at once: one expiry, one lock.
+    let tasks = (0..6).map(|_| {
+        let s = Arc::clone(&s);
+        let id = id.clone();
+        let e = expiry();
+        tokio::spawn(async move { s.expire_break_glass(&id, at(3600), e).await.unwrap() })
+    });
+    let won: Vec<bool> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    let got = s.break_glass(&id).await.unwrap().unwrap();
+    assert_eq!(got.status, Status::Expired);
+    let lock = s
+        .officer_by_id(&o.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .locked
+        .unwrap();
+    assert_eq!(lock.reason, "break_glass_unsigned");
+    assert!(s.overdue_break_glass(at(9999)).await.unwrap().is_empty());
+    assert_eq!(
+        events(&*s, "system")
+            .await
+            .into_iter()
+            .filter(|(e, _)| e.starts_with("break_glass") || e == "account_locked")
+            .collect::<Vec<_>>(),
+        vec![
+            ev(AuditEvent::BreakGlassExpired, "break_glass_unsigned"),
+            ev(AuditEvent::AccountLocked, "break_glass_unsigned"),
+        ]
+    );
+    assert_chains_verify(&*s).await;
 }

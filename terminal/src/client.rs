@@ -265,6 +265,18 @@ impl Client {
             }
             Command::Quit => None,
             Command::Admin(call) => Some(Msg::Admin(self.admin(call).await)),
+            Command::BreakGlassList => Some(Msg::BreakGlassList(
+                self.call(Method::GET, "/v1/admin/break-glass", None).await,
+            )),
+            Command::DecideBreakGlass { id, request } => {
+                let path = format!("/v1/admin/break-glass/{}/decision", segment(&id));
+                Some(Msg::BreakGlassDecided(
+                    self.call(Method::POST, &path, json(&request)).await,
+                ))
+            }
+            Command::Signals => Some(Msg::Signals(
+                self.call(Method::GET, "/v1/admin/signals", None).await,
+            )),
         }
     }
 

@@ -133,6 +133,8 @@ pub enum T {
     KeyResetTotp,
     KeyCertificate,
     KeyExport,
+    /// Break-glass list: countersign or reject.
+    KeyDecide,
 }
 
 impl T {
@@ -202,6 +204,7 @@ impl T {
             T::KeyBack => ("Esc wróć", "Esc back"),
             T::KeySearch => ("Enter szukaj", "Enter search"),
             T::KeyScroll => ("↑↓ przewiń", "↑↓ scroll"),
+            T::KeyDecide => ("C podpisz X odrzuć", "C countersign X reject"),
             T::PinLoginTitle => ("Logowanie terminalem", "Terminal log-in"),
             T::Pin => ("PIN", "PIN"),
             T::PinHint => (
@@ -663,6 +666,16 @@ pub fn refusal(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
                 "Check it for a typo; nothing was counted.",
             ),
         ),
+        E::BreakGlassLimitReached => (
+            (
+                "Limit dostępów awaryjnych na dziś wyczerpany.",
+                "Zadzwoń do przełożonego.",
+            ),
+            (
+                "No more emergency overrides today.",
+                "Call your supervisor.",
+            ),
+        ),
     };
     match lang {
         Lang::Pl => pl,
@@ -790,6 +803,8 @@ pub fn lock_reason(lang: Lang, reason: &str) -> String {
         "wrong_codes" | "wrong_code" => ("błędne kody", "wrong codes"),
         "login_failures" | "invalid_credentials" => ("nieudane logowania", "failed logins"),
         "manual" => ("ręcznie", "by hand"),
+        "break_glass_unsigned" => ("awaryjny bez podpisu", "break-glass unsigned"),
+        "break_glass_rejected" => ("awaryjny odrzucony", "break-glass rejected"),
         other => return other.replace('_', " "),
     };
     lang.pick(pl, en).to_string()

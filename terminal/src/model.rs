@@ -58,6 +58,10 @@ pub enum Screen {
     Export(crate::screens::export::ExportForm),
     /// Security officer: a credential to hand over, shown once.
     Secret(crate::screens::secret::SecretShown),
+    /// Supervisor: the unit's break-glass checks, to countersign or reject.
+    BreakGlass(crate::screens::watch::BreakGlassList),
+    /// Security officer: anomaly signals of the unit.
+    Signals(crate::screens::watch::SignalList),
 }
 
 /// The model of the Elm architecture.
@@ -163,6 +167,8 @@ impl Model {
             Screen::Certificate(s) => s.note,
             Screen::Export(s) => s.note,
             Screen::Secret(_) => None,
+            Screen::BreakGlass(s) => s.note,
+            Screen::Signals(s) => s.note,
         }
     }
 }

@@ -60,7 +60,10 @@ impl Msg {
             | Msg::CodeChecked(Err(f))
             | Msg::Lockouts(Err(f))
             | Msg::Unlocked(Err(f))
-            | Msg::Audit(Err(f)) => Some(f),
+            | Msg::Audit(Err(f))
+            | Msg::BreakGlassList(Err(f))
+            | Msg::BreakGlassDecided(Err(f))
+            | Msg::Signals(Err(f)) => Some(f),
             Msg::Admin(a) => a.failure(),
             _ => None,
         }
@@ -146,6 +149,12 @@ pub enum Msg {
     DemoCodes(Vec<String>),
     /// Answer to [`Command::Admin`].
     Admin(crate::msg_admin::AdminAnswer),
+    /// Answer to [`Command::BreakGlassList`].
+    BreakGlassList(Result<Vec<okaz_protocol::BreakGlassView>, Failure>),
+    /// Answer to [`Command::DecideBreakGlass`].
+    BreakGlassDecided(Result<okaz_protocol::BreakGlassView, Failure>),
+    /// Answer to [`Command::Signals`].
+    Signals(Result<okaz_protocol::SignalsView, Failure>),
 }
 
 /// Filters of an audit search.
@@ -207,6 +216,17 @@ pub enum Command {
     Quit,
     /// A call on the accounts of the unit (security officer).
     Admin(crate::msg_admin::AdminCall),
+    /// `GET /v1/admin/break-glass`.
+    BreakGlassList,
+    /// `POST /v1/admin/break-glass/{id}/decision`.
+    DecideBreakGlass {
+        /// Break-glass id.
+        id: String,
+        /// Countersign or reject, with a reason.
+        request: okaz_protocol::BreakGlassDecision,
+    },
+    /// `GET /v1/admin/signals`.
+    Signals,
 }
 
 /// Every error code, for tests that must cover each one.

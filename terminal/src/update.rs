@@ -26,6 +26,7 @@ use crate::screens::{
     query::{self, QueryForm},
     result::{self, Shown},
     unlock::{self, UnlockForm},
+    watch,
 };
 
 /// Shown when the broker sends no display time and the role none either.
@@ -126,6 +127,44 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
             if let Screen::Lockouts(s) = &mut m.screen {
                 s.selected = s.selected.min(r.len().saturating_sub(1));
                 s.items = Some(r);
+            }
+            Vec::new()
+        }
+        Msg::BreakGlassList(r) => {
+            m.busy = false;
+            let r = match r {
+                Err(f) => return refused_elsewhere(m, f),
+                Ok(v) => v,
+            };
+            if let Screen::BreakGlass(s) = &mut m.screen {
+                s.selected = s.selected.min(r.len().saturating_sub(1));
+                s.items = Some(r);
+            }
+            Vec::new()
+        }
+        Msg::BreakGlassDecided(r) => {
+            m.busy = false;
+            let decided = match r {
+                Err(f) => return refused_elsewhere(m, f),
+                Ok(v) => v,
+            };
+            if let Screen::BreakGlass(s) = &mut m.screen {
+                s.done = s.deciding.take().filter(|_| decided.status != "pending");
+                s.reason.clear();
+                s.items = None;
+            }
+            m.busy = true;
+            vec![Command::BreakGlassList]
+        }
+        Msg::Signals(r) => {
+            m.busy = false;
+            let r = match r {
+                Err(f) => return refused_elsewhere(m, f),
+                Ok(v) => v,
+            };
+            if let Screen::Signals(s) = &mut m.screen {
+                s.selected = s.selected.min(r.signals.len().saturating_sub(1));
+                s.view = Some(r);
             }
             Vec::new()
         }
@@ -255,6 +294,16 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
                 Vec::new()
             }
             query::Intent::Officers => crate::update_admin::open(m, None),
+            query::Intent::BreakGlass => {
+                m.screen = Screen::BreakGlass(watch::BreakGlassList::loading(None));
+                m.busy = true;
+                vec![Command::BreakGlassList]
+            }
+            query::Intent::Signals => {
+                m.screen = Screen::Signals(watch::SignalList::default());
+                m.busy = true;
+                vec![Command::Signals]
+            }
             query::Intent::None => Vec::new(),
         },
         Screen::Awaiting(s) => match s.key(key) {
@@ -290,6 +339,28 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
                 Next::Login => to_login(m, None),
             },
             notice::Intent::None => Vec::new(),
+        },
+        Screen::BreakGlass(s) => match s.key(key) {
+            watch::Intent::Decide(id, request) => {
+                m.busy = true;
+                vec![Command::DecideBreakGlass { id, request }]
+            }
+            watch::Intent::Refresh => {
+                s.items = None;
+                m.busy = true;
+                vec![Command::BreakGlassList]
+            }
+            watch::Intent::Back => fresh_query(m, None),
+            watch::Intent::None => Vec::new(),
+        },
+        Screen::Signals(s) => match s.key(key) {
+            watch::SignalIntent::Refresh => {
+                s.view = None;
+                m.busy = true;
+                vec![Command::Signals]
+            }
+            watch::SignalIntent::Back => fresh_query(m, None),
+            watch::SignalIntent::None => Vec::new(),
         },
         Screen::Lockouts(s) => match s.key(key) {
             lockouts::Intent::Unlock(officer) => {
@@ -549,6 +620,8 @@ pub(crate) fn refused_elsewhere(m: &mut Model, f: Failure) -> Vec<Command> {
                 Screen::Lockouts(s) => s.note = Some(f.note()),
                 Screen::Unlock(s) => s.note = Some(f.note()),
                 Screen::Audit(s) => s.note = Some(f.note()),
+                Screen::BreakGlass(s) => s.note = Some(f.note()),
+                Screen::Signals(s) => s.note = Some(f.note()),
                 _ => {
                     m.screen = Screen::Notice(Notice {
                         note: f.note(),

@@ -122,6 +122,14 @@ fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
             s.draw(&ctx, body, f);
             s.keys()
         }
+        Screen::BreakGlass(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
+        Screen::Signals(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
     };
     footer(m, &keys, foot, f);
 }

@@ -37,6 +37,8 @@ fn screen_name(m: &Model) -> &'static str {
         Screen::Certificate(_) => "certificate",
         Screen::Export(_) => "export",
         Screen::Secret(_) => "secret",
+        Screen::BreakGlass(_) => "break_glass",
+        Screen::Signals(_) => "signals",
     }
 }
 

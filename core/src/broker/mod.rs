@@ -4,6 +4,7 @@
 mod activation;
 mod admin;
 mod auth;
+mod break_glass;
 mod bundle;
 mod choices;
 mod disputes;
@@ -11,6 +12,7 @@ mod idempotency;
 mod login;
 mod portal_session;
 mod secrets;
+mod signals;
 mod subject;
 mod verify;
 
@@ -34,6 +36,7 @@ pub use auth::{Authenticated, Bearer};
 pub use disputes::{dispute_view, DisputeFailure, MAX_DISPUTE_RECORDS};
 pub use login::PresentedCertificate;
 pub use secrets::{reseal_totp_secrets, Resealed};
+pub use signals::{signals_view, SignalRun, MAX_SIGNAL_RECORDS};
 
 /// The server's keys, one per job (see [`crate::keyring`]).
 pub use super::keyring::Keys;

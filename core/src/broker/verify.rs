@@ -471,7 +471,7 @@ impl Broker {
     /// answered; nothing is released. For the right code of `challenge`,
     /// the failure reopens it (lease ended, attempt given back) in the
     /// transaction of its record: a register error never burns a code.
-    async fn fetch(
+    pub(super) async fn fetch(
         &self,
         subject: &Subject,
         kind: DocumentType,

@@ -26,6 +26,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         WrongCode => StatusCode::UNPROCESSABLE_ENTITY,
         ChallengeExpired | ChallengeExhausted | ChallengeUsed => StatusCode::GONE,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        BreakGlassLimitReached => StatusCode::TOO_MANY_REQUESTS,
     }
 }
 
@@ -91,6 +92,7 @@ mod tests {
             (ChallengeUsed, 410),
             (ChallengeReleasing, 409),
             (Internal, 500),
+            (BreakGlassLimitReached, 429),
         ];
         for (code, status) in table {
             assert_eq!(status_of(code).as_u16(), status, "{code}");

@@ -8,6 +8,7 @@ pub mod ops;
 pub mod photo_fit;
 pub mod routes;
 pub mod server;
+mod watch;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -221,6 +222,7 @@ where
             photo_fit::fit_verification(&mut v, fit);
             json(StatusCode::OK, &v)
         }
+        Route::BreakGlass => watch::break_glass(app, req).await,
         _ => {
             let auth = authenticate(b, &req).await?;
             let r = authed(app, route, id, &auth, req).await;
@@ -326,6 +328,9 @@ where
                 StatusCode::OK,
                 &b.audit_search(auth, filter, pesel.as_deref()).await?,
             )
+        }
+        Route::BreakGlassList | Route::BreakGlassDecision | Route::Signals => {
+            watch::admin(app, route, id, auth, req).await
         }
         _ => Err(BrokerError::refused(ErrorCode::NotFound)),
     }
@@ -475,7 +480,7 @@ async fn authenticate<B>(b: &Broker, req: &Request<B>) -> Result<Authenticated, 
 }
 
 /// The fingerprint of the client certificate the connection presented.
-fn peer_certificate<B>(req: &Request<B>) -> Option<String> {
+pub(super) fn peer_certificate<B>(req: &Request<B>) -> Option<String> {
     req.extensions()
         .get::<PeerCertificate>()
         .map(|p| p.0.clone())
@@ -483,7 +488,7 @@ fn peer_certificate<B>(req: &Request<B>) -> Option<String> {
 
 /// A bearer token with the connection's certificate: a session bound to a
 /// terminal's certificate is refused without it.
-fn with_certificate<'a>(token: &'a str, certificate: &'a Option<String>) -> Bearer<'a> {
+pub(super) fn with_certificate<'a>(token: &'a str, certificate: &'a Option<String>) -> Bearer<'a> {
     Bearer {
         token,
         certificate: certificate.as_deref(),

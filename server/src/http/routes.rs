@@ -52,6 +52,14 @@ pub enum Route {
     Disputes,
     /// `POST /v1/admin/disputes/{id}/resolve`
     ResolveDispute,
+    /// `POST /v1/break-glass`
+    BreakGlass,
+    /// `GET /v1/admin/break-glass`
+    BreakGlassList,
+    /// `POST /v1/admin/break-glass/{id}/decision`
+    BreakGlassDecision,
+    /// `GET /v1/admin/signals`
+    Signals,
 }
 
 /// Method, path pattern (OpenAPI style) and route.
@@ -103,6 +111,14 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "/v1/admin/disputes/{id}/resolve",
         Route::ResolveDispute,
     ),
+    ("POST", "/v1/break-glass", Route::BreakGlass),
+    ("GET", "/v1/admin/break-glass", Route::BreakGlassList),
+    (
+        "POST",
+        "/v1/admin/break-glass/{id}/decision",
+        Route::BreakGlassDecision,
+    ),
+    ("GET", "/v1/admin/signals", Route::Signals),
 ];
 
 /// What a request path matched.

@@ -9,6 +9,7 @@ pub mod parts;
 pub mod query;
 pub mod result;
 pub mod unlock;
+pub mod watch;
 
 // Security officer: the accounts of the unit.
 pub mod account_reason;

@@ -93,6 +93,10 @@ pub enum Intent {
     Audit,
     /// Open the accounts of the unit.
     Officers,
+    /// Open the break-glass list (F5).
+    BreakGlass,
+    /// Open the anomaly signals (F6).
+    Signals,
 }
 
 impl QueryForm {
@@ -248,6 +252,8 @@ impl QueryForm {
             Key::F(2) if self.administers => return Intent::Lockouts,
             Key::F(3) if self.administers => return Intent::Audit,
             Key::F(4) if self.administers => return Intent::Officers,
+            Key::F(5) if self.administers => return Intent::BreakGlass,
+            Key::F(6) if self.administers => return Intent::Signals,
             Key::Enter => return self.submit(),
             other => match self.focus {
                 Focus::Pesel => {

@@ -7,6 +7,7 @@
 
 mod activations;
 mod audit;
+mod break_glass;
 mod challenges;
 mod idempotency;
 mod notices;
@@ -19,6 +20,7 @@ mod throttle;
 
 pub use activations::*;
 pub use audit::*;
+pub use break_glass::*;
 pub use challenges::*;
 pub use idempotency::*;
 pub use notices::*;
@@ -88,6 +90,7 @@ pub trait Store:
     + TotpSecretStore
     + NoticeStore
     + DisputeStore
+    + BreakGlassStore
 {
 }
 
@@ -107,5 +110,6 @@ impl<T> Store for T where
         + TotpSecretStore
         + NoticeStore
         + DisputeStore
+        + BreakGlassStore
 {
 }

@@ -9,6 +9,7 @@
 
 mod activations;
 mod audit;
+mod break_glass;
 mod challenges;
 mod idempotency;
 mod notices;
@@ -54,6 +55,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("../../../migrations/0009_challenge_release_lease.sql"),
     ),
     (10, include_str!("../../../migrations/0010_notices.sql")),
+    (11, include_str!("../../../migrations/0011_break_glass.sql")),
 ];
 
 /// Serialises migrations across replicas starting at once.

@@ -18,6 +18,7 @@
 
 mod activations;
 mod audit;
+mod break_glass;
 mod challenges;
 mod idempotency;
 mod notices;
@@ -80,6 +81,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         10,
         include_str!("../../../migrations/sqlite/0010_notices.sql"),
+    ),
+    (
+        11,
+        include_str!("../../../migrations/sqlite/0011_break_glass.sql"),
     ),
 ];
 

@@ -1,0 +1,388 @@
+//! Break-glass flows: an officer's emergency check, the supervisors' list
+//! and decision, and the sweep that locks an officer whose override went
+//! unsigned. The rules are in [`crate::break_glass`]; this file orders them.
+
+use std::collections::HashMap;
+
+use okaz_policy::ConsentMode;
+use okaz_protocol::{
+    BreakGlassDecision, BreakGlassRequest, BreakGlassVerdict, BreakGlassView, ErrorCode,
+    OfficerView, Verification, VerificationStatus,
+};
+
+use super::admin::valid_reason;
+use super::auth::{chrono_duration, Authenticated, Bearer};
+use super::subject::{may_use, subject_of};
+use super::{officer_view, Broker};
+use crate::audit::{AuditEntry, AuditEvent, Outcome};
+use crate::break_glass::{self as rules, Decision, Override};
+use crate::error::{BrokerError, Refusal};
+use crate::ports::{BreakGlassRecord, BreakGlassStart, Found, NewBreakGlass, Rng, Subject};
+use crate::pseudonym::Pseudonym;
+use crate::{notice, quota};
+
+/// How far back the supervisors' list looks (pending ones always show).
+const LIST_DAYS: i64 = 30;
+
+impl Broker {
+    /// `POST /v1/verifications/break-glass`: authenticates, then releases
+    /// the check by break-glass (see [`crate::break_glass`]).
+    pub async fn break_glass_verification(
+        &self,
+        token: Bearer<'_>,
+        body: Result<BreakGlassRequest, BrokerError>,
+    ) -> Result<(Verification, Override), BrokerError> {
+        let auth = self.authenticate(token).await?;
+        let done = async { self.break_glass_start(&auth, body?).await }.await;
+        done.map_err(|e| self.with_quota(&auth, e))
+    }
+
+    async fn break_glass_start(
+        &self,
+        auth: &Authenticated,
+        req: BreakGlassRequest,
+    ) -> Result<(Verification, Override), BrokerError> {
+        let officer = &auth.officer;
+        let role = self.role_of(officer)?;
+        let check_req = req.check();
+        // Malformed input costs nothing, as for any check.
+        let subject = subject_of(&check_req)?;
+        let justification = rules::clean_justification(
+            &req.justification,
+            self.policy.break_glass.justification_max,
+        )
+        .map_err(|e| Refusal::new(ErrorCode::InvalidRequest).detail(e.to_string()))?;
+        let now = self.clock.now();
+        let mut base = AuditEntry::new(
+            now,
+            AuditEvent::VerificationRefused,
+            &officer.id,
+            &officer.unit,
+        );
+        if let Subject::Pesel(pesel) = &subject {
+            base.citizen = Some(Pseudonym::of(&self.keys.pepper, pesel).as_str().to_string());
+        }
+        base.document = Some(req.document.as_str().to_string());
+        base.purpose = Some(if self.policy.purpose(&req.purpose).is_some() {
+            req.purpose.clone()
+        } else {
+            "unknown".to_string()
+        });
+        let case_reference = req
+            .case_reference
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        if !role.break_glass {
+            self.store
+                .append_audit(base.refused(ErrorCode::NotPermitted))
+                .await?;
+            return Err(Refusal::new(ErrorCode::NotPermitted)
+                .detail("this role may not break glass")
+                .into());
+        }
+        let check =
+            match self
+                .policy
+                .authorize(&officer.role, req.document, &req.purpose, case_reference)
+            {
+                Ok(c) => c,
+                Err(denial) => {
+                    let code = denial.code();
+                    self.store.append_audit(base.refused(code)).await?;
+                    return Err(Refusal::new(code).detail(denial.to_string()).into());
+                }
+            };
+        base.case_reference = case_reference.map(str::to_string);
+        if !may_use(role, &subject, check.consent == ConsentMode::None) {
+            self.store
+                .append_audit(base.refused(ErrorCode::NotPermitted))
+                .await?;
+            return Err(BrokerError::refused(ErrorCode::NotPermitted));
+        }
+        let overrides = rules::override_for(check.consent);
+        let allowance = quota::allowance(check.daily_limit, auth.counter.extra);
+        if overrides == Override::DailyLimit && auth.counter.used < allowance {
+            // Nothing to override: a consent-free check within the limit
+            // is simply made as usual, with no break-glass on record.
+            self.store
+                .append_audit(base.refused(ErrorCode::NotPermitted))
+                .await?;
+            return Err(Refusal::new(ErrorCode::NotPermitted)
+                .detail("the daily limit is not reached: check as usual")
+                .into());
+        }
+
+        let id = Rng(&*self.random).uuid();
+        let base = base.verification(&id);
+        let mut used = base
+            .clone()
+            .as_event(AuditEvent::BreakGlassUsed)
+            .outcome(match overrides {
+                Override::NoCode => Outcome::NoCode,
+                Override::DailyLimit => Outcome::DailyLimit,
+            });
+        used.reason = Some(justification.clone());
+        let refused = base.clone().refused(ErrorCode::BreakGlassLimitReached);
+        let bg = NewBreakGlass {
+            id: id.clone(),
+            officer_id: officer.id.clone(),
+            unit: officer.unit.clone(),
+            overrides,
+            justification,
+            document: req.document.as_str().to_string(),
+            purpose: base.purpose.clone().unwrap_or_default(),
+            case_reference: base.case_reference.clone(),
+            created_at: now,
+            deadline: rules::deadline(&self.policy, now),
+        };
+        let cap = self.policy.break_glass.per_officer_per_day;
+        match self
+            .store
+            .start_break_glass(bg, auth.day, cap, used, refused)
+            .await?
+        {
+            BreakGlassStart::Started { .. } => {}
+            BreakGlassStart::CapReached => {
+                return Err(Refusal::new(ErrorCode::BreakGlassLimitReached)
+                    .detail(format!("at most {cap} break-glass checks a day"))
+                    .into())
+            }
+            BreakGlassStart::Locked => return Err(BrokerError::refused(ErrorCode::AccountLocked)),
+        }
+
+        let Found {
+            mut document,
+            owner,
+        } = self.fetch(&subject, req.document, &base, None).await?;
+        let fields = document.restrict(super::verify::to_release(check.fields.iter(), req.photo));
+        // The flag on the release: its outcome says break-glass.
+        let mut released = base.released(fields).outcome(Outcome::BreakGlass);
+        if let Some(owner) = &owner {
+            released.citizen = Some(Pseudonym::of(&self.keys.pepper, owner).as_str().to_string());
+        }
+        let receipt = self.receipt(&released);
+        // The citizen hears of it at once, told it was an emergency check:
+        // the notice waits sealed in the outbox (due now), written in the
+        // release's own transaction, so it survives this replica.
+        let noticed = owner.as_ref().and_then(|owner| {
+            let n = self.notices.as_ref()?;
+            let mut notice = self.notice_of(owner, &released, req.document);
+            notice.emergency = true;
+            notice::outbox_row(n, &*self.random, &notice, released.at)
+        });
+        match noticed {
+            Some(row) => self.store.append_audit_with_notice(released, row).await?,
+            None => self.store.append_audit(released).await?,
+        }
+        tracing::warn!(
+            verification = %id,
+            officer = %officer.id,
+            unit = %officer.unit,
+            overrides = overrides.as_str(),
+            "break-glass check released; awaiting countersign"
+        );
+        Ok((
+            Verification {
+                receipt,
+                id,
+                status: VerificationStatus::Completed,
+                expires_at: None,
+                attempts_left: None,
+                sent_to: None,
+                document: Some(document),
+                display_until: Some(self.clock.now() + chrono_duration(check.display)),
+                bundle: None,
+                parts: Vec::new(),
+                quota: self.quota_of(auth),
+            },
+            overrides,
+        ))
+    }
+
+    /// `GET /v1/admin/break-glass`: the unit's break-glass checks (pending
+    /// first, then the last 30 days'), for its administrators.
+    pub async fn break_glass_list(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<BreakGlassView>, BrokerError> {
+        self.require_admin(auth)?;
+        self.break_glass_of(&auth.officer.unit).await
+    }
+
+    /// A unit's break-glass checks (the operator's command line names the unit).
+    pub async fn break_glass_of(&self, unit: &str) -> Result<Vec<BreakGlassView>, BrokerError> {
+        let since = self.clock.now() - chrono::Duration::days(LIST_DAYS);
+        let records = self.store.break_glass_of_unit(unit, since).await?;
+        let officers: HashMap<String, OfficerView> = self
+            .store
+            .officers_in_unit(unit)
+            .await?
+            .iter()
+            .map(|o| (o.id.clone(), officer_view(o)))
+            .collect();
+        let mut views: Vec<BreakGlassView> = records
+            .into_iter()
+            .map(|r| break_glass_view(r, &officers))
+            .collect();
+        // Pending first (they need someone now), each group newest first.
+        views.sort_by(|a, b| {
+            (a.status != "pending", std::cmp::Reverse(a.created_at))
+                .cmp(&(b.status != "pending", std::cmp::Reverse(b.created_at)))
+        });
+        Ok(views)
+    }
+
+    /// `POST /v1/admin/break-glass/{id}/decision`: countersigns or rejects
+    /// a pending break-glass before its deadline. `actor = None` is the
+    /// operator at the command line. A rejection locks the officer.
+    pub async fn decide_break_glass(
+        &self,
+        actor: Option<&Authenticated>,
+        id: &str,
+        req: BreakGlassDecision,
+    ) -> Result<BreakGlassView, BrokerError> {
+        let reason = valid_reason(&req.reason)?.to_string();
+        if let Some(auth) = actor {
+            self.require_admin(auth)?;
+        }
+        let record = self
+            .store
+            .break_glass(id)
+            .await?
+            .ok_or_else(|| BrokerError::refused(ErrorCode::NotFound))?;
+        let officer = self
+            .store
+            .officer_by_id(&record.officer_id)
+            .await?
+            .ok_or_else(|| BrokerError::refused(ErrorCode::NotFound))?;
+        if let Some(auth) = actor {
+            // Another unit's break-glass does not exist for this supervisor.
+            if auth.officer.unit != record.unit {
+                return Err(BrokerError::refused(ErrorCode::NotFound));
+            }
+            let signer = self.role_of(&auth.officer)?;
+            let allowed = auth.officer.id != officer.id
+                && rules::may_decide(
+                    &auth.officer.role,
+                    signer,
+                    &officer.role,
+                    self.policy.role(&officer.role),
+                );
+            if !allowed {
+                return Err(Refusal::new(ErrorCode::NotPermitted)
+                    .detail(format!(
+                        "a {} may not countersign a {}'s break-glass",
+                        auth.officer.role, officer.role
+                    ))
+                    .into());
+            }
+        }
+        let now = self.clock.now();
+        if !rules::decidable(record.status, record.deadline, now) {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail(format!(
+                    "this break-glass is {} and can no longer be decided",
+                    if record.status == rules::Status::Pending {
+                        "past its deadline"
+                    } else {
+                        record.status.as_str()
+                    }
+                ))
+                .into());
+        }
+        let decision = match req.decision {
+            BreakGlassVerdict::Countersign => Decision::Countersign,
+            BreakGlassVerdict::Reject => Decision::Reject,
+        };
+        let event = match decision {
+            Decision::Countersign => AuditEvent::BreakGlassCountersigned,
+            Decision::Reject => AuditEvent::BreakGlassRejected,
+        };
+        let (by, unit) = match actor {
+            Some(a) => (a.officer.id.clone(), a.officer.unit.clone()),
+            None => ("operator".to_string(), record.unit.clone()),
+        };
+        let mut audit =
+            AuditEntry::on_officer(now, event, &by, &unit, &officer.id).verification(id);
+        audit.reason = Some(reason.clone());
+        if !self
+            .store
+            .decide_break_glass(id, decision, &by, &reason, now, audit)
+            .await?
+        {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail("this break-glass was decided (or expired) meanwhile")
+                .into());
+        }
+        let decided = self
+            .store
+            .break_glass(id)
+            .await?
+            .ok_or_else(|| BrokerError::refused(ErrorCode::NotFound))?;
+        let officers = HashMap::from([(officer.id.clone(), officer_view(&officer))]);
+        Ok(break_glass_view(decided, &officers))
+    }
+
+    /// One pass of the break-glass sweeper (every replica runs it): every
+    /// pending break-glass past its deadline is expired and its officer
+    /// locked, each in one conditional transaction, so replicas sweeping at
+    /// once lock and record each officer once. Returns those it expired.
+    pub async fn sweep_break_glass(&self) -> Result<Vec<BreakGlassRecord>, BrokerError> {
+        let now = self.clock.now();
+        let mut expired = Vec::new();
+        for r in self.store.overdue_break_glass(now).await? {
+            if !rules::overdue(r.status, r.deadline, now) {
+                continue;
+            }
+            let audit = AuditEntry::on_officer(
+                now,
+                AuditEvent::BreakGlassExpired,
+                "system",
+                &r.unit,
+                &r.officer_id,
+            )
+            .verification(&r.id)
+            .outcome(Outcome::BreakGlassUnsigned);
+            if self.store.expire_break_glass(&r.id, now, audit).await? {
+                tracing::warn!(
+                    break_glass = %r.id,
+                    officer = %r.officer_id,
+                    unit = %r.unit,
+                    "break-glass unsigned past its deadline: officer locked"
+                );
+                expired.push(r);
+            }
+        }
+        Ok(expired)
+    }
+}
+
+/// The API view of a break-glass record.
+fn break_glass_view(
+    r: BreakGlassRecord,
+    officers: &HashMap<String, OfficerView>,
+) -> BreakGlassView {
+    let officer = officers.get(&r.officer_id).cloned().unwrap_or(OfficerView {
+        id: r.officer_id.clone(),
+        login: String::new(),
+        display_name: String::new(),
+        role: String::new(),
+        unit: r.unit.clone(),
+    });
+    BreakGlassView {
+        id: r.id,
+        officer,
+        overrides: r.overrides.as_str().to_string(),
+        justification: r.justification,
+        document: r.document,
+        purpose: r.purpose,
+        case_reference: r.case_reference,
+        created_at: r.created_at,
+        deadline: r.deadline,
+        status: r.status.as_str().to_string(),
+        decided_by: r.decided_by,
+        decided_at: r.decided_at,
+        decision_reason: r.decision_reason,
+    }
+}
