@@ -187,6 +187,8 @@ fn unit_root() -> tempfile::TempDir {
         r.join("usr/bin/okaz-server"),
     )
     .unwrap();
+    // ExecReload sends SIGHUP (CRL reload) with the host's kill.
+    std::fs::copy("/usr/bin/kill", r.join("usr/bin/kill")).unwrap();
     // The witness is built by the transparency-log work; until it is in the
     // workspace, an empty executable stands in so that `verify` checks the
     // unit itself. Said out loud, never silently.
