@@ -77,6 +77,10 @@ async fn a_full_flow_takes_at_most_four_transactions() {
     )
     .await
     .unwrap();
+    // The migrations just wrote many catalog rows (pg_class, pg_attribute,
+    // ...), so autovacuum would soon analyze the catalogs in this database,
+    // on a busy machine in the middle of a measured flow: do it now.
+    own.batch_execute("VACUUM ANALYZE").await.unwrap();
     drop(own);
     let clerk = kit.officer("clerk", "USC-Warszawa").await;
     let anna = kit.citizen(&["valid_id", "adult", "contactable"]).await;
@@ -87,7 +91,7 @@ async fn a_full_flow_takes_at_most_four_transactions() {
     // on a busy machine) can land in the window and only ever adds to the
     // count; the flow's own number is the least of a few measurements.
     let mut counts = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let flow = measure(&kit, &db, &token, &anna.pesel, &phone).await;
         counts.push(flow);
         if flow <= MAX_TRANSACTIONS_PER_FLOW {
