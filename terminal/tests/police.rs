@@ -420,6 +420,7 @@ fn a_clerks_bundle_waits_for_one_code_then_shows_both_parts() {
             documents: vec![DocumentType::IdCard, DocumentType::PensionerId],
             needs_pesel: true,
             needs_plate: false,
+            person_by_licence: false,
         }],
         ..clerk()
     };
