@@ -169,6 +169,10 @@ pub struct BundleChoice {
     pub needs_pesel: bool,
     /// Whether a plate must be given (some part is the vehicle's).
     pub needs_plate: bool,
+    /// Whether the person may be named by licence number instead of PESEL
+    /// (a traffic stop's driver, for a role with document number lookup).
+    #[serde(default)]
+    pub person_by_licence: bool,
 }
 
 /// `POST /v1/bundles`: several documents as one counted, audited check.
@@ -177,7 +181,8 @@ pub struct BundleChoice {
 pub struct BundleRequest {
     /// The bundle's policy name.
     pub bundle: String,
-    /// The person (PESEL) and/or the vehicle (plate), as the bundle needs.
+    /// The person (PESEL, or a driver's licence number where the bundle's
+    /// choice says `person_by_licence`) and/or the vehicle (plate).
     pub subject: Subject,
     /// Case or file reference, required for some roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]

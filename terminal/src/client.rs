@@ -211,6 +211,9 @@ impl Client {
                 if let Some(p) = req.subject.plate.as_mut() {
                     p.zeroize();
                 }
+                if let Some(n) = req.subject.licence_number.as_mut() {
+                    n.zeroize();
+                }
                 // As a single start: one key for the start and its retries.
                 let key = self.next_key();
                 let r = self

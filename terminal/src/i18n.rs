@@ -120,6 +120,8 @@ pub enum T {
     Plate,
     PlateRule,
     SubjectKind,
+    /// How a traffic stop's driver is named (PESEL or licence number).
+    DriverBy,
     LockIn,
     Retrying,
     IdCardNo,
@@ -214,6 +216,7 @@ impl T {
             T::Plate => ("Nr rej.", "Plate"),
             T::PlateRule => ("litery i cyfry, do 8", "letters and digits, up to 8"),
             T::SubjectKind => ("Szukaj po", "Look up by"),
+            T::DriverBy => ("Kierowca po", "Driver by"),
             T::Retrying => ("Brak połączenia, ponawiam", "No connection, retrying"),
             T::IdCardNo => ("Nr dowodu", "ID card no."),
             T::LicenceNo => ("Nr prawa jazdy", "Licence no."),

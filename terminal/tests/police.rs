@@ -420,6 +420,7 @@ fn a_clerks_bundle_waits_for_one_code_then_shows_both_parts() {
             documents: vec![DocumentType::IdCard, DocumentType::PensionerId],
             needs_pesel: true,
             needs_plate: false,
+            person_by_licence: false,
         }],
         ..clerk()
     };
@@ -473,4 +474,94 @@ fn a_clerks_bundle_waits_for_one_code_then_shows_both_parts() {
         panic!("parts screen")
     };
     assert_eq!(p.statuses().len(), 2);
+}
+
+/// A patrol whose policy lets it name a traffic stop's driver by licence
+/// number (as `/v1/me` offers it: the kind and the bundle's flag).
+fn patrol_by_licence() -> okaz_protocol::Permissions {
+    let mut p = police_patrol();
+    p.subjects.push(okaz_protocol::SubjectKind::LicenceNumber);
+    for b in &mut p.bundles {
+        b.person_by_licence = true;
+    }
+    p
+}
+
+/// The traffic stop with the driver named by licence number `number`.
+fn traffic_stop_by_licence(lang: Lang, profile: Profile, number: &str) -> Model {
+    let mut m = logged_in(lang, profile, patrol_by_licence());
+    key(&mut m, Key::Tab);
+    for _ in 0..5 {
+        key(&mut m, Key::Right);
+    }
+    // Driver by, PESEL, Plate, Document, Case: back to "driver by".
+    for _ in 0..3 {
+        key(&mut m, Key::BackTab);
+    }
+    key(&mut m, Key::Right);
+    // Driver by, Licence no., Plate, Document, Case.
+    key(&mut m, Key::Tab);
+    typed(&mut m, number);
+    key(&mut m, Key::Tab);
+    typed(&mut m, "wa1234x");
+    key(&mut m, Key::Tab);
+    key(&mut m, Key::Tab);
+    typed(&mut m, "RSD-7/26");
+    m
+}
+
+fn traffic_stop_licence_form(lang: Lang, profile: Profile) -> Model {
+    traffic_stop_by_licence(lang, profile, "01234/19/1465")
+}
+
+fn traffic_stop_bad_licence(lang: Lang, profile: Profile) -> Model {
+    let mut m = traffic_stop_by_licence(lang, profile, "01234-19-1465");
+    key(&mut m, Key::Enter);
+    m
+}
+
+#[test]
+fn snapshot_traffic_stop_licence_form() {
+    snap("traffic_stop_licence_form", traffic_stop_licence_form);
+}
+
+#[test]
+fn snapshot_traffic_stop_bad_licence() {
+    snap("traffic_stop_bad_licence", traffic_stop_bad_licence);
+}
+
+#[test]
+fn traffic_stop_names_the_driver_by_licence_number_in_one_request() {
+    let mut m = traffic_stop_licence_form(Lang::En, Profile::Handheld);
+    let cmds = key(&mut m, Key::Enter);
+    match &cmds[..] {
+        [Command::StartBundle(r)] => {
+            assert_eq!(r.bundle, "traffic_stop");
+            assert_eq!(r.subject.pesel, None);
+            assert_eq!(r.subject.licence_number.as_deref(), Some("01234/19/1465"));
+            assert_eq!(r.subject.plate.as_deref(), Some("WA1234X"));
+        }
+        other => panic!("expected one bundle start, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_malformed_licence_number_is_refused_before_anything_is_sent() {
+    let mut m = traffic_stop_by_licence(Lang::En, Profile::Handheld, "01234-19-1465");
+    assert!(key(&mut m, Key::Enter).is_empty());
+    assert_eq!(m.note(), Some(Note::NeedValidNumber));
+}
+
+#[test]
+fn a_traffic_stop_the_policy_names_by_pesel_only_offers_no_driver_choice() {
+    let mut m = traffic_stop_form(Lang::En, Profile::Handheld);
+    // Pesel, Plate, Document, Case: no "driver by" row to reach.
+    let t = render(&m, 80, 24);
+    let screen = format!("{:?}", t.backend());
+    assert!(!screen.contains("Driver by"), "{screen}");
+    let cmds = key(&mut m, Key::Enter);
+    assert!(
+        matches!(&cmds[..], [Command::StartBundle(r)] if r.subject.licence_number.is_none()),
+        "{cmds:?}"
+    );
 }

@@ -280,3 +280,141 @@ async fn a_clerks_bundle_counts_once_sends_one_code_and_releases_both_cut_to_the
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traffic_stop_names_the_driver_by_licence_number_counted_once() {
+    let opts = okaz_tests::Options::with_police_passwords();
+    let population = opts.population;
+    let kit = Kit::start_with(opts).await;
+    let officer = kit.officer("police", "KMP-Warszawa").await;
+    let driver = kit.citizen(&["adult", "licence"]).await;
+    let licence = driver.licence_number.clone().expect("tagged licence");
+    let owner = kit.citizen(&["adult", "vehicle"]).await;
+    let plate = owner.plates.first().unwrap().clone();
+    let token = kit.login(&officer).await;
+    let stop = |subject: serde_json::Value| json!({"bundle": "traffic_stop", "subject": subject, "case_reference": "RSD-9/2026"});
+
+    let me = kit.get("/v1/me", Some(&token)).await;
+    assert_eq!(
+        me.body["permissions"]["bundles"][0]["person_by_licence"], true,
+        "{}",
+        me.body
+    );
+
+    // A malformed number, or the driver named two ways, costs nothing.
+    for (subject, code) in [
+        (
+            json!({"licence_number": "01234-19-1465", "plate": plate}),
+            "invalid_document_number",
+        ),
+        (
+            json!({"licence_number": licence, "pesel": driver.pesel, "plate": plate}),
+            "invalid_request",
+        ),
+    ] {
+        let r = kit.post("/v1/bundles", Some(&token), stop(subject)).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (400, Some(code)),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(
+        kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
+        0
+    );
+
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            stop(json!({"licence_number": licence, "plate": plate})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["quota"]["used"], 1, "the bundle counts once");
+    let parts = r.body["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 4);
+    for p in parts {
+        assert_eq!(p["status"], "released", "{p}");
+    }
+    assert_eq!(parts[0]["kind"], "driving_licence");
+    assert_eq!(
+        parts[0]["document"]["fields"]["document_number"].as_str(),
+        Some(licence.as_str()),
+        "{}",
+        parts[0]
+    );
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let audit = kit.store.audit_chain(&officer.id).await.unwrap();
+    let counted = audit
+        .iter()
+        .filter(|r| r.entry.event.as_str() == "attempt_counted")
+        .count();
+    assert_eq!(counted, 1, "one counted check");
+    let of_check: Vec<_> = audit
+        .iter()
+        .filter(|r| r.entry.verification.as_deref() == Some(id.as_str()))
+        .filter(|r| r.entry.event.as_str() == "document_released")
+        .collect();
+    assert_eq!(of_check.len(), 4, "four documents under one check");
+    let driver_pseudonym = okaz_core::pseudonym::Pseudonym::of(
+        &kit.broker.keys.pepper,
+        &okaz_protocol::Pesel::parse(&driver.pesel).unwrap(),
+    );
+    let licence_record = of_check
+        .iter()
+        .find(|r| r.entry.document.as_deref() == Some("driving_licence"))
+        .unwrap();
+    assert_eq!(
+        licence_record.entry.citizen.as_deref(),
+        Some(driver_pseudonym.as_str()),
+        "the licence found by number is its holder's: they see the check"
+    );
+
+    // A well-formed number no one holds: that part is not found, the
+    // vehicle's papers still show, and it counts as one check.
+    let nobody = okaz_sandbox::numbers::licence_number(okaz_tests::SANDBOX_SEED, population + 3);
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            stop(json!({"licence_number": nobody, "plate": plate})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["quota"]["used"], 2);
+    let statuses: Vec<&str> = r.body["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["not_found", "released", "released", "released"]);
+    assert!(r.body["parts"][0].get("document").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_without_number_lookup_may_not_name_a_driver_by_licence_number() {
+    let kit = Kit::start_with(okaz_tests::Options::with_police_passwords()).await;
+    let clerk = kit.officer("clerk", "UM-Warszawa").await;
+    let token = kit.login(&clerk).await;
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            json!({"bundle": "pensioner_discount", "subject": {"licence_number": "01234/19/1465"}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("invalid_request")),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
+        0
+    );
+}

@@ -23,10 +23,10 @@
 //! history lists each part's release with its receipt and proof.
 
 use futures::future::join_all;
-use okaz_policy::{ConsentMode, PartSubject, ResolvedBundle};
+use okaz_policy::{Bundle, ConsentMode, PartSubject, ResolvedBundle};
 use okaz_protocol::{
-    plate, BundleRequest, BundleVerification, DocumentType, ErrorCode, PartResult, PartStatus,
-    Pesel, PhotoFit, QuotaView, Verification, VerificationStatus,
+    docnumber, plate, BundleRequest, BundleVerification, DocumentType, ErrorCode, PartResult,
+    PartStatus, Pesel, PhotoFit, QuotaView, Verification, VerificationStatus,
 };
 
 use super::auth::{chrono_duration, Authenticated};
@@ -37,8 +37,11 @@ use crate::ports::{AfterCount, Challenge, Found, RegisterFailure, Rng, Subject};
 use crate::pseudonym::Pseudonym;
 
 /// The subjects a bundle request names, validated.
+#[derive(Debug, PartialEq, Eq)]
 struct Subjects {
-    person: Option<Pesel>,
+    /// The person: by PESEL, or (a traffic stop's driver) by licence number.
+    person: Option<Subject>,
+    /// The vehicle, by its plate (normalised).
     vehicle: Option<String>,
 }
 
@@ -85,13 +88,13 @@ impl Broker {
         // bundle needs before anything is counted or audited; an unknown
         // bundle is refused below, audited, like any other denial.
         let subjects = match self.policy.bundle(&req.bundle) {
-            Some(b) => subjects_of(&req, b.needs_pesel(), b.needs_plate())?,
+            Some(b) => subjects_of(&req, b)?,
             None => Subjects {
                 person: None,
                 vehicle: None,
             },
         };
-        if let Some(p) = &subjects.person {
+        if let Some(Subject::Pesel(p)) = &subjects.person {
             base.citizen = Some(Pseudonym::of(&self.keys.pepper, p).as_str().to_string());
         }
         let resolved =
@@ -106,6 +109,20 @@ impl Broker {
                     return Err(Refusal::new(code).detail(denial.to_string()).into());
                 }
             };
+        // A driver named by licence number has no citizen to ask for a
+        // code: only a consent-free role the policy lets look documents up
+        // by number may do it (as a single check by number). Refused and
+        // audited before anything is counted.
+        if let Some(Subject::LicenceNumber(_)) = &subjects.person {
+            let role = self.role_of(officer)?;
+            if !(role.document_number_lookup && resolved.consent == ConsentMode::None) {
+                let code = ErrorCode::NotPermitted;
+                self.store.append_audit(base.refused(code)).await?;
+                return Err(Refusal::new(code)
+                    .detail("this role may not name the driver by licence number")
+                    .into());
+            }
+        }
         if resolved.consent == ConsentMode::Sms {
             return self
                 .challenge_bundle(auth, activated, &resolved, subjects, &req.bundle, base)
@@ -132,7 +149,9 @@ impl Broker {
     ) -> Result<BundleVerification, BrokerError> {
         // Validation lets only consent-free roles name a vehicle, so every
         // part of a bundle with consent is the person's.
-        let (Some(pesel), Some((_, first))) = (subjects.person, resolved.parts.first()) else {
+        let (Some(Subject::Pesel(pesel)), Some((_, first))) =
+            (subjects.person, resolved.parts.first())
+        else {
             return Err(BrokerError::refused(ErrorCode::InvalidRequest));
         };
         let documents: Vec<DocumentType> = resolved.parts.iter().map(|(p, _)| p.document).collect();
@@ -194,7 +213,7 @@ impl Broker {
             }
         };
         let subjects = Subjects {
-            person: Some(pesel),
+            person: Some(Subject::Pesel(pesel)),
             vehicle: None,
         };
         // This answer holds the challenge's lease (taken with its attempt):
@@ -275,7 +294,7 @@ impl Broker {
     ) -> (Vec<AuditEntry>, Vec<PartResult>) {
         let fetches = resolved.parts.iter().map(|(part, _)| async move {
             let subject = match part.subject {
-                PartSubject::Person => subjects.person.clone().map(Subject::Pesel),
+                PartSubject::Person => subjects.person.clone(),
                 PartSubject::Vehicle => subjects.vehicle.clone().map(Subject::Plate),
             };
             match subject {
@@ -360,31 +379,57 @@ fn nothing_released(parts: &[PartResult]) -> Option<ErrorCode> {
 }
 
 /// Validates the subjects against what the bundle needs. Malformed input
-/// costs nothing: it is refused here, before anything is counted.
-fn subjects_of(
-    req: &BundleRequest,
-    needs_pesel: bool,
-    needs_plate: bool,
-) -> Result<Subjects, Refusal> {
-    if req.subject.id_card_number.is_some() || req.subject.licence_number.is_some() {
+/// costs nothing: it is refused here, before anything is counted. The
+/// person is named by PESEL, or by licence number where every person's
+/// part is one a licence number names (a traffic stop's driving licence);
+/// whether the role may name them so is asked once the bundle is authorised.
+fn subjects_of(req: &BundleRequest, bundle: &Bundle) -> Result<Subjects, Refusal> {
+    let s = &req.subject;
+    let needs_person = bundle.needs_pesel();
+    if s.id_card_number.is_some() {
         return Err(Refusal::new(ErrorCode::InvalidRequest)
-            .detail("a bundle names its subjects by pesel and plate"));
+            .detail("a bundle names the person by pesel or licence number"));
     }
-    let person = match (&req.subject.pesel, needs_pesel) {
-        (Some(p), true) => Some(
+    let by_licence = bundle
+        .parts
+        .iter()
+        .filter(|p| p.subject == PartSubject::Person)
+        .all(|p| docnumber::LICENCE_DOCUMENTS.contains(&p.document));
+    let person = match (&s.pesel, &s.licence_number, needs_person) {
+        (Some(_), Some(_), _) => {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail("name the person one way: pesel or licence_number"))
+        }
+        (Some(p), None, true) => Some(
             Pesel::parse(p)
+                .map(Subject::Pesel)
                 .map_err(|e| Refusal::new(ErrorCode::InvalidPesel).detail(e.to_string()))?,
         ),
-        (None, true) => {
+        (None, Some(n), true) if by_licence => Some(
+            docnumber::licence(n)
+                .map(Subject::LicenceNumber)
+                .map_err(|e| {
+                    Refusal::new(ErrorCode::InvalidDocumentNumber).detail(e.to_string())
+                })?,
+        ),
+        (None, Some(_), true) => {
             return Err(Refusal::new(ErrorCode::InvalidRequest)
-                .detail("this bundle needs the person's pesel"))
+                .detail("this bundle names the person by pesel"))
         }
-        (Some(_), false) => {
-            return Err(Refusal::new(ErrorCode::InvalidRequest).detail("this bundle takes no pesel"))
+        (None, None, true) => {
+            return Err(Refusal::new(ErrorCode::InvalidRequest)
+                .detail("this bundle needs the person's pesel or licence number"))
         }
-        (None, false) => None,
+        (_, _, false) => {
+            if s.pesel.is_some() || s.licence_number.is_some() {
+                return Err(
+                    Refusal::new(ErrorCode::InvalidRequest).detail("this bundle names no person")
+                );
+            }
+            None
+        }
     };
-    let vehicle = match (&req.subject.plate, needs_plate) {
+    let vehicle = match (&s.plate, bundle.needs_plate()) {
         (Some(typed), true) => Some(plate::normalise(typed).ok_or_else(|| {
             Refusal::new(ErrorCode::InvalidRequest)
                 .detail("a registration number has 1 to 8 letters and digits")
@@ -399,4 +444,119 @@ fn subjects_of(
         (None, false) => None,
     };
     Ok(Subjects { person, vehicle })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use okaz_policy::PolicySet;
+    use okaz_protocol::Subject as Wire;
+
+    fn default_policy() -> PolicySet {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+        PolicySet::load_dir(std::path::Path::new(dir)).unwrap()
+    }
+
+    fn req(bundle: &str, subject: Wire) -> BundleRequest {
+        BundleRequest {
+            bundle: bundle.into(),
+            subject,
+            case_reference: None,
+            photo: None,
+        }
+    }
+
+    fn code(r: Result<Subjects, Refusal>) -> ErrorCode {
+        r.unwrap_err().code
+    }
+
+    #[test]
+    fn a_traffic_stop_names_the_driver_by_pesel_or_licence_number() {
+        let p = default_policy();
+        let stop = p.bundle("traffic_stop").unwrap();
+        let by = |pesel: Option<&str>, licence: Option<&str>, plate: Option<&str>| Wire {
+            pesel: pesel.map(Into::into),
+            licence_number: licence.map(Into::into),
+            plate: plate.map(Into::into),
+            ..Default::default()
+        };
+        assert_eq!(
+            subjects_of(
+                &req(
+                    "traffic_stop",
+                    by(None, Some("01234/19/1465"), Some("wa 1234x"))
+                ),
+                stop
+            )
+            .unwrap(),
+            Subjects {
+                person: Some(Subject::LicenceNumber("01234/19/1465".into())),
+                vehicle: Some("WA1234X".into()),
+            }
+        );
+        assert!(matches!(
+            subjects_of(
+                &req(
+                    "traffic_stop",
+                    by(Some("44051401359"), None, Some("WA1234X"))
+                ),
+                stop
+            )
+            .unwrap()
+            .person,
+            Some(Subject::Pesel(_))
+        ));
+        // A malformed number is its own code, refused before any count.
+        assert_eq!(
+            code(subjects_of(
+                &req(
+                    "traffic_stop",
+                    by(None, Some("01234-19-1465"), Some("WA1234X"))
+                ),
+                stop
+            )),
+            ErrorCode::InvalidDocumentNumber
+        );
+        // Both ways at once, or neither, is not a subject.
+        assert_eq!(
+            code(subjects_of(
+                &req(
+                    "traffic_stop",
+                    by(Some("44051401359"), Some("01234/19/1465"), Some("WA1234X"))
+                ),
+                stop
+            )),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            code(subjects_of(
+                &req("traffic_stop", by(None, None, Some("WA1234X"))),
+                stop
+            )),
+            ErrorCode::InvalidRequest
+        );
+        let id_card = Wire {
+            id_card_number: Some("ABA300000".into()),
+            plate: Some("WA1234X".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            code(subjects_of(&req("traffic_stop", id_card), stop)),
+            ErrorCode::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn a_licence_number_names_no_other_document_of_a_bundle() {
+        let p = default_policy();
+        let pensioner = p.bundle("pensioner_discount").unwrap();
+        let licence = Wire {
+            licence_number: Some("01234/19/1465".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            code(subjects_of(&req("pensioner_discount", licence), pensioner)),
+            ErrorCode::InvalidRequest
+        );
+    }
 }

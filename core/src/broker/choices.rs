@@ -3,8 +3,8 @@
 //! Derived from the same policy `authorize` reads, so an offered pair is one
 //! the broker accepts (case reference aside).
 
-use okaz_policy::{ConsentMode, PolicySet, Role};
-use okaz_protocol::{BundleChoice, Choice, DocumentType, SubjectKind};
+use okaz_policy::{Bundle, ConsentMode, PartSubject, PolicySet, Role};
+use okaz_protocol::{docnumber, BundleChoice, Choice, DocumentType, SubjectKind};
 
 /// Every document of `role` with the role's purposes that release some of it.
 pub(crate) fn choices(policy: &PolicySet, role: &Role) -> Vec<Choice> {
@@ -54,9 +54,22 @@ pub(crate) fn bundles(policy: &PolicySet, role: &Role) -> Vec<BundleChoice> {
                 documents: b.parts.iter().map(|p| p.document).collect(),
                 needs_pesel: b.needs_pesel(),
                 needs_plate: b.needs_plate(),
+                person_by_licence: person_by_licence(b, role),
             })
         })
         .collect()
+}
+
+/// Whether `role` may name the person of bundle `b` by licence number:
+/// every person's part is a driving licence and the role may look it up by
+/// number (mirrors `bundle::subjects_of` and its role check).
+pub(crate) fn person_by_licence(b: &Bundle, role: &Role) -> bool {
+    b.needs_pesel()
+        && subject_kinds(role).contains(&SubjectKind::LicenceNumber)
+        && b.parts
+            .iter()
+            .filter(|p| p.subject == PartSubject::Person)
+            .all(|p| docnumber::LICENCE_DOCUMENTS.contains(&p.document))
 }
 
 #[cfg(test)]
@@ -113,5 +126,22 @@ mod tests {
             subject_kinds(p.role("verifier").unwrap()),
             vec![SubjectKind::Pesel]
         );
+    }
+}
+
+#[cfg(test)]
+mod bundle_tests {
+    use super::*;
+
+    #[test]
+    fn only_police_are_offered_the_traffic_stop_driver_by_licence_number() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+        let p = PolicySet::load_dir(std::path::Path::new(dir)).unwrap();
+        let police = bundles(&p, p.role("police").unwrap());
+        let stop = police.iter().find(|b| b.name == "traffic_stop").unwrap();
+        assert!(stop.person_by_licence && stop.needs_plate);
+        let clerk = bundles(&p, p.role("clerk").unwrap());
+        assert!(!clerk.is_empty());
+        assert!(clerk.iter().all(|b| !b.person_by_licence), "{clerk:?}");
     }
 }

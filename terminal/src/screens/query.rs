@@ -7,6 +7,8 @@
 //! cannot be submitted. Where the role may look documents up by number, the
 //! identity card's series and number (check digit checked as typed) or the
 //! licence number can name the subject instead; it names that document only.
+//! A traffic stop whose driver may be named by licence number (the bundle
+//! says so, from the policy) offers "driver by: PESEL / licence number".
 
 use okaz_protocol::{
     docnumber, pesel, plate, BundleChoice, BundleRequest, Choice, DocumentType, Permissions, Pesel,
@@ -39,6 +41,9 @@ pub enum Focus {
     CaseRef,
     /// A document number (identity card or licence, as the kind says).
     Number,
+    /// How a bundle's driver is named (PESEL or licence number), where the
+    /// bundle offers both.
+    Driver,
 }
 
 /// The query form.
@@ -72,6 +77,9 @@ pub struct QueryForm {
     pub case_required: bool,
     /// Whether the officer may open the security officer's screens.
     pub administers: bool,
+    /// Whether a bundle's driver is named by licence number (only where the
+    /// chosen bundle offers it) rather than by PESEL.
+    pub driver_by_licence: bool,
     /// Focused field.
     pub focus: Focus,
     /// Refusal or notice shown under the form.
@@ -136,6 +144,7 @@ impl QueryForm {
             case_ref: TextField::new(64, Charset::Any),
             case_required: p.case_reference_required,
             administers: p.administers,
+            driver_by_licence: false,
             focus: Focus::Pesel,
             note,
         };
@@ -163,9 +172,23 @@ impl QueryForm {
         }
     }
 
+    /// What the number field holds: a bundle's driver is named by licence
+    /// number; a single check's subject by its chosen kind.
+    fn number_kind(&self) -> SubjectKind {
+        match self.bundle() {
+            Some(_) => SubjectKind::LicenceNumber,
+            None => self.kind,
+        }
+    }
+
+    /// Whether the chosen bundle's driver is named by licence number.
+    fn bundle_by_licence(&self) -> bool {
+        self.driver_by_licence && self.bundle().is_some_and(|b| b.person_by_licence)
+    }
+
     /// The typed document number in canonical form, or why it is refused.
     fn valid_number(&self) -> Result<String, docnumber::DocumentNumberError> {
-        match self.kind {
+        match self.number_kind() {
             SubjectKind::LicenceNumber => docnumber::licence(self.number.value()),
             _ => docnumber::id_card(self.number.value()),
         }
@@ -207,7 +230,14 @@ impl QueryForm {
         match self.bundle() {
             Some(b) => {
                 if b.needs_pesel {
-                    o.push(Focus::Pesel);
+                    if b.person_by_licence {
+                        o.push(Focus::Driver);
+                    }
+                    o.push(if self.bundle_by_licence() {
+                        Focus::Number
+                    } else {
+                        Focus::Pesel
+                    });
                 }
                 if b.needs_plate {
                     o.push(Focus::Plate);
@@ -246,6 +276,7 @@ impl QueryForm {
                         self.refresh_purposes();
                     }
                     Focus::Purpose => self.purpose = step(self.purpose, self.purposes.len(), fwd),
+                    Focus::Driver => self.driver_by_licence = !self.driver_by_licence,
                     _ => {}
                 }
             }
@@ -341,7 +372,13 @@ impl QueryForm {
     }
 
     fn submit_bundle(&mut self, b: &BundleChoice) -> Intent {
-        let pesel = match (b.needs_pesel, self.valid_pesel()) {
+        let by_licence = b.needs_pesel && self.bundle_by_licence();
+        let licence_number = match (by_licence, self.valid_number()) {
+            (true, Err(_)) => return self.refuse(Note::NeedValidNumber, Focus::Number),
+            (true, Ok(n)) => Some(n),
+            (false, _) => None,
+        };
+        let pesel = match (b.needs_pesel && !by_licence, self.valid_pesel()) {
             (true, None) => return self.refuse(Note::NeedValidPesel, Focus::Pesel),
             (true, Some(p)) => Some(p),
             (false, _) => None,
@@ -360,6 +397,7 @@ impl QueryForm {
             subject: Subject {
                 pesel,
                 plate,
+                licence_number,
                 ..Subject::default()
             },
             case_reference,
@@ -406,6 +444,20 @@ impl QueryForm {
                     on,
                     w,
                 )),
+                Focus::Driver => {
+                    let by = if self.driver_by_licence {
+                        SubjectKind::LicenceNumber
+                    } else {
+                        SubjectKind::Pesel
+                    };
+                    lines.push(form_row(
+                        ctx,
+                        label,
+                        choice(i18n::subject_kind(l, by)),
+                        on,
+                        w,
+                    ));
+                }
                 Focus::Pesel => {
                     lines.push(form_row(ctx, label, self.pesel.shown(), on, w));
                     lines.push(self.feedback(ctx, w));
@@ -454,7 +506,8 @@ impl QueryForm {
             Focus::Document => l.t(T::Document),
             Focus::Purpose => l.t(T::Purpose),
             Focus::CaseRef => l.t(T::CaseRef),
-            Focus::Number if self.kind == SubjectKind::LicenceNumber => l.t(T::LicenceNo),
+            Focus::Driver => l.t(T::DriverBy),
+            Focus::Number if self.number_kind() == SubjectKind::LicenceNumber => l.t(T::LicenceNo),
             Focus::Number => l.t(T::IdCardNo),
         }
     }
@@ -494,7 +547,7 @@ impl QueryForm {
 impl QueryForm {
     fn number_feedback(&self, ctx: &Ctx, w: usize) -> Line<'static> {
         let l = ctx.lang;
-        let rule = match self.kind {
+        let rule = match self.number_kind() {
             SubjectKind::LicenceNumber => T::LicenceRule,
             _ => T::IdCardRule,
         };

@@ -103,6 +103,7 @@ pub fn police_patrol() -> Permissions {
             ],
             needs_pesel: true,
             needs_plate: true,
+            person_by_licence: false,
         }],
         ..police()
     }
