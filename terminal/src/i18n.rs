@@ -133,6 +133,9 @@ pub enum T {
     KeyResetTotp,
     KeyCertificate,
     KeyExport,
+    KeyDisputes,
+    KeyDetails,
+    KeyResolve,
 }
 
 impl T {
@@ -223,6 +226,9 @@ impl T {
             T::KeyResetTotp => ("t nowy TOTP", "t reset TOTP"),
             T::KeyCertificate => ("c certyfikat", "c certificate"),
             T::KeyExport => ("e eksport blokad", "e export lockouts"),
+            T::KeyDisputes => ("F7 zgłoszenia", "F7 disputes"),
+            T::KeyDetails => ("Enter szczegóły", "Enter details"),
+            T::KeyResolve => ("Enter rozstrzygnij", "Enter resolve"),
             T::LockIn => (
                 "Prób do blokady konta",
                 "Attempts left before the account locks",
@@ -285,6 +291,10 @@ pub enum Note {
     AccountDisabled,
     /// An account was enabled.
     AccountEnabled,
+    /// A dispute was resolved.
+    DisputeResolved,
+    /// A dispute's resolution without a reason.
+    NeedResolution,
 }
 
 impl Note {
@@ -299,6 +309,7 @@ impl Note {
                 | Note::Saved
                 | Note::AccountDisabled
                 | Note::AccountEnabled
+                | Note::DisputeResolved
         )
     }
 
@@ -462,6 +473,18 @@ impl Note {
             Note::Saved => (l("Zapisano.", "Saved.").into(), None),
             Note::AccountDisabled => (l("Konto wyłączone.", "Account disabled.").into(), None),
             Note::AccountEnabled => (l("Konto włączone.", "Account enabled.").into(), None),
+            Note::DisputeResolved => (
+                l("Zgłoszenie rozstrzygnięte.", "Dispute resolved.").into(),
+                None,
+            ),
+            Note::NeedResolution => (
+                l(
+                    "Podaj powód rozstrzygnięcia.",
+                    "Give the resolution's reason.",
+                )
+                .into(),
+                None,
+            ),
         }
     }
 }

@@ -58,6 +58,8 @@ pub enum Screen {
     Export(crate::screens::export::ExportForm),
     /// Security officer: a credential to hand over, shown once.
     Secret(crate::screens::secret::SecretShown),
+    /// Security officer: citizens' disputes of checks, one open, resolving.
+    Disputes(crate::screens::disputes::DisputeList),
 }
 
 /// The model of the Elm architecture.
@@ -163,6 +165,7 @@ impl Model {
             Screen::Certificate(s) => s.note,
             Screen::Export(s) => s.note,
             Screen::Secret(_) => None,
+            Screen::Disputes(s) => s.note,
         }
     }
 }

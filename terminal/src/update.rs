@@ -255,6 +255,7 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
                 Vec::new()
             }
             query::Intent::Officers => crate::update_admin::open(m, None),
+            query::Intent::Disputes => crate::update_admin::open_disputes(m, None),
             query::Intent::None => Vec::new(),
         },
         Screen::Awaiting(s) => match s.key(key) {
@@ -329,7 +330,8 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
         | Screen::AccountReason(_)
         | Screen::Certificate(_)
         | Screen::Export(_)
-        | Screen::Secret(_) => crate::update_admin::on_key(m, key),
+        | Screen::Secret(_)
+        | Screen::Disputes(_) => crate::update_admin::on_key(m, key),
     }
 }
 

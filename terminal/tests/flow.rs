@@ -37,6 +37,7 @@ fn screen_name(m: &Model) -> &'static str {
         Screen::Certificate(_) => "certificate",
         Screen::Export(_) => "export",
         Screen::Secret(_) => "secret",
+        Screen::Disputes(_) => "disputes",
     }
 }
 

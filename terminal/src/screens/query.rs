@@ -93,6 +93,8 @@ pub enum Intent {
     Audit,
     /// Open the accounts of the unit.
     Officers,
+    /// Open the citizens' disputes of the unit's checks.
+    Disputes,
 }
 
 impl QueryForm {
@@ -248,6 +250,7 @@ impl QueryForm {
             Key::F(2) if self.administers => return Intent::Lockouts,
             Key::F(3) if self.administers => return Intent::Audit,
             Key::F(4) if self.administers => return Intent::Officers,
+            Key::F(7) if self.administers => return Intent::Disputes,
             Key::Enter => return self.submit(),
             other => match self.focus {
                 Focus::Pesel => {
@@ -375,6 +378,8 @@ impl QueryForm {
     pub fn keys(&self) -> Vec<T> {
         let mut k = vec![T::KeyNext, T::KeyChoose, T::KeyCheck];
         if self.administers {
+            // F7 (disputes) is not hinted: in Polish the hints would push
+            // F10 (log out) off the 80-column footer.
             k.extend([T::KeyLockouts, T::KeyAudit, T::KeyOfficers]);
         }
         k.push(T::KeyLogout);
