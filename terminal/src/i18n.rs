@@ -137,6 +137,9 @@ pub enum T {
     KeyExport,
     /// Break-glass list: countersign or reject.
     KeyDecide,
+    KeyDisputes,
+    KeyDetails,
+    KeyResolve,
 }
 
 impl T {
@@ -229,6 +232,9 @@ impl T {
             T::KeyResetTotp => ("t nowy TOTP", "t reset TOTP"),
             T::KeyCertificate => ("c certyfikat", "c certificate"),
             T::KeyExport => ("e eksport blokad", "e export lockouts"),
+            T::KeyDisputes => ("F7 zgłoszenia", "F7 disputes"),
+            T::KeyDetails => ("Enter szczegóły", "Enter details"),
+            T::KeyResolve => ("Enter rozstrzygnij", "Enter resolve"),
             T::LockIn => (
                 "Prób do blokady konta",
                 "Attempts left before the account locks",
@@ -291,6 +297,10 @@ pub enum Note {
     AccountDisabled,
     /// An account was enabled.
     AccountEnabled,
+    /// A dispute was resolved.
+    DisputeResolved,
+    /// A dispute's resolution without a reason.
+    NeedResolution,
 }
 
 impl Note {
@@ -305,6 +315,7 @@ impl Note {
                 | Note::Saved
                 | Note::AccountDisabled
                 | Note::AccountEnabled
+                | Note::DisputeResolved
         )
     }
 
@@ -468,6 +479,18 @@ impl Note {
             Note::Saved => (l("Zapisano.", "Saved.").into(), None),
             Note::AccountDisabled => (l("Konto wyłączone.", "Account disabled.").into(), None),
             Note::AccountEnabled => (l("Konto włączone.", "Account enabled.").into(), None),
+            Note::DisputeResolved => (
+                l("Zgłoszenie rozstrzygnięte.", "Dispute resolved.").into(),
+                None,
+            ),
+            Note::NeedResolution => (
+                l(
+                    "Podaj powód rozstrzygnięcia.",
+                    "Give the resolution's reason.",
+                )
+                .into(),
+                None,
+            ),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod demo;
 pub mod i18n;
 pub mod i18n_admin;
+pub mod i18n_disputes;
 pub mod input;
 pub mod model;
 pub mod msg;

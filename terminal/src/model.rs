@@ -62,6 +62,8 @@ pub enum Screen {
     BreakGlass(crate::screens::watch::BreakGlassList),
     /// Security officer: anomaly signals of the unit.
     Signals(crate::screens::watch::SignalList),
+    /// Security officer: citizens' disputes of checks, one open, resolving.
+    Disputes(crate::screens::disputes::DisputeList),
 }
 
 /// The model of the Elm architecture.
@@ -169,6 +171,7 @@ impl Model {
             Screen::Secret(_) => None,
             Screen::BreakGlass(s) => s.note,
             Screen::Signals(s) => s.note,
+            Screen::Disputes(s) => s.note,
         }
     }
 }

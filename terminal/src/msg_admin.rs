@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use okaz_protocol::{AccountView, CredentialReset, NewOfficer, OfficerCreated};
+use okaz_protocol::{AccountView, CredentialReset, DisputeView, NewOfficer, OfficerCreated};
 use zeroize::Zeroizing;
 
 use crate::i18n::Note;
@@ -72,6 +72,15 @@ pub enum AdminCall {
         /// Where; an existing file is never overwritten.
         path: PathBuf,
     },
+    /// `GET /v1/admin/disputes`: the unit's open disputes.
+    Disputes,
+    /// `POST /v1/admin/disputes/{id}/resolve`, with a reason.
+    ResolveDispute {
+        /// Dispute id.
+        id: String,
+        /// Why it is resolved so; audited.
+        reason: String,
+    },
 }
 
 /// Why an account call that touches a file did not succeed.
@@ -131,6 +140,10 @@ pub enum AdminAnswer {
     Bound(Result<Secret, AdminProblem>),
     /// To [`AdminCall::ExportLockouts`].
     Exported(Result<(), AdminProblem>),
+    /// To [`AdminCall::Disputes`].
+    Disputes(Result<Vec<DisputeView>, Failure>),
+    /// To [`AdminCall::ResolveDispute`].
+    DisputeResolved(Result<(), Failure>),
 }
 
 impl AdminAnswer {
@@ -140,7 +153,9 @@ impl AdminAnswer {
             AdminAnswer::Accounts(Err(f))
             | AdminAnswer::Created(Err(f))
             | AdminAnswer::DisabledSet(Err(f))
-            | AdminAnswer::Reset(Err(f)) => Some(f),
+            | AdminAnswer::Reset(Err(f))
+            | AdminAnswer::Disputes(Err(f))
+            | AdminAnswer::DisputeResolved(Err(f)) => Some(f),
             AdminAnswer::Bound(Err(p)) | AdminAnswer::Exported(Err(p)) => p.broker(),
             _ => None,
         }

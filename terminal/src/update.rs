@@ -304,6 +304,7 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
                 m.busy = true;
                 vec![Command::Signals]
             }
+            query::Intent::Disputes => crate::update_admin::open_disputes(m, None),
             query::Intent::None => Vec::new(),
         },
         Screen::Awaiting(s) => match s.key(key) {
@@ -400,7 +401,8 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
         | Screen::AccountReason(_)
         | Screen::Certificate(_)
         | Screen::Export(_)
-        | Screen::Secret(_) => crate::update_admin::on_key(m, key),
+        | Screen::Secret(_)
+        | Screen::Disputes(_) => crate::update_admin::on_key(m, key),
     }
 }
 

@@ -9,6 +9,10 @@
 //!                │  │ ─c─▶ Certificate ─Bound─▶ Secret (PIN)
 //!                │  └─ ─e─▶ Export ─Exported─▶ Officers ("saved")
 //!                └─Esc─▶ Query                 Secret ─Enter─▶ Officers
+//!
+//!  Query ─F7─▶ Disputes (list) ─Enter─▶ detail ─Enter─▶ reason
+//!                ▲                        ◀─Esc─        ─Enter─▶ (resolve)
+//!                └──────── DisputeResolved ("resolved", reloaded) ◀─┘
 //! ```
 
 use okaz_protocol::ErrorCode;
@@ -21,6 +25,7 @@ use crate::msg_admin::{AdminAnswer, AdminCall, AdminProblem, Secret};
 use crate::screens::{
     account_reason::{self, ReasonForm},
     certificate::{self, CertificateForm},
+    disputes::{self, DisputeList},
     export::{self, ExportForm},
     officer_new::{self, NewOfficerForm},
     officers::{self, OfficerList, Reset},
@@ -33,6 +38,13 @@ pub fn open(m: &mut Model, note: Option<Note>) -> Vec<Command> {
     m.screen = Screen::Officers(OfficerList::loading(note));
     m.busy = true;
     vec![Command::Admin(AdminCall::Accounts)]
+}
+
+/// Opens the disputes list (loading), with an optional note.
+pub fn open_disputes(m: &mut Model, note: Option<Note>) -> Vec<Command> {
+    m.screen = Screen::Disputes(DisputeList::loading(note));
+    m.busy = true;
+    vec![Command::Admin(AdminCall::Disputes)]
 }
 
 fn call(m: &mut Model, c: AdminCall) -> Vec<Command> {
@@ -114,6 +126,14 @@ pub fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
             // Leaving drops the screen, and with it the credential (wiped).
             secret::Intent::Done => open(m, None),
             secret::Intent::None => Vec::new(),
+        },
+        Screen::Disputes(s) => match s.key(key) {
+            disputes::Intent::Resolve(id, reason) => {
+                call(m, AdminCall::ResolveDispute { id, reason })
+            }
+            disputes::Intent::Refresh => open_disputes(m, None),
+            disputes::Intent::Back => fresh_query(m, None),
+            disputes::Intent::None => Vec::new(),
         },
         _ => Vec::new(),
     }
@@ -201,6 +221,25 @@ pub fn answer(m: &mut Model, a: AdminAnswer) -> Vec<Command> {
             Ok(()) => open(m, Some(Note::Saved)),
             Err(p) => refused(m, p),
         },
+        AdminAnswer::Disputes(r) => match r {
+            Ok(v) => {
+                if let Screen::Disputes(s) = &mut m.screen {
+                    s.selected = s.selected.min(v.len().saturating_sub(1));
+                    s.items = Some(v);
+                }
+                Vec::new()
+            }
+            Err(f) => refused(m, AdminProblem::of(f)),
+        },
+        // Resolved: back to the list, loaded again (another security
+        // officer may have resolved others meanwhile).
+        AdminAnswer::DisputeResolved(r) => match r {
+            Ok(()) if matches!(m.screen, Screen::Disputes(_)) => {
+                open_disputes(m, Some(Note::DisputeResolved))
+            }
+            Ok(()) => Vec::new(),
+            Err(f) => refused(m, AdminProblem::of(f)),
+        },
     }
 }
 
@@ -227,6 +266,7 @@ fn refused(m: &mut Model, p: AdminProblem) -> Vec<Command> {
         Screen::AccountReason(s) => s.note = note,
         Screen::Certificate(s) => s.note = note,
         Screen::Export(s) => s.note = note,
+        Screen::Disputes(s) => s.note = note,
         _ => {
             if let AdminProblem::Broker(f) = p {
                 return refused_elsewhere(m, *f);

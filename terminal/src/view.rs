@@ -130,6 +130,10 @@ fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
             s.draw(&ctx, body, f);
             s.keys()
         }
+        Screen::Disputes(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
     };
     footer(m, &keys, foot, f);
 }

@@ -39,6 +39,7 @@ fn screen_name(m: &Model) -> &'static str {
         Screen::Secret(_) => "secret",
         Screen::BreakGlass(_) => "break_glass",
         Screen::Signals(_) => "signals",
+        Screen::Disputes(_) => "disputes",
     }
 }
 

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use http::Method;
 use okaz_protocol::{
-    AccountView, BindCertificateRequest, CredentialReset, OfficerCreated, ReasonRequest,
+    AccountView, BindCertificateRequest, CredentialReset, DisputeView, OfficerCreated,
+    ReasonRequest, ResolveDispute,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -80,6 +81,22 @@ impl Client {
                 AdminAnswer::Bound(self.bind(&officer, &path).await)
             }
             AdminCall::ExportLockouts { path } => AdminAnswer::Exported(self.export(&path).await),
+            AdminCall::Disputes => AdminAnswer::Disputes(
+                self.call_retrying::<Vec<DisputeView>>(
+                    Method::GET,
+                    "/v1/admin/disputes",
+                    None,
+                    None,
+                )
+                .await,
+            ),
+            AdminCall::ResolveDispute { id, reason } => {
+                let path = format!("/v1/admin/disputes/{}/resolve", segment(&id));
+                let r: Result<serde_json::Value, Failure> = self
+                    .call(Method::POST, &path, json(&ResolveDispute { reason }))
+                    .await;
+                AdminAnswer::DisputeResolved(r.map(|_| ()))
+            }
         }
     }
 

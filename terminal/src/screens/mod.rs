@@ -19,6 +19,9 @@ pub mod officer_new;
 pub mod officers;
 pub mod secret;
 
+// Security officer: citizens' disputes of checks.
+pub mod disputes;
+
 /// Moves a focus enum forward or back through `order`, wrapping around.
 pub(crate) fn cycle<F: Copy + PartialEq>(order: &[F], current: F, forward: bool) -> F {
     let n = order.len();

@@ -105,6 +105,8 @@ pub enum Intent {
     BreakGlass,
     /// Open the anomaly signals (F6).
     Signals,
+    /// Open the citizens' disputes of the unit's checks.
+    Disputes,
 }
 
 impl QueryForm {
@@ -285,6 +287,7 @@ impl QueryForm {
             Key::F(4) if self.administers => return Intent::Officers,
             Key::F(5) if self.administers => return Intent::BreakGlass,
             Key::F(6) if self.administers => return Intent::Signals,
+            Key::F(7) if self.administers => return Intent::Disputes,
             Key::Enter => return self.submit(),
             other => match self.focus {
                 Focus::Pesel => {
@@ -419,6 +422,8 @@ impl QueryForm {
     pub fn keys(&self) -> Vec<T> {
         let mut k = vec![T::KeyNext, T::KeyChoose, T::KeyCheck];
         if self.administers {
+            // F7 (disputes) is not hinted: in Polish the hints would push
+            // F10 (log out) off the 80-column footer.
             k.extend([T::KeyLockouts, T::KeyAudit, T::KeyOfficers]);
         }
         k.push(T::KeyLogout);
