@@ -12,8 +12,10 @@
     reason = "a test kit: any failure should abort the test with its message"
 )]
 
+pub mod browser;
 pub mod http_client;
 pub mod openapi;
+pub mod pki;
 pub mod portal_agent;
 pub mod replica;
 pub mod tmux;

@@ -15,33 +15,14 @@ use okaz_server::http::server::{ClientAuth, UnitCa};
 use okaz_tests::replica::{Replica, ReplicaOptions};
 use okaz_tests::{HttpClient, Kit, Options, Reply};
 use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
+    date_time_ymd, CertificateParams, CertificateRevocationListParams, DnType,
+    ExtendedKeyUsagePurpose, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
     RevokedCertParams, SerialNumber,
 };
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer};
 use serde_json::json;
 
-struct Ca {
-    cert: rcgen::Certificate,
-    key: KeyPair,
-}
-
-fn ca(name: &str) -> Ca {
-    let key = KeyPair::generate().unwrap();
-    let mut p = CertificateParams::new(vec![]).unwrap();
-    p.distinguished_name.push(DnType::CommonName, name);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    Ca {
-        cert: p.self_signed(&key).unwrap(),
-        key,
-    }
-}
+use okaz_tests::pki::{ca, Ca};
 
 /// A CRL of `ca` revoking `revoked` serials, valid from `from` until `until` (years).
 fn crl(ca: &Ca, number: u64, revoked: &[u64], (from, until): (i32, i32)) -> String {

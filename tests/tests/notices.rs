@@ -11,10 +11,10 @@
     reason = "whole-system tests: a failure aborts the test with its message"
 )]
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
+use okaz_tests::browser::Browser;
 use okaz_tests::{Kit, NowUtc, Options, TestCitizen};
 use serde_json::json;
 
@@ -121,137 +121,6 @@ async fn police_check(kit: &Kit, token: &str, c: &TestCitizen) -> String {
     r.body["id"].as_str().unwrap().to_string()
 }
 
-/// chromedriver on a free port, and a headless Chromium session through it
-/// (as in portal.rs).
-struct Browser {
-    client: Client,
-    _driver: tokio::process::Child,
-    _profile: tempfile::TempDir,
-}
-
-impl Browser {
-    async fn start() -> Browser {
-        for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            assert!(
-                std::path::Path::new(bin).exists(),
-                "{bin} is missing: run the tests with scripts/test, which installs chromium and chromium-driver"
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = tokio::process::Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let profile = tempfile::tempdir().unwrap();
-        let caps = json!({
-            "acceptInsecureCerts": true,
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--ignore-certificate-errors", "--disable-dev-shm-usage",
-                    "--window-size=1280,800",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }
-        });
-        let serde_json::Value::Object(caps) = caps else {
-            panic!("capabilities are an object");
-        };
-        let url = format!("http://127.0.0.1:{port}");
-        let mut last = String::new();
-        for _ in 0..100 {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => {
-                    return Browser {
-                        client,
-                        _driver: driver,
-                        _profile: profile,
-                    }
-                }
-                Err(e) => last = e.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("chromedriver did not start a session: {last}");
-    }
-
-    async fn click(&self, css: &str) {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .click()
-            .await
-            .unwrap();
-    }
-
-    async fn text_of(&self, css: &str) -> String {
-        let mut last = String::new();
-        for _ in 0..150 {
-            match self.client.find(Locator::Css(css)).await {
-                Ok(e) => match e.text().await {
-                    Ok(t) => return t,
-                    Err(err) => last = err.to_string(),
-                },
-                Err(err) => last = err.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("no {css}: {last}");
-    }
-
-    /// Waits until an element's text contains `want`; the last text seen.
-    async fn text_with(&self, css: &str, want: &str) -> String {
-        let mut seen = String::new();
-        for _ in 0..100 {
-            seen = self.text_of(css).await;
-            if seen.contains(want) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        seen
-    }
-
-    async fn sign_in(&self, pesel: &str) {
-        self.click("#sign-in").await;
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css("#subject"))
-            .await
-            .unwrap()
-            .send_keys(pesel)
-            .await
-            .unwrap();
-        self.click("button[value=sign_in]").await;
-    }
-
-    async fn shoot(&self, name: &str) {
-        let d = okaz_tests::workspace().join("target/portal-screenshots");
-        std::fs::create_dir_all(&d).unwrap();
-        let png = self.client.screenshot().await.unwrap();
-        std::fs::write(d.join(format!("notices-{name}.png")), png).unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checks_are_noticed_disputed_from_the_link_and_resolved_by_the_unit() {
     let kit = Kit::start_with(options()).await;
@@ -344,7 +213,7 @@ async fn checks_are_noticed_disputed_from_the_link_and_resolved_by_the_unit() {
         check.contains("USC-Warszawa") && check.contains("Age check"),
         "{check}"
     );
-    b.shoot("01-dispute").await;
+    b.shoot("notices-01-dispute").await;
     c.find(Locator::Css("#comment"))
         .await
         .unwrap()
@@ -358,7 +227,7 @@ async fn checks_are_noticed_disputed_from_the_link_and_resolved_by_the_unit() {
         table.contains("age_over_18"),
         "the fields released: {table}"
     );
-    b.shoot("02-disputed").await;
+    b.shoot("notices-02-disputed").await;
     // A made-up token is refused.
     c.goto(&format!(
         "{}/citizen/dispute/{id}/AAAAAAAAAAAAAAAAAAAAAAAA?lang=en",
@@ -459,7 +328,7 @@ async fn checks_are_noticed_disputed_from_the_link_and_resolved_by_the_unit() {
         assert!(!source.contains(&officer.id) && !source.contains(&officer.login));
     }
     assert!(!source.contains("<script>alert"), "nothing unescaped");
-    b.shoot("03-resolved").await;
+    b.shoot("notices-03-resolved").await;
     b.client.clone().close().await.unwrap();
 }
 
