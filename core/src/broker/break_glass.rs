@@ -17,7 +17,7 @@ use super::{officer_view, Broker};
 use crate::audit::{AuditEntry, AuditEvent, Outcome};
 use crate::break_glass::{self as rules, Decision, Override};
 use crate::error::{BrokerError, Refusal};
-use crate::ports::{BreakGlassRecord, BreakGlassStart, Found, NewBreakGlass, Rng, Subject};
+use crate::ports::{BreakGlassRecord, BreakGlassStart, Found, NewBreakGlass, Rng};
 use crate::pseudonym::Pseudonym;
 use crate::{notice, quota};
 
@@ -53,21 +53,7 @@ impl Broker {
         )
         .map_err(|e| Refusal::new(ErrorCode::InvalidRequest).detail(e.to_string()))?;
         let now = self.clock.now();
-        let mut base = AuditEntry::new(
-            now,
-            AuditEvent::VerificationRefused,
-            &officer.id,
-            &officer.unit,
-        );
-        if let Subject::Pesel(pesel) = &subject {
-            base.citizen = Some(Pseudonym::of(&self.keys.pepper, pesel).as_str().to_string());
-        }
-        base.document = Some(req.document.as_str().to_string());
-        base.purpose = Some(if self.policy.purpose(&req.purpose).is_some() {
-            req.purpose.clone()
-        } else {
-            "unknown".to_string()
-        });
+        let mut base = self.check_record(officer, &subject, &check_req, now);
         let case_reference = req
             .case_reference
             .as_deref()

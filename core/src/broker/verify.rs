@@ -17,7 +17,7 @@ use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{self, Closed};
 use crate::error::{BrokerError, Refusal};
 use crate::ports::{
-    AfterCount, AttemptOutcome, Found, NewChallenge, RegisterFailure, Reservation, Rng,
+    AfterCount, AttemptOutcome, Found, NewChallenge, Officer, RegisterFailure, Reservation, Rng,
     SessionView, Subject,
 };
 use crate::pseudonym::Pseudonym;
@@ -60,23 +60,7 @@ impl Broker {
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty());
-        let mut base = AuditEntry::new(
-            self.clock.now(),
-            AuditEvent::VerificationRefused,
-            &officer.id,
-            &officer.unit,
-        );
-        if let Subject::Pesel(pesel) = &subject {
-            base.citizen = Some(Pseudonym::of(&self.keys.pepper, pesel).as_str().to_string());
-        }
-        base.document = Some(req.document.as_str().to_string());
-        // Only a purpose the policy names reaches the audit: free text typed
-        // there (a phone number, a name) is recorded as `unknown`.
-        base.purpose = Some(if self.policy.purpose(&req.purpose).is_some() {
-            req.purpose.clone()
-        } else {
-            UNKNOWN_PURPOSE.to_string()
-        });
+        let mut base = self.check_record(officer, &subject, &req, self.clock.now());
         let check =
             match self
                 .policy
@@ -527,6 +511,35 @@ impl Broker {
 
 impl Broker {
     /// The notice of a release record about `pesel`.
+    /// The audit record a check starts from (as a refusal, until it is
+    /// more): the officer, the citizen's pseudonym, the document, and the
+    /// purpose only if the policy names it — free text typed there (a phone
+    /// number, a name) is recorded as `unknown`.
+    pub(super) fn check_record(
+        &self,
+        officer: &Officer,
+        subject: &Subject,
+        req: &VerificationRequest,
+        now: DateTime<Utc>,
+    ) -> AuditEntry {
+        let mut base = AuditEntry::new(
+            now,
+            AuditEvent::VerificationRefused,
+            &officer.id,
+            &officer.unit,
+        );
+        if let Subject::Pesel(pesel) = subject {
+            base.citizen = Some(Pseudonym::of(&self.keys.pepper, pesel).as_str().to_string());
+        }
+        base.document = Some(req.document.as_str().to_string());
+        base.purpose = Some(if self.policy.purpose(&req.purpose).is_some() {
+            req.purpose.clone()
+        } else {
+            UNKNOWN_PURPOSE.to_string()
+        });
+        base
+    }
+
     pub(super) fn notice_of(
         &self,
         pesel: &Pesel,
