@@ -17,6 +17,7 @@ use chrono::{DateTime, Local, Utc};
 use clap::Args;
 use okaz_core::audit::{AuditEntry, AuditEvent};
 use okaz_core::broker::Broker;
+use okaz_core::clock::SystemClock;
 use okaz_core::credentials::totp_code_at;
 use okaz_core::ports::NewOfficer;
 use okaz_protocol::Pesel;
@@ -193,18 +194,20 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("okaz.db").display()));
     let mut cfg = write_config(dir.path(), &database_url, &sandbox)?;
-    let broker = wiring::broker(&cfg)
-        .await
-        .with_context(|| format!("starting the broker on {}", redact(&database_url)))?;
     let police = police_terminal(dir.path()).context("making the demo police terminal")?;
     let (tls, cert_pem) = http::server::self_signed_with_clients(Some(&police.client_auth))?;
     let listener = http::server::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;
     let broker_url = format!("https://{addr}");
-    // The portal's eID callback names the broker's port, known only now.
+    // The portal's eID callback and the notices' dispute links name the
+    // broker's port, known only now: before the broker is built.
     if let Some(p) = cfg.portal.as_mut() {
         p.public_url = url::Url::parse(&format!("https://{addr}/"))?;
     }
+    let metrics = Metrics::default();
+    let broker = wiring::broker_with_metrics(&cfg, Arc::new(SystemClock), &metrics)
+        .await
+        .with_context(|| format!("starting the broker on {}", redact(&database_url)))?;
     let portal = wiring::portal(&cfg, &broker.keys).context("starting the citizen portal")?;
     let cert_path = dir.path().join("broker.pem");
     std::fs::write(&cert_path, &cert_pem).context("writing the broker certificate")?;
@@ -212,11 +215,13 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         okaz_server::tlog::Transparency::new(&cfg.audit, broker.store.clone())
             .context("starting the audit log")?,
     );
-    // The integrator folds audit records into the log while the demo runs.
-    let _integrator = Arc::clone(&tlog).spawn();
+    // As on a deployment: the log's integrator, the notice outbox, the
+    // break-glass deadlines and the anomaly signals run while the demo does.
+    let _background = okaz_server::background::Background::start(&cfg, &broker, &tlog, &metrics)
+        .context("starting the broker's background work")?;
     let app = Arc::new(App {
         broker: broker.clone(),
-        metrics: Metrics::default(),
+        metrics,
         max_body: cfg.server.max_body_bytes,
         portal,
         draining: Default::default(),
@@ -394,7 +399,14 @@ ca_file = {ca}
 [audit]
 log_key_file = {logkey}
 origin = "okaz.demo/audit"
+# Every check is noticed to the citizen: by SMS (the panel's inbox shows
+# it) and to the sandbox's mailbox where the contact register has one.
+[notices]
+mail_url = "{mail}"
+mail_ca_file = {ca}
+poll_interval_secs = 5
 "#,
+        mail = sandbox.mail_url(),
         logkey = toml_string(&dir.join("log.key").display().to_string()),
         issuer = sandbox.oidc_issuer(),
         url = toml_string(database_url),

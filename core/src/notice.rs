@@ -39,22 +39,44 @@ pub struct Notice {
     pub verification: String,
     /// The unit that checked.
     pub unit: String,
-    /// The document released.
+    /// The document released (a bundle's first part released).
     pub document: DocumentType,
+    /// A bundle's further documents released to the same check for this
+    /// citizen: one notice names them all, rather than one SMS each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<DocumentType>,
     /// The purpose's name in the policy (the text gives it in words).
     pub purpose: String,
     /// When the document was released.
     pub at: DateTime<Utc>,
-    /// A break-glass (emergency) release: the text says so. The hook for
-    /// the break-glass flow, which sets it.
+    /// A break-glass (emergency) release: the text says so.
     #[serde(default)]
     pub emergency: bool,
+    /// The check was refused after the citizen read out the right code
+    /// (nothing released): the refusal's stable code, which the text gives
+    /// in words. Such a notice has no dispute link, as there is no release
+    /// to dispute; it points to the history page instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
     /// The SMS went (or is not wanted): a retry does not send it again.
     #[serde(default)]
     pub sms_sent: bool,
     /// The e-mail went (or is not wanted).
     #[serde(default)]
     pub email_sent: bool,
+}
+
+impl Notice {
+    /// Every document the check released for this citizen, first first.
+    pub fn documents(&self) -> impl Iterator<Item = DocumentType> + '_ {
+        std::iter::once(self.document).chain(self.also.iter().copied())
+    }
+
+    /// The documents in words (Polish, English), comma-separated.
+    fn document_words(&self) -> (String, String) {
+        let (pl, en): (Vec<_>, Vec<_>) = self.documents().map(document_words).unzip();
+        (pl.join(", "), en.join(", "))
+    }
 }
 
 impl Drop for Notice {
@@ -238,26 +260,48 @@ pub fn dispute_path(key: &NoticeKey, verification: &str) -> String {
     )
 }
 
-/// The notice's text, Polish then English, with the purpose in words in
-/// each (`purpose`: Polish, English) and the dispute link. No PESEL, code
+/// What a notice's text gives in words, each as (Polish, English): the
+/// purpose, and for a refused check the reason.
+#[derive(Debug, Clone, Default)]
+pub struct Words {
+    /// The purpose (or a bundle's name) in words.
+    pub purpose: (String, String),
+    /// The refusal's reason in words, for a check refused after the code.
+    pub refusal: Option<(String, String)>,
+}
+
+/// The notice's text, Polish then English, and the link: the check's
+/// dispute link, or the history page's for a refused check. No PESEL, code
 /// or document content. It begins with [`TEXT_PREFIX`], so a phone's
 /// notices and codes are told apart.
-pub fn text(n: &Notice, purpose: (&str, &str), link: &str) -> String {
-    let (doc_pl, doc_en) = document_words(n.document);
+pub fn text(n: &Notice, words: &Words, link: &str) -> String {
+    let (doc_pl, doc_en) = n.document_words();
+    let (pl, en) = (&words.purpose.0, &words.purpose.1);
     let when = n.at.format("%Y-%m-%d %H:%M UTC");
+    let unit = &n.unit;
     let (em_pl, em_en) = if n.emergency {
         (" (kontrola w trybie naglym)", " (emergency check)")
     } else {
         ("", "")
     };
+    if let Some((why_pl, why_en)) = &words.refusal {
+        return format!(
+            "okaz: powiadomienie. {unit} probowal(a) sprawdzic Twoj dokument: {doc_pl}, cel: {pl}, \
+             {when}: odmowa ({why_pl}), nic nie udostepniono. Historia: {link} / \
+             {unit} tried to check your {doc_en}, purpose: {en}, {when}: refused ({why_en}), \
+             nothing was released. History: {link}"
+        );
+    }
+    let (dok, doc) = if n.also.is_empty() {
+        ("Twoj dokument", "your")
+    } else {
+        ("Twoje dokumenty", "your documents:")
+    };
     format!(
-        "okaz: powiadomienie. {unit} sprawdzil(a) Twoj dokument: {doc_pl}, cel: {pl}, {when}{em_pl}. \
+        "okaz: powiadomienie. {unit} sprawdzil(a) {dok}: {doc_pl}, cel: {pl}, {when}{em_pl}. \
          To nie Ty? Zglos: {link} / \
-         {unit} checked your {doc_en}, purpose: {en}, {when}{em_en}. \
-         Not you? Dispute: {link}",
-        unit = n.unit,
-        pl = purpose.0,
-        en = purpose.1,
+         {unit} checked {doc} {doc_en}, purpose: {en}, {when}{em_en}. \
+         Not you? Dispute: {link}"
     )
 }
 
@@ -266,7 +310,7 @@ pub const TEXT_PREFIX: &str = "okaz: powiadomienie";
 
 /// The e-mail subject of a notice.
 pub fn subject(n: &Notice) -> String {
-    let (doc_pl, doc_en) = document_words(n.document);
+    let (doc_pl, doc_en) = n.document_words();
     format!("okaz: {doc_pl} / {doc_en} — {}", n.unit)
 }
 
@@ -312,9 +356,11 @@ mod tests {
             verification: "v-1".into(),
             unit: "USC-Warszawa".into(),
             document: DocumentType::IdCard,
+            also: Vec::new(),
             purpose: "age_check".into(),
             at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
             emergency: false,
+            refused: None,
             sms_sent: false,
             email_sent: false,
         }
@@ -334,12 +380,33 @@ mod tests {
         assert_eq!(key(1).open("row-1", &bent), None);
     }
 
+    fn words(pl: &str, en: &str) -> Words {
+        Words {
+            purpose: (pl.into(), en.into()),
+            refusal: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_checks_notice_says_nothing_was_released_and_offers_no_dispute() {
+        let mut n = notice();
+        n.refused = Some("document_not_found".into());
+        let mut w = words("Pelnoletnosc", "Age check");
+        w.refusal = Some(("brak dokumentu".into(), "no such document".into()));
+        let t = text(&n, &w, "https://portal/citizen/history");
+        assert!(t.starts_with(TEXT_PREFIX));
+        assert!(t.contains("tried to check your identity card"), "{t}");
+        assert!(t.contains("refused (no such document)") && t.contains("odmowa (brak dokumentu)"));
+        assert!(t.contains("nothing was released") && !t.contains("Dispute"));
+        assert!(!t.contains("44051401359"));
+    }
+
     #[test]
     fn text_names_the_check_not_the_citizen() {
         let n = notice();
         let t = text(
             &n,
-            ("Pelnoletnosc", "Age check"),
+            &words("Pelnoletnosc", "Age check"),
             "https://portal/citizen/dispute/v-1/x",
         );
         assert!(t.starts_with(TEXT_PREFIX));
@@ -349,8 +416,24 @@ mod tests {
         assert!(!t.contains("emergency"));
         let mut n = n;
         n.emergency = true;
-        let e = text(&n, ("p", "a"), "l");
+        let e = text(&n, &words("p", "a"), "l");
         assert!(e.contains("emergency check") && e.contains("trybie naglym"));
+    }
+
+    #[test]
+    fn a_bundles_notice_names_every_document_once() {
+        let mut n = notice();
+        n.also = vec![DocumentType::LargeFamilyCard];
+        let t = text(&n, &words("p", "Identity confirmation"), "l");
+        assert!(t.contains("your documents: identity card, Large Family Card"));
+        assert!(t.contains("Twoje dokumenty: dowod osobisty, Karta Duzej Rodziny"));
+        assert!(subject(&n).contains("identity card, Large Family Card"));
+        // Sealed and opened, the list survives; an old row without it opens.
+        let k = key(1);
+        let sealed = k.seal("row-1", &n, [3; 12]).unwrap();
+        assert_eq!(k.open("row-1", &sealed).unwrap().also, n.also);
+        let old = serde_json::to_vec(&notice()).unwrap();
+        assert!(!String::from_utf8_lossy(&old).contains("also"));
     }
 
     #[test]

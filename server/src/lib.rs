@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod background;
 pub mod config;
 pub mod hashing;
 pub mod http;

@@ -636,23 +636,7 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
         &cfg.audit,
         broker.store.clone(),
     )?);
-    let integrator = Arc::clone(&tlog).spawn();
-    let sweeper = okaz_server::retention::spawn(broker.clone(), okaz_server::retention::EVERY);
-    let outbox = okaz_server::notices::outbox(
-        cfg.notices.as_ref(),
-        &broker,
-        wiring::portal_url(&cfg),
-        &metrics,
-    )?
-    .map(|d| {
-        let every = std::time::Duration::from_secs(
-            cfg.notices
-                .as_ref()
-                .map_or(30, |n| n.poll_interval_secs.max(1)),
-        );
-        okaz_server::notices::outbox_worker(d, broker.clock.clone(), every)
-    });
-    let watch = okaz_server::watch::spawn(broker.clone(), metrics.clone());
+    let background = okaz_server::background::Background::start(&cfg, &broker, &tlog, &metrics)?;
     let app = Arc::new(App {
         broker,
         metrics,
@@ -688,13 +672,8 @@ async fn serve(cfg: Config, dev_self_signed: bool, write_cert: Option<PathBuf>) 
     http::server::serve(listener, tls, app, wiring::limits(&cfg), shutdown).await;
     let _ = ops_stop.send(());
     let _ = ops.await;
-    integrator.abort();
+    background.stop();
     reloads.abort();
-    sweeper.abort();
-    if let Some(o) = outbox {
-        o.abort();
-    }
-    watch.abort();
     tracing::info!("stopped");
     Ok(())
 }

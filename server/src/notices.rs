@@ -143,7 +143,16 @@ impl Delivery {
 
     /// The dispute link of a check.
     pub fn link(&self, verification: &str) -> String {
-        let path = notice::dispute_path(&self.key, verification);
+        self.on_portal(notice::dispute_path(&self.key, verification))
+    }
+
+    /// The citizen's history page.
+    pub fn history_link(&self) -> String {
+        self.on_portal("citizen/history".to_string())
+    }
+
+    /// A path below the portal's public URL (the bare path without one).
+    fn on_portal(&self, path: String) -> String {
         match self.link_base.as_ref().and_then(|b| b.join(&path).ok()) {
             Some(u) => u.to_string(),
             None => path,
@@ -168,11 +177,23 @@ impl Delivery {
                 return false;
             }
         };
-        let (pl, en) = (
-            i18n::purpose(Lang::Pl, &n.purpose),
-            i18n::purpose(Lang::En, &n.purpose),
-        );
-        let text = notice::text(n, (&pl, &en), &self.link(&n.verification));
+        let words = notice::Words {
+            purpose: (
+                i18n::purpose(Lang::Pl, &n.purpose),
+                i18n::purpose(Lang::En, &n.purpose),
+            ),
+            refusal: n
+                .refused
+                .as_deref()
+                .map(|code| (i18n::refusal(Lang::Pl, code), i18n::refusal(Lang::En, code))),
+        };
+        // A refused check has no release to dispute: its notice points to
+        // the history page.
+        let link = match n.refused {
+            Some(_) => self.history_link(),
+            None => self.link(&n.verification),
+        };
+        let text = notice::text(n, &words, &link);
         if !prefs.sms || contact.phone.is_none() {
             n.sms_sent = true;
         }

@@ -2881,15 +2881,27 @@ fn nid(n: u8) -> String {
 async fn notice_outbox_rides_with_its_release_claims_once_retries_and_deletes(h: &Harness) {
     let s = &*h.store;
     let o = officer(s, "patrol", "KMP").await;
+    // A bundle's two parts and one notice naming both, in one transaction.
     let released = entry(at(0), AuditEvent::DocumentReleased, &o.id, "KMP");
-    s.append_audit_with_notice(released, outbox_notice(&nid(1), at(100)))
+    let part = entry(at(0), AuditEvent::DocumentReleased, &o.id, "KMP");
+    s.append_audits_with_notices(vec![released, part], vec![outbox_notice(&nid(1), at(100))])
         .await
         .unwrap();
     let chain = s.audit_chain(&o.id).await.unwrap();
-    assert!(chain
-        .iter()
-        .any(|r| r.entry.event == AuditEvent::DocumentReleased));
+    let released = |c: &[okaz_core::audit::StoredRecord]| {
+        c.iter()
+            .filter(|r| r.entry.event == AuditEvent::DocumentReleased)
+            .count()
+    };
+    assert_eq!(released(&chain), 2, "every part's record is written");
     assert_eq!(s.outbox_len().await.unwrap(), 1);
+    // A notice whose id is not one writes nothing at all, records included.
+    let stray = entry(at(1), AuditEvent::DocumentReleased, &o.id, "KMP");
+    assert!(s
+        .append_audits_with_notices(vec![stray], vec![outbox_notice("not-an-id", at(100))])
+        .await
+        .is_err());
+    assert_eq!(released(&s.audit_chain(&o.id).await.unwrap()), 2);
     // Not due yet: nothing to claim.
     assert!(s
         .claim_due_notices(at(99), at(400), 10)
@@ -2938,7 +2950,7 @@ async fn concurrent_outbox_claims_never_share_a_row(h: &Harness) {
     let o = officer(s, "patrol", "KMP").await;
     for n in 0..20 {
         let released = entry(at(i64::from(n)), AuditEvent::DocumentReleased, &o.id, "KMP");
-        s.append_audit_with_notice(released, outbox_notice(&nid(n), at(0)))
+        s.append_audits_with_notices(vec![released], vec![outbox_notice(&nid(n), at(0))])
             .await
             .unwrap();
     }
@@ -3013,18 +3025,31 @@ async fn completing_a_noticed_challenge_reads_the_choices_once(h: &Harness) {
         .unwrap();
     // The helper's challenge is about `ps-citizen`.
     let id = challenge(s, &o, "s1", 3).await;
+    // A bundle's two parts complete the challenge together.
     let released = entry(at(5), AuditEvent::DocumentReleased, &o.id, "U1");
+    let parts = vec![released.clone(), released.clone()];
     let first = s
-        .complete_challenge_noticed(&id, released.clone(), &citizen)
+        .complete_challenge_noticed(&id, parts.clone(), &citizen)
         .await
         .unwrap();
     assert_eq!(first, Some(off), "the choices come with the release");
     assert_eq!(h.sealed_subject(&id).await, Some(None), "the seal is wiped");
+    let count = |c: Vec<okaz_core::audit::StoredRecord>| {
+        c.iter()
+            .filter(|r| r.entry.event == AuditEvent::DocumentReleased)
+            .count()
+    };
+    assert_eq!(count(s.audit_chain(&o.id).await.unwrap()), 2);
     let second = s
-        .complete_challenge_noticed(&id, released, &citizen)
+        .complete_challenge_noticed(&id, parts, &citizen)
         .await
         .unwrap();
     assert_eq!(second, None, "used once only");
+    assert_eq!(
+        count(s.audit_chain(&o.id).await.unwrap()),
+        2,
+        "a second use writes nothing"
+    );
 }
 
 async fn disputes_once_per_check_within_the_daily_limit_and_resolved_in_their_unit(h: &Harness) {

@@ -499,3 +499,192 @@ async fn a_failed_delivery_is_retried_with_backoff_counted_and_never_sent_twice(
     );
     assert!(outbox(&kit).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_is_noticed_once_to_each_person_whose_papers_it_released() {
+    let kit = Kit::start_with(options()).await;
+
+    // A clerk's bundle: one code, then one notice naming both documents
+    // under the bundle's name, at once, from memory (never stored).
+    let clerk = kit.officer("clerk", "USC-1").await;
+    let pensioner = kit
+        .citizen(&["pensioner", "valid_id", "pensioner_id:valid", "contactable"])
+        .await;
+    kit.activate(&pensioner.pesel).await;
+    let phone = pensioner.phone.clone().unwrap();
+    let token = kit.login(&clerk).await;
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&token),
+            json!({"bundle": "pensioner_discount", "subject": {"pesel": pensioner.pesel}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let code = kit.latest_code(&phone).await;
+    let done = kit.give_code(&token, &id, &code).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let notices = notices_at_least(&kit, &phone, 1).await;
+    assert_eq!(notices.len(), 1, "one notice for the bundle: {notices:?}");
+    let n = &notices[0];
+    for want in [
+        "USC-1",
+        "your documents: identity card, pensioner ID",
+        "Pensioner discount",
+    ] {
+        assert!(n.contains(want), "the notice lacks {want}: {n}");
+    }
+    assert!(
+        link_in(n).contains(&id),
+        "the link names the bundle's check"
+    );
+    assert_private(n, &pensioner, Some(&code));
+    assert!(
+        outbox(&kit).await.is_empty(),
+        "a consent notice is never stored"
+    );
+
+    // A traffic stop: the driver and the vehicle's owner each hear of
+    // their own papers, after the police delay, from sealed rows written
+    // with the parts' records.
+    let police = kit.officer("police", "KMP-Warszawa").await;
+    let driver = kit.citizen(&["adult", "licence", "contactable"]).await;
+    let owner = kit.citizen(&["adult", "vehicle", "contactable"]).await;
+    let plate = owner.plates.first().unwrap().clone();
+    let ptoken = kit.login(&police).await;
+    let r = kit
+        .post(
+            "/v1/bundles",
+            Some(&ptoken),
+            json!({"bundle": "traffic_stop",
+                   "subject": {"pesel": driver.pesel, "plate": plate},
+                   "case_reference": "RSD-9/2026"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let released = r.body["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "released")
+        .count();
+    assert_eq!(released, 4, "{}", r.body);
+    let rows = outbox(&kit).await;
+    assert_eq!(rows.len(), 2, "one sealed row per person");
+    for (_, sealed, _) in &rows {
+        for c in [&driver, &owner] {
+            assert!(!sealed.windows(11).any(|w| w == c.pesel.as_bytes()));
+        }
+    }
+    assert_eq!(kit.deliver_notices().await.sent, 0, "not due yet");
+    kit.clock
+        .advance(chrono::Duration::hours(24) + chrono::Duration::minutes(1));
+    let pass = kit.deliver_notices().await;
+    assert_eq!((pass.sent, pass.retried), (2, 0));
+    let to_driver = kit.notices(driver.phone.as_deref().unwrap()).await;
+    assert_eq!(to_driver.len(), 1, "{to_driver:?}");
+    assert!(
+        to_driver[0].contains("KMP-Warszawa")
+            && to_driver[0].contains("your driving licence")
+            && to_driver[0].contains("Traffic stop"),
+        "{}",
+        to_driver[0]
+    );
+    assert!(!to_driver[0].contains("vehicle"), "{}", to_driver[0]);
+    let to_owner = kit.notices(owner.phone.as_deref().unwrap()).await;
+    assert_eq!(to_owner.len(), 1, "{to_owner:?}");
+    assert!(
+        to_owner[0]
+            .contains("your documents: vehicle registration, vehicle inspection, OC insurance"),
+        "{}",
+        to_owner[0]
+    );
+    assert!(!to_owner[0].contains("driving licence"), "{}", to_owner[0]);
+    assert_private(&to_driver[0], &driver, None);
+    assert_private(&to_owner[0], &owner, None);
+    assert!(outbox(&kit).await.is_empty(), "deleted once sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_break_glass_check_is_noticed_at_once_as_an_emergency() {
+    let kit = Kit::start_with(options()).await;
+    let medic = kit.officer("emergency", "PRM-Krakow").await;
+    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
+    kit.activate(&citizen.pesel).await;
+    let phone = citizen.phone.clone().unwrap();
+    let token = kit.login(&medic).await;
+    let r = kit
+        .post(
+            "/v1/break-glass",
+            Some(&token),
+            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
+                   "purpose": "identity_confirmation",
+                   "justification": "unconscious after a road accident"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    // Written sealed with the release, due at once: it survives the replica.
+    let rows = outbox(&kit).await;
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].1.windows(11).any(|w| w == citizen.pesel.as_bytes()));
+    assert!(kit.notices(&phone).await.is_empty(), "sent by the worker");
+    let pass = kit.deliver_notices().await;
+    assert_eq!(pass.sent, 1);
+    let notices = kit.notices(&phone).await;
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let n = &notices[0];
+    assert!(
+        n.contains("PRM-Krakow") && n.contains("emergency check") && n.contains("trybie naglym"),
+        "{n}"
+    );
+    assert!(link_in(n).contains(&id));
+    assert_private(n, &citizen, None);
+    assert!(
+        !n.contains("road accident"),
+        "the justification stays inside"
+    );
+    assert!(outbox(&kit).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_refused_after_the_right_code_is_noticed_without_a_dispute_link() {
+    let kit = Kit::start_with(options()).await;
+    let clerk = kit.officer("clerk", "USC-Warszawa").await;
+    // No driving licence on record: the register answers "not found" only
+    // after the citizen has read the code out.
+    let citizen = kit.citizen(&["valid_id", "adult", "contactable"]).await;
+    kit.activate(&citizen.pesel).await;
+    let phone = citizen.phone.clone().unwrap();
+    let token = kit.login(&clerk).await;
+    let started = kit
+        .start_check(&token, &citizen.pesel, "driving_licence", "licence_check")
+        .await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.body["id"].as_str().unwrap().to_string();
+    let code = kit.latest_code(&phone).await;
+    let refused = kit.give_code(&token, &id, &code).await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (404, Some("document_not_found")),
+        "{}",
+        refused.body
+    );
+    let notices = notices_at_least(&kit, &phone, 1).await;
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let n = &notices[0];
+    assert!(
+        n.contains("USC-Warszawa tried to check your driving licence")
+            && n.contains("refused (no such document)")
+            && n.contains("nothing was released"),
+        "{n}"
+    );
+    assert!(
+        n.contains(&format!("{}/citizen/history", kit.broker_url)),
+        "it points to the history: {n}"
+    );
+    assert!(!n.contains("/citizen/dispute/"), "nothing to dispute: {n}");
+    assert_private(n, &citizen, Some(&code));
+    assert!(outbox(&kit).await.is_empty());
+}

@@ -155,6 +155,11 @@ async fn a_new_user_runs_the_demo_checks_a_document_with_the_code_on_the_phone_a
     tmux.wait_for("the document", WAIT, |s| {
         shows_valid(s) && s.contains("Clears in")
     });
+    // The citizen hears of the check at once: the notice reaches the same
+    // phone (the demo runs notices as a deployment does).
+    tmux.wait_for("the check's notice in the phone panel", WAIT, |s| {
+        s.contains("okaz: powiadomienie")
+    });
 
     // Quit: the demo stops everything, restores the screen and exits 0.
     tmux.press(&["C-c"]);

@@ -158,7 +158,11 @@ impl Broker {
             notice::outbox_row(n, &*self.random, &notice, released.at)
         });
         match noticed {
-            Some(row) => self.store.append_audit_with_notice(released, row).await?,
+            Some(row) => {
+                self.store
+                    .append_audits_with_notices(vec![released], vec![row])
+                    .await?
+            }
             None => self.store.append_audit(released).await?,
         }
         tracing::warn!(

@@ -33,7 +33,8 @@ use super::auth::{chrono_duration, Authenticated};
 use super::Broker;
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::error::{BrokerError, Refusal};
-use crate::ports::{AfterCount, Challenge, Found, RegisterFailure, Rng, Subject};
+use crate::notice;
+use crate::ports::{AfterCount, Challenge, Found, OutboxNotice, RegisterFailure, Rng, Subject};
 use crate::pseudonym::Pseudonym;
 
 /// The subjects a bundle request names, validated.
@@ -207,35 +208,67 @@ impl Broker {
             Err(d) => {
                 // The code was right: the challenge stays open.
                 let code = d.code();
-                let refused = base.as_event(AuditEvent::ReleaseFailed).refused(code);
+                let refused = base
+                    .clone()
+                    .as_event(AuditEvent::ReleaseFailed)
+                    .refused(code);
                 self.store.reopen_challenge(id, vec![refused]).await?;
+                self.notice_refused(&pesel, &ch.citizen, &base, ch.document, code)
+                    .await;
                 return Err(BrokerError::refused(code));
             }
         };
         let subjects = Subjects {
-            person: Some(Subject::Pesel(pesel)),
+            person: Some(Subject::Pesel(pesel.clone())),
             vehicle: None,
         };
         // This answer holds the challenge's lease (taken with its attempt):
         // no other answer reads the registers meanwhile.
-        let (records, parts) = self
+        let record = base.clone();
+        let Fetched {
+            records,
+            parts,
+            owners,
+        } = self
             .fetch_parts(&resolved, &subjects, &ch.purpose, base, photo)
             .await;
         if let Some(code) = nothing_released(&parts) {
             // Every register failed: nothing was shown, so the code is not
             // used up; the failures are on record with the reopening.
             self.store.reopen_challenge(id, records).await?;
+            self.notice_refused(&pesel, &ch.citizen, &record, ch.document, code)
+                .await;
             return Err(BrokerError::refused(code));
         }
-        let mut records = records.into_iter();
-        let Some(first) = records.next() else {
-            return Err(BrokerError::refused(ErrorCode::Internal));
-        };
-        if !self.store.complete_challenge(id, first).await? {
-            // Another request used the code first: release nothing.
-            return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+        match &self.notices {
+            Some(n) => {
+                // One notice names every part released, sent from memory
+                // (the PESEL is here); the citizen's channel choices come
+                // with the completion, which writes every part's record.
+                let notice = self.bundle_notice(&pesel, &ch.purpose, &records, &owners);
+                let Some(prefs) = self
+                    .store
+                    .complete_challenge_noticed(id, records, &ch.citizen)
+                    .await?
+                else {
+                    return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+                };
+                if let Some(notice) = notice {
+                    n.queue.push(notice, prefs);
+                }
+            }
+            None => {
+                let mut records = records.into_iter();
+                let Some(first) = records.next() else {
+                    return Err(BrokerError::refused(ErrorCode::Internal));
+                };
+                if !self.store.complete_challenge(id, first).await? {
+                    // Another request used the code first: release nothing.
+                    return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+                }
+                self.store.append_audits(records.collect()).await?;
+            }
         }
-        self.store.append_audits(records.collect()).await?;
         Ok(Verification {
             id: id.to_string(),
             status: VerificationStatus::Completed,
@@ -264,11 +297,23 @@ impl Broker {
     ) -> Result<BundleVerification, BrokerError> {
         let id = Rng(&*self.random).uuid();
         let base = base.verification(&id);
-        let (records, parts) = self
+        let Fetched {
+            records,
+            parts,
+            owners,
+        } = self
             .fetch_parts(resolved, subjects, bundle, base, photo)
             .await;
+        // Each person whose papers were released (the driver, the
+        // vehicle's owner) is noticed once, after the policy's delay: the
+        // rows wait sealed, written with the parts' records.
+        let rows = self.bundle_outbox_rows(resolved, bundle, &records, &owners);
         // All parts' records, or none: nothing is answered unrecorded.
-        self.store.append_audits(records).await?;
+        if rows.is_empty() {
+            self.store.append_audits(records).await?;
+        } else {
+            self.store.append_audits_with_notices(records, rows).await?;
+        }
         Ok(BundleVerification {
             id,
             bundle: bundle.to_string(),
@@ -283,7 +328,7 @@ impl Broker {
     }
 
     /// Fetches every part concurrently; each part's audit record (released
-    /// with the names of its fields, or failed) and its answer.
+    /// with the names of its fields, or failed), its answer and its owner.
     async fn fetch_parts(
         &self,
         resolved: &ResolvedBundle<'_>,
@@ -291,7 +336,7 @@ impl Broker {
         bundle: &str,
         base: AuditEntry,
         photo: Option<PhotoFit>,
-    ) -> (Vec<AuditEntry>, Vec<PartResult>) {
+    ) -> Fetched {
         let fetches = resolved.parts.iter().map(|(part, _)| async move {
             let subject = match part.subject {
                 PartSubject::Person => subjects.person.clone(),
@@ -306,6 +351,7 @@ impl Broker {
 
         let mut records = Vec::with_capacity(found.len());
         let mut parts = Vec::with_capacity(found.len());
+        let mut owners = Vec::with_capacity(found.len());
         for ((part, check), got) in resolved.parts.iter().zip(found) {
             let mut record = base.clone();
             record.document = Some(part.document.as_str().to_string());
@@ -320,15 +366,13 @@ impl Broker {
                     let mut released = record.released(fields);
                     // Signed below, once the citizen the record names is final.
                     // A vehicle's papers are its owner's: they see the check.
-                    if let Some(owner) = owner {
-                        released.citizen = Some(
-                            Pseudonym::of(&self.keys.pepper, &owner)
-                                .as_str()
-                                .to_string(),
-                        );
+                    if let Some(owner) = &owner {
+                        released.citizen =
+                            Some(Pseudonym::of(&self.keys.pepper, owner).as_str().to_string());
                     } else if part.subject == PartSubject::Vehicle {
                         released.citizen = None;
                     }
+                    owners.push(owner);
                     let receipt = self.receipt(&released);
                     records.push(released);
                     parts.push(PartResult {
@@ -352,6 +396,7 @@ impl Broker {
                         record.citizen = None;
                     }
                     records.push(record.as_event(AuditEvent::ReleaseFailed).refused(code));
+                    owners.push(None);
                     parts.push(PartResult {
                         kind: part.document,
                         status,
@@ -361,8 +406,89 @@ impl Broker {
                 }
             }
         }
-        (records, parts)
+        Fetched {
+            records,
+            parts,
+            owners,
+        }
     }
+
+    /// The notice of a consent bundle's release to `pesel`: every part
+    /// released to them, under the bundle's name. `None` if nothing was.
+    fn bundle_notice(
+        &self,
+        pesel: &Pesel,
+        bundle: &str,
+        records: &[AuditEntry],
+        owners: &[Option<Pesel>],
+    ) -> Option<notice::Notice> {
+        let mut theirs = records
+            .iter()
+            .zip(owners)
+            .filter(|(r, o)| r.event == AuditEvent::DocumentReleased && o.as_ref() == Some(pesel))
+            .map(|(r, _)| r);
+        let first = theirs.next()?;
+        let document = document_of(first)?;
+        let mut n = self.notice_of(pesel, first, document);
+        n.purpose = bundle.to_string();
+        n.also = theirs.filter_map(document_of).collect();
+        Some(n)
+    }
+
+    /// The sealed outbox rows of a consent-free bundle's release: one per
+    /// person whose papers were released, naming all of theirs, due after
+    /// the longest delay of their parts. None without notices.
+    fn bundle_outbox_rows(
+        &self,
+        resolved: &ResolvedBundle<'_>,
+        bundle: &str,
+        records: &[AuditEntry],
+        owners: &[Option<Pesel>],
+    ) -> Vec<OutboxNotice> {
+        let Some(n) = self.notices.as_ref() else {
+            return Vec::new();
+        };
+        let mut people: Vec<&Pesel> = Vec::new();
+        for owner in owners.iter().flatten() {
+            if !people.contains(&owner) {
+                people.push(owner);
+            }
+        }
+        people
+            .into_iter()
+            .filter_map(|person| {
+                let notice = self.bundle_notice(person, bundle, records, owners)?;
+                let delay = resolved
+                    .parts
+                    .iter()
+                    .zip(owners)
+                    .filter(|(_, o)| o.as_ref() == Some(person))
+                    .map(|((_, check), _)| check.history_delay)
+                    .max()
+                    .unwrap_or_default();
+                notice::outbox_row(
+                    n,
+                    &*self.random,
+                    &notice,
+                    notice.at + chrono_duration(delay),
+                )
+            })
+            .collect()
+    }
+}
+
+/// What fetching a bundle's parts gave: for each part, in the bundle's
+/// order, its audit record, its answer, and whose papers they are (only
+/// where released: the person to notice).
+struct Fetched {
+    records: Vec<AuditEntry>,
+    parts: Vec<PartResult>,
+    owners: Vec<Option<Pesel>>,
+}
+
+/// The document a record names.
+fn document_of(record: &AuditEntry) -> Option<DocumentType> {
+    record.document.as_deref().and_then(DocumentType::parse)
 }
 
 /// When no part was released: the refusal to answer (a register down

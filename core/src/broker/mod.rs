@@ -10,6 +10,7 @@ mod choices;
 mod disputes;
 mod idempotency;
 mod login;
+mod notify;
 mod portal_session;
 mod secrets;
 mod signals;

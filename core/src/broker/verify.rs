@@ -173,7 +173,11 @@ impl Broker {
             notice::outbox_row(n, &*self.random, &notice, due_at)
         });
         match delayed {
-            Some(row) => self.store.append_audit_with_notice(released, row).await?,
+            Some(row) => {
+                self.store
+                    .append_audits_with_notices(vec![released], vec![row])
+                    .await?
+            }
             None => self.store.append_audit(released).await?,
         }
         Ok(Verification {
@@ -400,17 +404,30 @@ impl Broker {
             Ok(c) => c,
             Err(d) => {
                 let code = d.code();
-                let refused = base.as_event(AuditEvent::ReleaseFailed).refused(code);
+                let refused = base
+                    .clone()
+                    .as_event(AuditEvent::ReleaseFailed)
+                    .refused(code);
                 self.store.reopen_challenge(id, vec![refused]).await?;
+                self.notice_refused(&pesel, &ch.citizen, &base, ch.document, code)
+                    .await;
                 return Err(BrokerError::refused(code));
             }
         };
         // The release: this answer holds the challenge's lease (taken with
         // its attempt), so no other answer reads the register meanwhile.
         let subject = Subject::Pesel(pesel);
-        let Found { mut document, .. } = self.fetch(&subject, ch.document, &base, Some(id)).await?;
+        let fetched = self.fetch(&subject, ch.document, &base, Some(id)).await;
         let Subject::Pesel(pesel) = subject else {
             return Err(BrokerError::refused(ErrorCode::InvalidRequest));
+        };
+        let Found { mut document, .. } = match fetched {
+            Ok(found) => found,
+            Err(e) => {
+                self.notice_refused(&pesel, &ch.citizen, &base, ch.document, e.code())
+                    .await;
+                return Err(e);
+            }
         };
         let fields = document.restrict(to_release(check.fields.iter(), photo));
         let released = base.released(fields);
@@ -422,7 +439,7 @@ impl Broker {
                 let notice = self.notice_of(&pesel, &released, ch.document);
                 let Some(prefs) = self
                     .store
-                    .complete_challenge_noticed(id, released, &ch.citizen)
+                    .complete_challenge_noticed(id, vec![released], &ch.citizen)
                     .await?
                 else {
                     return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
@@ -510,7 +527,6 @@ impl Broker {
 }
 
 impl Broker {
-    /// The notice of a release record about `pesel`.
     /// The audit record a check starts from (as a refusal, until it is
     /// more): the officer, the citizen's pseudonym, the document, and the
     /// purpose only if the policy names it — free text typed there (a phone
@@ -538,26 +554,6 @@ impl Broker {
             UNKNOWN_PURPOSE.to_string()
         });
         base
-    }
-
-    pub(super) fn notice_of(
-        &self,
-        pesel: &Pesel,
-        released: &AuditEntry,
-        document: DocumentType,
-    ) -> notice::Notice {
-        let purpose = released.purpose.clone().unwrap_or_default();
-        notice::Notice {
-            pesel: pesel.expose(),
-            verification: released.verification.clone().unwrap_or_default(),
-            unit: released.unit.clone(),
-            document,
-            purpose,
-            at: released.at,
-            emergency: false,
-            sms_sent: false,
-            email_sent: false,
-        }
     }
 }
 

@@ -371,6 +371,10 @@ pub fn purpose(lang: Lang, p: &str) -> String {
         "vehicle_check" => ("Sprawdzenie pojazdu", "Vehicle check"),
         "entitlement_check" => ("Sprawdzenie uprawnienia do ulgi", "Entitlement check"),
         "operational_check" => ("Kontrola policyjna", "Police check"),
+        // Bundles: a notice names the bundle where a check's purpose stands.
+        "traffic_stop" => ("Kontrola drogowa", "Traffic stop"),
+        "large_family_discount" => ("Zniżka z Kartą Dużej Rodziny", "Large Family Card discount"),
+        "pensioner_discount" => ("Zniżka dla emeryta lub rencisty", "Pensioner discount"),
         other => return other.replace('_', " "),
     };
     match lang {

@@ -31,12 +31,15 @@ async fn prefs_in(tx: &Transaction<'_>, citizen: &Pseudonym) -> Result<NoticePre
 
 #[async_trait]
 impl NoticeStore for PgStore {
-    async fn append_audit_with_notice(
+    async fn append_audits_with_notices(
         &self,
-        entry: AuditEntry,
-        notice: OutboxNotice,
+        entries: Vec<AuditEntry>,
+        notices: Vec<OutboxNotice>,
     ) -> Result<(), StoreError> {
-        let id = super::uuid(&notice.id)?;
+        let ids = notices
+            .iter()
+            .map(|n| super::uuid(&n.id))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
         let st = tx
@@ -45,13 +48,15 @@ impl NoticeStore for PgStore {
             )
             .await
             .map_err(map_err)?;
-        tx.execute(
-            &st,
-            &[&id, &notice.sealed, &notice.due_at, &int(notice.attempts)],
-        )
-        .await
-        .map_err(map_err)?;
-        audit::append(&tx, &entry).await?;
+        for (id, notice) in ids.iter().zip(&notices) {
+            tx.execute(
+                &st,
+                &[id, &notice.sealed, &notice.due_at, &int(notice.attempts)],
+            )
+            .await
+            .map_err(map_err)?;
+        }
+        audit::append_all(&tx, &entries).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(())
     }
@@ -59,7 +64,7 @@ impl NoticeStore for PgStore {
     async fn complete_challenge_noticed(
         &self,
         id: &str,
-        entry: AuditEntry,
+        entries: Vec<AuditEntry>,
         citizen: &Pseudonym,
     ) -> Result<Option<NoticePrefs>, StoreError> {
         let id = super::uuid(id)?;
@@ -76,7 +81,7 @@ impl NoticeStore for PgStore {
             tx.rollback().await.map_err(map_err)?;
             return Ok(None);
         }
-        audit::append(&tx, &entry).await?;
+        audit::append_all(&tx, &entries).await?;
         let prefs = prefs_in(&tx, citizen).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(Some(prefs))

@@ -41,24 +41,29 @@ fn outbox_row(r: &Row<'_>) -> Result<OutboxNotice, StoreError> {
 
 #[async_trait]
 impl NoticeStore for SqliteStore {
-    async fn append_audit_with_notice(
+    async fn append_audits_with_notices(
         &self,
-        entry: AuditEntry,
-        notice: OutboxNotice,
+        entries: Vec<AuditEntry>,
+        notices: Vec<OutboxNotice>,
     ) -> Result<(), StoreError> {
-        let id = super::uuid(&notice.id)?;
+        let ids = notices
+            .iter()
+            .map(|n| super::uuid(&n.id))
+            .collect::<Result<Vec<_>, _>>()?;
         self.write(move |tx| {
-            exec(
-                tx,
-                "INSERT INTO notice_outbox (id, sealed, due_at, attempts) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    id,
-                    notice.sealed,
-                    micros(notice.due_at),
-                    i64::from(notice.attempts)
-                ],
-            )?;
-            audit::append(tx, &entry)
+            for (id, notice) in ids.iter().zip(&notices) {
+                exec(
+                    tx,
+                    "INSERT INTO notice_outbox (id, sealed, due_at, attempts) VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        id,
+                        notice.sealed,
+                        micros(notice.due_at),
+                        i64::from(notice.attempts)
+                    ],
+                )?;
+            }
+            entries.iter().try_for_each(|e| audit::append(tx, e))
         })
         .await
     }
@@ -66,7 +71,7 @@ impl NoticeStore for SqliteStore {
     async fn complete_challenge_noticed(
         &self,
         id: &str,
-        entry: AuditEntry,
+        entries: Vec<AuditEntry>,
         citizen: &Pseudonym,
     ) -> Result<Option<NoticePrefs>, StoreError> {
         let id = super::uuid(id)?;
@@ -82,7 +87,7 @@ impl NoticeStore for SqliteStore {
                 // Another request used it first; nothing was written.
                 return Ok(None);
             }
-            audit::append(tx, &entry)?;
+            entries.iter().try_for_each(|e| audit::append(tx, e))?;
             prefs_in(tx, &citizen).map(Some)
         })
         .await
