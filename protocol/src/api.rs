@@ -120,6 +120,9 @@ pub struct Permissions {
     /// Bundles the role may run.
     #[serde(default)]
     pub bundles: Vec<BundleChoice>,
+    /// Whether the role may break glass (`POST /v1/break-glass`).
+    #[serde(default)]
+    pub break_glass: bool,
 }
 
 impl Permissions {
@@ -301,6 +304,23 @@ pub struct Subject {
     /// Or a driving licence number (`01234/19/1465`), likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licence_number: Option<String>,
+}
+
+/// Wipes whatever names the subject (each is citizen data).
+impl zeroize::Zeroize for Subject {
+    fn zeroize(&mut self) {
+        for v in [
+            &mut self.pesel,
+            &mut self.plate,
+            &mut self.id_card_number,
+            &mut self.licence_number,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            v.zeroize();
+        }
+    }
 }
 
 impl std::fmt::Debug for Subject {
