@@ -636,4 +636,27 @@ mod tests {
         );
         assert!(!s.contains("4405"));
     }
+
+    #[test]
+    fn permissions_from_a_broker_without_break_glass_say_no() {
+        let p: Permissions = serde_json::from_str(
+            r#"{"documents":[],"purposes":[],"case_reference_required":false,
+                "consent":"sms","display_seconds":60,"idle_seconds":300,"administers":false}"#,
+        )
+        .unwrap();
+        assert!(!p.break_glass);
+    }
+
+    #[test]
+    fn a_subject_is_wiped_whole() {
+        use zeroize::Zeroize;
+        let mut s = Subject {
+            pesel: Some("44051401359".into()),
+            plate: Some("WA1234X".into()),
+            ..Default::default()
+        };
+        s.zeroize();
+        assert_eq!(s.pesel.as_deref(), Some(""));
+        assert_eq!(s.plate.as_deref(), Some(""));
+    }
 }
