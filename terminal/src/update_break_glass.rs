@@ -27,13 +27,11 @@ use crate::update::{fresh_query, refused_elsewhere, set_quota, shown};
 /// at its daily limit it is not sent (the broker would refuse it and lock
 /// the account): break-glass is offered instead.
 pub fn submit(m: &mut Model, req: VerificationRequest) -> Vec<Command> {
-    let Some(p) = m.permissions() else {
-        return Vec::new();
+    let p = m.permissions();
+    let at_limit = match (p, m.session.as_ref()) {
+        (Some(p), Some(s)) => rules::at_limit(p, &s.quota),
+        _ => false,
     };
-    let at_limit = m
-        .session
-        .as_ref()
-        .is_some_and(|s| rules::at_limit(p, &s.quota));
     if at_limit {
         m.screen = Screen::BreakGlassOffer(Offer {
             note: Note::AtDailyLimit,
@@ -42,7 +40,7 @@ pub fn submit(m: &mut Model, req: VerificationRequest) -> Vec<Command> {
         });
         return Vec::new();
     }
-    if rules::overrides(p) == Some(Overrides::NoCode) {
+    if p.and_then(rules::overrides) == Some(Overrides::NoCode) {
         if let Screen::Query(form) = &mut m.screen {
             form.sent = Some(PendingCheck::new(req.clone()));
         }
