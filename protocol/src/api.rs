@@ -120,6 +120,9 @@ pub struct Permissions {
     /// Bundles the role may run.
     #[serde(default)]
     pub bundles: Vec<BundleChoice>,
+    /// Whether the role may break glass (`POST /v1/break-glass`).
+    #[serde(default)]
+    pub break_glass: bool,
 }
 
 impl Permissions {
@@ -301,6 +304,23 @@ pub struct Subject {
     /// Or a driving licence number (`01234/19/1465`), likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licence_number: Option<String>,
+}
+
+/// Wipes whatever names the subject (each is citizen data).
+impl zeroize::Zeroize for Subject {
+    fn zeroize(&mut self) {
+        for v in [
+            &mut self.pesel,
+            &mut self.plate,
+            &mut self.id_card_number,
+            &mut self.licence_number,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            v.zeroize();
+        }
+    }
 }
 
 impl std::fmt::Debug for Subject {
@@ -615,5 +635,28 @@ mod tests {
             }
         );
         assert!(!s.contains("4405"));
+    }
+
+    #[test]
+    fn permissions_from_a_broker_without_break_glass_say_no() {
+        let p: Permissions = serde_json::from_str(
+            r#"{"documents":[],"purposes":[],"case_reference_required":false,
+                "consent":"sms","display_seconds":60,"idle_seconds":300,"administers":false}"#,
+        )
+        .unwrap();
+        assert!(!p.break_glass);
+    }
+
+    #[test]
+    fn a_subject_is_wiped_whole() {
+        use zeroize::Zeroize;
+        let mut s = Subject {
+            pesel: Some("44051401359".into()),
+            plate: Some("WA1234X".into()),
+            ..Default::default()
+        };
+        s.zeroize();
+        assert_eq!(s.pesel.as_deref(), Some(""));
+        assert_eq!(s.plate.as_deref(), Some(""));
     }
 }

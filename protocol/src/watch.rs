@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{OfficerView, Subject, VerificationRequest};
 use crate::document::DocumentType;
 
-/// `POST /v1/verifications/break-glass`: a check, as for
+/// `POST /v1/break-glass`: a check, as for
 /// `POST /v1/verifications`, plus the reason it cannot wait.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -180,18 +180,7 @@ impl Client {
             )),
             Command::Start(mut req) => {
                 let body = json(&req);
-                let s = &mut req.subject;
-                for p in [
-                    &mut s.pesel,
-                    &mut s.plate,
-                    &mut s.id_card_number,
-                    &mut s.licence_number,
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    p.zeroize();
-                }
+                req.subject.zeroize();
                 // One key for the start and all its retries: the broker counts
                 // it once and sends one SMS however often it arrives.
                 let key = self.next_key();
@@ -280,6 +269,20 @@ impl Client {
             Command::Signals => Some(Msg::Signals(
                 self.call(Method::GET, "/v1/admin/signals", None).await,
             )),
+            Command::BreakGlass(mut req) => {
+                let body = json(&req);
+                req.subject.zeroize();
+                req.justification.zeroize();
+                // Sent once, never retried: each one is a flagged release
+                // counted against the day's break-glass cap.
+                let r = self
+                    .call(Method::POST, "/v1/break-glass", body.clone())
+                    .await;
+                if let Some(b) = body {
+                    wipe(b);
+                }
+                Some(Msg::BrokeGlass(r))
+            }
         }
     }
 

@@ -140,6 +140,18 @@ pub enum T {
     KeyDisputes,
     KeyDetails,
     KeyResolve,
+    /// The officer's break-glass: the key that opens it.
+    KeyBreakGlass,
+    BreakGlassTitle,
+    /// Under a refusal break-glass may override.
+    BreakGlassOffer,
+    BreakGlassNoCode,
+    BreakGlassDailyLimit,
+    /// What a break-glass costs the officer.
+    BreakGlassWarning,
+    Justification,
+    /// On a document released by break-glass.
+    BreakGlassFlag,
 }
 
 impl T {
@@ -235,6 +247,25 @@ impl T {
             T::KeyDisputes => ("F7 zgłoszenia", "F7 disputes"),
             T::KeyDetails => ("Enter szczegóły", "Enter details"),
             T::KeyResolve => ("Enter rozstrzygnij", "Enter resolve"),
+            T::KeyBreakGlass => ("B dostęp awaryjny", "B break glass"),
+            T::BreakGlassTitle => ("Dostęp awaryjny", "Break glass"),
+            T::BreakGlassOffer => (
+                "W nagłym wypadku: B — dostęp awaryjny.",
+                "In an emergency: B to break glass.",
+            ),
+            T::BreakGlassNoCode => ("⚠ Bez kodu obywatela", "⚠ Without the citizen's code"),
+            T::BreakGlassDailyLimit => ("⚠ Ponad dzienny limit", "⚠ Past the daily limit"),
+            T::BreakGlassWarning => (
+                "Sprawdzenie zostanie oznaczone, a przełożeni jednostki powiadomieni. \
+                 Wymaga kontrasygnaty w czasie z polityki; bez niej konto zostanie zablokowane.",
+                "The check is flagged and your unit's supervisors alerted. It needs a \
+                 countersign within the policy's hours; unsigned, it locks your account.",
+            ),
+            T::Justification => ("Uzasadnienie", "Justification"),
+            T::BreakGlassFlag => (
+                "⚠ AWARYJNY / dostęp awaryjny — czeka na kontrasygnatę",
+                "⚠ EMERGENCY / break-glass — awaiting countersign",
+            ),
             T::LockIn => (
                 "Prób do blokady konta",
                 "Attempts left before the account locks",
@@ -301,6 +332,11 @@ pub enum Note {
     DisputeResolved,
     /// A dispute's resolution without a reason.
     NeedResolution,
+    /// A consent-free break-glass role at its daily limit: the check was
+    /// not sent (it would lock the account); break-glass is offered.
+    AtDailyLimit,
+    /// A break-glass without a justification.
+    NeedJustification,
 }
 
 impl Note {
@@ -489,6 +525,21 @@ impl Note {
                     "Give the resolution's reason.",
                 )
                 .into(),
+                None,
+            ),
+            Note::AtDailyLimit => (
+                l(
+                    "Dzienny limit osiągnięty: kolejne sprawdzenie zablokuje konto.",
+                    "Daily limit reached: another check would lock your account.",
+                )
+                .into(),
+                Some(l(
+                    "Nic nie wysłano. Zadzwoń do administratora bezpieczeństwa.",
+                    "Nothing was sent. Call your security officer.",
+                )),
+            ),
+            Note::NeedJustification => (
+                l("Podaj uzasadnienie.", "Give the justification.").into(),
                 None,
             ),
         }

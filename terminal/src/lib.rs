@@ -3,6 +3,7 @@
 //! [`Msg`] enum, a pure [`update`] returning [`Command`]s, a pure [`view`].
 
 pub mod app;
+pub mod break_glass;
 pub mod client;
 pub mod demo;
 pub mod i18n;
@@ -18,6 +19,7 @@ pub mod screens;
 pub mod tty;
 pub mod update;
 pub mod update_admin;
+pub mod update_break_glass;
 pub mod view;
 pub mod widgets;
 

@@ -64,6 +64,10 @@ pub enum Screen {
     Signals(crate::screens::watch::SignalList),
     /// Security officer: citizens' disputes of checks, one open, resolving.
     Disputes(crate::screens::disputes::DisputeList),
+    /// A refusal that break-glass may override, offering it.
+    BreakGlassOffer(crate::screens::break_glass::Offer),
+    /// The officer's break-glass: the justification, then sent.
+    BreakGlassForm(crate::screens::break_glass::BreakGlassForm),
 }
 
 /// The model of the Elm architecture.
@@ -172,6 +176,8 @@ impl Model {
             Screen::BreakGlass(s) => s.note,
             Screen::Signals(s) => s.note,
             Screen::Disputes(s) => s.note,
+            Screen::BreakGlassOffer(s) => Some(s.note),
+            Screen::BreakGlassForm(s) => s.note,
         }
     }
 }

@@ -63,7 +63,8 @@ impl Msg {
             | Msg::Audit(Err(f))
             | Msg::BreakGlassList(Err(f))
             | Msg::BreakGlassDecided(Err(f))
-            | Msg::Signals(Err(f)) => Some(f),
+            | Msg::Signals(Err(f))
+            | Msg::BrokeGlass(Err(f)) => Some(f),
             Msg::Admin(a) => a.failure(),
             _ => None,
         }
@@ -155,6 +156,8 @@ pub enum Msg {
     BreakGlassDecided(Result<okaz_protocol::BreakGlassView, Failure>),
     /// Answer to [`Command::Signals`].
     Signals(Result<okaz_protocol::SignalsView, Failure>),
+    /// Answer to [`Command::BreakGlass`].
+    BrokeGlass(Result<Verification, Failure>),
 }
 
 /// Filters of an audit search.
@@ -227,6 +230,8 @@ pub enum Command {
     },
     /// `GET /v1/admin/signals`.
     Signals,
+    /// `POST /v1/break-glass`: the officer's emergency check.
+    BreakGlass(okaz_protocol::BreakGlassRequest),
 }
 
 /// Every error code, for tests that must cover each one.

@@ -8,6 +8,9 @@
 //!    │ locked account (via Notice)      │  └── Enter / display time ─ Result
 //!    │                                  └─F2/F3─▶ Lockouts ⇄ Unlock, Audit
 //! ```
+//! The officer's break-glass (offer, form, flagged result) is in
+//! [`crate::update_break_glass`]; the security officer's account screens
+//! in [`crate::update_admin`].
 //! A screen that is left is dropped, and dropping wipes what it held.
 
 use chrono::{DateTime, Duration, Utc};
@@ -204,6 +207,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
             Vec::new()
         }
         Msg::Admin(a) => crate::update_admin::answer(m, a),
+        Msg::BrokeGlass(r) => crate::update_break_glass::answered(m, r),
     }
 }
 
@@ -276,8 +280,7 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
             query::Intent::Submit(mut req) => {
                 // Only the photo the result screen can draw, at its size.
                 req.photo = Some(result::photo_fit(m.profile));
-                m.busy = true;
-                vec![Command::Start(req)]
+                crate::update_break_glass::submit(m, req)
             }
             query::Intent::SubmitBundle(mut req) => {
                 req.photo = Some(PhotoFit::NONE);
@@ -324,6 +327,7 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
                 cmds.extend(fresh_query(m, None));
                 cmds
             }
+            awaiting::Intent::BreakGlass => crate::update_break_glass::instead_of_code(m),
             awaiting::Intent::None => Vec::new(),
         },
         Screen::Result(s) => match s.key(key) {
@@ -403,6 +407,9 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
         | Screen::Export(_)
         | Screen::Secret(_)
         | Screen::Disputes(_) => crate::update_admin::on_key(m, key),
+        Screen::BreakGlassOffer(_) | Screen::BreakGlassForm(_) => {
+            crate::update_break_glass::on_key(m, key)
+        }
     }
 }
 
@@ -427,9 +434,11 @@ fn started(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
             set_quota(m, &v.quota);
             match v.status {
                 VerificationStatus::AwaitingCode => {
-                    let Screen::Query(form) = &m.screen else {
+                    let Screen::Query(form) = &mut m.screen else {
                         return Vec::new();
                     };
+                    // Kept only for a role that may break glass instead.
+                    let check = form.sent.take();
                     let document = form
                         .documents
                         .get(form.document)
@@ -438,13 +447,15 @@ fn started(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
                     let expires_at = v
                         .expires_at
                         .unwrap_or(m.now + Duration::seconds(DEFAULT_CHALLENGE_SECONDS));
-                    m.screen = Screen::Awaiting(Awaiting::new(
+                    let mut waiting = Awaiting::new(
                         v.id,
                         document,
                         v.sent_to.unwrap_or_default(),
                         expires_at,
                         v.attempts_left,
-                    ));
+                    );
+                    waiting.check = check;
+                    m.screen = Screen::Awaiting(waiting);
                     Vec::new()
                 }
                 VerificationStatus::Completed => show(m, v),
@@ -469,7 +480,7 @@ fn started(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
                     }
                     Vec::new()
                 }
-                _ => refused_elsewhere(m, f),
+                _ => crate::update_break_glass::refused(m, f),
             }
         }
     }
@@ -636,7 +647,8 @@ pub(crate) fn refused_elsewhere(m: &mut Model, f: Failure) -> Vec<Command> {
     }
 }
 
-fn shown(m: &Model, mut v: Verification) -> Option<Shown> {
+/// The screen of a released document, at the shorter display time.
+pub(crate) fn shown(m: &Model, mut v: Verification) -> Option<Shown> {
     let document = v.document.take()?;
     let local = m
         .permissions()
@@ -686,7 +698,8 @@ fn show_parts(m: &mut Model, v: Verification) -> Vec<Command> {
     Vec::new()
 }
 
-fn set_quota(m: &mut Model, q: &okaz_protocol::QuotaView) {
+/// Takes the quota an answer carried.
+pub(crate) fn set_quota(m: &mut Model, q: &okaz_protocol::QuotaView) {
     if let Some(s) = m.session.as_mut() {
         s.quota = q.clone();
     }

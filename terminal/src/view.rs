@@ -134,6 +134,14 @@ fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
             s.draw(&ctx, body, f);
             s.keys()
         }
+        Screen::BreakGlassOffer(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
+        Screen::BreakGlassForm(s) => {
+            s.draw(&ctx, body, f);
+            s.keys()
+        }
     };
     footer(m, &keys, foot, f);
 }

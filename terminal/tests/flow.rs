@@ -40,6 +40,8 @@ fn screen_name(m: &Model) -> &'static str {
         Screen::BreakGlass(_) => "break_glass",
         Screen::Signals(_) => "signals",
         Screen::Disputes(_) => "disputes",
+        Screen::BreakGlassOffer(_) => "break_glass_offer",
+        Screen::BreakGlassForm(_) => "break_glass_form",
     }
 }
 

@@ -181,6 +181,7 @@ impl Broker {
                 choices: super::choices::choices(&self.policy, role),
                 subjects: super::choices::subject_kinds(role),
                 bundles: super::choices::bundles(&self.policy, role),
+                break_glass: role.break_glass,
             },
         })
     }

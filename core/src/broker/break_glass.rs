@@ -25,7 +25,7 @@ use crate::{notice, quota};
 const LIST_DAYS: i64 = 30;
 
 impl Broker {
-    /// `POST /v1/verifications/break-glass`: authenticates, then releases
+    /// `POST /v1/break-glass`: authenticates, then releases
     /// the check by break-glass (see [`crate::break_glass`]).
     pub async fn break_glass_verification(
         &self,

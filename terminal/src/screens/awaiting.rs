@@ -34,6 +34,9 @@ pub struct Awaiting {
     pub note: Option<Note>,
     /// The code releases a bundle (whose parts screen shows no photo).
     pub bundle: bool,
+    /// The check, kept when the officer may break glass instead (the
+    /// citizen cannot give the code); `None` otherwise.
+    pub check: Option<crate::break_glass::PendingCheck>,
 }
 
 /// What a key on this screen asks for.
@@ -45,6 +48,8 @@ pub enum Intent {
     Submit(String),
     /// Give up this verification.
     Cancel,
+    /// Give it up and break glass instead.
+    BreakGlass,
 }
 
 impl Awaiting {
@@ -63,6 +68,7 @@ impl Awaiting {
             expires_at,
             attempts_left,
             bundle: false,
+            check: None,
             code: TextField::new(CODE_LEN, Charset::Digits),
             note: None,
         }
@@ -72,6 +78,7 @@ impl Awaiting {
     pub fn key(&mut self, key: Key) -> Intent {
         match key {
             Key::Esc => Intent::Cancel,
+            Key::Char('b' | 'B') if self.check.is_some() => Intent::BreakGlass,
             Key::Enter if self.code.value().len() == CODE_LEN => {
                 let code = self.code.value().to_string();
                 self.code.clear();
@@ -91,7 +98,12 @@ impl Awaiting {
 
     /// Key hints.
     pub fn keys(&self) -> Vec<T> {
-        vec![T::KeyConfirm, T::KeyCancel, T::KeyLogout]
+        let mut k = vec![T::KeyConfirm, T::KeyCancel];
+        if self.check.is_some() {
+            k.push(T::KeyBreakGlass);
+        }
+        k.push(T::KeyLogout);
+        k
     }
 
     /// Draws the screen.

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod awaiting;
+pub mod break_glass;
 pub mod lockouts;
 pub mod login;
 pub mod notice;

@@ -52,25 +52,31 @@ impl Notice {
 
     /// Draws the screen.
     pub fn draw(&self, ctx: &Ctx, area: Rect, f: &mut Frame) {
-        let l = ctx.lang;
-        let inner = frame_body(ctx, l.t(T::NoticeTitle), area, f);
-        let (msg, hint) = self.note.texts(l);
-        let mut lines = vec![
-            Line::raw(""),
-            Line::from(Span::styled(format!("✖ {msg}"), ctx.profile.problem())),
-            Line::raw(""),
-        ];
-        if let Some(h) = hint {
-            lines.push(Line::from(Span::styled(
-                format!("{}:", l.t(T::WhatNext)),
-                ctx.profile.label(),
-            )));
-            lines.push(Line::raw(format!("→ {h}")));
-        }
-        if let Some(reference) = crate::widgets::reference_line(ctx, self.note) {
-            lines.push(Line::raw(""));
-            lines.push(reference);
-        }
-        f.render_widget(para(ctx, lines), inner);
+        let inner = frame_body(ctx, ctx.lang.t(T::NoticeTitle), area, f);
+        f.render_widget(para(ctx, lines(ctx, self.note)), inner);
     }
+}
+
+/// What a refusal screen says: the refusal, what to do next, and the
+/// request id to quote (shared with the break-glass offer).
+pub fn lines(ctx: &Ctx, note: Note) -> Vec<Line<'static>> {
+    let l = ctx.lang;
+    let (msg, hint) = note.texts(l);
+    let mut lines = vec![
+        Line::raw(""),
+        Line::from(Span::styled(format!("✖ {msg}"), ctx.profile.problem())),
+        Line::raw(""),
+    ];
+    if let Some(h) = hint {
+        lines.push(Line::from(Span::styled(
+            format!("{}:", l.t(T::WhatNext)),
+            ctx.profile.label(),
+        )));
+        lines.push(Line::raw(format!("→ {h}")));
+    }
+    if let Some(reference) = crate::widgets::reference_line(ctx, note) {
+        lines.push(Line::raw(""));
+        lines.push(reference);
+    }
+    lines
 }

@@ -84,6 +84,9 @@ pub struct QueryForm {
     pub focus: Focus,
     /// Refusal or notice shown under the form.
     pub note: Option<Note>,
+    /// The check last sent, kept (only for a role that may break glass)
+    /// so that a refusal can offer to repeat it by break-glass.
+    pub sent: Option<crate::break_glass::PendingCheck>,
 }
 
 /// What a key on this screen asks for.
@@ -149,6 +152,7 @@ impl QueryForm {
             driver_by_licence: false,
             focus: Focus::Pesel,
             note,
+            sent: None,
         };
         form.refresh_documents();
         form.focus = form.subject_focus();

@@ -45,6 +45,8 @@ pub struct Shown {
     photo: Option<Pixels>,
     /// When it must disappear.
     pub until: DateTime<Utc>,
+    /// Released by break-glass: flagged on screen until countersigned.
+    pub break_glass: bool,
 }
 
 impl std::fmt::Debug for Shown {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for Shown {
         f.debug_struct("Shown")
             .field("document", &self.document)
             .field("until", &self.until)
+            .field("break_glass", &self.break_glass)
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +90,14 @@ impl Shown {
             document,
             photo,
             until,
+            break_glass: false,
         }
+    }
+
+    /// The same document, flagged as released by break-glass.
+    pub fn flagged(mut self) -> Self {
+        self.break_glass = true;
+        self
     }
 
     /// Wipes the fields and the photo; done on drop, whatever the reason
@@ -129,13 +139,35 @@ impl Shown {
     pub fn draw(&self, ctx: &Ctx, area: Rect, f: &mut Frame) {
         let l = ctx.lang;
         let inner = frame_body(ctx, i18n::document(l, self.document.kind), area, f);
-        let [band, info, rest] = Layout::vertical([
+        let flag = l.t(T::BreakGlassFlag);
+        // The flag's rows: none unless flagged, else as many as it wraps to.
+        let flag_rows = match (self.break_glass, inner.width) {
+            (false, _) | (_, 0) => 0,
+            (true, w) => u16::try_from(crate::widgets::width(flag).div_ceil(usize::from(w)))
+                .unwrap_or(u16::MAX),
+        };
+        let [band, flag_area, info, rest] = Layout::vertical([
             Constraint::Length(ctx.profile.status_rows()),
+            Constraint::Length(flag_rows),
             Constraint::Length(1),
             Constraint::Min(0),
         ])
         .areas(inner);
         status_band(l, self.document.status, band, f);
+        if self.break_glass {
+            // White on magenta: no status band uses it, so the flag never
+            // reads as the document's status.
+            let style = Style::new()
+                .fg(Color::White)
+                .bg(Color::Magenta)
+                .add_modifier(Modifier::BOLD);
+            f.render_widget(
+                Paragraph::new(flag)
+                    .style(style)
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                flag_area,
+            );
+        }
         let left = (self.until - ctx.now).num_seconds().max(0);
         let mut info_text = format!("{} {left} s", l.t(T::ClearsIn));
         if ctx.profile == Profile::Desktop {

@@ -51,6 +51,7 @@ pub fn clerk() -> Permissions {
         choices: Vec::new(),
         subjects: Vec::new(),
         bundles: Vec::new(),
+        break_glass: false,
     }
 }
 
@@ -69,6 +70,7 @@ pub fn police() -> Permissions {
         choices: Vec::new(),
         subjects: Vec::new(),
         bundles: Vec::new(),
+        break_glass: false,
     }
 }
 
@@ -126,6 +128,24 @@ pub fn clerk_with_choices() -> Permissions {
                 purposes: vec!["licence_check".into()],
             },
         ],
+        ..clerk()
+    }
+}
+
+/// Police as the default policy says, with break-glass (past the daily limit).
+pub fn police_break_glass() -> Permissions {
+    Permissions {
+        break_glass: true,
+        ..police_patrol()
+    }
+}
+
+/// An emergency medic: consent by SMS, break-glass when no code can be had.
+pub fn emergency() -> Permissions {
+    Permissions {
+        documents: vec![DocumentType::IdCard],
+        purposes: vec!["identity_confirmation".into()],
+        break_glass: true,
         ..clerk()
     }
 }
