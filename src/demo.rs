@@ -448,14 +448,18 @@ fn toml_path(p: &Path) -> String {
     toml_string(&p.display().to_string())
 }
 
-/// Creates a clerk, a police officer and a security officer in the demo
-/// unit, with short passwords and known TOTP secrets.
+/// Creates a clerk, a police officer, a security officer, a medic (who may
+/// break glass for a citizen who cannot read out a code) and the medics'
+/// coordinator (who countersigns it) in the demo unit, with short
+/// passwords and known TOTP secrets.
 async fn create_accounts(broker: &Broker) -> Result<Vec<Account>> {
     let mut accounts = Vec::new();
     for (role, login, name) in [
         ("clerk", "demo.clerk", "Anna Urzędniczka"),
         ("police", "demo.police", "Piotr Policjant"),
         ("security_officer", "demo.security", "Ewa Bezpieczna"),
+        ("emergency", "demo.medic", "Marek Ratownik"),
+        ("emergency_admin", "demo.medlead", "Olga Koordynatorka"),
     ] {
         if broker.store.officer_by_login(login).await?.is_some() {
             bail!("the database already has an officer {login}: give the demo an empty database");
