@@ -123,6 +123,23 @@ pub struct Permissions {
     /// Whether the role may break glass (`POST /v1/break-glass`).
     #[serde(default)]
     pub break_glass: bool,
+    /// What a break-glass commits the officer to, where the role may
+    /// break glass; absent from a broker that predates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass_terms: Option<BreakGlassTerms>,
+}
+
+/// The policy's `[break_glass]` terms, so a terminal can say them before
+/// the officer commits: the deadline, the day's cap, the justification's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakGlassTerms {
+    /// Hours a supervisor has to countersign; unsigned past them, the
+    /// officer's account is locked.
+    pub deadline_hours: u32,
+    /// Break-glass checks an officer may make a day.
+    pub per_day: u32,
+    /// Longest justification kept, in characters.
+    pub justification_max_chars: u32,
 }
 
 impl Permissions {

@@ -29,6 +29,11 @@ pub struct TextField {
 }
 
 impl TextField {
+    /// The most characters it takes.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
     /// An empty field of at most `max` characters.
     pub fn new(max: usize, charset: Charset) -> Self {
         TextField {

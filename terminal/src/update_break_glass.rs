@@ -83,7 +83,8 @@ pub fn instead_of_code(m: &mut Model) -> Vec<Command> {
         return Vec::new();
     };
     let id = a.id.clone();
-    m.screen = Screen::BreakGlassForm(BreakGlassForm::new(check, Overrides::NoCode));
+    let terms = terms(m);
+    m.screen = Screen::BreakGlassForm(BreakGlassForm::new(check, Overrides::NoCode, terms));
     vec![Command::Cancel { id }]
 }
 
@@ -93,12 +94,13 @@ pub fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
         Screen::BreakGlassOffer(s) => match s.key(key) {
             OfferIntent::Continue => fresh_query(m, None),
             OfferIntent::BreakGlass => {
+                let terms = terms(m);
                 let gone = std::mem::replace(&mut m.screen, Screen::Login(LoginForm::new(None)));
                 if let Screen::BreakGlassOffer(Offer {
                     check, overrides, ..
                 }) = gone
                 {
-                    m.screen = Screen::BreakGlassForm(BreakGlassForm::new(check, overrides));
+                    m.screen = Screen::BreakGlassForm(BreakGlassForm::new(check, overrides, terms));
                 }
                 Vec::new()
             }
@@ -161,4 +163,9 @@ pub fn answered(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command>
             }
         }
     }
+}
+
+/// The policy's break-glass terms, as the broker gave them at login.
+fn terms(m: &Model) -> Option<okaz_protocol::BreakGlassTerms> {
+    m.permissions().and_then(|p| p.break_glass_terms)
 }

@@ -234,6 +234,38 @@ fn the_justification_is_capped_at_the_policy_default_and_counted() {
 }
 
 #[test]
+fn the_form_says_the_brokers_terms_and_caps_at_its_length() {
+    let mut perms = police_break_glass();
+    perms.break_glass_terms = Some(okaz_protocol::BreakGlassTerms {
+        deadline_hours: 6,
+        per_day: 1,
+        justification_max_chars: 120,
+    });
+    let mut m = logged_in_at(perms, 50, Lang::En, Profile::Desktop);
+    assert!(police_check(&mut m).is_empty());
+    key(&mut m, Key::Char('b'));
+    typed(&mut m, &"x".repeat(200));
+    let Screen::BreakGlassForm(f) = &m.screen else {
+        panic!("expected the form");
+    };
+    assert_eq!(f.justification.value().chars().count(), 120);
+    let text = screen_text(&m, 80, 24);
+    assert!(text.contains("120/120"), "{text}");
+    assert!(
+        text.contains("within 6 h") && text.contains("At most 1 a day"),
+        "{text}"
+    );
+    // From a broker that gives no terms: the default length, no numbers.
+    let mut perms = police_break_glass();
+    perms.break_glass_terms = None;
+    let mut m = logged_in_at(perms, 50, Lang::En, Profile::Desktop);
+    assert!(police_check(&mut m).is_empty());
+    key(&mut m, Key::Char('b'));
+    assert!(screen_text(&m, 80, 24).contains(&format!("0/{JUSTIFICATION_MAX}")));
+    assert!(screen_text(&m, 80, 24).contains("the policy's hours"));
+}
+
+#[test]
 fn not_offered_to_a_role_without_break_glass_or_for_a_refusal_it_cannot_override() {
     // Police without break-glass at the limit: the check is sent as before.
     let mut m = logged_in_at(police_patrol(), 50, Lang::En, Profile::Handheld);

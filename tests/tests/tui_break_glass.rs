@@ -51,6 +51,18 @@ async fn a_police_officer_at_the_limit_breaks_glass_at_40x16_and_sees_the_flagge
     // `GET /v1/me` says the role may break glass, as documented.
     let me = kit.get("/v1/me", Some(&token)).await;
     assert_eq!(me.body["permissions"]["break_glass"], true, "{}", me.body);
+    // With the policy's terms, which the form says before the officer commits.
+    let terms = &me.body["permissions"]["break_glass_terms"];
+    assert_eq!(
+        (
+            terms["deadline_hours"].as_u64(),
+            terms["per_day"].as_u64(),
+            terms["justification_max_chars"].as_u64()
+        ),
+        (Some(12), Some(2), Some(500)),
+        "{}",
+        me.body
+    );
     assert_eq!(me.body["quota"]["used"], 1);
     let doc = std::fs::read_to_string(okaz_tests::workspace().join("docs/openapi.yaml")).unwrap();
     openapi::check(&doc, "GET", "/v1/me", &me).unwrap();
@@ -93,7 +105,7 @@ async fn a_police_officer_at_the_limit_breaks_glass_at_40x16_and_sees_the_flagge
 
     tmux.press(&["b"]);
     tmux.wait_for("the break-glass form", WAIT, |s| {
-        s.contains("Justification 0/500") && s.contains("locks your")
+        s.contains("Justification 0/500") && s.contains("within 12 h") && s.contains("locks your")
     });
     tmux.type_text(WHY);
     tmux.wait_for_text(&format!("Justification {}/500", WHY.len()), WAIT);

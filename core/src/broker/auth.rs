@@ -182,6 +182,16 @@ impl Broker {
                 subjects: super::choices::subject_kinds(role),
                 bundles: super::choices::bundles(&self.policy, role),
                 break_glass: role.break_glass,
+                break_glass_terms: role.break_glass.then(|| {
+                    let bg = &self.policy.break_glass;
+                    okaz_protocol::BreakGlassTerms {
+                        deadline_hours: u32::try_from(bg.deadline.as_secs() / 3600)
+                            .unwrap_or(u32::MAX),
+                        per_day: bg.per_officer_per_day,
+                        justification_max_chars: u32::try_from(bg.justification_max)
+                            .unwrap_or(u32::MAX),
+                    }
+                }),
             },
         })
     }

@@ -2,7 +2,7 @@
 //! that asks for the justification, says what it costs, and sends it.
 //! Both hold the refused check ([`PendingCheck`]), wiped when left.
 
-use okaz_protocol::BreakGlassRequest;
+use okaz_protocol::{BreakGlassRequest, BreakGlassTerms};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
@@ -71,6 +71,8 @@ pub struct BreakGlassForm {
     pub check: PendingCheck,
     /// What it overrides.
     pub overrides: Overrides,
+    /// The policy's terms, said in the warning (the deadline, the day's cap).
+    pub terms: Option<BreakGlassTerms>,
     /// Why it cannot wait (required).
     pub justification: TextField,
     /// A refusal shown under the form (kept to be fixed or retried).
@@ -92,12 +94,17 @@ pub enum FormIntent {
 }
 
 impl BreakGlassForm {
-    /// An empty justification for `check`.
-    pub fn new(check: PendingCheck, overrides: Overrides) -> Self {
+    /// An empty justification for `check`, within the policy's `terms`
+    /// where the broker gave them (else the default policy's length).
+    pub fn new(check: PendingCheck, overrides: Overrides, terms: Option<BreakGlassTerms>) -> Self {
+        let max = terms
+            .and_then(|t| usize::try_from(t.justification_max_chars).ok())
+            .unwrap_or(JUSTIFICATION_MAX);
         BreakGlassForm {
             check,
             overrides,
-            justification: TextField::new(JUSTIFICATION_MAX, Charset::Any),
+            terms,
+            justification: TextField::new(max, Charset::Any),
             note: None,
             detail: None,
         }
@@ -150,14 +157,18 @@ impl BreakGlassForm {
         }
         lines.extend([
             Line::from(Span::styled(l.t(overrides), ctx.profile.problem())),
-            Line::raw(l.t(T::BreakGlassWarning)),
+            Line::raw(match self.terms {
+                Some(t) => i18n::break_glass_warning(l, t.deadline_hours, t.per_day),
+                None => l.t(T::BreakGlassWarning).to_string(),
+            }),
             Line::from(vec![
                 Span::raw("▸"),
                 Span::styled(
                     format!(
-                        "{} {}/{JUSTIFICATION_MAX}:",
+                        "{} {}/{}:",
                         l.t(T::Justification),
-                        self.justification.value().chars().count()
+                        self.justification.value().chars().count(),
+                        self.justification.max()
                     ),
                     ctx.profile.label(),
                 ),

@@ -52,6 +52,7 @@ pub fn clerk() -> Permissions {
         subjects: Vec::new(),
         bundles: Vec::new(),
         break_glass: false,
+        break_glass_terms: None,
     }
 }
 
@@ -71,6 +72,7 @@ pub fn police() -> Permissions {
         subjects: Vec::new(),
         bundles: Vec::new(),
         break_glass: false,
+        break_glass_terms: None,
     }
 }
 
@@ -136,7 +138,17 @@ pub fn clerk_with_choices() -> Permissions {
 pub fn police_break_glass() -> Permissions {
     Permissions {
         break_glass: true,
+        break_glass_terms: Some(default_terms()),
         ..police_patrol()
+    }
+}
+
+/// The default policy's `[break_glass]` terms.
+pub fn default_terms() -> okaz_protocol::BreakGlassTerms {
+    okaz_protocol::BreakGlassTerms {
+        deadline_hours: 12,
+        per_day: 2,
+        justification_max_chars: 500,
     }
 }
 
@@ -146,6 +158,7 @@ pub fn emergency() -> Permissions {
         documents: vec![DocumentType::IdCard],
         purposes: vec!["identity_confirmation".into()],
         break_glass: true,
+        break_glass_terms: Some(default_terms()),
         ..clerk()
     }
 }
