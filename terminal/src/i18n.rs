@@ -907,6 +907,23 @@ pub fn purpose(lang: Lang, name: &str) -> String {
     lang.pick(pl, en).to_string()
 }
 
+/// The break-glass warning with the policy's terms: the hours a supervisor
+/// has to countersign, and the day's cap.
+pub fn break_glass_warning(lang: Lang, deadline_hours: u32, per_day: u32) -> String {
+    match lang {
+        Lang::Pl => format!(
+            "Sprawdzenie zostanie oznaczone, a przełożeni jednostki powiadomieni. \
+             Wymaga kontrasygnaty w ciągu {deadline_hours} h; bez niej konto zostanie \
+             zablokowane. Najwyżej {per_day} dziennie."
+        ),
+        Lang::En => format!(
+            "The check is flagged and your unit's supervisors alerted. It needs a \
+             countersign within {deadline_hours} h; unsigned, it locks your account. \
+             At most {per_day} a day."
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -943,22 +960,5 @@ mod tests {
                 assert_ne!(field(Lang::Pl, f), f.replace('_', " "), "{f}");
             }
         }
-    }
-}
-
-/// The break-glass warning with the policy's terms: the hours a supervisor
-/// has to countersign, and the day's cap.
-pub fn break_glass_warning(lang: Lang, deadline_hours: u32, per_day: u32) -> String {
-    match lang {
-        Lang::Pl => format!(
-            "Sprawdzenie zostanie oznaczone, a przełożeni jednostki powiadomieni. \
-             Wymaga kontrasygnaty w ciągu {deadline_hours} h; bez niej konto zostanie \
-             zablokowane. Najwyżej {per_day} dziennie."
-        ),
-        Lang::En => format!(
-            "The check is flagged and your unit's supervisors alerted. It needs a \
-             countersign within {deadline_hours} h; unsigned, it locks your account. \
-             At most {per_day} a day."
-        ),
     }
 }
