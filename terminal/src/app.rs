@@ -42,12 +42,21 @@ pub async fn run<B: Backend>(
         for cmd in update(model, msg) {
             match cmd {
                 Command::Quit => return Ok(()),
+                Command::Bell => ring(),
                 other => {
                     let _ = commands.send(other);
                 }
             }
         }
     }
+}
+
+/// Rings the terminal bell (BEL moves no cursor, so the screen stays as
+/// drawn); a terminal that cannot ring simply stays silent.
+fn ring() {
+    use std::io::Write as _;
+    let mut out = std::io::stdout();
+    let _ = out.write_all(b"\x07").and_then(|()| out.flush());
 }
 
 /// Reads terminal events on a thread of its own (crossterm's reader blocks)

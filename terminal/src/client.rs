@@ -283,6 +283,44 @@ impl Client {
                 }
                 Some(Msg::BrokeGlass(r))
             }
+            Command::Watch { generation } => Some(Msg::Watch(self.watch(generation).await)),
+            // The event loop rings the bell; nothing for the broker.
+            Command::Bell => None,
+        }
+    }
+
+    /// The supervisor's poll: ids of the pending break-glass checks and the
+    /// number of open disputes, nothing else kept. Sent once, not retried:
+    /// a retry would say "retrying" on the officer's screen, and the next
+    /// poll comes anyway.
+    async fn watch(&self, generation: u64) -> crate::alert::WatchAnswer {
+        let break_glass: Result<Vec<okaz_protocol::BreakGlassView>, Failure> =
+            self.call(Method::GET, "/v1/admin/break-glass", None).await;
+        let disputes: Result<Vec<okaz_protocol::DisputeView>, Failure> =
+            self.call(Method::GET, "/v1/admin/disputes", None).await;
+        crate::alert::WatchAnswer {
+            generation,
+            break_glass: break_glass.map(|v| {
+                v.into_iter()
+                    .filter(|g| g.status == "pending")
+                    .map(|g| g.id)
+                    .collect()
+            }),
+            disputes: disputes.map(|v| v.len()),
+        }
+    }
+
+    /// A copy for a call run beside this client's own (the watch): the
+    /// same connection pool and token, telling no retries.
+    fn beside(&self) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token: self.token.clone(),
+            notify: None,
+            starts: 0,
+            epoch: self.epoch,
+            retries: 0,
         }
     }
 
@@ -383,6 +421,18 @@ pub fn spawn(
     client.notify_retries(answers.clone());
     tokio::spawn(async move {
         while let Some(cmd) = commands.recv().await {
+            if let Command::Watch { generation } = cmd {
+                // In its own task: a slow poll never holds up the officer's
+                // calls queued behind it.
+                let mut beside = client.beside();
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    if let Some(msg) = beside.perform(Command::Watch { generation }).await {
+                        let _ = answers.send(msg);
+                    }
+                });
+                continue;
+            }
             if let Some(msg) = client.perform(cmd).await {
                 if answers.send(msg).is_err() {
                     break;

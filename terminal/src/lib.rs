@@ -2,12 +2,14 @@
 //! officers and security officers use. Elm architecture: one [`Model`], one
 //! [`Msg`] enum, a pure [`update`] returning [`Command`]s, a pure [`view`].
 
+pub mod alert;
 pub mod app;
 pub mod break_glass;
 pub mod client;
 pub mod demo;
 pub mod i18n;
 pub mod i18n_admin;
+pub mod i18n_alert;
 pub mod i18n_disputes;
 pub mod input;
 pub mod model;
@@ -19,6 +21,7 @@ pub mod screens;
 pub mod tty;
 pub mod update;
 pub mod update_admin;
+pub mod update_alert;
 pub mod update_break_glass;
 pub mod view;
 pub mod widgets;

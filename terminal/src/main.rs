@@ -35,6 +35,9 @@ struct Args {
     lang: Option<String>,
 }
 
+/// Test-only: seconds between the supervisor's polls (default 15).
+const WATCH_SECONDS_ENV: &str = "OKAZ_TEST_WATCH_SECONDS";
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let env = |k: &str| std::env::var(k).ok();
@@ -73,6 +76,14 @@ async fn run(broker: &str, tls: &TlsFiles, lang: Lang, profile: Profile) -> anyh
     // Configuration errors are reported before the screen is taken over.
     let api = Client::new(broker, tls)?;
     let mut model = Model::new(lang, profile, Utc::now());
+    // Test-only: end-to-end tests shorten the supervisor's poll interval so
+    // they need not wait 15 s; not a flag, so it is not offered to officers.
+    if let Some(secs) = std::env::var(WATCH_SECONDS_ENV)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        model = model.with_watch_every(std::time::Duration::from_secs(secs));
+    }
     if tls.cert.is_some() {
         // The certificate names the terminal's officer; only the PIN is asked.
         model = model.with_certificate();

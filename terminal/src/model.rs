@@ -22,6 +22,9 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     /// What the role may do; `None` until `GET /v1/me` answered.
     pub permissions: Option<Permissions>,
+    /// A role that administers: what waits for the unit. Part of the
+    /// session so that it ends with it (idle lock, logout, expiry).
+    pub watch: Option<crate::alert::Watch>,
 }
 
 /// The screen on display; each owns its state, so leaving a screen drops
@@ -97,6 +100,8 @@ pub struct Model {
     pub retrying: Option<u32>,
     /// The broker's request id of the last refusal, shown with its note.
     pub request_id: Option<String>,
+    /// How often a supervisor's terminal asks what waits for the unit.
+    pub watch_every: std::time::Duration,
 }
 
 impl Model {
@@ -115,7 +120,20 @@ impl Model {
             certificate: false,
             retrying: None,
             request_id: None,
+            watch_every: crate::alert::POLL_INTERVAL,
         }
+    }
+
+    /// The same terminal polling every `every` instead of
+    /// [`crate::alert::POLL_INTERVAL`] (end-to-end tests only; at least 1 s).
+    pub fn with_watch_every(mut self, every: std::time::Duration) -> Self {
+        self.watch_every = every.max(std::time::Duration::from_secs(1));
+        self
+    }
+
+    /// The supervisor's watch, if this session keeps one.
+    pub fn watch(&self) -> Option<&crate::alert::Watch> {
+        self.session.as_ref().and_then(|s| s.watch.as_ref())
     }
 
     /// The same terminal with a client certificate: the login form asks

@@ -158,6 +158,8 @@ pub enum Msg {
     Signals(Result<okaz_protocol::SignalsView, Failure>),
     /// Answer to [`Command::BreakGlass`].
     BrokeGlass(Result<Verification, Failure>),
+    /// Answer to [`Command::Watch`]: what waits for the unit.
+    Watch(crate::alert::WatchAnswer),
 }
 
 /// Filters of an audit search.
@@ -232,6 +234,14 @@ pub enum Command {
     Signals,
     /// `POST /v1/break-glass`: the officer's emergency check.
     BreakGlass(okaz_protocol::BreakGlassRequest),
+    /// The supervisor's background poll: `GET /v1/admin/break-glass` and
+    /// `GET /v1/admin/disputes`, run beside the officer's own calls.
+    Watch {
+        /// Tags the answer, so one for an older poll is recognised.
+        generation: u64,
+    },
+    /// Ring the terminal bell once (a break-glass arrived).
+    Bell,
 }
 
 /// Every error code, for tests that must cover each one.

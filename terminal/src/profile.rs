@@ -75,6 +75,22 @@ impl Profile {
             .add_modifier(Modifier::BOLD)
     }
 
+    /// The supervisor's banner: something waits for the unit.
+    pub fn alert(self) -> Style {
+        Style::new()
+            .fg(Color::Yellow)
+            .bg(Color::Black)
+            .add_modifier(Modifier::BOLD)
+    }
+
+    /// The banner when a break-glass arrived that F5 has not shown yet.
+    pub fn alert_new(self) -> Style {
+        Style::new()
+            .fg(Color::Black)
+            .bg(Color::LightRed)
+            .add_modifier(Modifier::BOLD)
+    }
+
     /// An informational message.
     pub fn info(self) -> Style {
         Style::new().fg(Color::LightGreen)

@@ -42,7 +42,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     // Any answer ends a retry: what it says replaces "retrying".
     if !matches!(
         msg,
-        Msg::Tick(_) | Msg::Key(_) | Msg::Retrying(_) | Msg::Inbox(_) | Msg::DemoCodes(_)
+        Msg::Tick(_)
+            | Msg::Key(_)
+            | Msg::Retrying(_)
+            | Msg::Inbox(_)
+            | Msg::DemoCodes(_)
+            | Msg::Watch(_)
     ) {
         m.retrying = None;
     }
@@ -50,7 +55,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     // any other answer clears it.
     if !matches!(
         msg,
-        Msg::Tick(_) | Msg::Key(_) | Msg::Retrying(_) | Msg::Inbox(_) | Msg::DemoCodes(_)
+        Msg::Tick(_)
+            | Msg::Key(_)
+            | Msg::Retrying(_)
+            | Msg::Inbox(_)
+            | Msg::DemoCodes(_)
+            | Msg::Watch(_)
     ) {
         m.request_id = msg
             .failure()
@@ -82,6 +92,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                         quota: l.quota,
                         expires_at: l.expires_at,
                         permissions: None,
+                        watch: None,
                     });
                     m.last_key = m.now;
                     m.busy = true;
@@ -110,10 +121,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                     s.officer = me.officer;
                     s.quota = me.quota;
                     s.permissions = Some(me.permissions);
-                    if matches!(m.screen, Screen::Login(_)) {
-                        return fresh_query(m, None);
-                    }
-                    Vec::new()
+                    let mut cmds = if matches!(m.screen, Screen::Login(_)) {
+                        fresh_query(m, None)
+                    } else {
+                        Vec::new()
+                    };
+                    cmds.extend(crate::update_alert::start(m));
+                    cmds
                 }
                 Err(f) => to_login(m, Some(f.note())),
             }
@@ -139,6 +153,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                 Err(f) => return refused_elsewhere(m, f),
                 Ok(v) => v,
             };
+            crate::update_alert::listed_break_glass(m, &r);
             if let Screen::BreakGlass(s) = &mut m.screen {
                 s.selected = s.selected.min(r.len().saturating_sub(1));
                 s.items = Some(r);
@@ -208,6 +223,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
         }
         Msg::Admin(a) => crate::update_admin::answer(m, a),
         Msg::BrokeGlass(r) => crate::update_break_glass::answered(m, r),
+        Msg::Watch(a) => crate::update_alert::answered(m, a),
     }
 }
 
@@ -232,7 +248,7 @@ fn tick(m: &mut Model, now: DateTime<Utc>) -> Vec<Command> {
             return cmds;
         }
     }
-    match &m.screen {
+    let mut cmds = match &m.screen {
         Screen::Result(s) if now >= s.until => fresh_query(m, Some(Note::DocumentCleared)),
         Screen::Parts(s) if now >= s.until => fresh_query(m, Some(Note::DocumentCleared)),
         Screen::Awaiting(a) if now >= a.expires_at => {
@@ -243,7 +259,11 @@ fn tick(m: &mut Model, now: DateTime<Utc>) -> Vec<Command> {
             Vec::new()
         }
         _ => Vec::new(),
-    }
+    };
+    // Only here, past the idle lock and the expiry above: a locked or
+    // logged-out terminal has no session, so no watch and no poll.
+    cmds.extend(crate::update_alert::poll(m, now));
+    cmds
 }
 
 fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
@@ -298,6 +318,7 @@ fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
             }
             query::Intent::Officers => crate::update_admin::open(m, None),
             query::Intent::BreakGlass => {
+                crate::update_alert::opened_break_glass(m);
                 m.screen = Screen::BreakGlass(watch::BreakGlassList::loading(None));
                 m.busy = true;
                 vec![Command::BreakGlassList]

@@ -223,6 +223,7 @@ pub fn answer(m: &mut Model, a: AdminAnswer) -> Vec<Command> {
         },
         AdminAnswer::Disputes(r) => match r {
             Ok(v) => {
+                crate::update_alert::listed_disputes(m, v.len());
                 if let Screen::Disputes(s) = &mut m.screen {
                     s.selected = s.selected.min(v.len().saturating_sub(1));
                     s.items = Some(v);

@@ -54,13 +54,22 @@ fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
         Profile::Handheld => (2, 2),
         Profile::Desktop => (1, 1),
     };
-    let [head, body, foot] = Layout::vertical([
+    let alert = banner_text(m, usize::from(area.width));
+    let [head, alert_row, body, foot] = Layout::vertical([
         Constraint::Length(head_rows),
+        Constraint::Length(u16::from(alert.is_some())),
         Constraint::Min(1),
         Constraint::Length(foot_rows),
     ])
     .areas(area);
     header(m, head, f);
+    if let Some(text) = alert {
+        let style = match m.watch().is_some_and(crate::alert::Watch::highlighted) {
+            true => m.profile.alert_new(),
+            false => m.profile.alert(),
+        };
+        f.render_widget(Paragraph::new(format!(" {text}")).style(style), alert_row);
+    }
     let keys = match &m.screen {
         Screen::Login(s) => {
             s.draw(&ctx, body, f);
@@ -144,6 +153,20 @@ fn draw_screens(m: &Model, area: Rect, f: &mut Frame) {
         }
     };
     footer(m, &keys, foot, f);
+}
+
+/// The supervisor's banner, when something waits for the unit.
+fn banner_text(m: &Model, max: usize) -> Option<String> {
+    let w = m.watch()?;
+    if !w.shows() {
+        return None;
+    }
+    let counts = crate::i18n_alert::Counts {
+        break_glass: w.break_glass().unwrap_or(0),
+        disputes: w.disputes.unwrap_or(0),
+        stale: w.stale,
+    };
+    crate::i18n_alert::banner(m.lang, counts, max)
 }
 
 fn header(m: &Model, area: Rect, f: &mut Frame) {
