@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use okaz_policy::ConsentMode;
 use okaz_protocol::{
     BreakGlassDecision, BreakGlassRequest, BreakGlassVerdict, BreakGlassView, ErrorCode,
     OfficerView, Verification, VerificationStatus,
@@ -12,7 +11,7 @@ use okaz_protocol::{
 
 use super::admin::valid_reason;
 use super::auth::{chrono_duration, Authenticated, Bearer};
-use super::subject::{may_use, subject_of};
+use super::subject::subject_of;
 use super::{officer_view, Broker};
 use crate::audit::{AuditEntry, AuditEvent, Outcome};
 use crate::break_glass::{self as rules, Decision, Override};
@@ -54,11 +53,6 @@ impl Broker {
         .map_err(|e| Refusal::new(ErrorCode::InvalidRequest).detail(e.to_string()))?;
         let now = self.clock.now();
         let mut base = self.check_record(officer, &subject, &check_req, now);
-        let case_reference = req
-            .case_reference
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty());
         if !role.break_glass {
             self.store
                 .append_audit(base.refused(ErrorCode::NotPermitted))
@@ -67,25 +61,9 @@ impl Broker {
                 .detail("this role may not break glass")
                 .into());
         }
-        let check =
-            match self
-                .policy
-                .authorize(&officer.role, req.document, &req.purpose, case_reference)
-            {
-                Ok(c) => c,
-                Err(denial) => {
-                    let code = denial.code();
-                    self.store.append_audit(base.refused(code)).await?;
-                    return Err(Refusal::new(code).detail(denial.to_string()).into());
-                }
-            };
-        base.case_reference = case_reference.map(str::to_string);
-        if !may_use(role, &subject, check.consent == ConsentMode::None) {
-            self.store
-                .append_audit(base.refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(BrokerError::refused(ErrorCode::NotPermitted));
-        }
+        let check = self
+            .authorize_check(officer, role, &subject, &check_req, &mut base)
+            .await?;
         let overrides = rules::override_for(check.consent);
         let allowance = quota::allowance(check.daily_limit, auth.counter.extra);
         if overrides == Override::DailyLimit && auth.counter.used < allowance {

@@ -71,11 +71,7 @@ impl Broker {
         req: BundleRequest,
     ) -> Result<BundleVerification, BrokerError> {
         let officer = &auth.officer;
-        let case_reference = req
-            .case_reference
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty());
+        let case_reference = super::verify::case_reference_of(req.case_reference.as_deref());
         let mut base = AuditEntry::new(
             self.clock.now(),
             AuditEvent::VerificationRefused,

@@ -4,7 +4,7 @@
 //! step's rule lives in its core module; this file orders them.
 
 use chrono::{DateTime, Utc};
-use okaz_policy::{ConsentMode, ResolvedCheck};
+use okaz_policy::{ConsentMode, ResolvedCheck, Role};
 use okaz_protocol::{
     CodeRequest, DocumentType, ErrorCode, Pesel, PhotoFit, QuotaView, Verification,
     VerificationRequest, VerificationStatus,
@@ -55,37 +55,10 @@ impl Broker {
         let role = self.role_of(officer)?;
         // A typo costs nothing: validated before anything is counted.
         let subject = subject_of(&req)?;
-        let case_reference = req
-            .case_reference
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty());
         let mut base = self.check_record(officer, &subject, &req, self.clock.now());
-        let check =
-            match self
-                .policy
-                .authorize(&officer.role, req.document, &req.purpose, case_reference)
-            {
-                Ok(c) => c,
-                Err(denial) => {
-                    let code = denial.code();
-                    self.store.append_audit(base.refused(code)).await?;
-                    return Err(Refusal::new(code).detail(denial.to_string()).into());
-                }
-            };
-        base.case_reference = case_reference.map(str::to_string);
-        let consent_free = check.consent == ConsentMode::None;
-        if !may_use(role, &subject, consent_free) {
-            self.store
-                .append_audit(base.refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail(format!(
-                    "this role may not name the subject by {}",
-                    subject.kind()
-                ))
-                .into());
-        }
+        let check = self
+            .authorize_check(officer, role, &subject, &req, &mut base)
+            .await?;
 
         match (check.consent, subject) {
             (ConsentMode::Sms, Subject::Pesel(pesel)) => {
@@ -555,6 +528,52 @@ impl Broker {
         });
         base
     }
+}
+
+impl Broker {
+    /// Asks the policy whether the officer may make this check, and
+    /// whether the role may name its subject so. A refusal is audited on
+    /// `base`, which otherwise gains the check's case reference.
+    pub(super) async fn authorize_check(
+        &self,
+        officer: &Officer,
+        role: &Role,
+        subject: &Subject,
+        req: &VerificationRequest,
+        base: &mut AuditEntry,
+    ) -> Result<ResolvedCheck<'_>, BrokerError> {
+        let case_reference = case_reference_of(req.case_reference.as_deref());
+        let check =
+            match self
+                .policy
+                .authorize(&officer.role, req.document, &req.purpose, case_reference)
+            {
+                Ok(c) => c,
+                Err(denial) => {
+                    let code = denial.code();
+                    self.store.append_audit(base.clone().refused(code)).await?;
+                    return Err(Refusal::new(code).detail(denial.to_string()).into());
+                }
+            };
+        base.case_reference = case_reference.map(str::to_string);
+        if !may_use(role, subject, check.consent == ConsentMode::None) {
+            self.store
+                .append_audit(base.clone().refused(ErrorCode::NotPermitted))
+                .await?;
+            return Err(Refusal::new(ErrorCode::NotPermitted)
+                .detail(format!(
+                    "this role may not name the subject by {}",
+                    subject.kind()
+                ))
+                .into());
+        }
+        Ok(check)
+    }
+}
+
+/// A case reference as typed, trimmed; blank is none.
+pub(super) fn case_reference_of(typed: Option<&str>) -> Option<&str> {
+    typed.map(str::trim).filter(|c| !c.is_empty())
 }
 
 /// What the audit records for a purpose the policy does not name.
