@@ -2,7 +2,7 @@
 //! (PostgreSQL and SQLite), `okaz-witness` as its own process with its own
 //! state directory, and an independent Python verifier of inclusion
 //! proofs. (Two broker processes writing into one tree: `tests/tests/
-//! transparency.rs`, with real `okaz-server serve` replicas.)
+//! system/transparency.rs`, with real `okaz-server serve` replicas.)
 
 #![allow(
     clippy::unwrap_used,
