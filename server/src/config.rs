@@ -53,7 +53,7 @@ pub struct Config {
     pub portal: Option<PortalConfig>,
     /// Notices to citizens after checks; none: no notices.
     #[serde(default)]
-    pub notices: Option<crate::notices::NoticesConfig>,
+    pub notices: Option<NoticesConfig>,
     /// The audit trail as a transparency log.
     pub audit: AuditConfig,
 }
@@ -577,4 +577,33 @@ mod tests {
         let e = Config::parse(&format!("{BASE}\n[log]\ncolour = true"), vec![]).unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
     }
+}
+
+/// `[notices]`: notices to citizens after every check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticesConfig {
+    /// The e-mail / digital mailbox delivery endpoint; none: SMS only.
+    pub mail_url: Option<url::Url>,
+    /// CA to trust for it (PEM file); none means the public roots.
+    pub mail_ca_file: Option<PathBuf>,
+    /// How often this replica's worker looks for due outbox rows.
+    #[serde(default = "default_poll")]
+    pub poll_interval_secs: u64,
+    /// Notices waiting in memory at most; more are dropped and counted.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+    /// Tries of a notice sent from memory before it is given up.
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
+}
+
+fn default_poll() -> u64 {
+    30
+}
+fn default_queue() -> usize {
+    1024
+}
+fn default_attempts() -> u32 {
+    6
 }

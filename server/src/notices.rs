@@ -13,15 +13,13 @@
 //! waits sealed in the outbox, inserted in the release's transaction and
 //! deleted once sent.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, NoticesConfig};
 use crate::metrics::Metrics;
 use crate::portal::i18n::{self, Lang};
 use okaz_core::broker::Broker;
@@ -32,35 +30,6 @@ use okaz_core::ports::{
 use okaz_core::pseudonym::{Pseudonym, SecretKey};
 use okaz_protocol::Pesel;
 use okaz_registry::mail::{MailConfig, MailGateway};
-
-/// `[notices]`: notices to citizens after every check.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoticesConfig {
-    /// The e-mail / digital mailbox delivery endpoint; none: SMS only.
-    pub mail_url: Option<url::Url>,
-    /// CA to trust for it (PEM file); none means the public roots.
-    pub mail_ca_file: Option<PathBuf>,
-    /// How often this replica's worker looks for due outbox rows.
-    #[serde(default = "default_poll")]
-    pub poll_interval_secs: u64,
-    /// Notices waiting in memory at most; more are dropped and counted.
-    #[serde(default = "default_queue")]
-    pub queue: usize,
-    /// Tries of a notice sent from memory before it is given up.
-    #[serde(default = "default_attempts")]
-    pub attempts: u32,
-}
-
-fn default_poll() -> u64 {
-    30
-}
-fn default_queue() -> usize {
-    1024
-}
-fn default_attempts() -> u32 {
-    6
-}
 
 /// Why notices could not be set up.
 #[derive(Debug, thiserror::Error)]

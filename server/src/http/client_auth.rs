@@ -32,7 +32,7 @@ use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
 use rustls::ServerConfig;
 
-use super::server::ServeError;
+use super::tls::{read, ServeError};
 use super::PeerCertificate;
 use crate::config::ClientCaConfig;
 use crate::metrics::Metrics;
@@ -100,10 +100,6 @@ impl ClientAuth {
         }
         Ok(out)
     }
-}
-
-fn read(p: &std::path::Path) -> Result<Vec<u8>, ServeError> {
-    std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))
 }
 
 /// A verifier for these CAs and CRLs: revocation checked on the terminal's
@@ -188,7 +184,7 @@ impl Trust {
             }
             None => (None, Vec::new()),
         };
-        let config = super::server::tls_config_with(
+        let config = super::tls::tls_config_with(
             identity.certs.clone(),
             identity.key.clone_key(),
             all.clone(),

@@ -8,6 +8,7 @@ pub mod ops;
 pub mod photo_fit;
 pub mod routes;
 pub mod server;
+pub mod tls;
 mod watch;
 
 use std::sync::Arc;

@@ -13,23 +13,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use okaz_protocol::ErrorCode;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::danger::ClientCertVerifier;
-use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::{connections, handle, App, ClientAddress};
-
-/// Why the listener could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// Certificate or key could not be read or used.
-    #[error("TLS: {0}")]
-    Tls(String),
-    /// The socket could not be bound.
-    #[error("listen: {0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// Timeouts and bounds of the listener.
 #[derive(Debug, Clone, Copy)]
@@ -51,35 +38,8 @@ pub struct Limits {
 }
 
 pub use super::client_auth::{ClientAuth, TlsSource, UnitCa};
-
-fn read(p: &Path) -> Result<Vec<u8>, ServeError> {
-    std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))
-}
-
-/// A rustls server config for a certificate chain and key, TLS 1.3 only,
-/// offering h2 and http/1.1. With a client verifier (the units' CAs and
-/// CRLs, see [`super::client_auth`]), client certificates are verified; they
-/// stay optional on the same listener, because clerks log in with password
-/// and TOTP instead.
-pub(crate) fn tls_config_with(
-    certs: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-    client_verifier: Option<Arc<dyn ClientCertVerifier>>,
-) -> Result<Arc<ServerConfig>, ServeError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    let builder = match client_verifier {
-        Some(verifier) => builder.with_client_cert_verifier(verifier),
-        None => builder.with_no_client_auth(),
-    };
-    let mut cfg = builder
-        .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(cfg))
-}
+use super::tls::read;
+pub use super::tls::ServeError;
 
 /// The listener's TLS for a certificate chain and key, and the units' trust
 /// for client certificates.
