@@ -120,7 +120,7 @@ impl Stage {
         std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600))?;
         let log_key = self.path("log.key");
         if !log_key.exists() {
-            let signer = okaz_core::note::Signer::from_seed("okaz.bench/audit", &random_bytes(32)?)
+            let signer = okaz_tlog::note::Signer::from_seed("okaz.bench/audit", &random_bytes(32)?)
                 .map_err(|e| anyhow::anyhow!("log key: {e}"))?;
             std::fs::write(&log_key, signer.encode().as_bytes())?;
             std::fs::set_permissions(&log_key, std::fs::Permissions::from_mode(0o600))?;

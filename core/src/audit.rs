@@ -441,8 +441,8 @@ pub fn link_hash(prev_hash: &str, seq: i64, entry: &AuditEntry) -> String {
 /// its canonical content (the same bytes its chain link covers). It depends
 /// on the content only, so the broker knows it (for a receipt) before the
 /// integrator places the record in the tree.
-pub fn leaf_hash(entry: &AuditEntry) -> crate::merkle::Hash {
-    crate::merkle::leaf_hash(&serde_json::to_vec(entry).unwrap_or_default())
+pub fn leaf_hash(entry: &AuditEntry) -> okaz_tlog::merkle::Hash {
+    okaz_tlog::merkle::leaf_hash(&serde_json::to_vec(entry).unwrap_or_default())
 }
 
 /// The hash before the first record of every chain.

@@ -17,8 +17,6 @@ pub mod credentials;
 pub mod error;
 pub mod keyring;
 pub mod login;
-pub mod merkle;
-pub mod note;
 pub mod notice;
 pub mod ports;
 pub mod pseudonym;

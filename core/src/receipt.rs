@@ -7,7 +7,7 @@
 use okaz_protocol::Receipt;
 
 use crate::audit::{leaf_hash, AuditEntry};
-use crate::note::{NoteError, Signer, Verifier};
+use okaz_tlog::note::{NoteError, Signer, Verifier};
 
 /// Domain separation: a receipt signature can never pass for a note's.
 const CONTEXT: &[u8] = b"okaz-receipt/v1\n";

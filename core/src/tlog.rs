@@ -17,9 +17,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use crate::audit::{leaf_hash, verify_chain, StoredRecord};
-use crate::merkle::{self, Hash, NodeId};
-use crate::note::{Checkpoint, Note, Signer, Verifier};
 use crate::ports::StoreError;
+use okaz_tlog::merkle::{self, Hash, NodeId};
+use okaz_tlog::note::{Checkpoint, Note, Signer, Verifier};
 
 /// A chain's head as stored: how many records it has and the last hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub struct StoredCheckpoint {
 
 impl StoredCheckpoint {
     /// The note with the log's signature and every cosignature.
-    pub fn with_cosignatures(&self) -> Result<Note, crate::note::NoteError> {
+    pub fn with_cosignatures(&self) -> Result<Note, okaz_tlog::note::NoteError> {
         let mut note = Note::parse(&self.note)?;
         note.signatures.extend(self.cosignatures.iter().cloned());
         Ok(note)

@@ -513,7 +513,7 @@ mod tests {
         assert_eq!(c.audit.checkpoint_interval_ms, 1000);
         assert_eq!(c.audit.checkpoint_refresh_secs, 60);
         assert_eq!(c.audit.witnesses.len(), 1);
-        okaz_core::note::Verifier::parse(&c.audit.witnesses[0].key).unwrap();
+        okaz_tlog::note::Verifier::parse(&c.audit.witnesses[0].key).unwrap();
     }
 
     #[test]

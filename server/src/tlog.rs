@@ -27,9 +27,9 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use okaz_core::note::{Note, Signer, Verifier};
 use okaz_core::ports::{Store, StoreError};
 use okaz_core::tlog::{self, TreeHead};
+use okaz_tlog::note::{Note, Signer, Verifier};
 
 use crate::config::{AuditConfig, ConfigError};
 
@@ -47,7 +47,7 @@ pub enum LogKeyError {
     Permissions(String),
     /// The key or a witness key does not parse.
     #[error("{0}: {1}")]
-    Key(String, okaz_core::note::NoteError),
+    Key(String, okaz_tlog::note::NoteError),
     /// The witness client could not be built.
     #[error("witness client: {0}")]
     Transport(String),

@@ -2376,12 +2376,12 @@ async fn sqlite_memory_url_opens_a_migrated_store() {
 
 // ---------------------------------------------------------------- transparency log
 
-fn log_key() -> okaz_core::note::Signer {
-    okaz_core::note::Signer::from_seed("okaz.test/audit", &[7; 32]).unwrap()
+fn log_key() -> okaz_tlog::note::Signer {
+    okaz_tlog::note::Signer::from_seed("okaz.test/audit", &[7; 32]).unwrap()
 }
 
-fn witness_key() -> okaz_core::note::Signer {
-    okaz_core::note::Signer::from_seed("witness.test", &[8; 32]).unwrap()
+fn witness_key() -> okaz_tlog::note::Signer {
+    okaz_tlog::note::Signer::from_seed("witness.test", &[8; 32]).unwrap()
 }
 
 /// Appends `n` records over three chains.
@@ -2414,8 +2414,8 @@ async fn checkpoint(s: &dyn Store) -> okaz_core::tlog::TreeHead {
 async fn verify_log(
     s: &dyn Store,
 ) -> Result<okaz_core::tlog::VerifyReport, okaz_core::tlog::TrailError> {
-    let log = okaz_core::note::Verifier::parse(&log_key().verifier()).unwrap();
-    let w = okaz_core::note::Verifier::parse(&witness_key().cosigner_verifier()).unwrap();
+    let log = okaz_tlog::note::Verifier::parse(&log_key().verifier()).unwrap();
+    let w = okaz_tlog::note::Verifier::parse(&witness_key().cosigner_verifier()).unwrap();
     let trust = okaz_core::tlog::Trust {
         log: &log,
         origin: "okaz.test/audit",
@@ -2426,7 +2426,7 @@ async fn verify_log(
 }
 
 async fn tlog_integrates_in_batches_and_proofs_verify(h: &Harness) {
-    use okaz_core::merkle;
+    use okaz_tlog::merkle;
     let s = h.store();
     fill(&*s, 0, 250).await;
     let mut sizes = Vec::new();

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use okaz_core::merkle::{self, Hash};
-use okaz_core::note::{Checkpoint, Note, Signer, Verifier};
+use okaz_tlog::merkle::{self, Hash};
+use okaz_tlog::note::{Checkpoint, Note, Signer, Verifier};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
@@ -172,7 +172,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap as Map;
 
-    fn tree(n: u32) -> Map<okaz_core::merkle::NodeId, Hash> {
+    fn tree(n: u32) -> Map<okaz_tlog::merkle::NodeId, Hash> {
         let leaves: Vec<Hash> = (0..n)
             .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
             .collect();
@@ -186,7 +186,7 @@ mod tests {
         log: &Signer,
         old: u64,
         size: u64,
-        t: &Map<okaz_core::merkle::NodeId, Hash>,
+        t: &Map<okaz_tlog::merkle::NodeId, Hash>,
     ) -> String {
         let root = merkle::root(size, t).unwrap();
         let note = log.sign_note(

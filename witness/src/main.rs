@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use okaz_core::note::{Signer, Verifier};
+use okaz_tlog::note::{Signer, Verifier};
 use okaz_witness::Witness;
 
 /// Largest request body (a checkpoint and a proof are well under this).

@@ -19,12 +19,12 @@ use std::sync::Arc;
 
 use base64::Engine;
 use okaz_core::audit::{self, AuditEntry, AuditEvent, Outcome};
-use okaz_core::note::{Checkpoint, Note, Verifier};
 use okaz_core::ports::Store;
 use okaz_core::tlog;
 use okaz_protocol::{DocumentType, ErrorCode};
 use okaz_server::config::{AuditConfig, WitnessConfig};
 use okaz_server::tlog::Transparency;
+use okaz_tlog::note::{Checkpoint, Note, Verifier};
 
 const ORIGIN: &str = "okaz.test/audit";
 

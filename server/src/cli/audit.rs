@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use okaz_core::note::Verifier;
 use okaz_core::tlog::{TrailError, Trust};
 use okaz_server::config::Config;
 use okaz_server::wiring;
+use okaz_tlog::note::Verifier;
 
 #[derive(Subcommand)]
 pub(super) enum AuditAction {

@@ -399,7 +399,7 @@ async fn proof(app: &App, route: Route, query: &str) -> Result<serde_json::Value
         okaz_core::tlog::TrailError::Store(s) => BrokerError::from(s),
         other => bad(format!("{other} (the tree has {size} leaves)")),
     };
-    let b64 = |p: Vec<okaz_core::merkle::Hash>| {
+    let b64 = |p: Vec<okaz_tlog::merkle::Hash>| {
         p.iter()
             .map(|h| base64::engine::general_purpose::STANDARD.encode(h))
             .collect::<Vec<_>>()

@@ -219,7 +219,7 @@ async fn a_clerks_bundle_counts_once_sends_one_code_and_releases_both_cut_to_the
     assert_eq!(done.body["quota"]["used"], 1, "still one");
     // Each released part carries its own receipt, signed with the log key.
     let published = kit.get("/v1/audit/checkpoint", None).await.body;
-    let log_key = okaz_core::note::Verifier::parse(published["log_key"].as_str().unwrap()).unwrap();
+    let log_key = okaz_tlog::note::Verifier::parse(published["log_key"].as_str().unwrap()).unwrap();
     let mut receipts = std::collections::BTreeMap::new();
     for p in parts {
         let r: okaz_protocol::Receipt = serde_json::from_value(p["receipt"].clone())

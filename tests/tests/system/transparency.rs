@@ -16,9 +16,9 @@ use std::process::Command;
 
 use base64::Engine;
 use okaz_core::audit::{self, Outcome};
-use okaz_core::note::{Checkpoint, Note, Verifier};
 use okaz_protocol::{ErrorCode, Receipt};
 use okaz_tests::{Kit, Options};
+use okaz_tlog::note::{Checkpoint, Note, Verifier};
 
 fn cli(kit: &Kit, args: &[&str]) -> (i32, String) {
     let out = Command::new(okaz_tests::binary("okaz-server"))
@@ -306,9 +306,9 @@ async fn two_broker_processes_write_10000_records_into_one_consistent_tree() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
-    use okaz_core::merkle;
     use okaz_core::tlog;
     use okaz_tests::replica::{Replica, ReplicaOptions};
+    use okaz_tlog::merkle;
 
     const RECORDS: usize = 10_000;
     const WORKERS: usize = 8;

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use okaz_core::merkle::{self, Hash, NodeId};
 use okaz_core::ports::StoreError;
 use okaz_core::tlog::{fold_batch, ChainHead, StoredCheckpoint, TlogStore, TreeHead};
+use okaz_tlog::merkle::{self, Hash, NodeId};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::GenericClient;
 

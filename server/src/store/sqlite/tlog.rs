@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use okaz_core::audit::StoredRecord;
-use okaz_core::merkle::{self, Hash, NodeId};
 use okaz_core::ports::StoreError;
 use okaz_core::tlog::{fold_batch, ChainHead, StoredCheckpoint, TlogStore, TreeHead};
+use okaz_tlog::merkle::{self, Hash, NodeId};
 use rusqlite::{params, Connection};
 
 use super::audit::{record, COLUMNS};
