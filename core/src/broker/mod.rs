@@ -7,6 +7,7 @@ mod auth;
 mod break_glass;
 mod bundle;
 mod choices;
+mod citizen_records;
 mod disputes;
 mod idempotency;
 mod login;
@@ -34,6 +35,7 @@ pub use activation::{
 };
 pub use admin::searched;
 pub use auth::{Authenticated, Bearer};
+pub use citizen_records::{Inclusion, InclusionError, MAX_CITIZEN_RECORDS};
 pub use disputes::{dispute_view, DisputeFailure, MAX_DISPUTE_RECORDS};
 pub use login::PresentedCertificate;
 pub use secrets::{reseal_totp_secrets, Resealed};

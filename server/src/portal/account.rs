@@ -10,7 +10,6 @@ use chrono::Duration;
 use http::{Request, StatusCode};
 use okaz_core::broker::{ActivationCode, PhoneOnRecord, SendOutcome};
 use okaz_core::error::BrokerError;
-use okaz_core::ports::AuditFilter;
 use okaz_core::pseudonym::Pseudonym;
 use okaz_protocol::{ErrorCode, Pesel};
 
@@ -231,12 +230,8 @@ where
         .and_then(|p| p.parse::<usize>().ok())
         .filter(|p| (1..=1000).contains(p))
         .unwrap_or(1);
-    let filter = AuditFilter {
-        citizen: Some(Pseudonym(s.citizen.clone())),
-        limit: history::MAX_RECORDS,
-        ..AuditFilter::default()
-    };
-    let records = match broker.store.audit_search(&filter).await {
+    let citizen = Pseudonym(s.citizen.clone());
+    let records = match broker.citizen_records(&citizen).await {
         Ok(r) => r,
         Err(e) => return internal(portal, v, "history", &e),
     };
@@ -248,14 +243,13 @@ where
     // At most a page of releases: one indexed lookup each.
     for row in &mut this {
         if let Some(id) = row.receipt {
-            row.leaf = match broker.store.leaf_of(id).await {
+            row.leaf = match broker.leaf_of(id).await {
                 Ok(l) => l,
                 Err(e) => return internal(portal, v, "history", &e),
             };
         }
     }
     let more = rows.len() > start + PAGE_SIZE;
-    let citizen = Pseudonym(s.citizen.clone());
     let disputes = match super::disputes::disputes_by_check(broker, &citizen).await {
         Ok(d) => d,
         Err(e) => return internal(portal, v, "history", &e),
@@ -304,12 +298,7 @@ where
     else {
         return not_found(v);
     };
-    let filter = AuditFilter {
-        citizen: Some(Pseudonym(s.citizen.clone())),
-        limit: history::MAX_RECORDS,
-        ..AuditFilter::default()
-    };
-    let records = match broker.store.audit_search(&filter).await {
+    let records = match broker.citizen_records(&Pseudonym(s.citizen.clone())).await {
         Ok(r) => r,
         Err(e) => return internal(portal, v, "receipt", &e),
     };
@@ -329,36 +318,22 @@ where
         "log_key": key.signer.verifier(),
         "leaf_index": null,
     });
-    let leaf = match broker.store.leaf_of(id).await {
+    let leaf = match broker.leaf_of(id).await {
         Ok(l) => l,
         Err(e) => return internal(portal, v, "receipt", &e),
     };
-    let checkpoints = match broker.store.checkpoints(1000).await {
-        Ok(c) => c,
-        Err(e) => return internal(portal, v, "receipt", &e),
-    };
     if let Some(leaf) = leaf {
-        // The latest witnessed checkpoint that holds the leaf, else the latest.
-        let holding = checkpoints.iter().filter(|c| c.size > leaf);
-        let chosen = holding
-            .clone()
-            .find(|c| !c.cosignatures.is_empty())
-            .or_else(|| holding.clone().next());
-        if let Some(cp) = chosen {
-            let proof = match okaz_core::tlog::inclusion(broker.store.as_ref(), leaf, cp.size).await
-            {
-                Ok(p) => p,
-                Err(e) => return internal(portal, v, "receipt", &e),
-            };
-            let note = match cp.with_cosignatures() {
-                Ok(n) => n.render(),
-                Err(e) => return internal(portal, v, "receipt", &e),
-            };
+        let inclusion = match broker.inclusion(leaf).await {
+            Ok(i) => i,
+            Err(e) => return internal(portal, v, "receipt", &e),
+        };
+        if let Some(inc) = inclusion {
             doc["leaf_index"] = serde_json::json!(leaf);
-            doc["tree_size"] = serde_json::json!(cp.size);
-            doc["witnessed"] = serde_json::json!(!cp.cosignatures.is_empty());
-            doc["checkpoint"] = serde_json::json!(note);
-            doc["proof"] = serde_json::json!(proof
+            doc["tree_size"] = serde_json::json!(inc.tree_size);
+            doc["witnessed"] = serde_json::json!(inc.witnessed);
+            doc["checkpoint"] = serde_json::json!(inc.checkpoint);
+            doc["proof"] = serde_json::json!(inc
+                .proof
                 .iter()
                 .map(|h| base64::engine::general_purpose::STANDARD.encode(h))
                 .collect::<Vec<_>>());

@@ -13,7 +13,7 @@ use chrono::Duration;
 use http::StatusCode;
 use okaz_core::broker::{Broker, DisputeFailure};
 use okaz_core::notice::NoticePrefs;
-use okaz_core::ports::{AuditFilter, Dispute};
+use okaz_core::ports::Dispute;
 use okaz_core::pseudonym::Pseudonym;
 
 use super::history::{self, Row};
@@ -115,14 +115,8 @@ fn internal(portal: &Portal, v: &Visit, what: &str, e: &dyn std::fmt::Display) -
 
 /// The citizen's rows (every check, as the history shows them).
 async fn rows_of(broker: &Broker, v: &Visit, citizen: &Pseudonym) -> Result<Vec<Row>, String> {
-    let filter = AuditFilter {
-        citizen: Some(citizen.clone()),
-        limit: history::MAX_RECORDS,
-        ..AuditFilter::default()
-    };
     let records = broker
-        .store
-        .audit_search(&filter)
+        .citizen_records(citizen)
         .await
         .map_err(|e| e.to_string())?;
     let delay =
@@ -309,7 +303,7 @@ pub(super) async fn notices_get(broker: &Broker, portal: &Portal, v: &mut Visit)
     let Some(citizen) = pseudonym(v) else {
         return super::signin::ended(portal, v);
     };
-    let prefs = match broker.store.notice_prefs(&citizen).await {
+    let prefs = match broker.notice_prefs(&citizen).await {
         Ok(p) => p,
         Err(e) => return internal(portal, v, "notices", &e),
     };
@@ -369,12 +363,7 @@ pub(super) async fn history_json(broker: &Broker, portal: &Portal, v: &mut Visit
     let Some(citizen) = pseudonym(v) else {
         return super::signin::ended(portal, v);
     };
-    let filter = AuditFilter {
-        citizen: Some(citizen.clone()),
-        limit: history::MAX_RECORDS,
-        ..AuditFilter::default()
-    };
-    let records = match broker.store.audit_search(&filter).await {
+    let records = match broker.citizen_records(&citizen).await {
         Ok(r) => r,
         Err(e) => return internal(portal, v, "history.json", &e),
     };
@@ -395,7 +384,7 @@ pub(super) async fn history_json(broker: &Broker, portal: &Portal, v: &mut Visit
             _ => None,
         };
         let leaf = match r.receipt {
-            Some(id) => match broker.store.leaf_of(id).await {
+            Some(id) => match broker.leaf_of(id).await {
                 Ok(l) => l,
                 Err(e) => return internal(portal, v, "history.json", &e),
             },

@@ -17,8 +17,6 @@ use okaz_core::audit::{self, AuditEvent, StoredRecord};
 
 /// Rows per page.
 pub const PAGE_SIZE: usize = 20;
-/// Records read at most for one citizen's history; a bound on work per page.
-pub const MAX_RECORDS: u32 = 5000;
 
 /// How a check ended, as the citizen reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
