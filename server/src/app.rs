@@ -18,7 +18,7 @@ pub struct App {
     /// Largest request body, in bytes.
     pub max_body: usize,
     /// The citizen portal, when configured (`[portal]`).
-    pub portal: Option<Arc<crate::portal::Portal>>,
+    pub portal: Option<Arc<okaz_portal::Portal>>,
     /// The transparency log's integrator and key.
     pub tlog: Arc<crate::tlog::Transparency>,
     /// Set on SIGTERM: readiness fails and HTTP/1.1 answers close their

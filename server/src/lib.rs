@@ -13,7 +13,6 @@ pub mod logging;
 pub mod metrics;
 pub mod notices;
 pub mod operator;
-pub mod portal;
 pub mod retention;
 pub mod store;
 pub mod tlog;

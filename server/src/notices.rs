@@ -21,13 +21,13 @@ use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::{ConfigError, NoticesConfig};
 use crate::metrics::Metrics;
-use crate::portal::i18n::{self, Lang};
 use okaz_core::broker::Broker;
 use okaz_core::notice::{self, Notice, NoticeKey, NoticePrefs, NoticeQueue, Notices};
 use okaz_core::ports::{
     OsRandom, RandomSource, RegisterFailure, Registers, SmsGateway, Store, StoreError,
 };
 use okaz_core::pseudonym::{Pseudonym, SecretKey};
+use okaz_portal::i18n::{self, Lang};
 use okaz_protocol::Pesel;
 use okaz_registry::mail::{MailConfig, MailGateway};
 

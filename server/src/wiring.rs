@@ -45,7 +45,7 @@ pub enum WiringError {
     LogKey(#[from] crate::tlog::LogKeyError),
     /// The citizen portal could not be built.
     #[error(transparent)]
-    Portal(#[from] crate::portal::PortalError),
+    Portal(#[from] okaz_portal::PortalError),
     /// Notices could not be set up.
     #[error("notices: {0}")]
     Notices(#[from] crate::notices::NoticesError),
@@ -229,15 +229,12 @@ fn dlr_url(cfg: &Config) -> Result<Option<url::Url>, WiringError> {
 }
 
 /// The citizen portal from `[portal]`; `None` when the section is absent.
-pub fn portal(
-    cfg: &Config,
-    keys: &Keys,
-) -> Result<Option<Arc<crate::portal::Portal>>, WiringError> {
+pub fn portal(cfg: &Config, keys: &Keys) -> Result<Option<Arc<okaz_portal::Portal>>, WiringError> {
     let Some(p) = &cfg.portal else {
         return Ok(None);
     };
     let ca = read_ca(p.ca_file.as_deref())?;
-    Ok(Some(Arc::new(crate::portal::Portal::new(
+    Ok(Some(Arc::new(okaz_portal::Portal::new(
         p,
         keys,
         ca.as_deref(),

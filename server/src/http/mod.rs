@@ -72,7 +72,7 @@ where
         // The citizen portal: HTML pages with their own session and errors.
         (
             "citizen portal".to_string(),
-            crate::portal::handle(app.portal.as_deref(), &app.broker, req).await,
+            okaz_portal::handle(app.portal.as_deref(), &app.broker, req).await,
         )
     } else {
         match routes::find(&method, &path) {

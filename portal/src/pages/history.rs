@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use chrono_tz::Tz;
 
 use super::{esc, page, Ctx};
-use crate::portal::history::{Outcome, Row};
-use crate::portal::i18n::{self, Lang};
+use crate::history::{Outcome, Row};
+use crate::i18n::{self, Lang};
 
 fn outcome(lang: Lang, o: &Outcome) -> String {
     let t = lang.t();

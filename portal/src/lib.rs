@@ -12,8 +12,13 @@
 //! `POST /citizen/activate/send`, `GET|POST /citizen/activate/code` ·
 //! `POST /citizen/deactivate` · `GET /citizen/history?page=N` ·
 //! `POST /citizen/logout` · `GET /citizen/static/portal.css`.
+//!
+//! Its own crate because it is its own program in all but process: it
+//! reaches the broker's data only through `okaz_core::broker::Broker`'s
+//! methods, never its store.
 
 mod account;
+mod config;
 pub mod csrf;
 pub mod disputes;
 pub mod history;
@@ -28,7 +33,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 
-use crate::config::PortalConfig;
+pub use config::PortalConfig;
 use i18n::Lang;
 use okaz_core::broker::Broker;
 use okaz_core::broker::Keys;
