@@ -1,11 +1,5 @@
 //! The security officer: lockouts and unlocks within their own unit only,
 //! always with a reason; an extra allowance grants exactly that many checks.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_tests::{Kit, NowUtc, Options};
 use serde_json::json;

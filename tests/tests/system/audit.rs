@@ -1,11 +1,5 @@
 //! The audit trail is tamper-evident: `okaz-server audit verify` passes on
 //! an intact trail and names the first broken link when a row is changed.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::process::Command;
 

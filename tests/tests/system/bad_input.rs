@@ -1,10 +1,4 @@
 //! Bad input gets a clear problem+json error and costs no quota.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_tests::Kit;
 use serde_json::json;

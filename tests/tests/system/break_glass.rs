@@ -4,12 +4,6 @@
 //! audited; left unsigned past the policy's deadline it locks the officer,
 //! countersigned in time it does not; a planted misuse shows up in the
 //! security officer's signals.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use chrono::Duration;
 use okaz_core::audit::{AuditEvent, Outcome};

@@ -2,12 +2,6 @@
 //! registration, inspection and OC insurance by plate) is one counted,
 //! audited check; a part whose register is down shows as unavailable while
 //! the others show.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_sandbox::Fault;
 use okaz_tests::Kit;

@@ -4,12 +4,6 @@
 //! cannot be taken over by another; CRLs replaced on disk take effect on a
 //! SIGHUP to the running broker, without a restart, and an expired CRL is
 //! refused.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_server::http::server::{ClientAuth, UnitCa};
 use okaz_tests::replica::{Replica, ReplicaOptions};

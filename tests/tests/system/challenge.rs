@@ -1,12 +1,6 @@
 //! The consent code: three wrong codes end the challenge, a used code is
 //! refused, an expired challenge is refused, and another officer's
 //! challenge is not found. Wrong codes across challenges lock the account.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_tests::{Kit, TestCitizen};
 

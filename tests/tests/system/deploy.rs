@@ -4,12 +4,6 @@
 //! Grafana dashboard against the metrics the broker exports, and HAProxy's
 //! configuration (`haproxy -c`). A missing tool fails the test with what to
 //! install; `scripts/test` installs them.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests: a failure aborts the test with its message"
-)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

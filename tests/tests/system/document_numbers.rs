@@ -5,12 +5,6 @@
 //! and counted; a found document is the holder's, and their history shows
 //! it. Roles the policy gives no number lookup are refused. Real broker,
 //! real sandbox registers over HTTPS, real PostgreSQL.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_tests::{Kit, Options, SANDBOX_SEED};
 use serde_json::{json, Value};

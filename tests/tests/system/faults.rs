@@ -1,11 +1,5 @@
 //! What a clerk sees when a register or the SMS gateway fails: a clear
 //! refusal, and nothing released.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_sandbox::Fault;
 use okaz_tests::Kit;

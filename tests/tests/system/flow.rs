@@ -1,12 +1,6 @@
 //! The clerk's whole flow over real HTTPS: log in with password and TOTP,
 //! start a check, read the code from the citizen's phone, confirm, and get
 //! the document with only the purpose's fields.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_tests::Kit;
 

@@ -1,12 +1,6 @@
 //! A start retried with the same Idempotency-Key (the terminal never saw
 //! the first answer: the connection dropped) is counted once and sends one
 //! SMS; the same key with another body is refused.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use bytes::Bytes;
 use http_body_util::Full;

@@ -1,12 +1,6 @@
 //! Insiders: separation of duties, unlock rules, login races and
 //! enumeration, audited searches, clean audit fields, and the portal's
 //! state in the store (shared by every replica).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use futures::future::join_all;
 use okaz_tests::replica::Replica;

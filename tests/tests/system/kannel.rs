@@ -6,12 +6,6 @@
 //! broker's operations listener, authenticated by a token, and are counted
 //! and audited per challenge. Kannel restarts in the middle: the start in
 //! flight answers 503 `sms_unavailable` and costs no attempt.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

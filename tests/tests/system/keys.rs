@@ -4,12 +4,6 @@
 //! broker that loaded the new versions, officers still log in (their TOTP
 //! secrets re-encrypted under the new TOTP key), and the pepper refuses to
 //! rotate, saying why.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

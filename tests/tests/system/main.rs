@@ -1,6 +1,13 @@
 //! The whole-system tests, one module per story, linked into one test binary
 //! (each of them links the whole system, so one binary links it once).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step must stop the test loudly, with its message"
+)]
+
 mod admin;
 mod audit;
 mod bad_input;

@@ -1,12 +1,6 @@
 //! Police terminals over mutual TLS: a certificate from the unit's CA plus
 //! the officer's PIN. Unknown, expired and revoked certificates are refused
 //! at the handshake; a wrong PIN is throttled like a password.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_server::http::server::ClientAuth;
 use okaz_tests::{HttpClient, Kit, Options};

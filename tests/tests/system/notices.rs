@@ -4,12 +4,6 @@
 //! once sent; the citizen disputes from the notice's link in a real
 //! headless Chromium; the unit's security officer sees and resolves it over
 //! the API; the citizen sees the resolution, never the officer.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "whole-system tests: a failure aborts the test with its message"
-)]
 
 use std::time::Duration;
 

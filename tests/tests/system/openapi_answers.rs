@@ -4,12 +4,6 @@
 //! their route, with their status, media type and problem code. The route
 //! table's own test checks paths and methods; this one checks what the
 //! routes really answer.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_tests::{openapi, Kit};
 use serde_json::json;

@@ -1,11 +1,5 @@
 //! Operating the broker as a process: the `okaz-server` commands, health
 //! and metrics, graceful shutdown on SIGTERM, and logs free of personal data.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::process::Command;
 

@@ -1,11 +1,5 @@
 //! Police operational checks: no SMS code, but a case reference; counted
 //! against the daily limit and audited.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_tests::{Kit, Options};
 

@@ -2,12 +2,6 @@
 //! through the sandbox eID, activates with the SMS code, sees an officer's
 //! check in the history, deactivates, and the next check is refused; then
 //! scripted attacks on the sign-in callback and on the forms.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "whole-system tests: a failure aborts the test with its message"
-)]
 
 use fantoccini::Locator;
 use okaz_tests::browser::Browser;

@@ -4,12 +4,6 @@
 //! consent check's sent from memory) and a dispute, a `pg_dump` of its
 //! database holds no PESEL, name, phone number or e-mail of any citizen
 //! involved.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::process::Command;
 

@@ -1,12 +1,6 @@
 //! The daily limit: exact under concurrency (one broker and two broker
 //! processes on one database), locking on excess, and resetting at local
 //! midnight in Europe/Warsaw, on daylight-saving change days too.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::collections::BTreeMap;
 

@@ -1,12 +1,6 @@
 //! One request id follows a check: the broker answers with it
 //! (`X-Request-Id`), every JSON log line of the request carries it, and it
 //! travels to the registers and the SMS gateway as `X-Request-Id`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::sync::{Arc, Mutex};
 

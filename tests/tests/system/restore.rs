@@ -2,12 +2,6 @@
 //! step: a dump taken while checks run, restored into a new database,
 //! `okaz-server audit verify` passes on it, and an officer logs in to a
 //! broker on the restored database and completes a check.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -2,12 +2,6 @@
 //! challenge left to expire loses its sealed subject and code MAC once the
 //! sweeper runs after the grace; sessions, counters and challenges go after
 //! the policy's retention periods; the audit trail stays whole.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use chrono::Duration;
 use okaz_tests::Kit;

@@ -4,12 +4,6 @@
 //! flows (start, read the SMS, give the code), restarted one after the
 //! other (SIGTERM, drain, start): no request fails, and every officer's
 //! daily count is exactly the checks they started.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

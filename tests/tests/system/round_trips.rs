@@ -6,12 +6,6 @@
 //! every statement of the hot path is prepared on it and nothing else
 //! (a prepare is a round trip and, in PostgreSQL's count, a transaction)
 //! hides in the measured flow.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::time::Duration;
 

@@ -1,11 +1,5 @@
 //! Officer sessions: TOTP replay, shift end, idle timeout, logout, and
 //! login throttling then lockout.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use okaz_tests::Kit;
 use serde_json::json;

@@ -5,12 +5,6 @@
 //! and the broker raises the alarm on `/readyz` and `/metrics`; a release
 //! carries a signed receipt whose leaf an independent verifier finds in
 //! the witnessed tree.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::process::Command;
 

@@ -3,12 +3,6 @@
 //! requires TLS; the driver's statement logging kept out of the log; plain
 //! HTTP refused off loopback. Nothing here asserts a speed: closes are
 //! observed (EOF, or the client's connection ending) within generous bounds.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failure aborts the test with its message"
-)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;

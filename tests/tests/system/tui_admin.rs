@@ -2,12 +2,6 @@
 //! in the terminal (creates one and sees its password and TOTP URI once,
 //! saves the lockouts CSV to a file they name), and a police officer looks
 //! an identity card up by its number on the 40x16 handheld.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests: any failure should abort the test with its message"
-)]
 
 use std::time::Duration;
 

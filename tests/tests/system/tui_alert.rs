@@ -3,12 +3,6 @@
 //! PostgreSQL and sandbox), a medic of the same unit breaks glass through
 //! the API, and the banner appears on the coordinator's screen by itself,
 //! without a key pressed; F5 lists the break-glass to countersign.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests: any failure should abort the test with its message"
-)]
 
 use std::time::Duration;
 

@@ -4,12 +4,6 @@
 //! sent; B opens the form, the justification is typed, and the document
 //! shows flagged. The broker then holds a pending break-glass for that
 //! officer, and the audit a `break_glass_used`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests: any failure should abort the test with its message"
-)]
 
 use std::time::Duration;
 

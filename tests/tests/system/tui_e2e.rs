@@ -6,12 +6,6 @@
 //!    phone, see the document, and see it cleared after the display time.
 //! 2. `okaz demo` as a new user runs it: log in with what the panel shows,
 //!    check a document with the code in the phone panel, quit cleanly.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests: any failure should abort the test with its message"
-)]
 
 use std::time::Duration;
 

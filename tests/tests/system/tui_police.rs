@@ -3,12 +3,6 @@
 //! logs in with the certificate and PIN, runs a traffic stop by PESEL and
 //! plate, and sees four parts; the audit shows one counted check with four
 //! documents.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests: any failure should abort the test with its message"
-)]
 
 use std::time::Duration;
 

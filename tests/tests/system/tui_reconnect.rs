@@ -3,12 +3,6 @@
 //! terminal says it is retrying, gets the answer from the restarted broker
 //! (the start counted once, one SMS), and shows only the document of this
 //! check.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests: any failure should abort the test with its message"
-)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
