@@ -7,6 +7,7 @@ pub mod app;
 pub mod break_glass;
 pub mod client;
 pub mod demo;
+pub mod failure;
 pub mod i18n;
 pub mod i18n_admin;
 pub mod i18n_alert;
