@@ -21,9 +21,6 @@ pub mod profile;
 pub mod screens;
 pub mod tty;
 pub mod update;
-pub mod update_admin;
-pub mod update_alert;
-pub mod update_break_glass;
 pub mod view;
 pub mod widgets;
 
