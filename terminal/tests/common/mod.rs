@@ -12,7 +12,9 @@ use okaz_protocol::{
 use okaz_terminal::i18n::Lang;
 use okaz_terminal::msg::LoggedIn;
 use okaz_terminal::profile::Profile;
-use okaz_terminal::{update, Command, Failure, Key, Model, Msg};
+use okaz_terminal::{update, view, Command, Failure, Key, Model, Msg};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
 
 /// A valid PESEL (published example).
 pub const PESEL: &str = "44051401359";
@@ -337,4 +339,28 @@ pub fn audit_records() -> Vec<AuditRecordView> {
             hash: "00".into(),
         })
         .collect()
+}
+
+/// Builds a screen's model for one language and device profile.
+pub type Build = fn(Lang, Profile) -> Model;
+
+/// Draws a model once on a test backend of `w` x `h`.
+pub fn render(m: &Model, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view(m, f)).unwrap();
+    t
+}
+
+/// Every drawing a screen's snapshots hold: both languages, on the
+/// handheld (40x16) and the desktop (80x24), each with its name suffix
+/// (`pl_40x16`). The caller asserts them, so insta names the snapshots
+/// after the calling test file.
+pub fn snapshot_screens(build: Build) -> Vec<(String, Terminal<TestBackend>)> {
+    let mut out = Vec::new();
+    for (lang, l) in [(Lang::Pl, "pl"), (Lang::En, "en")] {
+        for (profile, w, h) in [(Profile::Handheld, 40, 16), (Profile::Desktop, 80, 24)] {
+            out.push((format!("{l}_{w}x{h}"), render(&build(lang, profile), w, h)));
+        }
+    }
+    out
 }
