@@ -10,7 +10,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use okaz_protocol::{
-    AccountView, Choice, CredentialReset, DocumentType, ErrorCode, OfficerCreated, OfficerView,
+    AccountView, CredentialReset, DocumentType, ErrorCode, OfficerCreated, OfficerView,
     Permissions, SubjectKind,
 };
 use okaz_terminal::i18n::Lang;
@@ -206,24 +206,15 @@ fn exported(lang: Lang, profile: Profile) -> Model {
 
 /// Police as the default policy now says: PESEL, plate, or a document number.
 fn police_numbers() -> Permissions {
-    let docs = [DocumentType::IdCard, DocumentType::DrivingLicence];
-    Permissions {
-        documents: docs.to_vec(),
-        choices: docs
-            .iter()
-            .map(|d| Choice {
-                document: *d,
-                purposes: vec!["operational_check".into()],
-            })
-            .collect(),
-        subjects: vec![
+    police_for(
+        &[DocumentType::IdCard, DocumentType::DrivingLicence],
+        vec![
             SubjectKind::Pesel,
             SubjectKind::Plate,
             SubjectKind::IdCardNumber,
             SubjectKind::LicenceNumber,
         ],
-        ..police()
-    }
+    )
 }
 
 /// The query form with the subject kind moved `steps` to the right.

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use okaz_protocol::{
-    AuditRecordView, Document, DocumentStatus, DocumentType, ErrorCode, FieldValue, LockoutView,
-    Me, OfficerView, Permissions, Photo, Problem, QuotaView, Source, Verification,
-    VerificationStatus,
+    AuditRecordView, Choice, Document, DocumentStatus, DocumentType, ErrorCode, FieldValue,
+    LockoutView, Me, OfficerView, Permissions, Photo, Problem, QuotaView, Source, SubjectKind,
+    Verification, VerificationStatus,
 };
 use okaz_terminal::i18n::Lang;
 use okaz_terminal::msg::LoggedIn;
@@ -78,17 +78,9 @@ pub fn police() -> Permissions {
     }
 }
 
-/// Police as the default policy's `GET /v1/me` says: PESEL or plate, and
-/// each document with the purposes that cover it.
-pub fn police_patrol() -> Permissions {
-    use okaz_protocol::{Choice, SubjectKind};
-    let docs = [
-        DocumentType::IdCard,
-        DocumentType::DrivingLicence,
-        DocumentType::VehicleRegistration,
-        DocumentType::TechnicalInspection,
-        DocumentType::OcInsurance,
-    ];
+/// Police who may ask for `docs`, each for an operational check, naming
+/// the subject by one of `subjects`.
+pub fn police_for(docs: &[DocumentType], subjects: Vec<SubjectKind>) -> Permissions {
     Permissions {
         documents: docs.to_vec(),
         choices: docs
@@ -98,7 +90,22 @@ pub fn police_patrol() -> Permissions {
                 purposes: vec!["operational_check".into()],
             })
             .collect(),
-        subjects: vec![SubjectKind::Pesel, SubjectKind::Plate],
+        subjects,
+        ..police()
+    }
+}
+
+/// Police as the default policy's `GET /v1/me` says: PESEL or plate, and
+/// each document with the purposes that cover it.
+pub fn police_patrol() -> Permissions {
+    let docs = [
+        DocumentType::IdCard,
+        DocumentType::DrivingLicence,
+        DocumentType::VehicleRegistration,
+        DocumentType::TechnicalInspection,
+        DocumentType::OcInsurance,
+    ];
+    Permissions {
         bundles: vec![okaz_protocol::BundleChoice {
             name: "traffic_stop".into(),
             documents: vec![
@@ -111,14 +118,13 @@ pub fn police_patrol() -> Permissions {
             needs_plate: true,
             person_by_licence: false,
         }],
-        ..police()
+        ..police_for(&docs, vec![SubjectKind::Pesel, SubjectKind::Plate])
     }
 }
 
 /// A clerk whose policy covers identity card only for identity checks and
 /// driving licence only for licence checks.
 pub fn clerk_with_choices() -> Permissions {
-    use okaz_protocol::Choice;
     Permissions {
         documents: vec![DocumentType::IdCard, DocumentType::DrivingLicence],
         purposes: vec!["identity_confirmation".into(), "licence_check".into()],
