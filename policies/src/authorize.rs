@@ -6,6 +6,7 @@ use std::time::Duration;
 use okaz_protocol::document::DocumentType;
 use okaz_protocol::ErrorCode;
 
+use crate::bundle::{Bundle, BundlePart};
 use crate::model::{ConsentMode, PolicySet};
 
 /// Longest accepted case reference.
@@ -154,6 +155,71 @@ impl PolicySet {
     }
 }
 
+/// The terms of one permitted bundle: each part's own resolved check, and
+/// what applies to the bundle as a whole (most restrictive wins).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedBundle<'a> {
+    /// The bundle.
+    pub bundle: &'a Bundle,
+    /// Each part with its terms, in the bundle's order.
+    pub parts: Vec<(&'a BundlePart, ResolvedCheck<'a>)>,
+    /// The role's consent mode (all parts share the role, so one mode).
+    pub consent: ConsentMode,
+    /// The role's daily limit; the bundle counts once against it.
+    pub daily_limit: u32,
+    /// The shortest challenge lifetime of the parts.
+    pub challenge_lifetime: Duration,
+    /// The fewest wrong codes of the parts.
+    pub challenge_attempts: u32,
+    /// The shortest display time of the parts.
+    pub display: Duration,
+}
+
+impl PolicySet {
+    /// The bundle of this name, if defined.
+    pub fn bundle(&self, name: &str) -> Option<&Bundle> {
+        self.bundles.get(name)
+    }
+
+    /// May `role` run bundle `name` (with this case reference)? Every part
+    /// must be permitted on its own; the first refusal refuses the bundle.
+    pub fn authorize_bundle(
+        &self,
+        role: &str,
+        name: &str,
+        case_reference: Option<&str>,
+    ) -> Result<ResolvedBundle<'_>, Denial> {
+        let r = self.roles.get(role).ok_or(Denial::UnknownRole)?;
+        let bundle = self
+            .bundles
+            .get(name)
+            .filter(|_| r.bundles.contains(name))
+            .ok_or(Denial::BundleNotAllowed)?;
+        let mut parts = Vec::with_capacity(bundle.parts.len());
+        for part in &bundle.parts {
+            let check = self.authorize(role, part.document, &part.purpose, case_reference)?;
+            parts.push((part, check));
+        }
+        let g = &self.global;
+        let min = |f: fn(&ResolvedCheck<'_>) -> Duration, d| {
+            parts.iter().map(|(_, c)| f(c)).min().unwrap_or(d)
+        };
+        Ok(ResolvedBundle {
+            bundle,
+            consent: r.consent,
+            daily_limit: r.daily_limit,
+            challenge_lifetime: min(|c| c.challenge_lifetime, g.challenge_lifetime),
+            challenge_attempts: parts
+                .iter()
+                .map(|(_, c)| c.challenge_attempts)
+                .min()
+                .unwrap_or(g.challenge_attempts),
+            display: min(|c| c.display, g.display),
+            parts,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +329,45 @@ mod tests {
             assert_eq!((d.code().as_str(), d.reason()), (code, reason));
             assert!(!d.to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn police_may_run_a_traffic_stop_and_clerks_may_not() {
+        let p = set();
+        let r = p
+            .authorize_bundle("police", "traffic_stop", Some("RSD-1/26"))
+            .unwrap();
+        assert_eq!(r.parts.len(), 4);
+        assert!(r.bundle.needs_plate() && r.bundle.needs_pesel());
+        assert_eq!(
+            p.authorize_bundle("police", "traffic_stop", None),
+            Err(Denial::CaseReferenceRequired)
+        );
+        assert_eq!(
+            p.authorize_bundle("clerk", "traffic_stop", None),
+            Err(Denial::BundleNotAllowed)
+        );
+        assert_eq!(
+            p.authorize_bundle("police", "no_such", Some("A")),
+            Err(Denial::BundleNotAllowed)
+        );
+    }
+
+    #[test]
+    fn clerk_bundle_cuts_each_part_to_its_own_purpose() {
+        let p = set();
+        let r = p
+            .authorize_bundle("clerk", "large_family_discount", None)
+            .unwrap();
+        assert_eq!(r.parts.len(), 2);
+        for (part, check) in &r.parts {
+            let own = &p.purpose(&part.purpose).unwrap().fields[&part.document];
+            assert_eq!(check.fields, own, "{:?}", part.document);
+        }
+        let card = r
+            .parts
+            .iter()
+            .find(|(part, _)| part.purpose == "entitlement_check");
+        assert!(!card.unwrap().1.fields.contains("birth_date"));
     }
 }

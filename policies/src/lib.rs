@@ -16,8 +16,10 @@ mod raw;
 mod validate;
 mod watch;
 
-pub use authorize::{validate_case_reference, Denial, ResolvedCheck, CASE_REFERENCE_MAX_LEN};
-pub use bundle::{Bundle, BundlePart, PartSubject, ResolvedBundle};
+pub use authorize::{
+    validate_case_reference, Denial, ResolvedBundle, ResolvedCheck, CASE_REFERENCE_MAX_LEN,
+};
+pub use bundle::{Bundle, BundlePart, PartSubject};
 pub use load::{check_dir, Summary};
 pub use model::{
     AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Retention, Role,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::bundle::PartSubject;
 use crate::model::{AuthMethod, ConsentMode};
 
 /// One policy file.
@@ -22,11 +23,11 @@ pub(crate) struct RawFile {
     #[serde(default)]
     pub purposes: BTreeMap<Spanned<String>, RawPurpose>,
     #[serde(default)]
-    pub bundles: BTreeMap<Spanned<String>, crate::bundle::RawBundle>,
+    pub bundles: BTreeMap<Spanned<String>, RawBundle>,
     #[serde(default)]
-    pub break_glass: Option<crate::watch::RawBreakGlass>,
+    pub break_glass: Option<RawBreakGlass>,
     #[serde(default)]
-    pub signals: Option<crate::watch::RawSignals>,
+    pub signals: Option<RawSignals>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,4 +110,60 @@ pub(crate) struct RawPurpose {
     #[serde(default)]
     pub case_reference_required: bool,
     pub fields: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+}
+
+/// One `[bundles.NAME]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBundle {
+    pub description: Spanned<String>,
+    pub parts: Vec<RawPart>,
+}
+
+/// One part as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPart {
+    pub document: Spanned<String>,
+    pub purpose: Spanned<String>,
+    #[serde(default)]
+    pub subject: Option<Spanned<PartSubject>>,
+}
+
+/// `[break_glass]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBreakGlass {
+    #[serde(default)]
+    pub deadline_hours: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub per_officer_per_day: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub justification_max_chars: Option<Spanned<usize>>,
+}
+
+/// `[signals]` as written; every key optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSignals {
+    #[serde(default)]
+    pub window_days: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub interval_minutes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub off_shift_min: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub repeat_citizen_min: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub volume_z: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub volume_min_checks: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub volume_min_peers: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub failed_share: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub failed_min_challenges: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub disputed_min: Option<Spanned<u32>>,
 }

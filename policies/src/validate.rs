@@ -11,10 +11,16 @@ use std::time::Duration;
 use okaz_protocol::document::DocumentType;
 use toml::Spanned;
 
-use crate::bundle::{check_bundle, Bundle, PartSubject, RawBundle};
+mod bundle;
+mod checker;
+mod watch;
+
+use self::bundle::check_bundle;
+use self::checker::Checker;
+use crate::bundle::{Bundle, PartSubject};
 use crate::model::{ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Retention, Role};
-use crate::problem::{span_line, PolicyProblem};
-use crate::raw::{RawFile, RawGlobal, RawPurpose, RawRole};
+use crate::problem::PolicyProblem;
+use crate::raw::{RawBreakGlass, RawBundle, RawFile, RawGlobal, RawPurpose, RawRole, RawSignals};
 
 /// The design caps a challenge at ten minutes: an SMS code that lives longer
 /// invites relaying it to someone who is not at the counter.
@@ -36,50 +42,6 @@ const MAX_DISPUTES_PER_DAY: u32 = 100;
 /// A session never outlives a day.
 const MAX_SHIFT_HOURS: u64 = 24;
 
-/// The source texts and the problems found so far.
-pub(crate) struct Checker<'a> {
-    sources: &'a [(String, String)],
-    problems: Vec<PolicyProblem>,
-}
-
-impl Checker<'_> {
-    pub(crate) fn report(
-        &mut self,
-        file: usize,
-        span: Option<Range<usize>>,
-        key: String,
-        message: String,
-    ) {
-        let (name, text) = match self.sources.get(file) {
-            Some((n, t)) => (n.clone(), t.as_str()),
-            None => (String::new(), ""),
-        };
-        self.problems.push(PolicyProblem {
-            file: name,
-            line: span_line(text, span),
-            key,
-            message,
-        });
-    }
-
-    fn name(&self, file: usize) -> &str {
-        self.sources.get(file).map(|s| s.0.as_str()).unwrap_or("")
-    }
-
-    /// The line of `[header]` in a file, for tables serde gives no span for.
-    pub(crate) fn header_span(&self, file: usize, header: &str) -> Option<Range<usize>> {
-        let text = self.sources.get(file)?.1.as_str();
-        let mut offset = 0;
-        for l in text.split_inclusive('\n') {
-            if crate::problem::header_path(l).as_deref() == Some(header) {
-                return Some(offset..offset);
-            }
-            offset += l.len();
-        }
-        None
-    }
-}
-
 /// Merges the files (index into `sources`, raw file) and checks them.
 pub(crate) fn validate(
     sources: &[(String, String)],
@@ -94,8 +56,8 @@ pub(crate) fn validate(
     let mut roles: BTreeMap<String, (usize, Spanned<String>, RawRole)> = BTreeMap::new();
     let mut purposes: BTreeMap<String, (usize, Spanned<String>, RawPurpose)> = BTreeMap::new();
     let mut bundles: BTreeMap<String, (usize, Spanned<String>, RawBundle)> = BTreeMap::new();
-    let mut break_glass: Vec<(usize, crate::watch::RawBreakGlass)> = Vec::new();
-    let mut signals: Vec<(usize, crate::watch::RawSignals)> = Vec::new();
+    let mut break_glass: Vec<(usize, RawBreakGlass)> = Vec::new();
+    let mut signals: Vec<(usize, RawSignals)> = Vec::new();
     for (file, raw) in files {
         break_glass.extend(raw.break_glass.map(|b| (file, b)));
         signals.extend(raw.signals.map(|s| (file, s)));
@@ -160,10 +122,10 @@ pub(crate) fn validate(
     check_management(&mut c, &roles, &built_roles);
     check_break_glass_roles(&mut c, &roles, &built_roles);
     let break_glass = once(&mut c, "break_glass", &break_glass)
-        .map(|(f, b)| crate::watch::check_break_glass(&mut c, f, b))
+        .map(|(f, b)| watch::check_break_glass(&mut c, f, b))
         .unwrap_or_default();
     let signals = once(&mut c, "signals", &signals)
-        .map(|(f, s)| crate::watch::check_signals(&mut c, f, s))
+        .map(|(f, s)| watch::check_signals(&mut c, f, s))
         .unwrap_or_default();
 
     problems.append(&mut c.problems);
@@ -603,7 +565,7 @@ fn check_role(
             .iter()
             .map(|m| m.get_ref().clone())
             .collect(),
-        working_hours: crate::watch::check_working_hours(c, file, name, &r.working_hours),
+        working_hours: watch::check_working_hours(c, file, name, &r.working_hours),
     }
 }
 

@@ -27,6 +27,10 @@ pub const DAYS: u64 = 30_681;
 const SLOTS: u64 = 2000;
 /// Largest population the index layout supports.
 pub const MAX_POPULATION: u64 = DAYS * SLOTS;
+// Every citizen of the largest population needs an identity card and a
+// licence number of their own (checked here: numbers.rs knows no population).
+const _: () = assert!(crate::numbers::ID_SPACE >= MAX_POPULATION);
+const _: () = assert!(crate::numbers::LICENCE_SPACE >= MAX_POPULATION);
 /// The date the population's dates are generated around: the first day of
 /// the current month (UTC). Valid documents (and inspections, which run on a
 /// one-year cycle) must stay valid whenever the sandbox runs, so dates follow

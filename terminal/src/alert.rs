@@ -18,7 +18,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::msg::Failure;
+use crate::failure::Failure;
 
 /// How often the unit is asked. Break-glass must be countersigned within
 /// hours, so seconds of delay cost nothing; 15 s keeps the alert "at once"

@@ -132,6 +132,24 @@ mod tests {
         );
     }
 
+    /// Longest a loop may take to quit: far above a draw and one update,
+    /// far below a hang.
+    const QUIT_WITHIN: Duration = Duration::from_secs(5);
+
+    /// The text of a backend's screen, one line per row.
+    fn screen_text(term: &Terminal<TestBackend>) -> String {
+        let buf = term.backend().buffer();
+        let area = buf.area;
+        (0..area.height)
+            .map(|y| {
+                (0..area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[tokio::test]
     async fn loop_draws_and_quits_on_f10_and_survives_tiny_sizes() {
         for (w, h) in [(80, 24), (40, 16), (3, 2), (1, 1)] {
@@ -139,11 +157,33 @@ mod tests {
             let now = Utc::now();
             let mut model = Model::new(Lang::En, Profile::Desktop, now);
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let (ctx, _crx) = tokio::sync::mpsc::unbounded_channel();
+            let (ctx, mut crx) = tokio::sync::mpsc::unbounded_channel();
+            // F10 on the login form quits; the tick behind it must still be
+            // queued afterwards: the loop stopped at F10, not at an empty
+            // channel (tx stays alive, so the channel never closes).
             tx.send(Msg::Key(Key::F(10))).unwrap();
-            run(&mut term, &mut model, &mut rx, &ctx, move || now)
-                .await
-                .unwrap();
+            tx.send(Msg::Tick(now)).unwrap();
+            let ran = tokio::time::timeout(
+                QUIT_WITHIN,
+                run(&mut term, &mut model, &mut rx, &ctx, move || now),
+            )
+            .await;
+            let Ok(ran) = ran else {
+                panic!("{w}x{h}: the loop did not quit on F10 within {QUIT_WITHIN:?}");
+            };
+            assert!(ran.is_ok(), "{w}x{h}: {ran:?}");
+            assert!(
+                matches!(rx.try_recv(), Ok(Msg::Tick(_))),
+                "{w}x{h}: the loop read past F10"
+            );
+            assert!(crx.try_recv().is_err(), "{w}x{h}: quitting sent a command");
+            let text = screen_text(&term);
+            assert_eq!(text.lines().count(), usize::from(h), "{w}x{h}");
+            if w >= 40 {
+                // Large enough for the login form: the frame was drawn.
+                assert!(text.contains("Log in"), "{w}x{h}: nothing drawn:\n{text}");
+            }
+            drop(tx);
         }
     }
 }

@@ -112,6 +112,24 @@ impl Client {
         format!("t{:x}-{}", self.epoch, self.starts)
     }
 
+    /// A start, single or bundle. One key for the start and all its
+    /// retries: the broker counts it once and sends one SMS however often
+    /// it arrives. The body names the subject, so it is wiped after.
+    async fn start<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        body: Option<Bytes>,
+    ) -> Result<T, Failure> {
+        let key = self.next_key();
+        let r = self
+            .call_retrying(Method::POST, path, body.clone(), Some(&key))
+            .await;
+        if let Some(b) = body {
+            wipe(b);
+        }
+        r
+    }
+
     /// Calls until an answer comes (of any kind) or the retries are spent,
     /// waiting longer each time and telling the officer. Only for calls
     /// that may be repeated without effect.
@@ -181,37 +199,12 @@ impl Client {
             Command::Start(mut req) => {
                 let body = json(&req);
                 req.subject.zeroize();
-                // One key for the start and all its retries: the broker counts
-                // it once and sends one SMS however often it arrives.
-                let key = self.next_key();
-                let r = self
-                    .call_retrying(Method::POST, "/v1/verifications", body.clone(), Some(&key))
-                    .await;
-                if let Some(b) = body {
-                    wipe(b);
-                }
-                Some(Msg::Started(r))
+                Some(Msg::Started(self.start("/v1/verifications", body).await))
             }
             Command::StartBundle(mut req) => {
                 let body = json(&req);
-                if let Some(p) = req.subject.pesel.as_mut() {
-                    p.zeroize();
-                }
-                if let Some(p) = req.subject.plate.as_mut() {
-                    p.zeroize();
-                }
-                if let Some(n) = req.subject.licence_number.as_mut() {
-                    n.zeroize();
-                }
-                // As a single start: one key for the start and its retries.
-                let key = self.next_key();
-                let r = self
-                    .call_retrying(Method::POST, "/v1/bundles", body.clone(), Some(&key))
-                    .await;
-                if let Some(b) = body {
-                    wipe(b);
-                }
-                Some(Msg::BundleStarted(r))
+                req.subject.zeroize();
+                Some(Msg::BundleStarted(self.start("/v1/bundles", body).await))
             }
             Command::SubmitCode {
                 id,

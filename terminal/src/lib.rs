@@ -7,6 +7,7 @@ pub mod app;
 pub mod break_glass;
 pub mod client;
 pub mod demo;
+pub mod failure;
 pub mod i18n;
 pub mod i18n_admin;
 pub mod i18n_alert;
@@ -20,9 +21,6 @@ pub mod profile;
 pub mod screens;
 pub mod tty;
 pub mod update;
-pub mod update_admin;
-pub mod update_alert;
-pub mod update_break_glass;
 pub mod view;
 pub mod widgets;
 

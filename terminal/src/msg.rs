@@ -3,11 +3,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use okaz_protocol::{
     AuditRecordView, BundleRequest, BundleVerification, ErrorCode, LockoutView, LoginRequest, Me,
-    OfficerView, PinLoginRequest, Problem, QuotaView, UnlockRequest, Verification,
-    VerificationRequest,
+    OfficerView, PinLoginRequest, QuotaView, UnlockRequest, Verification, VerificationRequest,
 };
 
-use crate::i18n::Note;
+pub use crate::failure::Failure;
 
 /// A key press, independent of the terminal library so tests can type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,17 +37,6 @@ pub enum Key {
     Interrupt,
 }
 
-/// Why a call to the broker did not succeed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Failure {
-    /// The broker refused with a problem document.
-    Problem(Problem),
-    /// No answer: connection refused, dropped, TLS failure or timeout.
-    Network,
-    /// An answer that is not the API (wrong status or body).
-    Http(u16),
-}
-
 impl Msg {
     /// The failure an answer carries, if it is one.
     pub fn failure(&self) -> Option<&Failure> {
@@ -66,42 +54,6 @@ impl Msg {
             | Msg::Signals(Err(f))
             | Msg::BrokeGlass(Err(f)) => Some(f),
             Msg::Admin(a) => a.failure(),
-            _ => None,
-        }
-    }
-}
-
-impl Failure {
-    /// The broker's request id of a refusal, for the officer to quote to
-    /// support (it finds the broker's log line; it names no person).
-    pub fn request_id(&self) -> Option<&str> {
-        match self {
-            Failure::Problem(p) => p.request_id.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The refusal code, when the broker gave one.
-    pub fn code(&self) -> Option<ErrorCode> {
-        match self {
-            Failure::Problem(p) => Some(p.code),
-            _ => None,
-        }
-    }
-
-    /// What the officer is told.
-    pub fn note(&self) -> Note {
-        match self {
-            Failure::Problem(p) => Note::Refused(p.code, p.attempts_left),
-            Failure::Network => Note::Network,
-            Failure::Http(s) => Note::Http(*s),
-        }
-    }
-
-    /// The quota the problem carried, if any.
-    pub fn quota(&self) -> Option<&QuotaView> {
-        match self {
-            Failure::Problem(p) => p.quota.as_ref(),
             _ => None,
         }
     }

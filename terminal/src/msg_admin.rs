@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use okaz_protocol::{AccountView, CredentialReset, DisputeView, NewOfficer, OfficerCreated};
 use zeroize::Zeroizing;
 
+use crate::failure::Failure;
 use crate::i18n::Note;
-use crate::msg::Failure;
 
 /// A credential to hand over (password, TOTP URI, PIN): wiped on drop and
 /// never shown by `Debug`, so no log or panic message carries it.

@@ -152,3 +152,13 @@ pub fn cell(s: &str, w: usize) -> String {
     out.push_str(&" ".repeat(w.saturating_sub(n)));
     out
 }
+
+/// The mark and style of a list row: `▸` and the focused style for the
+/// chosen row, blanks and plain text for the others.
+pub fn row_mark(ctx: &Ctx, chosen: bool) -> (&'static str, ratatui::style::Style) {
+    if chosen {
+        ("▸ ", ctx.profile.focused())
+    } else {
+        ("  ", ctx.profile.text())
+    }
+}

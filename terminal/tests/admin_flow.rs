@@ -10,7 +10,8 @@ mod common;
 
 use common::*;
 use okaz_protocol::{
-    AccountView, Choice, DocumentType, ErrorCode, OfficerView, Permissions, PhotoFit, SubjectKind,
+    AccountView, DocumentType, ErrorCode, OfficerView, Permissions, PhotoFit, SubjectKind,
+    VerificationRequest,
 };
 use okaz_terminal::i18n::{Lang, Note};
 use okaz_terminal::msg_admin::{AdminAnswer, AdminCall, Secret};
@@ -224,23 +225,14 @@ fn an_ended_session_on_an_account_screen_goes_to_the_login() {
 }
 
 fn police_numbers() -> Permissions {
-    let docs = [DocumentType::IdCard, DocumentType::DrivingLicence];
-    Permissions {
-        documents: docs.to_vec(),
-        choices: docs
-            .iter()
-            .map(|d| Choice {
-                document: *d,
-                purposes: vec!["operational_check".into()],
-            })
-            .collect(),
-        subjects: vec![
+    police_for(
+        &[DocumentType::IdCard, DocumentType::DrivingLicence],
+        vec![
             SubjectKind::Pesel,
             SubjectKind::IdCardNumber,
             SubjectKind::LicenceNumber,
         ],
-        ..police()
-    }
+    )
 }
 
 /// On the query form with the `steps`-th subject kind, focus on the number.
@@ -269,23 +261,35 @@ fn a_malformed_document_number_is_refused_before_anything_is_sent() {
     assert_eq!(m.note(), Some(Note::NeedValidNumber));
 }
 
-#[test]
-fn a_document_number_names_its_document_and_is_sent_canonical() {
-    let mut m = by_kind(1);
+/// With the `steps`-th subject kind, which must offer `document` only,
+/// types `number` and a case reference and submits: the request sent.
+fn sent_by_number(
+    steps: usize,
+    document: DocumentType,
+    number: &str,
+) -> (Model, VerificationRequest) {
+    let mut m = by_kind(steps);
     let Screen::Query(q) = &m.screen else {
         panic!()
     };
-    // An identity card number names the identity card only.
-    assert_eq!(q.documents, vec![DocumentType::IdCard]);
-    typed(&mut m, "aba 300000");
-    key(&mut m, Key::Tab);
-    key(&mut m, Key::Tab);
-    key(&mut m, Key::Tab);
+    assert_eq!(q.documents, vec![document]);
+    typed(&mut m, number);
+    for _ in 0..3 {
+        key(&mut m, Key::Tab);
+    }
     typed(&mut m, "RSD-1/26");
     let cmds = key(&mut m, Key::Enter);
     let [Command::Start(req)] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
+    let req = req.clone();
+    (m, req)
+}
+
+#[test]
+fn a_document_number_names_its_document_and_is_sent_canonical() {
+    // An identity card number names the identity card only.
+    let (mut m, req) = sent_by_number(1, DocumentType::IdCard, "aba 300000");
     assert_eq!(req.subject.id_card_number.as_deref(), Some("ABA300000"));
     assert!(req.subject.pesel.is_none() && req.subject.licence_number.is_none());
     assert_eq!(req.document, DocumentType::IdCard);
@@ -302,20 +306,7 @@ fn a_document_number_names_its_document_and_is_sent_canonical() {
         Some(Note::Refused(ErrorCode::InvalidDocumentNumber, None))
     );
 
-    let mut m = by_kind(2);
-    let Screen::Query(q) = &m.screen else {
-        panic!()
-    };
-    assert_eq!(q.documents, vec![DocumentType::DrivingLicence]);
-    typed(&mut m, "01234 / 19 / 1465");
-    key(&mut m, Key::Tab);
-    key(&mut m, Key::Tab);
-    key(&mut m, Key::Tab);
-    typed(&mut m, "RSD-1/26");
-    let cmds = key(&mut m, Key::Enter);
-    let [Command::Start(req)] = cmds.as_slice() else {
-        panic!("{cmds:?}")
-    };
+    let (_, req) = sent_by_number(2, DocumentType::DrivingLicence, "01234 / 19 / 1465");
     assert_eq!(req.subject.licence_number.as_deref(), Some("01234/19/1465"));
 }
 

@@ -10,35 +10,17 @@ mod common;
 use chrono::Duration;
 use common::*;
 use okaz_protocol::{
-    AccountView, Choice, CredentialReset, DocumentType, ErrorCode, OfficerCreated, OfficerView,
+    AccountView, CredentialReset, DocumentType, ErrorCode, OfficerCreated, OfficerView,
     Permissions, SubjectKind,
 };
 use okaz_terminal::i18n::Lang;
 use okaz_terminal::msg_admin::{AdminAnswer, AdminProblem, Secret};
 use okaz_terminal::profile::Profile;
-use okaz_terminal::{update, view, Key, Model, Msg, Screen};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-
-type Build = fn(Lang, Profile) -> Model;
-
-fn render(m: &Model, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view(m, f)).unwrap();
-    t
-}
+use okaz_terminal::{update, Key, Model, Msg, Screen};
 
 fn snap(name: &str, build: Build) {
-    for lang in [Lang::Pl, Lang::En] {
-        for (profile, w, h) in [(Profile::Handheld, 40, 16), (Profile::Desktop, 80, 24)] {
-            let m = build(lang, profile);
-            let t = render(&m, w, h);
-            let l = match lang {
-                Lang::Pl => "pl",
-                Lang::En => "en",
-            };
-            insta::assert_snapshot!(format!("{name}_{l}_{w}x{h}"), t.backend());
-        }
+    for (suffix, t) in snapshot_screens(build) {
+        insta::assert_snapshot!(format!("{name}_{suffix}"), t.backend());
     }
 }
 
@@ -224,24 +206,15 @@ fn exported(lang: Lang, profile: Profile) -> Model {
 
 /// Police as the default policy now says: PESEL, plate, or a document number.
 fn police_numbers() -> Permissions {
-    let docs = [DocumentType::IdCard, DocumentType::DrivingLicence];
-    Permissions {
-        documents: docs.to_vec(),
-        choices: docs
-            .iter()
-            .map(|d| Choice {
-                document: *d,
-                purposes: vec!["operational_check".into()],
-            })
-            .collect(),
-        subjects: vec![
+    police_for(
+        &[DocumentType::IdCard, DocumentType::DrivingLicence],
+        vec![
             SubjectKind::Pesel,
             SubjectKind::Plate,
             SubjectKind::IdCardNumber,
             SubjectKind::LicenceNumber,
         ],
-        ..police()
-    }
+    )
 }
 
 /// The query form with the subject kind moved `steps` to the right.

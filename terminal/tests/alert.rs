@@ -209,20 +209,9 @@ fn an_expired_session_ends_as_on_any_call_and_polling_stops() {
     assert!((1..10).all(|i| generation(&tick(&mut m, i * 15)).is_none()));
 }
 
-type Build = fn(Lang, Profile) -> Model;
-
 fn snap(name: &str, build: Build) {
-    for lang in [Lang::Pl, Lang::En] {
-        for (profile, w, h) in [(Profile::Handheld, 40, 16), (Profile::Desktop, 80, 24)] {
-            let m = build(lang, profile);
-            let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-            t.draw(|f| view(&m, f)).unwrap();
-            let l = match lang {
-                Lang::Pl => "pl",
-                Lang::En => "en",
-            };
-            insta::assert_snapshot!(format!("{name}_{l}_{w}x{h}"), t.backend());
-        }
+    for (suffix, t) in snapshot_screens(build) {
+        insta::assert_snapshot!(format!("{name}_{suffix}"), t.backend());
     }
 }
 

@@ -16,32 +16,14 @@ use okaz_terminal::i18n::{Lang, Note};
 use okaz_terminal::profile::Profile;
 use okaz_terminal::screens::notice::Next;
 use okaz_terminal::screens::result::photo_fit;
-use okaz_terminal::{update, view, Command, Failure, Key, Model, Msg, Screen};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-
-type Build = fn(Lang, Profile) -> Model;
+use okaz_terminal::{update, Command, Failure, Key, Model, Msg, Screen};
 
 const CASE: &str = "RSD-12/2026";
 const WHY: &str = "suspect fleeing, identity needed now";
 
-fn render(m: &Model, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view(m, f)).unwrap();
-    t
-}
-
 fn snap(name: &str, build: Build) {
-    for lang in [Lang::Pl, Lang::En] {
-        for (profile, w, h) in [(Profile::Handheld, 40, 16), (Profile::Desktop, 80, 24)] {
-            let m = build(lang, profile);
-            let t = render(&m, w, h);
-            let l = match lang {
-                Lang::Pl => "pl",
-                Lang::En => "en",
-            };
-            insta::assert_snapshot!(format!("{name}_{l}_{w}x{h}"), t.backend());
-        }
+    for (suffix, t) in snapshot_screens(build) {
+        insta::assert_snapshot!(format!("{name}_{suffix}"), t.backend());
     }
 }
 

@@ -11,9 +11,7 @@ use okaz_terminal::demo::{DemoOfficer, DemoPanel};
 use okaz_terminal::i18n::Lang;
 use okaz_terminal::profile::Profile;
 use okaz_terminal::screens::login::Focus;
-use okaz_terminal::{update, view, Command, Key, Model, Msg, Screen};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
+use okaz_terminal::{update, Command, Key, Model, Msg, Screen};
 use zeroize::Zeroizing;
 
 const SMS: &str = "12:00:05 okaz: kod 123456. USC-Demo prosi o wglad w dokument: dowod osobisty.";
@@ -49,12 +47,6 @@ fn fed(lang: Lang) -> Model {
     );
     update(&mut m, Msg::Inbox(vec![SMS.into()]));
     m
-}
-
-fn render(m: &Model, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view(m, f)).unwrap();
-    t
 }
 
 #[test]

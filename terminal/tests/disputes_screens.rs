@@ -16,29 +16,11 @@ use okaz_terminal::i18n::{Lang, Note};
 use okaz_terminal::msg_admin::{AdminAnswer, AdminCall};
 use okaz_terminal::profile::Profile;
 use okaz_terminal::screens::disputes::Mode;
-use okaz_terminal::{update, view, Command, Key, Model, Msg, Screen};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-
-type Build = fn(Lang, Profile) -> Model;
-
-fn render(m: &Model, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view(m, f)).unwrap();
-    t
-}
+use okaz_terminal::{update, Command, Key, Model, Msg, Screen};
 
 fn snap(name: &str, build: Build) {
-    for lang in [Lang::Pl, Lang::En] {
-        for (profile, w, h) in [(Profile::Handheld, 40, 16), (Profile::Desktop, 80, 24)] {
-            let m = build(lang, profile);
-            let t = render(&m, w, h);
-            let l = match lang {
-                Lang::Pl => "pl",
-                Lang::En => "en",
-            };
-            insta::assert_snapshot!(format!("{name}_{l}_{w}x{h}"), t.backend());
-        }
+    for (suffix, t) in snapshot_screens(build) {
+        insta::assert_snapshot!(format!("{name}_{suffix}"), t.backend());
     }
 }
 

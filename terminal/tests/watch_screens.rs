@@ -11,24 +11,11 @@ use common::*;
 use okaz_protocol::{BreakGlassVerdict, BreakGlassView, OfficerView, SignalView, SignalsView};
 use okaz_terminal::i18n::Lang;
 use okaz_terminal::profile::Profile;
-use okaz_terminal::{update, view, Command, Key, Model, Msg};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-
-type Build = fn(Lang, Profile) -> Model;
+use okaz_terminal::{update, Command, Key, Model, Msg};
 
 fn snap(name: &str, build: Build) {
-    for lang in [Lang::Pl, Lang::En] {
-        for (profile, w, h) in [(Profile::Handheld, 40, 16), (Profile::Desktop, 80, 24)] {
-            let m = build(lang, profile);
-            let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-            t.draw(|f| view(&m, f)).unwrap();
-            let l = match lang {
-                Lang::Pl => "pl",
-                Lang::En => "en",
-            };
-            insta::assert_snapshot!(format!("{name}_{l}_{w}x{h}"), t.backend());
-        }
+    for (suffix, t) in snapshot_screens(build) {
+        insta::assert_snapshot!(format!("{name}_{suffix}"), t.backend());
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{json, problem, segment, wipe, Client};
-use crate::msg::Failure;
+use crate::failure::Failure;
 use crate::msg_admin::{AdminAnswer, AdminCall, AdminProblem, Secret};
 
 /// Largest certificate file read.

@@ -6,14 +6,14 @@ use std::path::PathBuf;
 
 use okaz_protocol::OfficerView;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
 use ratatui::Frame;
 
 use crate::i18n::{Note, T};
 use crate::i18n_admin::{t, A};
 use crate::input::{Charset, TextField};
 use crate::msg::Key;
-use crate::widgets::{form_row, frame_body, note_lines, para, Ctx};
+use crate::screens::path_form::{self, PathIntent, Words};
+use crate::widgets::Ctx;
 
 /// The certificate form.
 #[derive(Debug)]
@@ -49,20 +49,10 @@ impl CertificateForm {
 
     /// Handles a key.
     pub fn key(&mut self, key: Key) -> Intent {
-        match key {
-            Key::Esc => Intent::Back,
-            Key::Enter => {
-                let path = self.path.value().trim();
-                if path.is_empty() {
-                    self.note = Some(Note::FillAll);
-                    return Intent::None;
-                }
-                Intent::Submit(self.officer.id.clone(), PathBuf::from(path))
-            }
-            other => {
-                self.path.input(other);
-                Intent::None
-            }
+        match path_form::key(&mut self.path, &mut self.note, key) {
+            PathIntent::None => Intent::None,
+            PathIntent::Submit(path) => Intent::Submit(self.officer.id.clone(), path),
+            PathIntent::Back => Intent::Back,
         }
     }
 
@@ -75,15 +65,11 @@ impl CertificateForm {
     pub fn draw(&self, ctx: &Ctx, area: Rect, f: &mut Frame) {
         let l = ctx.lang;
         let title = format!("{}: {}", t(l, A::CertificateTitle), self.officer.login);
-        let inner = frame_body(ctx, &title, area, f);
-        let label = t(l, A::CertificatePath);
-        let mut lines = vec![
-            Line::raw(t(l, A::CertificateHint)),
-            Line::raw(""),
-            form_row(ctx, label, self.path.shown(), true, label.chars().count()),
-            Line::raw(""),
-        ];
-        lines.extend(note_lines(ctx, self.note));
-        f.render_widget(para(ctx, lines), inner);
+        let words = Words {
+            title: &title,
+            hint: t(l, A::CertificateHint),
+            label: t(l, A::CertificatePath),
+        };
+        path_form::draw(ctx, words, &self.path, self.note, area, f);
     }
 }

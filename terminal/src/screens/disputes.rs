@@ -14,7 +14,7 @@ use crate::i18n_disputes::{t, D};
 use crate::input::{Charset, TextField};
 use crate::msg::Key;
 use crate::profile::Profile;
-use crate::widgets::{cell, form_row, frame_body, note_lines, para, Ctx};
+use crate::widgets::{cell, form_row, frame_body, note_lines, para, row_mark, Ctx};
 
 /// Longest reason the broker takes.
 const MAX_REASON: usize = 500;
@@ -199,12 +199,7 @@ impl DisputeList {
         }
         for (i, d) in v.iter().enumerate() {
             let on = i == self.selected;
-            let mark = if on { "▸ " } else { "  " };
-            let style = if on {
-                ctx.profile.focused()
-            } else {
-                ctx.profile.text()
-            };
+            let (mark, style) = row_mark(ctx, on);
             let document = check(&d.records)
                 .0
                 .map_or_else(|| "-".to_string(), |x| i18n::document(l, x).to_string());

@@ -5,14 +5,14 @@
 use std::path::PathBuf;
 
 use ratatui::layout::Rect;
-use ratatui::text::Line;
 use ratatui::Frame;
 
 use crate::i18n::{Note, T};
 use crate::i18n_admin::{t, A};
 use crate::input::{Charset, TextField};
 use crate::msg::Key;
-use crate::widgets::{form_row, frame_body, note_lines, para, Ctx};
+use crate::screens::path_form::{self, PathIntent, Words};
+use crate::widgets::Ctx;
 
 /// The export form.
 #[derive(Debug)]
@@ -46,20 +46,10 @@ impl Default for ExportForm {
 impl ExportForm {
     /// Handles a key.
     pub fn key(&mut self, key: Key) -> Intent {
-        match key {
-            Key::Esc => Intent::Back,
-            Key::Enter => {
-                let path = self.path.value().trim();
-                if path.is_empty() {
-                    self.note = Some(Note::FillAll);
-                    return Intent::None;
-                }
-                Intent::Submit(PathBuf::from(path))
-            }
-            other => {
-                self.path.input(other);
-                Intent::None
-            }
+        match path_form::key(&mut self.path, &mut self.note, key) {
+            PathIntent::None => Intent::None,
+            PathIntent::Submit(path) => Intent::Submit(path),
+            PathIntent::Back => Intent::Back,
         }
     }
 
@@ -71,15 +61,11 @@ impl ExportForm {
     /// Draws the form.
     pub fn draw(&self, ctx: &Ctx, area: Rect, f: &mut Frame) {
         let l = ctx.lang;
-        let inner = frame_body(ctx, t(l, A::ExportTitle), area, f);
-        let label = t(l, A::ExportPath);
-        let mut lines = vec![
-            Line::raw(t(l, A::ExportHint)),
-            Line::raw(""),
-            form_row(ctx, label, self.path.shown(), true, label.chars().count()),
-            Line::raw(""),
-        ];
-        lines.extend(note_lines(ctx, self.note));
-        f.render_widget(para(ctx, lines), inner);
+        let words = Words {
+            title: t(l, A::ExportTitle),
+            hint: t(l, A::ExportHint),
+            label: t(l, A::ExportPath),
+        };
+        path_form::draw(ctx, words, &self.path, self.note, area, f);
     }
 }

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use crate::i18n::{self, Note, T};
 use crate::msg::Key;
 use crate::profile::Profile;
-use crate::widgets::{cell, frame_body, note_lines, para, Ctx};
+use crate::widgets::{cell, frame_body, note_lines, para, row_mark, Ctx};
 
 /// The list of lockouts.
 #[derive(Debug, Default)]
@@ -90,12 +90,7 @@ impl LockoutList {
                 };
                 lines.push(Line::from(Span::styled(header, ctx.profile.label())));
                 for (i, lo) in v.iter().enumerate() {
-                    let mark = if i == self.selected { "▸ " } else { "  " };
-                    let style = if i == self.selected {
-                        ctx.profile.focused()
-                    } else {
-                        ctx.profile.text()
-                    };
+                    let (mark, style) = row_mark(ctx, i == self.selected);
                     let row = if desktop {
                         format!(
                             "{mark}{}{}{}{}",

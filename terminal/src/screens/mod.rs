@@ -18,6 +18,7 @@ pub mod certificate;
 pub mod export;
 pub mod officer_new;
 pub mod officers;
+pub mod path_form;
 pub mod secret;
 
 // Security officer: citizens' disputes of checks.

@@ -12,7 +12,7 @@ use crate::i18n::{Note, T};
 use crate::i18n_admin::{t, A};
 use crate::msg::Key;
 use crate::profile::Profile;
-use crate::widgets::{cell, frame_body, note_lines, para, Ctx};
+use crate::widgets::{cell, frame_body, note_lines, para, row_mark, Ctx};
 
 /// A credential reset awaiting confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,12 +166,7 @@ impl OfficerList {
                 lines.push(Line::from(Span::styled(header, ctx.profile.label())));
                 for (i, a) in v.iter().enumerate() {
                     let on = i == self.selected;
-                    let mark = if on { "▸ " } else { "  " };
-                    let style = if on {
-                        ctx.profile.focused()
-                    } else {
-                        ctx.profile.text()
-                    };
+                    let (mark, style) = row_mark(ctx, on);
                     let state = state(ctx, a);
                     let row = if desktop {
                         format!(

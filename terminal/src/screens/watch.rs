@@ -12,7 +12,7 @@ use crate::i18n::{Lang, Note, T};
 use crate::input::{Charset, TextField};
 use crate::msg::Key;
 use crate::profile::Profile;
-use crate::widgets::{cell, form_row, frame_body, note_lines, para, Ctx};
+use crate::widgets::{cell, form_row, frame_body, note_lines, para, row_mark, Ctx};
 
 /// The break-glass list, and the decision being written.
 #[derive(Debug)]
@@ -157,12 +157,7 @@ impl BreakGlassList {
                 }
                 for (i, g) in v.iter().enumerate() {
                     let chosen = i == self.selected;
-                    let mark = if chosen { "▸ " } else { "  " };
-                    let style = if chosen {
-                        ctx.profile.focused()
-                    } else {
-                        ctx.profile.text()
-                    };
+                    let (mark, style) = row_mark(ctx, chosen);
                     let row = if desktop {
                         format!(
                             "{mark}{}{}{}{}",
@@ -316,12 +311,7 @@ impl SignalList {
                 }
                 for (i, s) in v.signals.iter().enumerate() {
                     let chosen = i == self.selected;
-                    let mark = if chosen { "▸ " } else { "  " };
-                    let style = if chosen {
-                        ctx.profile.focused()
-                    } else {
-                        ctx.profile.text()
-                    };
+                    let (mark, style) = row_mark(ctx, chosen);
                     let row = if desktop {
                         format!(
                             "{mark}{}{}{:>8}  {} {}",

@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use okaz_protocol::{
-    AuditRecordView, Document, DocumentStatus, DocumentType, ErrorCode, FieldValue, LockoutView,
-    Me, OfficerView, Permissions, Photo, Problem, QuotaView, Source, Verification,
-    VerificationStatus,
+    AuditRecordView, Choice, Document, DocumentStatus, DocumentType, ErrorCode, FieldValue,
+    LockoutView, Me, OfficerView, Permissions, Photo, Problem, QuotaView, Source, SubjectKind,
+    Verification, VerificationStatus,
 };
 use okaz_terminal::i18n::Lang;
 use okaz_terminal::msg::LoggedIn;
 use okaz_terminal::profile::Profile;
-use okaz_terminal::{update, Command, Failure, Key, Model, Msg};
+use okaz_terminal::{update, view, Command, Failure, Key, Model, Msg};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
 
 /// A valid PESEL (published example).
 pub const PESEL: &str = "44051401359";
@@ -76,17 +78,9 @@ pub fn police() -> Permissions {
     }
 }
 
-/// Police as the default policy's `GET /v1/me` says: PESEL or plate, and
-/// each document with the purposes that cover it.
-pub fn police_patrol() -> Permissions {
-    use okaz_protocol::{Choice, SubjectKind};
-    let docs = [
-        DocumentType::IdCard,
-        DocumentType::DrivingLicence,
-        DocumentType::VehicleRegistration,
-        DocumentType::TechnicalInspection,
-        DocumentType::OcInsurance,
-    ];
+/// Police who may ask for `docs`, each for an operational check, naming
+/// the subject by one of `subjects`.
+pub fn police_for(docs: &[DocumentType], subjects: Vec<SubjectKind>) -> Permissions {
     Permissions {
         documents: docs.to_vec(),
         choices: docs
@@ -96,7 +90,22 @@ pub fn police_patrol() -> Permissions {
                 purposes: vec!["operational_check".into()],
             })
             .collect(),
-        subjects: vec![SubjectKind::Pesel, SubjectKind::Plate],
+        subjects,
+        ..police()
+    }
+}
+
+/// Police as the default policy's `GET /v1/me` says: PESEL or plate, and
+/// each document with the purposes that cover it.
+pub fn police_patrol() -> Permissions {
+    let docs = [
+        DocumentType::IdCard,
+        DocumentType::DrivingLicence,
+        DocumentType::VehicleRegistration,
+        DocumentType::TechnicalInspection,
+        DocumentType::OcInsurance,
+    ];
+    Permissions {
         bundles: vec![okaz_protocol::BundleChoice {
             name: "traffic_stop".into(),
             documents: vec![
@@ -109,14 +118,13 @@ pub fn police_patrol() -> Permissions {
             needs_plate: true,
             person_by_licence: false,
         }],
-        ..police()
+        ..police_for(&docs, vec![SubjectKind::Pesel, SubjectKind::Plate])
     }
 }
 
 /// A clerk whose policy covers identity card only for identity checks and
 /// driving licence only for licence checks.
 pub fn clerk_with_choices() -> Permissions {
-    use okaz_protocol::Choice;
     Permissions {
         documents: vec![DocumentType::IdCard, DocumentType::DrivingLicence],
         purposes: vec!["identity_confirmation".into(), "licence_check".into()],
@@ -337,4 +345,28 @@ pub fn audit_records() -> Vec<AuditRecordView> {
             hash: "00".into(),
         })
         .collect()
+}
+
+/// Builds a screen's model for one language and device profile.
+pub type Build = fn(Lang, Profile) -> Model;
+
+/// Draws a model once on a test backend of `w` x `h`.
+pub fn render(m: &Model, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view(m, f)).unwrap();
+    t
+}
+
+/// Every drawing a screen's snapshots hold: both languages, on the
+/// handheld (40x16) and the desktop (80x24), each with its name suffix
+/// (`pl_40x16`). The caller asserts them, so insta names the snapshots
+/// after the calling test file.
+pub fn snapshot_screens(build: Build) -> Vec<(String, Terminal<TestBackend>)> {
+    let mut out = Vec::new();
+    for (lang, l) in [(Lang::Pl, "pl"), (Lang::En, "en")] {
+        for (profile, w, h) in [(Profile::Handheld, 40, 16), (Profile::Desktop, 80, 24)] {
+            out.push((format!("{l}_{w}x{h}"), render(&build(lang, profile), w, h)));
+        }
+    }
+    out
 }

@@ -1,6 +1,6 @@
 //! `update` for the security officer's account screens: the only place their
-//! state changes. Kept beside [`crate::update`] so the account screens add
-//! one arm there per message kind, not a screenful.
+//! state changes. The dispatcher ([`crate::update`]) hands
+//! every account screen's key and answer here.
 //!
 //! ```text
 //!  Query ─F4─▶ Officers ─n─▶ NewOfficer ─Created─▶ Secret (password, TOTP URI)
@@ -17,6 +17,7 @@
 
 use okaz_protocol::ErrorCode;
 
+use super::common::{fresh_query, refused_elsewhere};
 use crate::i18n::Note;
 use crate::i18n_admin::A;
 use crate::model::{Model, Screen};
@@ -31,7 +32,6 @@ use crate::screens::{
     officers::{self, OfficerList, Reset},
     secret::{self, SecretShown},
 };
-use crate::update::{fresh_query, refused_elsewhere};
 
 /// Opens the accounts list (loading), with an optional note.
 pub fn open(m: &mut Model, note: Option<Note>) -> Vec<Command> {
@@ -223,7 +223,6 @@ pub fn answer(m: &mut Model, a: AdminAnswer) -> Vec<Command> {
         },
         AdminAnswer::Disputes(r) => match r {
             Ok(v) => {
-                crate::update_alert::listed_disputes(m, v.len());
                 if let Screen::Disputes(s) = &mut m.screen {
                     s.selected = s.selected.min(v.len().saturating_sub(1));
                     s.items = Some(v);

@@ -5,10 +5,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::common::refused_elsewhere;
 use crate::alert::{Watch, WatchAnswer};
 use crate::model::Model;
 use crate::msg::Command;
-use crate::update::refused_elsewhere;
 
 /// `GET /v1/me` answered: a role that administers starts watching at once.
 pub fn start(m: &mut Model) -> Vec<Command> {

@@ -1,5 +1,5 @@
 //! `update` for the officer's break-glass: where it is offered, the form,
-//! and its answer. Kept beside [`crate::update`], which calls these.
+//! and its answer. The dispatcher ([`crate::update`]) calls these.
 //!
 //! ```text
 //!  Query ─Enter─▶ (consent-free role at its limit: nothing sent) ─▶ Offer
@@ -13,14 +13,15 @@
 
 use okaz_protocol::{ErrorCode, Verification, VerificationRequest};
 
+use super::common::{answer_on, fresh_query, refused_elsewhere, shown, take_quota_of};
 use crate::break_glass::{self as rules, Overrides, PendingCheck};
+use crate::failure::Failure;
 use crate::i18n::Note;
 use crate::model::{Model, Screen};
-use crate::msg::{Command, Failure, Key};
+use crate::msg::{Command, Key};
 use crate::screens::break_glass::{BreakGlassForm, FormIntent, Offer, OfferIntent};
 use crate::screens::login::LoginForm;
 use crate::screens::notice::{Next, Notice};
-use crate::update::{fresh_query, refused_elsewhere, set_quota, shown};
 
 /// A check submitted on the query form. Sent as usual, a copy kept where a
 /// refusal may offer break-glass; but for a consent-free break-glass role
@@ -121,18 +122,12 @@ pub fn on_key(m: &mut Model, key: Key) -> Vec<Command> {
 /// The broker's answer to a break-glass: the document, flagged; or the
 /// refusal, on the form when the officer can fix it or try again.
 pub fn answered(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command> {
-    m.busy = false;
-    if !matches!(m.screen, Screen::BreakGlassForm(_)) {
-        // An answer for a form that is gone (idle lock, logout): dropped,
-        // and with it, wiped, the document.
-        if let Ok(v) = r {
-            drop(shown(m, v));
-        }
+    let here = matches!(m.screen, Screen::BreakGlassForm(_));
+    let Some(r) = answer_on(m, here, r) else {
         return Vec::new();
-    }
+    };
     match r {
         Ok(v) => {
-            set_quota(m, &v.quota);
             m.screen = match shown(m, v) {
                 Some(s) => Screen::Result(s.flagged()),
                 None => Screen::Notice(Notice {
@@ -143,9 +138,7 @@ pub fn answered(m: &mut Model, r: Result<Verification, Failure>) -> Vec<Command>
             Vec::new()
         }
         Err(f) => {
-            if let Some(q) = f.quota().cloned() {
-                set_quota(m, &q);
-            }
+            take_quota_of(m, &f);
             let fixable = matches!(
                 f.code(),
                 Some(ErrorCode::InvalidRequest | ErrorCode::PayloadTooLarge)
