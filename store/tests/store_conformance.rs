@@ -73,7 +73,7 @@ fn redacted(url: &str) -> String {
 }
 
 async fn admin_client(admin: &str) -> tokio_postgres::Client {
-    let (client, conn) = okaz_server::store::postgres::tls::connect(admin)
+    let (client, conn) = okaz_store::postgres::tls::connect(admin)
         .await
         .unwrap_or_else(|e| {
             panic!(
@@ -91,7 +91,7 @@ impl Harness {
     async fn sqlite() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("okaz.db");
-        let store = okaz_server::store::open(&format!("sqlite://{}", path.display()), 4)
+        let store = okaz_store::open(&format!("sqlite://{}", path.display()), 4)
             .await
             .unwrap();
         Harness {
@@ -112,7 +112,7 @@ impl Harness {
         let mut url = url::Url::parse(&admin).unwrap();
         url.set_path(&db);
         let url = url.to_string();
-        let store = okaz_server::store::open(&url, 16).await.unwrap();
+        let store = okaz_store::open(&url, 16).await.unwrap();
         Harness {
             store,
             backend: Backend::Postgres { admin, db, url },
@@ -129,7 +129,7 @@ impl Harness {
             Backend::Sqlite { path, .. } => format!("sqlite://{}", path.display()),
             Backend::Postgres { url, .. } => url.clone(),
         };
-        okaz_server::store::open(&url, 2).await.unwrap()
+        okaz_store::open(&url, 2).await.unwrap()
     }
 
     /// The sealed subject of a challenge, read behind the trait's back:
@@ -2363,13 +2363,11 @@ async fn certificates_stay_in_their_unit_and_sessions_keep_theirs(h: &Harness) {
 /// `sqlite::memory:` opens a private in-memory store with its schema.
 #[tokio::test]
 async fn sqlite_memory_url_opens_a_migrated_store() {
-    let s = okaz_server::store::open("sqlite::memory:", 4)
-        .await
-        .unwrap();
+    let s = okaz_store::open("sqlite::memory:", 4).await.unwrap();
     let o = officer(&*s, "anna", "U1").await;
     assert_eq!(s.officer_by_login("anna").await.unwrap().unwrap().id, o.id);
     assert!(matches!(
-        okaz_server::store::open("mysql://x", 1).await,
+        okaz_store::open("mysql://x", 1).await,
         Err(StoreError::Unavailable(_))
     ));
 }

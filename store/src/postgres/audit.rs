@@ -103,7 +103,7 @@ pub(super) const COLUMNS: &str =
 
 pub(super) fn record(r: &Row) -> Result<StoredRecord, StoreError> {
     let id: i64 = r.get(0);
-    let (event, outcome) = crate::store::typed(id, r.get(3), r.get(12))?;
+    let (event, outcome) = crate::typed(id, r.get(3), r.get(12))?;
     Ok(StoredRecord {
         id,
         seq: r.get(1),

@@ -70,7 +70,7 @@ pub(super) const COLUMNS: &str =
 pub(super) fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
     let fields: String = col(r, 13)?;
     let id: i64 = col(r, 0)?;
-    let (event, outcome) = crate::store::typed(id, &col::<String>(r, 3)?, &col::<String>(r, 12)?)?;
+    let (event, outcome) = crate::typed(id, &col::<String>(r, 3)?, &col::<String>(r, 12)?)?;
     Ok(StoredRecord {
         id,
         seq: col(r, 1)?,
