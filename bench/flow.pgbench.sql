@@ -1,7 +1,7 @@
 -- okaz: the SQL of one full verification flow, as a pgbench script.
 --
 -- THIS FILE MUST MIRROR THE STORE'S HOT PATH: the statements that
--- server/src/store/postgres/*.rs issues for one flow (session lookup and
+-- store/src/postgres/*.rs issues for one flow (session lookup and
 -- touch, counter upsert, audit append, activation check, challenge insert,
 -- reserve attempt, complete, and their audit appends), grouped in
 -- transactions exactly as the store groups them: a statement the store runs

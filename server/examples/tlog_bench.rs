@@ -80,7 +80,7 @@ async fn main() -> Result<()> {
     c.batch_execute(&format!("CREATE DATABASE {db}")).await?;
     let mut url = url::Url::parse(&admin)?;
     url.set_path(&db);
-    let store = okaz_server::store::open(url.as_str(), 16).await?;
+    let store = okaz_store::open(url.as_str(), 16).await?;
 
     // 1. Appends with no integrator running: the chains alone.
     let alone = appends(&store, n, "a").await?;

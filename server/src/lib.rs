@@ -1,4 +1,4 @@
-//! okaz-server: the broker. The rules and flows live in `okaz-core`; `store`
+//! okaz-server: the broker. The rules and flows live in `okaz-core`; `okaz-store`
 //! implements its storage traits; `http` serves the API; `adapters` connect the
 //! core to the registers and the SMS gateway.
 
@@ -14,7 +14,6 @@ pub mod metrics;
 pub mod notices;
 pub mod operator;
 pub mod retention;
-pub mod store;
 pub mod tlog;
 pub mod watch;
 pub mod wiring;

@@ -58,7 +58,7 @@ pub fn keys(cfg: &Config) -> Result<Keys, WiringError> {
 
 /// Opens the store named by the configuration (migrating it).
 pub async fn store(cfg: &Config) -> Result<Arc<dyn Store>, WiringError> {
-    Ok(crate::store::open(&database_url(cfg)?, cfg.database.pool_size).await?)
+    Ok(okaz_store::open(&database_url(cfg)?, cfg.database.pool_size).await?)
 }
 
 /// `[database] url` with `sslmode` and `ca_file` joined to it as libpq
@@ -73,7 +73,7 @@ pub fn database_url(cfg: &Config) -> Result<String, WiringError> {
         }
         return Ok(db.url.clone());
     }
-    Ok(crate::store::postgres::tls::with_settings(
+    Ok(okaz_store::postgres::tls::with_settings(
         &db.url,
         db.sslmode.as_deref(),
         db.ca_file.as_deref(),

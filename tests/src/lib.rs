@@ -54,7 +54,7 @@ pub fn admin_url() -> String {
 /// Creates a fresh database and returns its URL and name.
 pub async fn fresh_database() -> (String, String) {
     let admin = admin_url();
-    let (client, conn) = okaz_server::store::postgres::tls::connect(&admin).await.unwrap_or_else(|e| {
+    let (client, conn) = okaz_store::postgres::tls::connect(&admin).await.unwrap_or_else(|e| {
         panic!("PostgreSQL is not reachable at {admin} ({e}). Run the tests with scripts/test, which starts one.")
     });
     tokio::spawn(conn);

@@ -34,7 +34,7 @@ fn admin_url() -> String {
 }
 
 async fn fresh_pg() -> String {
-    let (c, conn) = okaz_server::store::postgres::tls::connect(&admin_url())
+    let (c, conn) = okaz_store::postgres::tls::connect(&admin_url())
         .await
         .expect("PostgreSQL must be reachable (OKAZ_TEST_DATABASE_URL)");
     tokio::spawn(conn);
@@ -55,7 +55,7 @@ async fn drop_pg(url: &str) {
         .path()
         .trim_start_matches('/')
         .to_string();
-    let (c, conn) = okaz_server::store::postgres::tls::connect(&admin_url())
+    let (c, conn) = okaz_store::postgres::tls::connect(&admin_url())
         .await
         .unwrap();
     tokio::spawn(conn);
@@ -69,9 +69,7 @@ async fn sql(url: &str, stmt: &str) {
         let _ = path;
         panic!("sql() is for PostgreSQL");
     }
-    let (c, conn) = okaz_server::store::postgres::tls::connect(url)
-        .await
-        .unwrap();
+    let (c, conn) = okaz_store::postgres::tls::connect(url).await.unwrap();
     tokio::spawn(conn);
     c.batch_execute(stmt).await.unwrap();
 }
@@ -193,7 +191,7 @@ async fn witness_refuses_a_forked_log(url: &str, pg: bool) {
         url: witness.url.clone(),
         key: witness.key.clone(),
     });
-    let store = okaz_server::store::open(url, 4).await.unwrap();
+    let store = okaz_store::open(url, 4).await.unwrap();
     let t = Transparency::new(&cfg, Arc::clone(&store)).unwrap();
     fill(&*store, 0, 20, "o-a").await;
     t.run_once().await.unwrap();
@@ -312,7 +310,7 @@ async fn an_inclusion_proof_verifies_in_python() {
     let url = fresh_pg().await;
     let dir = tempfile::tempdir().unwrap();
     let (cfg, public) = log_key(dir.path());
-    let store = okaz_server::store::open(&url, 4).await.unwrap();
+    let store = okaz_store::open(&url, 4).await.unwrap();
     let t = Transparency::new(&cfg, Arc::clone(&store)).unwrap();
     fill(&*store, 0, 77, "o-a").await;
     t.run_once().await.unwrap();

@@ -135,14 +135,9 @@ impl Broker {
             notice.emergency = true;
             notice::outbox_row(n, &*self.random, &notice, released.at)
         });
-        match noticed {
-            Some(row) => {
-                self.store
-                    .append_audits_with_notices(vec![released], vec![row])
-                    .await?
-            }
-            None => self.store.append_audit(released).await?,
-        }
+        self.store
+            .append_audits(vec![released], noticed.as_slice())
+            .await?;
         tracing::warn!(
             verification = %id,
             officer = %officer.id,

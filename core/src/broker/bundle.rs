@@ -236,34 +236,29 @@ impl Broker {
                 .await;
             return Err(BrokerError::refused(code));
         }
-        match &self.notices {
-            Some(n) => {
-                // One notice names every part released, sent from memory
-                // (the PESEL is here); the citizen's channel choices come
-                // with the completion, which writes every part's record.
-                let notice = self.bundle_notice(&pesel, &ch.purpose, &records, &owners);
-                let Some(prefs) = self
-                    .store
-                    .complete_challenge_noticed(id, records, &ch.citizen)
-                    .await?
-                else {
-                    return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
-                };
-                if let Some(notice) = notice {
-                    n.queue.push(notice, prefs);
-                }
-            }
-            None => {
-                let mut records = records.into_iter();
-                let Some(first) = records.next() else {
-                    return Err(BrokerError::refused(ErrorCode::Internal));
-                };
-                if !self.store.complete_challenge(id, first).await? {
-                    // Another request used the code first: release nothing.
-                    return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
-                }
-                self.store.append_audits(records.collect()).await?;
-            }
+        if records.is_empty() {
+            // The completion's own record is the first part's: none, none.
+            return Err(BrokerError::refused(ErrorCode::Internal));
+        }
+        // One notice names every part released, sent from memory (the
+        // PESEL is here); the citizen's channel choices come with the
+        // completion, which writes every part's record.
+        let notice = self.notices.as_ref().and_then(|n| {
+            Some((
+                n,
+                self.bundle_notice(&pesel, &ch.purpose, &records, &owners)?,
+            ))
+        });
+        let Some(prefs) = self
+            .store
+            .complete_challenge(id, records, &ch.citizen)
+            .await?
+        else {
+            // Another request used the code first: release nothing.
+            return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+        };
+        if let Some((n, notice)) = notice {
+            n.queue.push(notice, prefs);
         }
         Ok(Verification {
             id: id.to_string(),
@@ -305,11 +300,7 @@ impl Broker {
         // rows wait sealed, written with the parts' records.
         let rows = self.bundle_outbox_rows(resolved, bundle, &records, &owners);
         // All parts' records, or none: nothing is answered unrecorded.
-        if rows.is_empty() {
-            self.store.append_audits(records).await?;
-        } else {
-            self.store.append_audits_with_notices(records, rows).await?;
-        }
+        self.store.append_audits(records, &rows).await?;
         Ok(BundleVerification {
             id,
             bundle: bundle.to_string(),

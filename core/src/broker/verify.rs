@@ -145,14 +145,9 @@ impl Broker {
             let due_at = released.at + chrono_duration(check.history_delay);
             notice::outbox_row(n, &*self.random, &notice, due_at)
         });
-        match delayed {
-            Some(row) => {
-                self.store
-                    .append_audits_with_notices(vec![released], vec![row])
-                    .await?
-            }
-            None => self.store.append_audit(released).await?,
-        }
+        self.store
+            .append_audits(vec![released], delayed.as_slice())
+            .await?;
         Ok(Verification {
             receipt,
             id,
@@ -405,26 +400,22 @@ impl Broker {
         let fields = document.restrict(to_release(check.fields.iter(), photo));
         let released = base.released(fields);
         let receipt = self.receipt(&released);
-        match &self.notices {
-            Some(n) => {
-                // The notice goes from memory, off this request's path; the
-                // citizen's choices come with the release's transaction.
-                let notice = self.notice_of(&pesel, &released, ch.document);
-                let Some(prefs) = self
-                    .store
-                    .complete_challenge_noticed(id, vec![released], &ch.citizen)
-                    .await?
-                else {
-                    return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
-                };
-                n.queue.push(notice, prefs);
-            }
-            None => {
-                if !self.store.complete_challenge(id, released).await? {
-                    // Another request used the code first: release nothing.
-                    return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
-                }
-            }
+        // The notice goes from memory, off this request's path; the
+        // citizen's choices come with the release's transaction.
+        let notice = self
+            .notices
+            .as_ref()
+            .map(|n| (n, self.notice_of(&pesel, &released, ch.document)));
+        let Some(prefs) = self
+            .store
+            .complete_challenge(id, vec![released], &ch.citizen)
+            .await?
+        else {
+            // Another request used the code first: release nothing.
+            return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
+        };
+        if let Some((n, notice)) = notice {
+            n.queue.push(notice, prefs);
         }
         Ok(Verification {
             id: id.to_string(),

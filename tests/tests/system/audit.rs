@@ -42,7 +42,7 @@ async fn changing_one_audit_row_is_detected_and_named() {
     assert!(text.contains("audit trail intact"), "{text}");
 
     // Someone with database access rewrites a release as a refusal.
-    let (db, conn) = okaz_server::store::postgres::tls::connect(&kit.database_url)
+    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
         .await
         .unwrap();
     tokio::spawn(conn);

@@ -133,7 +133,7 @@ async fn the_broker_recovers_when_its_database_connections_are_cut() {
     assert_eq!(kit.get("/v1/me", Some(&token)).await.status, 200);
 
     // What a database restart does to the broker: every connection dies.
-    let (admin, conn) = okaz_server::store::postgres::tls::connect(&okaz_tests::admin_url())
+    let (admin, conn) = okaz_store::postgres::tls::connect(&okaz_tests::admin_url())
         .await
         .unwrap();
     tokio::spawn(conn);

@@ -65,7 +65,7 @@ fn assert_private(notice: &str, c: &TestCitizen, code: Option<&str>) {
 }
 
 async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (client, conn) = okaz_server::store::postgres::tls::connect(&kit.database_url)
+    let (client, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
         .await
         .unwrap();
     tokio::spawn(conn);

@@ -12,7 +12,7 @@ struct Row {
 }
 
 async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (c, conn) = okaz_server::store::postgres::tls::connect(&kit.database_url)
+    let (c, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
         .await
         .unwrap();
     tokio::spawn(conn);

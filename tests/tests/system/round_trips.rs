@@ -15,7 +15,7 @@ use okaz_tests::{Kit, Options};
 const MAX_TRANSACTIONS_PER_FLOW: i64 = 4;
 
 async fn admin() -> tokio_postgres::Client {
-    let (client, conn) = okaz_server::store::postgres::tls::connect(&okaz_tests::admin_url())
+    let (client, conn) = okaz_store::postgres::tls::connect(&okaz_tests::admin_url())
         .await
         .unwrap();
     tokio::spawn(conn);
@@ -58,7 +58,7 @@ async fn a_full_flow_takes_at_most_four_transactions() {
     let db = admin().await;
     // Autovacuum's workers would count their own transactions in this
     // database; they have nothing to do in a test this short.
-    let (own, conn) = okaz_server::store::postgres::tls::connect(&kit.database_url)
+    let (own, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
         .await
         .unwrap();
     tokio::spawn(conn);

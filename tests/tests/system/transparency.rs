@@ -30,7 +30,7 @@ fn cli(kit: &Kit, args: &[&str]) -> (i32, String) {
 }
 
 async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (db, conn) = okaz_server::store::postgres::tls::connect(&kit.database_url)
+    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
         .await
         .unwrap();
     tokio::spawn(conn);

@@ -383,7 +383,7 @@ fn database_ca() -> String {
 async fn postgresql_refuses_plain_tcp_and_the_broker_speaks_tls_with_each_sslmode() {
     let kit = Kit::start().await;
     let plain = with_query(&kit.database_url, Some("sslmode=disable"));
-    let refused = okaz_server::store::postgres::tls::connect(&plain).await;
+    let refused = okaz_store::postgres::tls::connect(&plain).await;
     let e = refused.err().unwrap_or_else(|| {
         panic!("the test PostgreSQL accepted a plain connection: scripts/test starts one with hostssl lines only")
     });
@@ -416,7 +416,7 @@ async fn postgresql_refuses_plain_tcp_and_the_broker_speaks_tls_with_each_sslmod
     assert_eq!(reply.status, 201, "{}", reply.body);
 
     // Every connection to this database, the broker's included, is TLS.
-    let (admin, conn) = okaz_server::store::postgres::tls::connect(&okaz_tests::admin_url())
+    let (admin, conn) = okaz_store::postgres::tls::connect(&okaz_tests::admin_url())
         .await
         .unwrap();
     tokio::spawn(conn);

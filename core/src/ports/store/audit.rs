@@ -27,11 +27,19 @@ pub struct AuditFilter {
 /// The audit trail.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
-    /// Appends one audit record on its own.
-    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError>;
-    /// Appends several records, in order, in one transaction (a bundle's
-    /// parts: all recorded or none).
-    async fn append_audits(&self, entries: Vec<AuditEntry>) -> Result<(), StoreError>;
+    /// Appends one audit record on its own (no notice): a shorthand for
+    /// [`AuditStore::append_audits`], which the stores implement once.
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        self.append_audits(vec![entry], &[]).await
+    }
+    /// Appends records, in order (one, or a bundle's parts), and their
+    /// delayed notices (one per citizen concerned; empty for none), in one
+    /// transaction: a check and its notices are written together or not at all.
+    async fn append_audits(
+        &self,
+        entries: Vec<AuditEntry>,
+        notices: &[OutboxNotice],
+    ) -> Result<(), StoreError>;
     /// Searches the audit trail, newest first.
     async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError>;
     /// Every chain name.

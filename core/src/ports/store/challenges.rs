@@ -7,6 +7,7 @@ use okaz_protocol::DocumentType;
 use super::*;
 use crate::audit::AuditEntry;
 use crate::consent::{ChallengeState, Closed};
+use crate::notice::NoticePrefs;
 use crate::pseudonym::Pseudonym;
 use crate::session::TokenHash;
 
@@ -132,9 +133,17 @@ pub trait ChallengeStore: SessionStore + Send + Sync {
     /// `audit` (a bundle's parts: one record each), so the officer retries the same code. `false` if the
     /// challenge is no longer awaiting.
     async fn reopen_challenge(&self, id: &str, audit: Vec<AuditEntry>) -> Result<bool, StoreError>;
-    /// Marks a challenge used and records the release; `false` if another
-    /// request used it first (then nothing may be released).
-    async fn complete_challenge(&self, id: &str, audit: AuditEntry) -> Result<bool, StoreError>;
+    /// Marks a challenge used and records the release (one record, or a
+    /// bundle's parts; the first is the completion's), and in the same
+    /// transaction reads the citizen's channel choices, so a notice sent
+    /// from memory costs no transaction of its own. `None`: another request
+    /// used the challenge first (nothing written; nothing may be released).
+    async fn complete_challenge(
+        &self,
+        id: &str,
+        audit: Vec<AuditEntry>,
+        citizen: &Pseudonym,
+    ) -> Result<Option<NoticePrefs>, StoreError>;
     /// Records a wrong code: exhausts the challenge if it was the last
     /// attempt, counts toward the officer's daily wrong-code threshold, and
     /// locks the account when the threshold is reached.

@@ -26,25 +26,6 @@ pub struct OutboxNotice {
 /// Notices: the outbox of delayed ones and the citizens' channel choices.
 #[async_trait]
 pub trait NoticeStore: Send + Sync {
-    /// Appends a release's records (one, or a bundle's parts) and, in the
-    /// same transaction, their delayed notices (one per citizen concerned):
-    /// a check and its notices are written together or not at all.
-    async fn append_audits_with_notices(
-        &self,
-        entries: Vec<AuditEntry>,
-        notices: Vec<OutboxNotice>,
-    ) -> Result<(), StoreError>;
-    /// Like [`ChallengeStore::complete_challenge`] with a release's records
-    /// (one, or a bundle's parts; the first is the completion's), and in
-    /// the same transaction reads the citizen's channel choices, so a
-    /// notice sent from memory costs no transaction of its own. `None`:
-    /// another request used the challenge first (nothing written, no notice).
-    async fn complete_challenge_noticed(
-        &self,
-        id: &str,
-        entries: Vec<AuditEntry>,
-        citizen: &Pseudonym,
-    ) -> Result<Option<NoticePrefs>, StoreError>;
     /// Claims up to `limit` rows due at `now` and not claimed by a live
     /// lease, leasing them until `lease_until`: concurrent workers (one on
     /// every replica) never claim one row twice.

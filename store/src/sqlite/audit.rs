@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, Row};
 
 use super::{col, exec, instant, micros, one, SqliteStore};
 use okaz_core::audit::{link_hash, AuditEntry, StoredRecord, GENESIS};
-use okaz_core::ports::{AuditFilter, StoreError};
+use okaz_core::ports::{AuditFilter, OutboxNotice, StoreError};
 
 /// Appends `e` to its chain inside the open write transaction `tx`. The
 /// transaction began IMMEDIATE and so holds the database's write lock: the
@@ -70,7 +70,7 @@ pub(super) const COLUMNS: &str =
 pub(super) fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
     let fields: String = col(r, 13)?;
     let id: i64 = col(r, 0)?;
-    let (event, outcome) = crate::store::typed(id, &col::<String>(r, 3)?, &col::<String>(r, 12)?)?;
+    let (event, outcome) = crate::typed(id, &col::<String>(r, 3)?, &col::<String>(r, 12)?)?;
     Ok(StoredRecord {
         id,
         seq: col(r, 1)?,
@@ -97,13 +97,32 @@ pub(super) fn record(r: &Row<'_>) -> Result<StoredRecord, StoreError> {
 
 #[async_trait]
 impl AuditStore for SqliteStore {
-    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        self.write(move |tx| append(tx, &entry)).await
-    }
-
-    async fn append_audits(&self, entries: Vec<AuditEntry>) -> Result<(), StoreError> {
-        self.write(move |tx| entries.iter().try_for_each(|e| append(tx, e)))
-            .await
+    async fn append_audits(
+        &self,
+        entries: Vec<AuditEntry>,
+        notices: &[OutboxNotice],
+    ) -> Result<(), StoreError> {
+        let ids = notices
+            .iter()
+            .map(|n| super::uuid(&n.id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let notices = notices.to_vec();
+        self.write(move |tx| {
+            for (id, notice) in ids.iter().zip(&notices) {
+                exec(
+                    tx,
+                    "INSERT INTO notice_outbox (id, sealed, due_at, attempts) VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        id,
+                        notice.sealed,
+                        micros(notice.due_at),
+                        i64::from(notice.attempts)
+                    ],
+                )?;
+            }
+            entries.iter().try_for_each(|e| append(tx, e))
+        })
+        .await
     }
 
     async fn audit_search(&self, f: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {

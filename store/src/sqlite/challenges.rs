@@ -6,9 +6,11 @@ use okaz_core::ports::ChallengeStore;
 use okaz_protocol::DocumentType;
 use rusqlite::{params, Connection, Row};
 
+use super::notices::prefs_in;
 use super::{audit, canonical_id, col, count, day, exec, instant, micros, one, SqliteStore};
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::consent::{self, ChallengeState, Closed};
+use okaz_core::notice::NoticePrefs;
 use okaz_core::ports::{Challenge, NewChallenge, Reservation, StoreError, WrongCode};
 use okaz_core::pseudonym::Pseudonym;
 use okaz_core::session::TokenHash;
@@ -134,21 +136,27 @@ impl ChallengeStore for SqliteStore {
     .await
     }
 
-    async fn complete_challenge(&self, id: &str, entry: AuditEntry) -> Result<bool, StoreError> {
+    async fn complete_challenge(
+        &self,
+        id: &str,
+        entries: Vec<AuditEntry>,
+        citizen: &Pseudonym,
+    ) -> Result<Option<NoticePrefs>, StoreError> {
         let id = super::uuid(id)?;
+        let citizen = citizen.as_str().to_string();
         self.write(move |tx| {
             let n = exec(
-            tx,
-            "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
-             WHERE id = ?1 AND state = 'awaiting'",
-            [&id],
-        )?;
+                tx,
+                "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
+                 WHERE id = ?1 AND state = 'awaiting'",
+                [&id],
+            )?;
             if n != 1 {
                 // Another request used it first; nothing was written.
-                return Ok(false);
+                return Ok(None);
             }
-            audit::append(tx, &entry)?;
-            Ok(true)
+            entries.iter().try_for_each(|e| audit::append(tx, e))?;
+            prefs_in(tx, &citizen).map(Some)
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! Idempotency keys of starts.
 
 use super::{map_err, PgStore};
-use crate::store::idempotency::{columns, settled};
+use crate::idempotency::{columns, settled};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use okaz_core::ports::{Claimed, IdempotencyClaim, IdempotencyStore, Settled, StoreError};

@@ -15,7 +15,7 @@ use okaz_core::ports::{
 };
 use okaz_core::pseudonym::Pseudonym;
 
-fn prefs_in(c: &Connection, citizen: &str) -> Result<NoticePrefs, StoreError> {
+pub(super) fn prefs_in(c: &Connection, citizen: &str) -> Result<NoticePrefs, StoreError> {
     let p = one(
         c,
         "SELECT sms, email FROM notice_prefs WHERE citizen = ?1",
@@ -41,58 +41,6 @@ fn outbox_row(r: &Row<'_>) -> Result<OutboxNotice, StoreError> {
 
 #[async_trait]
 impl NoticeStore for SqliteStore {
-    async fn append_audits_with_notices(
-        &self,
-        entries: Vec<AuditEntry>,
-        notices: Vec<OutboxNotice>,
-    ) -> Result<(), StoreError> {
-        let ids = notices
-            .iter()
-            .map(|n| super::uuid(&n.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.write(move |tx| {
-            for (id, notice) in ids.iter().zip(&notices) {
-                exec(
-                    tx,
-                    "INSERT INTO notice_outbox (id, sealed, due_at, attempts) VALUES (?1, ?2, ?3, ?4)",
-                    params![
-                        id,
-                        notice.sealed,
-                        micros(notice.due_at),
-                        i64::from(notice.attempts)
-                    ],
-                )?;
-            }
-            entries.iter().try_for_each(|e| audit::append(tx, e))
-        })
-        .await
-    }
-
-    async fn complete_challenge_noticed(
-        &self,
-        id: &str,
-        entries: Vec<AuditEntry>,
-        citizen: &Pseudonym,
-    ) -> Result<Option<NoticePrefs>, StoreError> {
-        let id = super::uuid(id)?;
-        let citizen = citizen.as_str().to_string();
-        self.write(move |tx| {
-            let n = exec(
-                tx,
-                "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
-                 WHERE id = ?1 AND state = 'awaiting'",
-                [&id],
-            )?;
-            if n != 1 {
-                // Another request used it first; nothing was written.
-                return Ok(None);
-            }
-            entries.iter().try_for_each(|e| audit::append(tx, e))?;
-            prefs_in(tx, &citizen).map(Some)
-        })
-        .await
-    }
-
     async fn claim_due_notices(
         &self,
         now: DateTime<Utc>,

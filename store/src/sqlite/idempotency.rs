@@ -6,7 +6,7 @@ use okaz_core::session::TokenHash;
 use rusqlite::params;
 
 use super::{col, exec, instant, micros, one, SqliteStore};
-use crate::store::idempotency::{columns, settled};
+use crate::idempotency::{columns, settled};
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {

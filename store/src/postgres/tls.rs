@@ -16,21 +16,21 @@
 //!
 //! `sslrootcert` (a PEM file of CA certificates) is used by `verify-full`
 //! only; naming it with another mode is refused rather than ignored.
+//!
+//! The handshake itself is `tokio-postgres-rustls`'s connector (which also
+//! gives SCRAM its `tls-server-end-point` channel binding); this file only
+//! turns libpq's parameters into the rustls configuration it is given.
 
-use std::future::Future;
-use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect};
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use okaz_core::ports::StoreError;
 
@@ -79,7 +79,7 @@ pub struct Target {
     /// The mode in force (given, or the default for the host).
     pub mode: SslMode,
     /// The connector for the driver.
-    pub tls: MakeRustls,
+    pub tls: MakeRustlsConnect,
 }
 
 /// Parses a `postgres://` URL with libpq's `sslmode` and `sslrootcert`.
@@ -112,7 +112,7 @@ pub fn target(url: &str) -> Result<Target, StoreError> {
         SslMode::Require | SslMode::VerifyFull => tokio_postgres::config::SslMode::Require,
     });
     let tls = match (mode, root) {
-        (SslMode::VerifyFull, Some(ca)) => MakeRustls::verifying(&ca)?,
+        (SslMode::VerifyFull, Some(ca)) => verifying(&ca)?,
         (SslMode::VerifyFull, None) => {
             return Err(StoreError::Unavailable(
                 "database sslmode verify-full needs a CA file ([database] ca_file, or sslrootcert in the URL)"
@@ -125,7 +125,7 @@ pub fn target(url: &str) -> Result<Target, StoreError> {
                 mode.as_str()
             )))
         }
-        (_, None) => MakeRustls::unverified()?,
+        (_, None) => unverified()?,
     };
     Ok(Target { config, mode, tls })
 }
@@ -195,7 +195,10 @@ pub async fn connect(
 ) -> Result<
     (
         tokio_postgres::Client,
-        tokio_postgres::Connection<tokio_postgres::Socket, RustlsStream<tokio_postgres::Socket>>,
+        tokio_postgres::Connection<
+            tokio_postgres::Socket,
+            <MakeRustlsConnect as MakeTlsConnect<tokio_postgres::Socket>>::Stream,
+        >,
     ),
     StoreError,
 > {
@@ -222,54 +225,42 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// A rustls connector for tokio-postgres.
-#[derive(Clone)]
-pub struct MakeRustls {
-    config: Arc<ClientConfig>,
-}
-
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-impl MakeRustls {
-    /// Checks the chain against the CAs in `ca` (PEM) and the host name.
-    pub fn verifying(ca: &Path) -> Result<Self, StoreError> {
-        let bad = |e: String| StoreError::Unavailable(format!("database CA {}: {e}", ca.display()));
-        let pem = std::fs::read(ca).map_err(|e| bad(e.to_string()))?;
-        let mut roots = rustls::RootCertStore::empty();
-        for c in rustls_pemfile::certs(&mut pem.as_slice()) {
-            roots
-                .add(c.map_err(|e| bad(e.to_string()))?)
-                .map_err(|e| bad(e.to_string()))?;
-        }
-        if roots.is_empty() {
-            return Err(bad("no certificate found".to_string()));
-        }
-        let config = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| bad(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(MakeRustls {
-            config: Arc::new(config),
-        })
+/// Checks the chain against the CAs in `ca` (PEM) and the host name.
+pub fn verifying(ca: &Path) -> Result<MakeRustlsConnect, StoreError> {
+    let bad = |e: String| StoreError::Unavailable(format!("database CA {}: {e}", ca.display()));
+    let pem = std::fs::read(ca).map_err(|e| bad(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots
+            .add(c.map_err(|e| bad(e.to_string()))?)
+            .map_err(|e| bad(e.to_string()))?;
     }
+    if roots.is_empty() {
+        return Err(bad("no certificate found".to_string()));
+    }
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
 
-    /// Encrypts without checking whose certificate it is (`require`,
-    /// `prefer`); the handshake's signatures are still verified.
-    pub fn unverified() -> Result<Self, StoreError> {
-        let provider = provider();
-        let config = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| StoreError::Unavailable(format!("database TLS: {e}")))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth();
-        Ok(MakeRustls {
-            config: Arc::new(config),
-        })
-    }
+/// Encrypts without checking whose certificate it is (`require`,
+/// `prefer`); the handshake's signatures are still verified.
+pub fn unverified() -> Result<MakeRustlsConnect, StoreError> {
+    let provider = provider();
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Unavailable(format!("database TLS: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
 }
 
 /// `require`'s verifier: any certificate, as libpq does in that mode.
@@ -318,87 +309,6 @@ impl ServerCertVerifier for AnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-impl<S> MakeTlsConnect<S> for MakeRustls
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    type Stream = RustlsStream<S>;
-    type TlsConnect = RustlsConnect;
-    type Error = io::Error;
-
-    fn make_tls_connect(&mut self, domain: &str) -> Result<RustlsConnect, io::Error> {
-        let bare = domain.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(bare.to_string())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        Ok(RustlsConnect {
-            config: self.config.clone(),
-            name,
-        })
-    }
-}
-
-/// One handshake's connector.
-pub struct RustlsConnect {
-    config: Arc<ClientConfig>,
-    name: ServerName<'static>,
-}
-
-impl<S> TlsConnect<S> for RustlsConnect
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    type Stream = RustlsStream<S>;
-    type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<RustlsStream<S>>> + Send>>;
-
-    fn connect(self, stream: S) -> Self::Future {
-        let connector = tokio_rustls::TlsConnector::from(self.config);
-        Box::pin(async move { connector.connect(self.name, stream).await.map(RustlsStream) })
-    }
-}
-
-/// A TLS stream to PostgreSQL.
-pub struct RustlsStream<S>(tokio_rustls::client::TlsStream<S>);
-
-impl<S> tokio_postgres::tls::TlsStream for RustlsStream<S>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    fn channel_binding(&self) -> ChannelBinding {
-        // tls-server-end-point needs the certificate's signature hash;
-        // without it SCRAM runs unbound (channel_binding=prefer's fallback).
-        ChannelBinding::none()
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for RustlsStream<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for RustlsStream<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! The same semantics as [`super::postgres`], statement for statement; the
 //! PostgreSQL store is the reference and both pass one conformance suite
-//! (`server/tests/store_conformance.rs`).
+//! (`store/tests/store_conformance.rs`).
 //!
 //! rusqlite is blocking, so every trait method runs on
 //! [`tokio::task::spawn_blocking`] and takes a connection there; no lock is
@@ -42,49 +42,43 @@ use okaz_core::ports::{Health, StoreError};
 
 /// Versioned migrations, applied in order, each once.
 const MIGRATIONS: &[(i64, &str)] = &[
-    (
-        1,
-        include_str!("../../../migrations/sqlite/0001_initial.sql"),
-    ),
+    (1, include_str!("../../migrations/sqlite/0001_initial.sql")),
     (
         2,
-        include_str!("../../../migrations/sqlite/0002_certificates.sql"),
+        include_str!("../../migrations/sqlite/0002_certificates.sql"),
     ),
     (
         3,
-        include_str!("../../../migrations/sqlite/0003_activation_codes.sql"),
+        include_str!("../../migrations/sqlite/0003_activation_codes.sql"),
     ),
     (
         4,
-        include_str!("../../../migrations/sqlite/0004_transparency_log.sql"),
+        include_str!("../../migrations/sqlite/0004_transparency_log.sql"),
     ),
     (
         5,
-        include_str!("../../../migrations/sqlite/0005_throttle_and_portal.sql"),
+        include_str!("../../migrations/sqlite/0005_throttle_and_portal.sql"),
     ),
     (
         6,
-        include_str!("../../../migrations/sqlite/0006_idempotency.sql"),
+        include_str!("../../migrations/sqlite/0006_idempotency.sql"),
     ),
     (
         7,
-        include_str!("../../../migrations/sqlite/0007_session_certificates.sql"),
+        include_str!("../../migrations/sqlite/0007_session_certificates.sql"),
     ),
     (
         8,
-        include_str!("../../../migrations/sqlite/0008_retention_and_keys.sql"),
+        include_str!("../../migrations/sqlite/0008_retention_and_keys.sql"),
     ),
     (
         9,
-        include_str!("../../../migrations/sqlite/0009_challenge_release_lease.sql"),
+        include_str!("../../migrations/sqlite/0009_challenge_release_lease.sql"),
     ),
-    (
-        10,
-        include_str!("../../../migrations/sqlite/0010_notices.sql"),
-    ),
+    (10, include_str!("../../migrations/sqlite/0010_notices.sql")),
     (
         11,
-        include_str!("../../../migrations/sqlite/0011_break_glass.sql"),
+        include_str!("../../migrations/sqlite/0011_break_glass.sql"),
     ),
 ];
 

@@ -6,9 +6,9 @@ use okaz_core::ports::AuditStore;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use super::{map_err, PgStore};
+use super::{int, map_err, PgStore};
 use okaz_core::audit::{link_hash, AuditEntry, StoredRecord, GENESIS};
-use okaz_core::ports::{AuditFilter, StoreError};
+use okaz_core::ports::{AuditFilter, OutboxNotice, StoreError};
 
 /// Appends `e` to its chain inside `tx`.
 pub(super) async fn append(tx: &Transaction<'_>, e: &AuditEntry) -> Result<(), StoreError> {
@@ -103,7 +103,7 @@ pub(super) const COLUMNS: &str =
 
 pub(super) fn record(r: &Row) -> Result<StoredRecord, StoreError> {
     let id: i64 = r.get(0);
-    let (event, outcome) = crate::store::typed(id, r.get(3), r.get(12))?;
+    let (event, outcome) = crate::typed(id, r.get(3), r.get(12))?;
     Ok(StoredRecord {
         id,
         seq: r.get(1),
@@ -129,18 +129,34 @@ pub(super) fn record(r: &Row) -> Result<StoredRecord, StoreError> {
 
 #[async_trait]
 impl AuditStore for PgStore {
-    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+    async fn append_audits(
+        &self,
+        entries: Vec<AuditEntry>,
+        notices: &[OutboxNotice],
+    ) -> Result<(), StoreError> {
+        let ids = notices
+            .iter()
+            .map(|n| super::uuid(&n.id))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
-        append(&tx, &entry).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn append_audits(&self, entries: Vec<AuditEntry>) -> Result<(), StoreError> {
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(map_err)?;
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO notice_outbox (id, sealed, due_at, attempts) VALUES ($1, $2, $3, $4)",
+            )
+            .await
+            .map_err(map_err)?;
+        for (id, notice) in ids.iter().zip(notices) {
+            tx.execute(
+                &st,
+                &[id, &notice.sealed, &notice.due_at, &int(notice.attempts)],
+            )
+            .await
+            .map_err(map_err)?;
+        }
         append_all(&tx, &entries).await?;
-        tx.commit().await.map_err(map_err)
+        tx.commit().await.map_err(map_err)?;
+        Ok(())
     }
 
     async fn audit_search(&self, f: &AuditFilter) -> Result<Vec<StoredRecord>, StoreError> {

@@ -39,6 +39,15 @@ use okaz_protocol::{DocumentType, ErrorCode};
 
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// Completes a challenge with one record (the helper's challenges are
+/// about `ps-citizen`); `false` if it was used first.
+async fn complete(s: &dyn Store, id: &str, release: AuditEntry) -> Result<bool, StoreError> {
+    let citizen = Pseudonym("ps-citizen".to_string());
+    s.complete_challenge(id, vec![release], &citizen)
+        .await
+        .map(|prefs| prefs.is_some())
+}
+
 // ---------------------------------------------------------------- harness
 
 /// A store under test, and what a case needs beside the trait: reopening
@@ -73,7 +82,7 @@ fn redacted(url: &str) -> String {
 }
 
 async fn admin_client(admin: &str) -> tokio_postgres::Client {
-    let (client, conn) = okaz_server::store::postgres::tls::connect(admin)
+    let (client, conn) = okaz_store::postgres::tls::connect(admin)
         .await
         .unwrap_or_else(|e| {
             panic!(
@@ -91,7 +100,7 @@ impl Harness {
     async fn sqlite() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("okaz.db");
-        let store = okaz_server::store::open(&format!("sqlite://{}", path.display()), 4)
+        let store = okaz_store::open(&format!("sqlite://{}", path.display()), 4)
             .await
             .unwrap();
         Harness {
@@ -112,7 +121,7 @@ impl Harness {
         let mut url = url::Url::parse(&admin).unwrap();
         url.set_path(&db);
         let url = url.to_string();
-        let store = okaz_server::store::open(&url, 16).await.unwrap();
+        let store = okaz_store::open(&url, 16).await.unwrap();
         Harness {
             store,
             backend: Backend::Postgres { admin, db, url },
@@ -129,7 +138,7 @@ impl Harness {
             Backend::Sqlite { path, .. } => format!("sqlite://{}", path.display()),
             Backend::Postgres { url, .. } => url.clone(),
         };
-        okaz_server::store::open(&url, 2).await.unwrap()
+        okaz_store::open(&url, 2).await.unwrap()
     }
 
     /// The sealed subject of a challenge, read behind the trait's back:
@@ -1183,9 +1192,9 @@ async fn challenge_reserve_complete_once(h: &Harness) {
         e.fields = vec!["categories".to_string(), "photo".to_string()];
         e
     };
-    assert!(s.complete_challenge(&id, release(at(11))).await.unwrap());
+    assert!(complete(&*s, &id, release(at(11))).await.unwrap());
     assert!(
-        !s.complete_challenge(&id, release(at(12))).await.unwrap(),
+        !complete(&*s, &id, release(at(12))).await.unwrap(),
         "released once"
     );
     assert_eq!(
@@ -1214,8 +1223,7 @@ async fn challenge_reserve_complete_once(h: &Harness) {
         .collect();
     assert_eq!(released.len(), 1);
     assert_eq!(released[0].entry.fields, vec!["categories", "photo"]);
-    assert!(!s
-        .complete_challenge("not-an-id", release(at(15)))
+    assert!(!complete(&*s, "not-an-id", release(at(15)))
         .await
         .unwrap_or(false));
     assert_chains_verify(&*s).await;
@@ -1427,13 +1435,13 @@ async fn challenge_release_lease_holds_off_a_second_answer_until_it_ends(h: &Har
     );
     assert_eq!(attempts(reserve(&*s, &id, &o, "s1", until).await), 3);
     // Released: nothing reopens it, a second answer finds it used.
-    assert!(s
-        .complete_challenge(
-            &id,
-            entry(at(40), AuditEvent::DocumentReleased, &o.id, &o.unit).verification(&id)
-        )
-        .await
-        .unwrap());
+    assert!(complete(
+        &*s,
+        &id,
+        entry(at(40), AuditEvent::DocumentReleased, &o.id, &o.unit).verification(&id)
+    )
+    .await
+    .unwrap());
     assert!(!s.reopen_challenge(&id, vec![failed(41)]).await.unwrap());
     assert_eq!(
         closed(&reserve(&*s, &id, &o, "s1", at(42)).await),
@@ -1459,7 +1467,8 @@ async fn concurrent_completes_release_once(h: &Harness) {
         let s = Arc::clone(&s);
         let (o, id) = (o.clone(), id.clone());
         tokio::spawn(async move {
-            s.complete_challenge(
+            complete(
+                &*s,
                 &id,
                 entry(at(1), AuditEvent::DocumentReleased, &o.id, &o.unit).verification(&id),
             )
@@ -1523,7 +1532,7 @@ async fn record_wrong_code_exhausts_at_max_attempts(h: &Harness) {
         Some(Closed::Exhausted)
     );
     assert!(
-        !s.complete_challenge(&id, wrong(5)).await.unwrap(),
+        !complete(&*s, &id, wrong(5)).await.unwrap(),
         "an exhausted challenge releases nothing"
     );
     assert_eq!(
@@ -1551,7 +1560,7 @@ async fn challenge_cancel(h: &Harness) {
         closed(&reserve(&*s, &id, &o, "s1", at(3)).await),
         Some(Closed::NotFound)
     );
-    assert!(!s.complete_challenge(&id, cancel(at(4))).await.unwrap());
+    assert!(!complete(&*s, &id, cancel(at(4))).await.unwrap());
     assert!(!s
         .cancel_challenge("not-an-id", &o.id, cancel(at(5)))
         .await
@@ -2363,13 +2372,11 @@ async fn certificates_stay_in_their_unit_and_sessions_keep_theirs(h: &Harness) {
 /// `sqlite::memory:` opens a private in-memory store with its schema.
 #[tokio::test]
 async fn sqlite_memory_url_opens_a_migrated_store() {
-    let s = okaz_server::store::open("sqlite::memory:", 4)
-        .await
-        .unwrap();
+    let s = okaz_store::open("sqlite::memory:", 4).await.unwrap();
     let o = officer(&*s, "anna", "U1").await;
     assert_eq!(s.officer_by_login("anna").await.unwrap().unwrap().id, o.id);
     assert!(matches!(
-        okaz_server::store::open("mysql://x", 1).await,
+        okaz_store::open("mysql://x", 1).await,
         Err(StoreError::Unavailable(_))
     ));
 }
@@ -2673,7 +2680,7 @@ async fn audit_appends_of_a_bundle_chain_and_verify(h: &Harness) {
             e
         })
         .collect();
-    s.append_audits(parts).await.unwrap();
+    s.append_audits(parts, &[]).await.unwrap();
     let chain = s.audit_chain(&o.id).await.unwrap();
     assert_eq!(
         chain
@@ -2884,7 +2891,7 @@ async fn notice_outbox_rides_with_its_release_claims_once_retries_and_deletes(h:
     // A bundle's two parts and one notice naming both, in one transaction.
     let released = entry(at(0), AuditEvent::DocumentReleased, &o.id, "KMP");
     let part = entry(at(0), AuditEvent::DocumentReleased, &o.id, "KMP");
-    s.append_audits_with_notices(vec![released, part], vec![outbox_notice(&nid(1), at(100))])
+    s.append_audits(vec![released, part], &[outbox_notice(&nid(1), at(100))])
         .await
         .unwrap();
     let chain = s.audit_chain(&o.id).await.unwrap();
@@ -2898,7 +2905,7 @@ async fn notice_outbox_rides_with_its_release_claims_once_retries_and_deletes(h:
     // A notice whose id is not one writes nothing at all, records included.
     let stray = entry(at(1), AuditEvent::DocumentReleased, &o.id, "KMP");
     assert!(s
-        .append_audits_with_notices(vec![stray], vec![outbox_notice("not-an-id", at(100))])
+        .append_audits(vec![stray], &[outbox_notice("not-an-id", at(100))])
         .await
         .is_err());
     assert_eq!(released(&s.audit_chain(&o.id).await.unwrap()), 2);
@@ -2950,7 +2957,7 @@ async fn concurrent_outbox_claims_never_share_a_row(h: &Harness) {
     let o = officer(s, "patrol", "KMP").await;
     for n in 0..20 {
         let released = entry(at(i64::from(n)), AuditEvent::DocumentReleased, &o.id, "KMP");
-        s.append_audits_with_notices(vec![released], vec![outbox_notice(&nid(n), at(0))])
+        s.append_audits(vec![released], &[outbox_notice(&nid(n), at(0))])
             .await
             .unwrap();
     }
@@ -3029,7 +3036,7 @@ async fn completing_a_noticed_challenge_reads_the_choices_once(h: &Harness) {
     let released = entry(at(5), AuditEvent::DocumentReleased, &o.id, "U1");
     let parts = vec![released.clone(), released.clone()];
     let first = s
-        .complete_challenge_noticed(&id, parts.clone(), &citizen)
+        .complete_challenge(&id, parts.clone(), &citizen)
         .await
         .unwrap();
     assert_eq!(first, Some(off), "the choices come with the release");
@@ -3040,10 +3047,7 @@ async fn completing_a_noticed_challenge_reads_the_choices_once(h: &Harness) {
             .count()
     };
     assert_eq!(count(s.audit_chain(&o.id).await.unwrap()), 2);
-    let second = s
-        .complete_challenge_noticed(&id, parts, &citizen)
-        .await
-        .unwrap();
+    let second = s.complete_challenge(&id, parts, &citizen).await.unwrap();
     assert_eq!(second, None, "used once only");
     assert_eq!(
         count(s.audit_chain(&o.id).await.unwrap()),

@@ -27,35 +27,35 @@ use okaz_core::ports::{Health, StoreError};
 
 /// Versioned migrations, applied in order, each once.
 const MIGRATIONS: &[(i32, &str)] = &[
-    (1, include_str!("../../../migrations/0001_initial.sql")),
-    (2, include_str!("../../../migrations/0002_certificates.sql")),
+    (1, include_str!("../../migrations/0001_initial.sql")),
+    (2, include_str!("../../migrations/0002_certificates.sql")),
     (
         3,
-        include_str!("../../../migrations/0003_activation_codes.sql"),
+        include_str!("../../migrations/0003_activation_codes.sql"),
     ),
     (
         4,
-        include_str!("../../../migrations/0004_transparency_log.sql"),
+        include_str!("../../migrations/0004_transparency_log.sql"),
     ),
     (
         5,
-        include_str!("../../../migrations/0005_throttle_and_portal.sql"),
+        include_str!("../../migrations/0005_throttle_and_portal.sql"),
     ),
-    (6, include_str!("../../../migrations/0006_idempotency.sql")),
+    (6, include_str!("../../migrations/0006_idempotency.sql")),
     (
         7,
-        include_str!("../../../migrations/0007_session_certificates.sql"),
+        include_str!("../../migrations/0007_session_certificates.sql"),
     ),
     (
         8,
-        include_str!("../../../migrations/0008_retention_and_keys.sql"),
+        include_str!("../../migrations/0008_retention_and_keys.sql"),
     ),
     (
         9,
-        include_str!("../../../migrations/0009_challenge_release_lease.sql"),
+        include_str!("../../migrations/0009_challenge_release_lease.sql"),
     ),
-    (10, include_str!("../../../migrations/0010_notices.sql")),
-    (11, include_str!("../../../migrations/0011_break_glass.sql")),
+    (10, include_str!("../../migrations/0010_notices.sql")),
+    (11, include_str!("../../migrations/0011_break_glass.sql")),
 ];
 
 /// Serialises migrations across replicas starting at once.

@@ -14,7 +14,10 @@ use okaz_core::ports::{
 };
 use okaz_core::pseudonym::Pseudonym;
 
-async fn prefs_in(tx: &Transaction<'_>, citizen: &Pseudonym) -> Result<NoticePrefs, StoreError> {
+pub(super) async fn prefs_in(
+    tx: &Transaction<'_>,
+    citizen: &Pseudonym,
+) -> Result<NoticePrefs, StoreError> {
     let st = tx
         .prepare_cached("SELECT sms, email FROM notice_prefs WHERE citizen = $1")
         .await
@@ -31,62 +34,6 @@ async fn prefs_in(tx: &Transaction<'_>, citizen: &Pseudonym) -> Result<NoticePre
 
 #[async_trait]
 impl NoticeStore for PgStore {
-    async fn append_audits_with_notices(
-        &self,
-        entries: Vec<AuditEntry>,
-        notices: Vec<OutboxNotice>,
-    ) -> Result<(), StoreError> {
-        let ids = notices
-            .iter()
-            .map(|n| super::uuid(&n.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(map_err)?;
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO notice_outbox (id, sealed, due_at, attempts) VALUES ($1, $2, $3, $4)",
-            )
-            .await
-            .map_err(map_err)?;
-        for (id, notice) in ids.iter().zip(&notices) {
-            tx.execute(
-                &st,
-                &[id, &notice.sealed, &notice.due_at, &int(notice.attempts)],
-            )
-            .await
-            .map_err(map_err)?;
-        }
-        audit::append_all(&tx, &entries).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn complete_challenge_noticed(
-        &self,
-        id: &str,
-        entries: Vec<AuditEntry>,
-        citizen: &Pseudonym,
-    ) -> Result<Option<NoticePrefs>, StoreError> {
-        let id = super::uuid(id)?;
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(map_err)?;
-        let st = tx
-            .prepare_cached(
-                "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
-                 WHERE id = $1 AND state = 'awaiting'",
-            )
-            .await
-            .map_err(map_err)?;
-        if tx.execute(&st, &[&id]).await.map_err(map_err)? != 1 {
-            tx.rollback().await.map_err(map_err)?;
-            return Ok(None);
-        }
-        audit::append_all(&tx, &entries).await?;
-        let prefs = prefs_in(&tx, citizen).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Some(prefs))
-    }
-
     async fn claim_due_notices(
         &self,
         now: DateTime<Utc>,

@@ -8,9 +8,11 @@ use okaz_protocol::DocumentType;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
+use super::notices::prefs_in;
 use super::{audit, count, int, map_err, PgStore};
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::consent::{self, ChallengeState, Closed};
+use okaz_core::notice::NoticePrefs;
 use okaz_core::ports::{
     Challenge, NewChallenge, Reservation, SessionLookup, SessionView, StoreError, WrongCode,
 };
@@ -232,25 +234,30 @@ impl ChallengeStore for PgStore {
         Ok(Some((view, reservation)))
     }
 
-    async fn complete_challenge(&self, id: &str, entry: AuditEntry) -> Result<bool, StoreError> {
+    async fn complete_challenge(
+        &self,
+        id: &str,
+        entries: Vec<AuditEntry>,
+        citizen: &Pseudonym,
+    ) -> Result<Option<NoticePrefs>, StoreError> {
         let id = super::uuid(id)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
-        let n = tx
-        .execute(
-            "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
-             WHERE id = $1 AND state = 'awaiting'",
-            &[&id],
-        )
-        .await
-        .map_err(map_err)?;
-        if n != 1 {
+        let st = tx
+            .prepare_cached(
+                "UPDATE challenges SET state = 'used', sealed_subject = NULL, releasing_until = NULL
+                 WHERE id = $1 AND state = 'awaiting'",
+            )
+            .await
+            .map_err(map_err)?;
+        if tx.execute(&st, &[&id]).await.map_err(map_err)? != 1 {
             tx.rollback().await.map_err(map_err)?;
-            return Ok(false);
+            return Ok(None);
         }
-        audit::append(&tx, &entry).await?;
+        audit::append_all(&tx, &entries).await?;
+        let prefs = prefs_in(&tx, citizen).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(true)
+        Ok(Some(prefs))
     }
 
     async fn reopen_challenge(
