@@ -13,16 +13,53 @@ use okaz_protocol::{DocumentStatus, DocumentType, FieldValue};
 use okaz_registry::http::{build_client, get_json, ReadLimits};
 use okaz_registry::RegistryError;
 
+/// The statuses a document type's register can express. The registers that
+/// keep identity documents, licences, registrations and pensioner IDs have
+/// all five; universities, schools and the large-family register have no
+/// suspension (the sandbox draws none and shows one as cancelled); an
+/// inspection has passed and current, overdue, or failed; an insurance
+/// policy is in force, lapsed or cancelled.
+fn statuses_of(kind: DocumentType) -> &'static [DocumentStatus] {
+    use DocumentStatus::*;
+    match kind {
+        DocumentType::IdCard
+        | DocumentType::DrivingLicence
+        | DocumentType::VehicleRegistration
+        | DocumentType::PensionerId => &DocumentStatus::ALL,
+        DocumentType::TechnicalInspection | DocumentType::OcInsurance => {
+            &[Valid, Expired, Cancelled]
+        }
+        DocumentType::StudentId | DocumentType::LargeFamilyCard | DocumentType::SchoolId => {
+            &[Valid, Expired, ReportedLost, Cancelled]
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_document_type_and_status_maps_from_the_sandbox() {
     let sb = sandbox().await;
     let client = client(&sb);
     let mut statuses_seen = BTreeSet::new();
     let mut types_seen = BTreeSet::new();
+    let mut pairs_seen = BTreeSet::new();
     for kind in DocumentType::ALL {
         for status in DocumentStatus::ALL {
             let tag = format!("{}:{}", kind.as_str(), status.as_str());
             let subjects = sb.find(&tag, 2);
+            // Every pair a register can express must be there to be
+            // checked (a missing one would otherwise pass unseen), and no
+            // other pair may appear (so the table below stays true).
+            if statuses_of(kind).contains(&status) {
+                assert!(
+                    !subjects.is_empty(),
+                    "the sandbox holds no subject with {tag}"
+                );
+            } else {
+                assert!(
+                    subjects.is_empty(),
+                    "{tag} is not in the table of what the register expresses"
+                );
+            }
             for s in &subjects {
                 let doc = client
                     .fetch_document(&pesel(&s.pesel), kind)
@@ -47,6 +84,7 @@ async fn every_document_type_and_status_maps_from_the_sandbox() {
                 }
                 statuses_seen.insert(status.as_str());
                 types_seen.insert(kind.as_str());
+                pairs_seen.insert((kind.as_str(), status.as_str()));
             }
         }
     }
@@ -55,6 +93,15 @@ async fn every_document_type_and_status_maps_from_the_sandbox() {
         statuses_seen.len(),
         DocumentStatus::ALL.len(),
         "{statuses_seen:?}"
+    );
+    let expressible: usize = DocumentType::ALL
+        .iter()
+        .map(|k| statuses_of(*k).len())
+        .sum();
+    assert_eq!(
+        pairs_seen.len(),
+        expressible,
+        "every document type in every status its register has: {pairs_seen:?}"
     );
     sb.shutdown().await;
 }

@@ -384,13 +384,21 @@ async fn night_checks_show_up_in_the_security_officers_signals() {
         assert_eq!(r.status, 201, "{}", r.body);
         kit.clock.advance(Duration::minutes(7));
     }
-    // A day check by another clerk raises nothing.
+    // A day check by another clerk raises nothing. The fourth citizen has
+    // not activated the service: the attempt is refused but still counted,
+    // so it is a counted day attempt like any other.
     kit.clock.set(warsaw("2026-11-20 10:00:00"));
     let day_token = kit.login(&day_clerk).await;
     let r = kit
         .start_check(&day_token, &citizens[3].pesel, "id_card", "age_check")
         .await;
-    assert!(r.status == 201 || r.status == 409, "{}", r.body);
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("not_activated")),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["quota"]["used"], 1, "counted: {}", r.body);
 
     let security = kit.officer("security_officer", "USC-Night").await;
     let sec = kit.login(&security).await;

@@ -87,7 +87,12 @@ async fn refusals_before_the_code_say_why() {
     let kit = Kit::start().await;
     let clerk = kit.officer("clerk", "U1").await;
     let token = kit.login(&clerk).await;
+    // What the broker has counted today, as the officer's own view reads it.
+    let used = || async { kit.get("/v1/me", Some(&token)).await.body["quota"]["used"].as_u64() };
+    assert_eq!(used().await, Some(0), "a fresh officer has used nothing");
 
+    // Not activated: refused, and counted (DESIGN.md step 3: successful and
+    // failed attempts count), and the problem says so.
     let stranger = kit.citizen(&["valid_id", "contactable"]).await;
     let r = kit
         .start_check(&token, &stranger.pesel, "id_card", "age_check")
@@ -101,7 +106,18 @@ async fn refusals_before_the_code_say_why() {
         r.body["quota"]["used"].is_number(),
         "problems carry the quota"
     );
+    assert_eq!(
+        r.body["quota"]["used"].as_u64(),
+        Some(1),
+        "a not_activated start is counted once, and the problem shows the new count"
+    );
+    assert_eq!(
+        used().await,
+        Some(1),
+        "the count stays where the problem said"
+    );
 
+    // No contact: refused after the contact register is read, counted too.
     let silent = kit.citizen(&["no_phone"]).await;
     kit.activate(&silent.pesel).await;
     let r = kit
@@ -111,12 +127,24 @@ async fn refusals_before_the_code_say_why() {
         (r.status, r.body["code"].as_str()),
         (409, Some("no_contact"))
     );
+    assert_eq!(
+        r.body["quota"]["used"].as_u64(),
+        Some(2),
+        "a no_contact start is counted once"
+    );
+    assert_eq!(used().await, Some(2));
 
+    // Not permitted: the policy refuses before anything is counted.
     let r = kit
         .start_check(&token, &stranger.pesel, "id_card", "operational_check")
         .await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
         (403, Some("not_permitted"))
+    );
+    assert_eq!(
+        used().await,
+        Some(2),
+        "a start the policy refuses costs no quota"
     );
 }

@@ -1,6 +1,7 @@
 //! Under tmux, real binaries: a security officer manages the unit's accounts
 //! in the terminal (creates one and sees its password and TOTP URI once,
-//! saves the lockouts CSV to a file they name), and a police officer looks
+//! saves the lockouts CSV, with a clerk locked out for exceeding the daily
+//! limit in it, to a file they name), and a police officer looks
 //! an identity card up by its number on the 40x16 handheld.
 
 use std::time::Duration;
@@ -38,9 +39,32 @@ fn log_in(kit: &Kit, tmux: &Tmux, o: &okaz_tests::TestOfficer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_security_officer_creates_an_account_and_saves_the_lockouts() {
-    let kit = Kit::start().await;
+    // A clerk's daily limit of 2, so that a third check locks the account.
+    let kit = Kit::start_with(Options {
+        policy_edits: vec![("daily_limit = 100".into(), "daily_limit = 2".into())],
+        ..Options::default()
+    })
+    .await;
     let so = kit.officer("security_officer", "USC-Tmux").await;
     let clerk = kit.officer("clerk", "USC-Tmux").await;
+
+    // A real lockout to export: the clerk exceeds the daily limit.
+    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
+    kit.activate(&citizen.pesel).await;
+    let clerk_token = kit.login(&clerk).await;
+    for _ in 0..2 {
+        let r = kit
+            .start_check(&clerk_token, &citizen.pesel, "id_card", "age_check")
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = kit
+        .start_check(&clerk_token, &citizen.pesel, "id_card", "age_check")
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (423, Some("daily_limit_exceeded"))
+    );
     let tmux = Tmux::start(80, 24);
     start_terminal(&kit, &tmux, "desktop");
     log_in(&kit, &tmux, &so);
@@ -90,6 +114,40 @@ async fn a_security_officer_creates_an_account_and_saves_the_lockouts() {
         .await
         .text;
     assert_eq!(written, expected);
+    // The file holds the clerk's lockout: one row under the header, naming
+    // the officer, the unit, why and how many attempts, and nothing of the
+    // citizen the checks were about.
+    let lines: Vec<&str> = written.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("officer_id,login,display_name,unit,locked_at,reason,attempts_today"),
+        "{written}"
+    );
+    assert_eq!(lines.len(), 2, "the header and one lockout: {written}");
+    // Every cell is quoted; none of these holds a comma or a quote.
+    let cells: Vec<&str> = lines[1].split(',').map(|c| c.trim_matches('"')).collect();
+    assert_eq!(cells.len(), 7, "{}", lines[1]);
+    assert_eq!(
+        (cells[0], cells[1], cells[3], cells[5], cells[6]),
+        (
+            clerk.id.as_str(),
+            clerk.login.as_str(),
+            "USC-Tmux",
+            "daily_limit_exceeded",
+            "3"
+        ),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(cells[4]).is_ok(),
+        "locked_at is a time: {}",
+        lines[1]
+    );
+    assert!(!written.contains(&citizen.pesel), "{written}");
+    if let Some(phone) = &citizen.phone {
+        assert!(!written.contains(phone.as_str()), "{written}");
+    }
     // Never overwritten: the same path again is refused.
     tmux.type_text("e");
     tmux.wait_for_text("Export lockouts", WAIT);
