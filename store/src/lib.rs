@@ -1,8 +1,13 @@
 //! Storage adapters implementing [`okaz_core::ports::Store`].
 
+mod conn;
 mod idempotency;
 pub mod postgres;
+mod retention;
 pub mod sqlite;
+mod throttle;
+
+pub use conn::Db;
 
 use std::sync::Arc;
 
