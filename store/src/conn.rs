@@ -212,24 +212,25 @@ pub(crate) trait Conn: Send {
     }
 }
 
+/// A unit of work: one read, or one write transaction, on a connection.
+pub(crate) trait Work<T>:
+    for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
+{
+}
+
+impl<T, F> Work<T> for F where
+    F: for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
+{
+}
+
 /// How a store runs a unit of work: reads on a plain connection, writes in
 /// one transaction committed if the work succeeds and rolled back if not.
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
     /// Runs `f` on a read connection.
-    async fn run_read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static;
+    async fn run_read<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError>;
     /// Runs `f` in one write transaction.
-    async fn run_write<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static;
+    async fn run_write<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError>;
 }
 
 /// A store over a backend: the concerns written once are implemented for

@@ -20,10 +20,9 @@ pub mod tls;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use futures::future::BoxFuture;
 use tokio_postgres::types::{ToSql, Type};
 
-use crate::conn::{Arg, Backend, Conn, Db, Row, Sql, Val};
+use crate::conn::{Arg, Backend, Conn, Db, Row, Sql, Val, Work};
 
 use okaz_core::ports::{Health, StoreError};
 
@@ -351,25 +350,13 @@ fn row(r: &tokio_postgres::Row) -> Result<Row, StoreError> {
 
 #[async_trait]
 impl Backend for Pg {
-    async fn run_read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
-    {
+    async fn run_read<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
         let c = self.client().await?;
         let mut conn = PgConn::Client(&c);
         f(&mut conn).await
     }
 
-    async fn run_write<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
-    {
+    async fn run_write<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
         let out = {

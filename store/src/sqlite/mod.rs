@@ -35,10 +35,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};
 
-use futures::future::BoxFuture;
 use okaz_core::ports::{Health, StoreError};
 
-use crate::conn::{Arg, Backend, Conn, Db, Row as ConnRow, Sql, Val};
+use crate::conn::{Arg, Backend, Conn, Db, Row as ConnRow, Sql, Val, Work};
 
 /// Versioned migrations, applied in order, each once.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -456,13 +455,7 @@ impl Conn for LiteConn<'_> {
 
 #[async_trait]
 impl Backend for Lite {
-    async fn run_read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
-    {
+    async fn run_read<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
         let inner = Arc::clone(&self.inner);
         joined(
             tokio::task::spawn_blocking(move || {
@@ -474,13 +467,7 @@ impl Backend for Lite {
         )
     }
 
-    async fn run_write<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
-    {
+    async fn run_write<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
         let inner = Arc::clone(&self.inner);
         joined(
             tokio::task::spawn_blocking(move || {
