@@ -64,6 +64,8 @@ pub(crate) enum Arg {
     Int(i64),
     /// Bytes.
     Bytes(Vec<u8>),
+    /// A list of text (`text[]` on PostgreSQL, JSON text on SQLite).
+    TextList(Vec<String>),
     /// An instant.
     Instant(DateTime<Utc>),
     /// An instant or NULL.
@@ -115,6 +117,8 @@ pub(crate) enum Val {
     Bytes(Vec<u8>),
     /// A boolean (PostgreSQL).
     Bool(bool),
+    /// A list of text (PostgreSQL's `text[]`).
+    TextList(Vec<String>),
     /// An instant (PostgreSQL).
     Instant(DateTime<Utc>),
     /// A day (PostgreSQL).
@@ -167,6 +171,16 @@ impl Row {
         }
     }
 
+    /// Column `i` as a list of text (SQLite keeps it as JSON).
+    pub(crate) fn text_list(&self, i: usize) -> Result<Vec<String>, StoreError> {
+        match self.at(i)? {
+            Val::TextList(l) => Ok(l.clone()),
+            Val::Text(json) => serde_json::from_str(json)
+                .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}"))),
+            v => Err(Self::wrong(i, v, "list of text")),
+        }
+    }
+
     /// Column `i` as bytes.
     pub(crate) fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
         match self.at(i)? {
@@ -205,6 +219,11 @@ pub(crate) trait Conn: Send {
     /// other: PostgreSQL pipelines them (one round trip), SQLite runs them
     /// in turn. The rows of each, in order.
     async fn each(&mut self, sql: Sql, args: &[Vec<Arg>]) -> Result<Vec<Vec<Row>>, StoreError>;
+
+    /// Runs statements that return no rows, in order and each once:
+    /// PostgreSQL pipelines them (one round trip), SQLite runs them in
+    /// turn. The rows each changed.
+    async fn pipeline(&mut self, stmts: &[(Sql, Vec<Arg>)]) -> Result<Vec<u64>, StoreError>;
 
     /// At most one row.
     async fn opt(&mut self, sql: Sql, args: &[Arg]) -> Result<Option<Row>, StoreError> {

@@ -207,7 +207,7 @@ impl Health for PgStore {
 
 /// A PostgreSQL connection for the concerns written once: a pooled client
 /// (reads, autocommit) or a transaction (writes).
-enum PgConn<'a> {
+pub(crate) enum PgConn<'a> {
     Client(&'a deadpool_postgres::Object),
     Tx(&'a deadpool_postgres::Transaction<'a>),
 }
@@ -257,6 +257,26 @@ impl Conn for PgConn<'_> {
         .map_err(map_err)
     }
 
+    async fn pipeline(&mut self, stmts: &[(Sql, Vec<Arg>)]) -> Result<Vec<u64>, StoreError> {
+        let mut prepared = Vec::with_capacity(stmts.len());
+        for (sql, args) in stmts {
+            let st = self.prepare(*sql).await?;
+            let bound = bind(&st, args)?;
+            prepared.push((st, bound));
+        }
+        let this = &*self;
+        futures::future::try_join_all(prepared.iter().map(|(st, owned)| async move {
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                owned.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
+            match this {
+                PgConn::Client(c) => c.execute(st, &refs).await,
+                PgConn::Tx(t) => t.execute(st, &refs).await,
+            }
+            .map_err(map_err)
+        }))
+        .await
+    }
+
     async fn each(&mut self, sql: Sql, args: &[Vec<Arg>]) -> Result<Vec<Vec<Row>>, StoreError> {
         let st = self.prepare(sql).await?;
         // Sent together: tokio-postgres pipelines queries issued before the
@@ -303,6 +323,7 @@ fn bind_one(t: &Type, a: &Arg) -> Result<Bound, StoreError> {
             _ => Box::new(*v),
         },
         Arg::Bytes(b) => Box::new(b.clone()),
+        Arg::TextList(l) => Box::new(l.clone()),
         Arg::Instant(i) => Box::new(*i),
         Arg::OptInstant(i) => Box::new(*i),
         Arg::Day(d) => Box::new(*d),
@@ -336,6 +357,9 @@ fn row(r: &tokio_postgres::Row) -> Result<Row, StoreError> {
             } else if *t == Type::TIMESTAMPTZ {
                 r.try_get::<_, Option<DateTime<Utc>>>(i)
                     .map(|v| v.map(Val::Instant))
+            } else if *t == Type::TEXT_ARRAY {
+                r.try_get::<_, Option<Vec<String>>>(i)
+                    .map(|v| v.map(Val::TextList))
             } else if *t == Type::DATE {
                 r.try_get::<_, Option<NaiveDate>>(i)
                     .map(|v| v.map(Val::Day))

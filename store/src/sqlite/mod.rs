@@ -33,7 +33,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::FromSql;
-use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Params, Row};
 
 use okaz_core::ports::{Health, StoreError};
 
@@ -280,25 +280,14 @@ impl SqliteStore {
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`) on the writer
     /// connection, off the async runtime; commits if `f` succeeds, rolls
-    /// back (on drop) if it fails.
+    /// back if it fails.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        joined(
-            tokio::task::spawn_blocking(move || {
-                let mut c = lock(&inner.writer);
-                let tx = c
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(map_err)?;
-                let out = f(&tx)?;
-                tx.commit().map_err(map_err)?;
-                Ok(out)
-            })
-            .await,
-        )
+        joined(tokio::task::spawn_blocking(move || in_write(&inner, f)).await)
     }
 
     /// Runs the read `f` on a free read connection, off the async runtime.
@@ -315,6 +304,28 @@ impl SqliteStore {
             })
             .await,
         )
+    }
+}
+
+/// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer: the
+/// write lock is taken at the start, so what `f` reads cannot change
+/// before it commits; rolled back if `f` fails.
+fn in_write<T>(
+    inner: &Inner,
+    f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut c = lock(&inner.writer);
+    c.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+    match f(&mut c) {
+        Ok(v) => {
+            c.execute_batch("COMMIT").map_err(map_err)?;
+            Ok(v)
+        }
+        Err(e) => {
+            // Best effort; `lock` rolls back a leftover too.
+            let _ = c.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
 }
 
@@ -390,8 +401,8 @@ impl Health for SqliteStore {
 /// A SQLite connection for the concerns written once. Its methods finish
 /// at once (rusqlite blocks): the work's future is driven to its end on
 /// the blocking thread the connection was taken on.
-struct LiteConn<'a> {
-    c: &'a mut Connection,
+pub(crate) struct LiteConn<'a> {
+    pub(crate) c: &'a mut Connection,
 }
 
 fn bind_lite(a: &Arg) -> rusqlite::types::Value {
@@ -401,6 +412,8 @@ fn bind_lite(a: &Arg) -> rusqlite::types::Value {
         Arg::OptText(s) => s.clone().map_or(V::Null, V::Text),
         Arg::Int(v) => V::Integer(*v),
         Arg::Bytes(b) => V::Blob(b.clone()),
+        // A list of plain strings always serialises.
+        Arg::TextList(l) => V::Text(serde_json::to_string(l).unwrap_or_default()),
         Arg::Instant(t) => V::Integer(micros(*t)),
         Arg::OptInstant(t) => t.map_or(V::Null, |t| V::Integer(micros(t))),
         Arg::Day(d) => V::Text(day(*d)),
@@ -448,6 +461,14 @@ impl Conn for LiteConn<'_> {
         Ok(n as u64)
     }
 
+    async fn pipeline(&mut self, stmts: &[(Sql, Vec<Arg>)]) -> Result<Vec<u64>, StoreError> {
+        let mut out = Vec::with_capacity(stmts.len());
+        for (sql, args) in stmts {
+            out.push(self.exec(*sql, args).await?);
+        }
+        Ok(out)
+    }
+
     async fn each(&mut self, sql: Sql, args: &[Vec<Arg>]) -> Result<Vec<Vec<ConnRow>>, StoreError> {
         args.iter().map(|a| lite_rows(self.c, sql, a)).collect()
     }
@@ -471,21 +492,9 @@ impl Backend for Lite {
         let inner = Arc::clone(&self.inner);
         joined(
             tokio::task::spawn_blocking(move || {
-                let mut c = lock(&inner.writer);
-                // As `write`: the write lock is taken at BEGIN.
-                c.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
-                let out = futures::executor::block_on(f(&mut LiteConn { c: &mut c }));
-                match out {
-                    Ok(v) => {
-                        c.execute_batch("COMMIT").map_err(map_err)?;
-                        Ok(v)
-                    }
-                    Err(e) => {
-                        // Best effort; `lock` rolls back a leftover too.
-                        let _ = c.execute_batch("ROLLBACK");
-                        Err(e)
-                    }
-                }
+                in_write(&inner, |c| {
+                    futures::executor::block_on(f(&mut LiteConn { c }))
+                })
             })
             .await,
         )
