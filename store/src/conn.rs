@@ -23,6 +23,9 @@ use okaz_core::ports::StoreError;
 pub(crate) enum Sql {
     /// The same text on both; SQLite reads `$n` as `?n`.
     Same(&'static str),
+    /// PostgreSQL only (an advisory lock SQLite's single writer makes
+    /// needless): SQLite skips it.
+    PgOnly(&'static str),
     /// The dialects differ (casts, `GREATEST`, `SKIP LOCKED`): each its own.
     Split {
         /// PostgreSQL's text.
@@ -36,17 +39,18 @@ impl Sql {
     /// PostgreSQL's text.
     pub(crate) fn pg(self) -> &'static str {
         match self {
-            Sql::Same(s) | Sql::Split { pg: s, .. } => s,
+            Sql::Same(s) | Sql::PgOnly(s) | Sql::Split { pg: s, .. } => s,
         }
     }
 
-    /// SQLite's text: `$n` placeholders become `?n`, since SQLite reads
-    /// `$1` as a *named* parameter numbered by first appearance, which
-    /// would bind `$2 … $1` in the wrong order.
-    pub(crate) fn sqlite(self) -> String {
+    /// SQLite's text (`None`: not run there): `$n` placeholders become
+    /// `?n`, since SQLite reads `$1` as a *named* parameter numbered by
+    /// first appearance, which would bind `$2 … $1` in the wrong order.
+    pub(crate) fn sqlite(self) -> Option<String> {
         match self {
-            Sql::Same(s) => s.replace('$', "?"),
-            Sql::Split { sqlite, .. } => sqlite.to_string(),
+            Sql::Same(s) => Some(s.replace('$', "?")),
+            Sql::PgOnly(_) => None,
+            Sql::Split { sqlite, .. } => Some(sqlite.to_string()),
         }
     }
 }
@@ -250,6 +254,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn run_read<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError>;
     /// Runs `f` in one write transaction.
     async fn run_write<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError>;
+    /// Runs `f`, whose statements each stand alone (one write, or
+    /// independent idempotent ones): on PostgreSQL each commits on its own
+    /// (no BEGIN and COMMIT round trips), on SQLite they share one write
+    /// transaction, as every SQLite write does.
+    async fn run_autocommit<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError>;
 }
 
 /// A store over a backend: the concerns written once are implemented for

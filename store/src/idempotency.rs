@@ -129,14 +129,16 @@ impl<B: Backend> IdempotencyStore for Db<B> {
             Arg::OptText(code),
         ];
         self.b
-            .run_write(move |c| Box::pin(async move { c.exec(SETTLE, &args).await.map(drop) }))
+            .run_autocommit(move |c| Box::pin(async move { c.exec(SETTLE, &args).await.map(drop) }))
             .await
     }
 
     async fn release_idempotency(&self, session: &TokenHash, key: &str) -> Result<(), StoreError> {
         let args = [(&session.0).into(), key.into()];
         self.b
-            .run_write(move |c| Box::pin(async move { c.exec(RELEASE, &args).await.map(drop) }))
+            .run_autocommit(move |c| {
+                Box::pin(async move { c.exec(RELEASE, &args).await.map(drop) })
+            })
             .await
     }
 }

@@ -1,5 +1,6 @@
 //! Storage adapters implementing [`okaz_core::ports::Store`].
 
+mod activations;
 mod audit;
 mod conn;
 mod idempotency;

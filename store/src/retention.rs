@@ -1,6 +1,7 @@
 //! The sweeper's batches and TOTP re-sealing, written once for both
-//! stores. A batch is one transaction of idempotent statements: a failure
-//! half-way leaves nothing inconsistent, only less swept. On PostgreSQL
+//! stores. A batch's statements are idempotent and commit each on its own
+//! on PostgreSQL (one write transaction on SQLite): a failure half-way
+//! leaves nothing inconsistent, only less swept. On PostgreSQL
 //! each batch picks at most `batch` rows with `FOR UPDATE SKIP LOCKED`, so
 //! replicas sweeping at once take different rows and never wait on each
 //! other; SQLite has one writer at a time and needs no such clause.
@@ -75,7 +76,7 @@ impl<B: Backend> RetentionStore for Db<B> {
         let expired = [due.delete_sessions_expired_before.into(), limit.clone()];
         let days = [Arg::Day(due.delete_counters_before_day), limit];
         self.b
-            .run_write(move |c| {
+            .run_autocommit(move |c| {
                 Box::pin(async move {
                     Ok(Swept {
                         seals_wiped: c.exec(WIPE_CHALLENGES, &wipe).await?
@@ -125,7 +126,7 @@ impl<B: Backend> TotpSecretStore for Db<B> {
             Arg::Bytes(new.to_vec()),
         ];
         self.b
-            .run_write(move |c| Box::pin(async move { Ok(c.exec(RESEAL, &args).await? == 1) }))
+            .run_autocommit(move |c| Box::pin(async move { Ok(c.exec(RESEAL, &args).await? == 1) }))
             .await
     }
 }

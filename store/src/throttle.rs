@@ -40,7 +40,7 @@ impl<B: Backend> ThrottleStore for Db<B> {
             .map(|k| vec![k.into(), now.into(), window_start.into()])
             .collect();
         self.b
-            .run_write(move |c| {
+            .run_autocommit(move |c| {
                 Box::pin(async move {
                     c.each(NOTE, &args)
                         .await?
@@ -64,7 +64,7 @@ impl<B: Backend> ThrottleStore for Db<B> {
     async fn clear_attempts(&self, keys: &[String]) -> Result<(), StoreError> {
         let args: Vec<Vec<Arg>> = keys.iter().map(|k| vec![k.into()]).collect();
         self.b
-            .run_write(move |c| Box::pin(async move { c.each(CLEAR, &args).await.map(drop) }))
+            .run_autocommit(move |c| Box::pin(async move { c.each(CLEAR, &args).await.map(drop) }))
             .await
     }
 }
@@ -78,7 +78,7 @@ impl<B: Backend> PortalStore for Db<B> {
     ) -> Result<(), StoreError> {
         let args = [sid_hash.into(), until.into()];
         self.b
-            .run_write(move |c| Box::pin(async move { c.exec(REVOKE, &args).await.map(drop) }))
+            .run_autocommit(move |c| Box::pin(async move { c.exec(REVOKE, &args).await.map(drop) }))
             .await
     }
 

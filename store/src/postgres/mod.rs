@@ -7,7 +7,6 @@
 //! counters are incremented by one upsert that returns the new value, never
 //! read and written back, so several broker replicas cannot overrun a limit.
 
-mod activations;
 mod audit;
 mod break_glass;
 mod challenges;
@@ -378,6 +377,10 @@ impl Backend for Pg {
         let c = self.client().await?;
         let mut conn = PgConn::Client(&c);
         f(&mut conn).await
+    }
+
+    async fn run_autocommit<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
+        self.run_read(f).await
     }
 
     async fn run_write<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {

@@ -16,7 +16,6 @@
 //! Counters are still incremented by one upsert that returns the new value
 //! (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), exactly as on PostgreSQL.
 
-mod activations;
 mod audit;
 mod break_glass;
 mod challenges;
@@ -422,7 +421,10 @@ fn bind_lite(a: &Arg) -> rusqlite::types::Value {
 
 fn lite_rows(c: &Connection, sql: Sql, args: &[Arg]) -> Result<Vec<ConnRow>, StoreError> {
     use rusqlite::types::ValueRef as R;
-    let mut stmt = c.prepare_cached(&sql.sqlite()).map_err(map_err)?;
+    let Some(text) = sql.sqlite() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = c.prepare_cached(&text).map_err(map_err)?;
     let n = stmt.column_count();
     let params: Vec<rusqlite::types::Value> = args.iter().map(bind_lite).collect();
     let mut rows = stmt
@@ -452,10 +454,13 @@ impl Conn for LiteConn<'_> {
     }
 
     async fn exec(&mut self, sql: Sql, args: &[Arg]) -> Result<u64, StoreError> {
+        let Some(text) = sql.sqlite() else {
+            return Ok(0);
+        };
         let params: Vec<rusqlite::types::Value> = args.iter().map(bind_lite).collect();
         let n = self
             .c
-            .prepare_cached(&sql.sqlite())
+            .prepare_cached(&text)
             .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
             .map_err(map_err)?;
         Ok(n as u64)
@@ -486,6 +491,10 @@ impl Backend for Lite {
             })
             .await,
         )
+    }
+
+    async fn run_autocommit<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
+        self.run_write(f).await
     }
 
     async fn run_write<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
