@@ -66,6 +66,8 @@ pub(crate) enum Arg {
     OptText(Option<String>),
     /// An integer (narrowed to the column's width on PostgreSQL).
     Int(i64),
+    /// A boolean (0 or 1 on SQLite).
+    Bool(bool),
     /// Bytes.
     Bytes(Vec<u8>),
     /// A list of text (`text[]` on PostgreSQL, JSON text on SQLite).
@@ -84,6 +86,12 @@ impl From<&str> for Arg {
     }
 }
 
+impl From<String> for Arg {
+    fn from(s: String) -> Arg {
+        Arg::Text(s)
+    }
+}
+
 impl From<&String> for Arg {
     fn from(s: &String) -> Arg {
         Arg::Text(s.clone())
@@ -93,6 +101,12 @@ impl From<&String> for Arg {
 impl From<DateTime<Utc>> for Arg {
     fn from(t: DateTime<Utc>) -> Arg {
         Arg::Instant(t)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(b: bool) -> Arg {
+        Arg::Bool(b)
     }
 }
 
@@ -172,6 +186,16 @@ impl Row {
         match self.at(i)? {
             Val::Null => Ok(None),
             _ => self.text(i).map(Some),
+        }
+    }
+
+    /// Column `i` as a boolean (SQLite keeps 0 or 1).
+    pub(crate) fn bool(&self, i: usize) -> Result<bool, StoreError> {
+        match self.at(i)? {
+            Val::Bool(b) => Ok(*b),
+            Val::Int(0) => Ok(false),
+            Val::Int(1) => Ok(true),
+            v => Err(Self::wrong(i, v, "boolean")),
         }
     }
 

@@ -4,6 +4,7 @@ mod activations;
 mod audit;
 mod conn;
 mod idempotency;
+mod notices;
 pub mod postgres;
 mod retention;
 pub mod sqlite;

@@ -10,7 +10,6 @@
 mod audit;
 mod break_glass;
 mod challenges;
-mod notices;
 mod officers;
 mod quota;
 mod tlog;
@@ -321,6 +320,7 @@ fn bind_one(t: &Type, a: &Arg) -> Result<Bound, StoreError> {
             Type::INT4 => Box::new(i32::try_from(*v).unwrap_or(i32::MAX)),
             _ => Box::new(*v),
         },
+        Arg::Bool(b) => Box::new(*b),
         Arg::Bytes(b) => Box::new(b.clone()),
         Arg::TextList(l) => Box::new(l.clone()),
         Arg::Instant(i) => Box::new(*i),

@@ -19,7 +19,6 @@
 mod audit;
 mod break_glass;
 mod challenges;
-mod notices;
 mod officers;
 mod quota;
 mod tlog;
@@ -410,6 +409,7 @@ fn bind_lite(a: &Arg) -> rusqlite::types::Value {
         Arg::Text(s) => V::Text(s.clone()),
         Arg::OptText(s) => s.clone().map_or(V::Null, V::Text),
         Arg::Int(v) => V::Integer(*v),
+        Arg::Bool(b) => V::Integer(i64::from(*b)),
         Arg::Bytes(b) => V::Blob(b.clone()),
         // A list of plain strings always serialises.
         Arg::TextList(l) => V::Text(serde_json::to_string(l).unwrap_or_default()),
