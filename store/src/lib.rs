@@ -1,8 +1,36 @@
-//! Storage adapters implementing [`okaz_core::ports::Store`].
+//! The okaz stores: PostgreSQL (the reference) and embedded SQLite, both
+//! implementing [`okaz_core::ports::Store`] and proved alike by one
+//! conformance suite (`tests/store_conformance.rs`).
+//!
+//! Written once: a concern's transactions are one generic implementation
+//! for [`Db<B>`] over a thin connection (`conn.rs`): statements in `$n`
+//! form (SQLite reads them as `?n`), values as `Arg`/`Row` that each store
+//! maps to its own column types, and a `Backend` that runs a read, a write
+//! transaction, or autocommit statements. Chosen over a statement table or
+//! a textual rewrite alone because the stores differ more in their values
+//! (uuid, timestamptz, date, text[] against text and integer microseconds)
+//! and in how work runs (async pool against a blocking connection) than in
+//! their SQL. PostgreSQL-only parts stay explicit at the statement:
+//! `Sql::Split` (casts, `FOR UPDATE SKIP LOCKED`), `Sql::PgOnly` (advisory
+//! locks), `Conn::each`/`Conn::pipeline` (pipelining).
+//!
+//! Written once so far: audit, activations, notices and disputes,
+//! idempotency, retention and TOTP re-sealing, throttle and portal
+//! revocations. Still per store (`postgres/`, `sqlite/`): officers and
+//! sessions, quota, challenges, break-glass, the transparency log; they
+//! append audit records and read channel choices through the shared code.
 
+mod activations;
+mod audit;
+mod conn;
 mod idempotency;
+mod notices;
 pub mod postgres;
+mod retention;
 pub mod sqlite;
+mod throttle;
+
+pub use conn::Db;
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ use okaz_protocol::DocumentType;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use super::notices::prefs_in;
+use super::PgConn;
 use super::{audit, count, int, map_err, PgStore};
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::consent::{self, ChallengeState, Closed};
@@ -255,7 +255,7 @@ impl ChallengeStore for PgStore {
             return Ok(None);
         }
         audit::append_all(&tx, &entries).await?;
-        let prefs = prefs_in(&tx, citizen).await?;
+        let prefs = crate::notices::prefs_in(&mut PgConn::Tx(&tx), citizen).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(Some(prefs))
     }

@@ -7,21 +7,20 @@
 //! counters are incremented by one upsert that returns the new value, never
 //! read and written back, so several broker replicas cannot overrun a limit.
 
-mod activations;
 mod audit;
 mod break_glass;
 mod challenges;
-mod idempotency;
-mod notices;
 mod officers;
 mod quota;
-mod retention;
-mod throttle;
 mod tlog;
 pub mod tls;
 
 use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::types::{ToSql, Type};
+
+use crate::conn::{Arg, Backend, Conn, Db, Row, Sql, Val, Work};
 
 use okaz_core::ports::{Health, StoreError};
 
@@ -61,11 +60,14 @@ const MIGRATIONS: &[(i32, &str)] = &[
 /// Serialises migrations across replicas starting at once.
 const MIGRATION_LOCK: i64 = 0x6f6b_617a; // "okaz"
 
-/// The PostgreSQL store.
+/// The PostgreSQL backend: a deadpool of tokio-postgres clients.
 #[derive(Clone)]
-pub struct PgStore {
+pub struct Pg {
     pool: Pool,
 }
+
+/// The PostgreSQL store.
+pub type PgStore = Db<Pg>;
 
 pub(crate) fn map_err(e: tokio_postgres::Error) -> StoreError {
     if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
@@ -77,6 +79,13 @@ pub(crate) fn map_err(e: tokio_postgres::Error) -> StoreError {
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     StoreError::Unavailable(e.to_string())
+}
+
+impl Pg {
+    /// A pooled client.
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(pool_err)
+    }
 }
 
 impl PgStore {
@@ -111,11 +120,7 @@ impl PgStore {
             }
             e => pool_err(e),
         })?);
-        Ok(PgStore { pool })
-    }
-
-    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(pool_err)
+        Ok(Db { b: Pg { pool } })
     }
 
     /// Applies pending migrations, under an advisory lock.
@@ -195,5 +200,197 @@ impl Health for PgStore {
             idle: s.available as u64,
             waiting: s.waiting as u64,
         })
+    }
+}
+
+/// A PostgreSQL connection for the concerns written once: a pooled client
+/// (reads, autocommit) or a transaction (writes).
+pub(crate) enum PgConn<'a> {
+    Client(&'a deadpool_postgres::Object),
+    Tx(&'a deadpool_postgres::Transaction<'a>),
+}
+
+impl PgConn<'_> {
+    async fn prepare(&self, sql: Sql) -> Result<tokio_postgres::Statement, StoreError> {
+        match self {
+            PgConn::Client(c) => c.prepare_cached(sql.pg()).await,
+            PgConn::Tx(t) => t.prepare_cached(sql.pg()).await,
+        }
+        .map_err(map_err)
+    }
+
+    async fn rows(
+        &self,
+        st: &tokio_postgres::Statement,
+        args: &[Arg],
+    ) -> Result<Vec<Row>, StoreError> {
+        let owned = bind(st, args)?;
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            owned.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
+        let rows = match self {
+            PgConn::Client(c) => c.query(st, &refs).await,
+            PgConn::Tx(t) => t.query(st, &refs).await,
+        }
+        .map_err(map_err)?;
+        rows.iter().map(row).collect()
+    }
+}
+
+#[async_trait]
+impl Conn for PgConn<'_> {
+    async fn query(&mut self, sql: Sql, args: &[Arg]) -> Result<Vec<Row>, StoreError> {
+        let st = self.prepare(sql).await?;
+        self.rows(&st, args).await
+    }
+
+    async fn exec(&mut self, sql: Sql, args: &[Arg]) -> Result<u64, StoreError> {
+        let st = self.prepare(sql).await?;
+        let owned = bind(&st, args)?;
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            owned.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
+        match self {
+            PgConn::Client(c) => c.execute(&st, &refs).await,
+            PgConn::Tx(t) => t.execute(&st, &refs).await,
+        }
+        .map_err(map_err)
+    }
+
+    async fn pipeline(&mut self, stmts: &[(Sql, Vec<Arg>)]) -> Result<Vec<u64>, StoreError> {
+        let mut prepared = Vec::with_capacity(stmts.len());
+        for (sql, args) in stmts {
+            let st = self.prepare(*sql).await?;
+            let bound = bind(&st, args)?;
+            prepared.push((st, bound));
+        }
+        let this = &*self;
+        futures::future::try_join_all(prepared.iter().map(|(st, owned)| async move {
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                owned.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
+            match this {
+                PgConn::Client(c) => c.execute(st, &refs).await,
+                PgConn::Tx(t) => t.execute(st, &refs).await,
+            }
+            .map_err(map_err)
+        }))
+        .await
+    }
+
+    async fn each(&mut self, sql: Sql, args: &[Vec<Arg>]) -> Result<Vec<Vec<Row>>, StoreError> {
+        let st = self.prepare(sql).await?;
+        // Sent together: tokio-postgres pipelines queries issued before the
+        // first answer is awaited.
+        let this = &*self;
+        futures::future::try_join_all(args.iter().map(|a| this.rows(&st, a))).await
+    }
+}
+
+type Bound = Box<dyn ToSql + Sync + Send>;
+
+/// The arguments as the statement's parameter types want them: the core's
+/// values are the same on both stores, PostgreSQL's columns are typed.
+fn bind(st: &tokio_postgres::Statement, args: &[Arg]) -> Result<Vec<Bound>, StoreError> {
+    let types = st.params();
+    if types.len() != args.len() {
+        return Err(StoreError::Unavailable(format!(
+            "statement takes {} arguments, {} given",
+            types.len(),
+            args.len()
+        )));
+    }
+    types
+        .iter()
+        .zip(args)
+        .map(|(t, a)| bind_one(t, a))
+        .collect()
+}
+
+fn bind_one(t: &Type, a: &Arg) -> Result<Bound, StoreError> {
+    let text_as = |s: Option<&String>| -> Result<Bound, StoreError> {
+        Ok(if *t == Type::UUID {
+            Box::new(s.map(|s| uuid(s)).transpose()?)
+        } else {
+            Box::new(s.cloned())
+        })
+    };
+    Ok(match a {
+        Arg::Text(s) => text_as(Some(s))?,
+        Arg::OptText(s) => text_as(s.as_ref())?,
+        Arg::Int(v) => match *t {
+            Type::INT2 => Box::new(i16::try_from(*v).unwrap_or(i16::MAX)),
+            Type::INT4 => Box::new(i32::try_from(*v).unwrap_or(i32::MAX)),
+            _ => Box::new(*v),
+        },
+        Arg::Bool(b) => Box::new(*b),
+        Arg::Bytes(b) => Box::new(b.clone()),
+        Arg::TextList(l) => Box::new(l.clone()),
+        Arg::Instant(i) => Box::new(*i),
+        Arg::OptInstant(i) => Box::new(*i),
+        Arg::Day(d) => Box::new(*d),
+    })
+}
+
+/// A row's columns as the shared [`Val`]s.
+fn row(r: &tokio_postgres::Row) -> Result<Row, StoreError> {
+    let bad = |e: tokio_postgres::Error| StoreError::Corrupt(e.to_string());
+    r.columns()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let t = c.type_();
+            let v = if *t == Type::INT2 {
+                r.try_get::<_, Option<i16>>(i)
+                    .map(|v| v.map(|v| Val::Int(v.into())))
+            } else if *t == Type::INT4 {
+                r.try_get::<_, Option<i32>>(i)
+                    .map(|v| v.map(|v| Val::Int(v.into())))
+            } else if *t == Type::INT8 {
+                r.try_get::<_, Option<i64>>(i).map(|v| v.map(Val::Int))
+            } else if *t == Type::UUID {
+                r.try_get::<_, Option<uuid::Uuid>>(i)
+                    .map(|v| v.map(|u| Val::Text(u.to_string())))
+            } else if *t == Type::BOOL {
+                r.try_get::<_, Option<bool>>(i).map(|v| v.map(Val::Bool))
+            } else if *t == Type::BYTEA {
+                r.try_get::<_, Option<Vec<u8>>>(i)
+                    .map(|v| v.map(Val::Bytes))
+            } else if *t == Type::TIMESTAMPTZ {
+                r.try_get::<_, Option<DateTime<Utc>>>(i)
+                    .map(|v| v.map(Val::Instant))
+            } else if *t == Type::TEXT_ARRAY {
+                r.try_get::<_, Option<Vec<String>>>(i)
+                    .map(|v| v.map(Val::TextList))
+            } else if *t == Type::DATE {
+                r.try_get::<_, Option<NaiveDate>>(i)
+                    .map(|v| v.map(Val::Day))
+            } else {
+                r.try_get::<_, Option<String>>(i).map(|v| v.map(Val::Text))
+            };
+            v.map(|v| v.unwrap_or(Val::Null)).map_err(bad)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Row)
+}
+
+#[async_trait]
+impl Backend for Pg {
+    async fn run_read<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
+        let c = self.client().await?;
+        let mut conn = PgConn::Client(&c);
+        f(&mut conn).await
+    }
+
+    async fn run_autocommit<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
+        self.run_read(f).await
+    }
+
+    async fn run_write<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let out = {
+            let mut conn = PgConn::Tx(&tx);
+            f(&mut conn).await?
+        };
+        tx.commit().await.map_err(map_err)?;
+        Ok(out)
     }
 }

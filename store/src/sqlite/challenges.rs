@@ -6,7 +6,7 @@ use okaz_core::ports::ChallengeStore;
 use okaz_protocol::DocumentType;
 use rusqlite::{params, Connection, Row};
 
-use super::notices::prefs_in;
+use super::LiteConn;
 use super::{audit, canonical_id, col, count, day, exec, instant, micros, one, SqliteStore};
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::consent::{self, ChallengeState, Closed};
@@ -156,7 +156,11 @@ impl ChallengeStore for SqliteStore {
                 return Ok(None);
             }
             entries.iter().try_for_each(|e| audit::append(tx, e))?;
-            prefs_in(tx, &citizen).map(Some)
+            futures::executor::block_on(crate::notices::prefs_in(
+                &mut LiteConn { c: tx },
+                &Pseudonym(citizen),
+            ))
+            .map(Some)
         })
         .await
     }

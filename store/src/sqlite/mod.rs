@@ -16,16 +16,11 @@
 //! Counters are still incremented by one upsert that returns the new value
 //! (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), exactly as on PostgreSQL.
 
-mod activations;
 mod audit;
 mod break_glass;
 mod challenges;
-mod idempotency;
-mod notices;
 mod officers;
 mod quota;
-mod retention;
-mod throttle;
 mod tlog;
 
 use std::path::Path;
@@ -36,9 +31,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::FromSql;
-use rusqlite::{Connection, Params, Row, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Params, Row};
 
 use okaz_core::ports::{Health, StoreError};
+
+use crate::conn::{Arg, Backend, Conn, Db, Row as ConnRow, Sql, Val, Work};
 
 /// Versioned migrations, applied in order, each once.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -90,11 +87,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// serialises writers anyway, so more would only hold file handles.
 const MAX_READERS: usize = 8;
 
-/// The SQLite store. Cheap to clone; clones share the connections.
+/// The SQLite backend. Cheap to clone; clones share the connections.
 #[derive(Clone)]
-pub struct SqliteStore {
+pub struct Lite {
     inner: Arc<Inner>,
 }
+
+/// The SQLite store.
+pub type SqliteStore = Db<Lite>;
 
 struct Inner {
     /// The one connection that writes; its mutex orders writers in this
@@ -234,8 +234,10 @@ impl SqliteStore {
     pub async fn open(path: &str, pool_size: usize) -> Result<Self, StoreError> {
         let path = path.to_string();
         let inner = tokio::task::spawn_blocking(move || Inner::open(&path, pool_size)).await;
-        Ok(SqliteStore {
-            inner: Arc::new(joined(inner)?),
+        Ok(Db {
+            b: Lite {
+                inner: Arc::new(joined(inner)?),
+            },
         })
     }
 
@@ -276,25 +278,14 @@ impl SqliteStore {
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`) on the writer
     /// connection, off the async runtime; commits if `f` succeeds, rolls
-    /// back (on drop) if it fails.
+    /// back if it fails.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        joined(
-            tokio::task::spawn_blocking(move || {
-                let mut c = lock(&inner.writer);
-                let tx = c
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(map_err)?;
-                let out = f(&tx)?;
-                tx.commit().map_err(map_err)?;
-                Ok(out)
-            })
-            .await,
-        )
+        joined(tokio::task::spawn_blocking(move || in_write(&inner, f)).await)
     }
 
     /// Runs the read `f` on a free read connection, off the async runtime.
@@ -311,6 +302,28 @@ impl SqliteStore {
             })
             .await,
         )
+    }
+}
+
+/// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer: the
+/// write lock is taken at the start, so what `f` reads cannot change
+/// before it commits; rolled back if `f` fails.
+fn in_write<T>(
+    inner: &Inner,
+    f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut c = lock(&inner.writer);
+    c.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+    match f(&mut c) {
+        Ok(v) => {
+            c.execute_batch("COMMIT").map_err(map_err)?;
+            Ok(v)
+        }
+        Err(e) => {
+            // Best effort; `lock` rolls back a leftover too.
+            let _ = c.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
 }
 
@@ -380,5 +393,119 @@ impl Health for SqliteStore {
             Ok(())
         })
         .await
+    }
+}
+
+/// A SQLite connection for the concerns written once. Its methods finish
+/// at once (rusqlite blocks): the work's future is driven to its end on
+/// the blocking thread the connection was taken on.
+pub(crate) struct LiteConn<'a> {
+    pub(crate) c: &'a mut Connection,
+}
+
+fn bind_lite(a: &Arg) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match a {
+        Arg::Text(s) => V::Text(s.clone()),
+        Arg::OptText(s) => s.clone().map_or(V::Null, V::Text),
+        Arg::Int(v) => V::Integer(*v),
+        Arg::Bool(b) => V::Integer(i64::from(*b)),
+        Arg::Bytes(b) => V::Blob(b.clone()),
+        // A list of plain strings always serialises.
+        Arg::TextList(l) => V::Text(serde_json::to_string(l).unwrap_or_default()),
+        Arg::Instant(t) => V::Integer(micros(*t)),
+        Arg::OptInstant(t) => t.map_or(V::Null, |t| V::Integer(micros(t))),
+        Arg::Day(d) => V::Text(day(*d)),
+    }
+}
+
+fn lite_rows(c: &Connection, sql: Sql, args: &[Arg]) -> Result<Vec<ConnRow>, StoreError> {
+    use rusqlite::types::ValueRef as R;
+    let Some(text) = sql.sqlite() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = c.prepare_cached(&text).map_err(map_err)?;
+    let n = stmt.column_count();
+    let params: Vec<rusqlite::types::Value> = args.iter().map(bind_lite).collect();
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params))
+        .map_err(map_err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(map_err)? {
+        let mut vals = Vec::with_capacity(n);
+        for i in 0..n {
+            vals.push(match r.get_ref(i).map_err(map_err)? {
+                R::Null => Val::Null,
+                R::Integer(v) => Val::Int(v),
+                R::Real(v) => return Err(StoreError::Corrupt(format!("column {i}: real {v}"))),
+                R::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                R::Blob(b) => Val::Bytes(b.to_vec()),
+            });
+        }
+        out.push(ConnRow(vals));
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl Conn for LiteConn<'_> {
+    async fn query(&mut self, sql: Sql, args: &[Arg]) -> Result<Vec<ConnRow>, StoreError> {
+        lite_rows(self.c, sql, args)
+    }
+
+    async fn exec(&mut self, sql: Sql, args: &[Arg]) -> Result<u64, StoreError> {
+        let Some(text) = sql.sqlite() else {
+            return Ok(0);
+        };
+        let params: Vec<rusqlite::types::Value> = args.iter().map(bind_lite).collect();
+        let n = self
+            .c
+            .prepare_cached(&text)
+            .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
+            .map_err(map_err)?;
+        Ok(n as u64)
+    }
+
+    async fn pipeline(&mut self, stmts: &[(Sql, Vec<Arg>)]) -> Result<Vec<u64>, StoreError> {
+        let mut out = Vec::with_capacity(stmts.len());
+        for (sql, args) in stmts {
+            out.push(self.exec(*sql, args).await?);
+        }
+        Ok(out)
+    }
+
+    async fn each(&mut self, sql: Sql, args: &[Vec<Arg>]) -> Result<Vec<Vec<ConnRow>>, StoreError> {
+        args.iter().map(|a| lite_rows(self.c, sql, a)).collect()
+    }
+}
+
+#[async_trait]
+impl Backend for Lite {
+    async fn run_read<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        joined(
+            tokio::task::spawn_blocking(move || {
+                let mut c = inner.reader();
+                let mut conn = LiteConn { c: &mut c };
+                futures::executor::block_on(f(&mut conn))
+            })
+            .await,
+        )
+    }
+
+    async fn run_autocommit<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
+        self.run_write(f).await
+    }
+
+    async fn run_write<T: Send + 'static, F: Work<T>>(&self, f: F) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        joined(
+            tokio::task::spawn_blocking(move || {
+                in_write(&inner, |c| {
+                    futures::executor::block_on(f(&mut LiteConn { c }))
+                })
+            })
+            .await,
+        )
     }
 }

@@ -63,7 +63,7 @@ async fn of_unit(
 /// Locks the account unless it is locked already, and records the lock
 /// after the record that caused it; whether this call locked it.
 pub(super) fn lock(
-    tx: &Connection,
+    tx: &mut Connection,
     id: &str,
     reason: LockReason,
     cause: &AuditEntry,
