@@ -18,7 +18,9 @@ mod watch;
 use self::bundle::check_bundle;
 use self::checker::Checker;
 use crate::bundle::{Bundle, PartSubject};
-use crate::model::{ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Retention, Role};
+use crate::model::{
+    AuthMethod, ConsentMode, Global, LoginThrottle, PolicySet, Purpose, Retention, Role,
+};
 use crate::problem::PolicyProblem;
 use crate::raw::{RawBreakGlass, RawBundle, RawFile, RawGlobal, RawPurpose, RawRole, RawSignals};
 
@@ -406,137 +408,13 @@ fn check_role(
     r: &RawRole,
     purposes: &BTreeMap<String, Purpose>,
 ) -> Role {
-    let key = |k: &str| format!("roles.{name}.{k}");
-    let header = c.header_span(file, &format!("roles.{name}"));
-
-    let mut documents = BTreeSet::new();
-    for d in &r.documents {
-        match DocumentType::parse(d.get_ref()) {
-            None => {
-                let message = format!("unknown document \"{}\"", d.get_ref());
-                c.report(file, Some(d.span()), key("documents"), message);
-            }
-            Some(kind) if !documents.insert(kind) => {
-                let message = format!("document \"{kind}\" is listed twice");
-                c.report(file, Some(d.span()), key("documents"), message);
-            }
-            Some(_) => {}
-        }
-    }
-    let mut role_purposes = BTreeSet::new();
-    for p in &r.purposes {
-        let pname = p.get_ref();
-        match purposes.get(pname) {
-            None => {
-                let message = format!("unknown purpose \"{pname}\"");
-                c.report(file, Some(p.span()), key("purposes"), message);
-            }
-            Some(_) if role_purposes.contains(pname) => {
-                let message = format!("purpose \"{pname}\" is listed twice");
-                c.report(file, Some(p.span()), key("purposes"), message);
-            }
-            Some(purpose) => {
-                // A purpose that covers none of the role's documents can never
-                // be used by it: almost certainly a mistake in one list or the other.
-                if !documents.is_empty() && !purpose.fields.keys().any(|d| documents.contains(d)) {
-                    let message =
-                        format!("purpose \"{pname}\" releases none of this role's documents");
-                    c.report(file, Some(p.span()), key("purposes"), message);
-                }
-            }
-        }
-        role_purposes.insert(pname.clone());
-    }
-    let checks = !r.documents.is_empty() || !r.purposes.is_empty();
-    if !r.documents.is_empty() && r.purposes.is_empty() {
-        c.report(
-            file,
-            header.clone(),
-            key("purposes"),
-            "role has documents but no purpose".into(),
-        );
-    }
-    if r.documents.is_empty() && !r.purposes.is_empty() {
-        c.report(
-            file,
-            header.clone(),
-            key("documents"),
-            "role has purposes but no document".into(),
-        );
-    }
-
-    let limit = *r.daily_limit.get_ref();
-    if checks && !(1..=MAX_DAILY_LIMIT).contains(&limit) {
-        let message =
-            format!("{limit} is outside 1..={MAX_DAILY_LIMIT} for a role that checks documents");
-        c.report(
-            file,
-            Some(r.daily_limit.span()),
-            key("daily_limit"),
-            message,
-        );
-    }
-    if !checks && limit != 0 {
-        let message = format!("{limit} for a role with no documents; use 0");
-        c.report(
-            file,
-            Some(r.daily_limit.span()),
-            key("daily_limit"),
-            message,
-        );
-    }
-    let consent = *r.consent.get_ref();
-    if consent == ConsentMode::None && !r.case_reference_required {
-        // A check the citizen did not consent to must be traceable to a case.
-        c.report(
-            file,
-            Some(r.consent.span()),
-            key("case_reference_required"),
-            "consent = \"none\" requires case_reference_required = true".into(),
-        );
-    }
-    if let Some(d) = r.document_number_lookup.as_ref().filter(|d| *d.get_ref()) {
-        if consent != ConsentMode::None {
-            // A number names a document before any citizen is known to ask
-            // for a code, so only consent-free checks may start from one.
-            c.report(
-                file,
-                Some(d.span()),
-                key("document_number_lookup"),
-                "document_number_lookup requires consent = \"none\"".into(),
-            );
-        }
-    }
-    let mut auth = BTreeSet::new();
-    for a in &r.auth {
-        if !auth.insert(*a.get_ref()) {
-            let message = format!("auth method \"{}\" is listed twice", a.get_ref().as_str());
-            c.report(file, Some(a.span()), key("auth"), message);
-        }
-    }
-    if auth.is_empty() {
-        c.report(file, header.clone(), key("auth"), "no way to log in".into());
-    }
-    let shift = *r.shift_hours.get_ref();
-    if !(1..=MAX_SHIFT_HOURS).contains(&shift) {
-        let message = format!("{shift} is outside 1..={MAX_SHIFT_HOURS} hours");
-        c.report(
-            file,
-            Some(r.shift_hours.span()),
-            key("shift_hours"),
-            message,
-        );
-    }
-    let idle = *r.idle_minutes.get_ref();
-    if idle == 0 || idle > shift.saturating_mul(60) {
-        let message = format!("{idle} is outside 1 minute ..= shift_hours");
-        c.report(
-            file,
-            Some(r.idle_minutes.span()),
-            key("idle_minutes"),
-            message,
-        );
-    }
+    let at = RoleAt { file, name };
+    let documents = role_documents(c, at, r);
+    let role_purposes = role_purposes(c, at, r, purposes, &documents);
+    let limit = role_limit(c, at, r);
+    let consent = role_consent(c, at, r);
+    let auth = role_auth(c, at, r);
+    let (shift, idle) = role_times(c, at, r);
     Role {
         daily_limit: limit,
         consent,
@@ -544,8 +422,8 @@ fn check_role(
         purposes: role_purposes,
         case_reference_required: r.case_reference_required,
         auth,
-        shift: Duration::from_secs(shift * 3600),
-        idle: Duration::from_secs(idle * 60),
+        shift,
+        idle,
         administers: r.administers,
         plate_lookup: r.plate_lookup,
         document_number_lookup: r
@@ -567,6 +445,168 @@ fn check_role(
             .collect(),
         working_hours: watch::check_working_hours(c, file, name, &r.working_hours),
     }
+}
+
+/// Where a role's problems are reported: its file and its table's name.
+#[derive(Clone, Copy)]
+struct RoleAt<'a> {
+    file: usize,
+    name: &'a str,
+}
+
+impl RoleAt<'_> {
+    fn key(&self, k: &str) -> String {
+        format!("roles.{}.{k}", self.name)
+    }
+
+    fn header(&self, c: &Checker<'_>) -> Option<std::ops::Range<usize>> {
+        c.header_span(self.file, &format!("roles.{}", self.name))
+    }
+}
+
+/// The documents a role may check, each known and listed once.
+fn role_documents(c: &mut Checker<'_>, at: RoleAt<'_>, r: &RawRole) -> BTreeSet<DocumentType> {
+    let mut documents = BTreeSet::new();
+    for d in &r.documents {
+        match DocumentType::parse(d.get_ref()) {
+            None => {
+                let message = format!("unknown document \"{}\"", d.get_ref());
+                c.report(at.file, Some(d.span()), at.key("documents"), message);
+            }
+            Some(kind) if !documents.insert(kind) => {
+                let message = format!("document \"{kind}\" is listed twice");
+                c.report(at.file, Some(d.span()), at.key("documents"), message);
+            }
+            Some(_) => {}
+        }
+    }
+    documents
+}
+
+/// The purposes a role may check for, each known, listed once, and
+/// releasing at least one of the role's documents.
+fn role_purposes(
+    c: &mut Checker<'_>,
+    at: RoleAt<'_>,
+    r: &RawRole,
+    purposes: &BTreeMap<String, Purpose>,
+    documents: &BTreeSet<DocumentType>,
+) -> BTreeSet<String> {
+    let mut role_purposes = BTreeSet::new();
+    for p in &r.purposes {
+        let pname = p.get_ref();
+        match purposes.get(pname) {
+            None => {
+                let message = format!("unknown purpose \"{pname}\"");
+                c.report(at.file, Some(p.span()), at.key("purposes"), message);
+            }
+            Some(_) if role_purposes.contains(pname) => {
+                let message = format!("purpose \"{pname}\" is listed twice");
+                c.report(at.file, Some(p.span()), at.key("purposes"), message);
+            }
+            Some(purpose) => {
+                // A purpose that covers none of the role's documents can never
+                // be used by it: almost certainly a mistake in one list or the other.
+                if !documents.is_empty() && !purpose.fields.keys().any(|d| documents.contains(d)) {
+                    let message =
+                        format!("purpose \"{pname}\" releases none of this role's documents");
+                    c.report(at.file, Some(p.span()), at.key("purposes"), message);
+                }
+            }
+        }
+        role_purposes.insert(pname.clone());
+    }
+    if !r.documents.is_empty() && r.purposes.is_empty() {
+        let header = at.header(c);
+        let message = "role has documents but no purpose".into();
+        c.report(at.file, header, at.key("purposes"), message);
+    }
+    if r.documents.is_empty() && !r.purposes.is_empty() {
+        let header = at.header(c);
+        let message = "role has purposes but no document".into();
+        c.report(at.file, header, at.key("documents"), message);
+    }
+    role_purposes
+}
+
+/// The daily limit: within bounds for a role that checks, zero for one that does not.
+fn role_limit(c: &mut Checker<'_>, at: RoleAt<'_>, r: &RawRole) -> u32 {
+    let checks = !r.documents.is_empty() || !r.purposes.is_empty();
+    let limit = *r.daily_limit.get_ref();
+    let span = Some(r.daily_limit.span());
+    if checks && !(1..=MAX_DAILY_LIMIT).contains(&limit) {
+        let message =
+            format!("{limit} is outside 1..={MAX_DAILY_LIMIT} for a role that checks documents");
+        c.report(at.file, span.clone(), at.key("daily_limit"), message);
+    }
+    if !checks && limit != 0 {
+        let message = format!("{limit} for a role with no documents; use 0");
+        c.report(at.file, span, at.key("daily_limit"), message);
+    }
+    limit
+}
+
+/// The consent mode, and what a consent-free role must then also have.
+fn role_consent(c: &mut Checker<'_>, at: RoleAt<'_>, r: &RawRole) -> ConsentMode {
+    let consent = *r.consent.get_ref();
+    if consent == ConsentMode::None && !r.case_reference_required {
+        // A check the citizen did not consent to must be traceable to a case.
+        c.report(
+            at.file,
+            Some(r.consent.span()),
+            at.key("case_reference_required"),
+            "consent = \"none\" requires case_reference_required = true".into(),
+        );
+    }
+    if let Some(d) = r.document_number_lookup.as_ref().filter(|d| *d.get_ref()) {
+        if consent != ConsentMode::None {
+            // A number names a document before any citizen is known to ask
+            // for a code, so only consent-free checks may start from one.
+            c.report(
+                at.file,
+                Some(d.span()),
+                at.key("document_number_lookup"),
+                "document_number_lookup requires consent = \"none\"".into(),
+            );
+        }
+    }
+    consent
+}
+
+/// The ways to log in: at least one, each listed once.
+fn role_auth(c: &mut Checker<'_>, at: RoleAt<'_>, r: &RawRole) -> BTreeSet<AuthMethod> {
+    let mut auth = BTreeSet::new();
+    for a in &r.auth {
+        if !auth.insert(*a.get_ref()) {
+            let message = format!("auth method \"{}\" is listed twice", a.get_ref().as_str());
+            c.report(at.file, Some(a.span()), at.key("auth"), message);
+        }
+    }
+    if auth.is_empty() {
+        let header = at.header(c);
+        c.report(at.file, header, at.key("auth"), "no way to log in".into());
+    }
+    auth
+}
+
+/// The shift and the idle time, the latter within the former.
+fn role_times(c: &mut Checker<'_>, at: RoleAt<'_>, r: &RawRole) -> (Duration, Duration) {
+    let shift = *r.shift_hours.get_ref();
+    if !(1..=MAX_SHIFT_HOURS).contains(&shift) {
+        let message = format!("{shift} is outside 1..={MAX_SHIFT_HOURS} hours");
+        let span = Some(r.shift_hours.span());
+        c.report(at.file, span, at.key("shift_hours"), message);
+    }
+    let idle = *r.idle_minutes.get_ref();
+    if idle == 0 || idle > shift.saturating_mul(60) {
+        let message = format!("{idle} is outside 1 minute ..= shift_hours");
+        let span = Some(r.idle_minutes.span());
+        c.report(at.file, span, at.key("idle_minutes"), message);
+    }
+    (
+        Duration::from_secs(shift * 3600),
+        Duration::from_secs(idle * 60),
+    )
 }
 
 /// A table that at most one file may define: the first, the others reported.
