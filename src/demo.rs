@@ -22,7 +22,6 @@ use okaz_core::credentials::totp_code_at;
 use okaz_core::ports::NewOfficer;
 use okaz_protocol::Pesel;
 use okaz_sandbox::{Faults, Sandbox, SandboxOptions};
-use okaz_server::app::App;
 use okaz_server::config::Config;
 use okaz_server::http;
 use okaz_server::metrics::Metrics;
@@ -208,26 +207,15 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let broker = wiring::broker_with_metrics(&cfg, Arc::new(SystemClock), &metrics)
         .await
         .with_context(|| format!("starting the broker on {}", redact(&database_url)))?;
-    let portal = wiring::portal(&cfg, &broker.keys).context("starting the citizen portal")?;
     let cert_path = dir.path().join("broker.pem");
     std::fs::write(&cert_path, &cert_pem).context("writing the broker certificate")?;
-    let tlog = Arc::new(
-        okaz_server::tlog::Transparency::new(&cfg.audit, broker.store.clone())
-            .context("starting the audit log")?,
-    );
+    let app = wiring::app(&cfg, broker.clone(), metrics.clone())
+        .context("starting the citizen portal and the audit log")?;
     // As on a deployment: the log's integrator, the notice outbox, the
     // break-glass deadlines and the anomaly signals run while the demo does.
-    let _background = okaz_server::background::Background::start(&cfg, &broker, &tlog, &metrics)
-        .context("starting the broker's background work")?;
-    let app = Arc::new(App {
-        broker: broker.clone(),
-        metrics,
-        max_body: cfg.server.max_body_bytes,
-        portal,
-        draining: Default::default(),
-        dlr_token: None,
-        tlog,
-    });
+    let _background =
+        okaz_server::background::Background::start(&cfg, &broker, &app.tlog, &metrics)
+            .context("starting the broker's background work")?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(http::server::serve(
         listener,

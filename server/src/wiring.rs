@@ -9,6 +9,7 @@ use okaz_registry::sms::{KannelConfig, KannelGateway};
 use okaz_registry::{RegisterClient, RegistryConfig};
 
 use crate::adapters::{KannelSms, LiveRegisters};
+use crate::app::App;
 use crate::config::{read_secret, Config, ConfigError};
 use crate::http::server::{ClientAuth, Limits, ServeError};
 use crate::metrics::{Metrics, ProbeValues, Probes};
@@ -239,6 +240,28 @@ pub fn portal(cfg: &Config, keys: &Keys) -> Result<Option<Arc<okaz_portal::Porta
         keys,
         ca.as_deref(),
     )?)))
+}
+
+/// What the request handlers share, from the configuration and a built
+/// broker: the portal, the transparency log's integrator (refusing to
+/// start without the log key: a new key would fork the log) and the
+/// delivery-report token. The serve command, the demo and the test kit
+/// all assemble the broker process this one way.
+pub fn app(cfg: &Config, broker: Broker, metrics: Metrics) -> Result<Arc<App>, WiringError> {
+    let portal = portal(cfg, &broker.keys)?;
+    let tlog = Arc::new(crate::tlog::Transparency::new(
+        &cfg.audit,
+        broker.store.clone(),
+    )?);
+    Ok(Arc::new(App {
+        broker,
+        metrics,
+        max_body: cfg.server.max_body_bytes,
+        portal,
+        draining: Default::default(),
+        dlr_token: dlr_token(cfg)?,
+        tlog,
+    }))
 }
 
 /// Client-certificate trust from configuration; `None` when no unit uses certificates.

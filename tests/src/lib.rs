@@ -30,7 +30,6 @@ use okaz_core::clock::ManualClock;
 use okaz_core::credentials::totp_code_at;
 use okaz_core::ports::{NewOfficer, Store};
 use okaz_sandbox::{Sandbox, SandboxOptions};
-use okaz_server::app::App;
 use okaz_server::config::Config;
 use okaz_server::metrics::Metrics;
 use okaz_server::wiring;
@@ -251,21 +250,10 @@ impl Kit {
             &metrics,
         )
         .unwrap();
-        let portal = wiring::portal(&cfg, &broker.keys).unwrap();
         // The kit runs the integrator on demand ([`Kit::integrate`]), so
         // tests see the log in a known state.
-        let tlog = Arc::new(
-            okaz_server::tlog::Transparency::new(&cfg.audit, broker.store.clone()).unwrap(),
-        );
-        let app = Arc::new(App {
-            broker: broker.clone(),
-            metrics,
-            max_body: cfg.server.max_body_bytes,
-            portal,
-            draining: Default::default(),
-            dlr_token: wiring::dlr_token(&cfg).unwrap(),
-            tlog: tlog.clone(),
-        });
+        let app = wiring::app(&cfg, broker.clone(), metrics).unwrap();
+        let tlog = app.tlog.clone();
         let ops_listener = okaz_server::http::server::bind("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();

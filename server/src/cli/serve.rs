@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use okaz_server::app::App;
 use okaz_server::config::Config;
 use okaz_server::http;
 use okaz_server::metrics::Metrics;
@@ -59,23 +58,9 @@ impl Serve {
         let broker =
             wiring::broker_with_metrics(&cfg, Arc::new(okaz_core::clock::SystemClock), &metrics)
                 .await?;
-        let portal = wiring::portal(&cfg, &broker.keys)?;
-        // Refuses to start without the log key: a new key would fork the log.
-        let tlog = Arc::new(okaz_server::tlog::Transparency::new(
-            &cfg.audit,
-            broker.store.clone(),
-        )?);
+        let app = wiring::app(&cfg, broker, metrics.clone())?;
         let background =
-            okaz_server::background::Background::start(&cfg, &broker, &tlog, &metrics)?;
-        let app = Arc::new(App {
-            broker,
-            metrics,
-            max_body: cfg.server.max_body_bytes,
-            portal,
-            draining: Default::default(),
-            dlr_token: wiring::dlr_token(&cfg)?,
-            tlog,
-        });
+            okaz_server::background::Background::start(&cfg, &app.broker, &app.tlog, &metrics)?;
         let listener = http::server::bind(cfg.server.listen).await?;
         let addr = listener.local_addr()?;
         let ops_listener = http::server::bind(cfg.server.ops_listen)
