@@ -53,12 +53,10 @@ impl Broker {
         let now = self.clock.now();
         let mut base = self.check_record(officer, &check_req, now);
         if !role.break_glass {
-            self.store
-                .append_audit(base.refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail("this role may not break glass")
-                .into());
+            let why = "this role may not break glass";
+            return Err(self
+                .refuse_on_record(base, ErrorCode::NotPermitted, why)
+                .await);
         }
         let check = self
             .authorize_check(officer, role, &check_req, &mut base)
@@ -68,12 +66,10 @@ impl Broker {
         if overrides == Override::DailyLimit && auth.counter.used < allowance {
             // Nothing to override: a consent-free check within the limit
             // is simply made as usual, with no break-glass on record.
-            self.store
-                .append_audit(base.refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail("the daily limit is not reached: check as usual")
-                .into());
+            let why = "the daily limit is not reached: check as usual";
+            return Err(self
+                .refuse_on_record(base, ErrorCode::NotPermitted, why)
+                .await);
         }
 
         let id = Rng(&*self.random).uuid();

@@ -31,9 +31,10 @@ use okaz_protocol::{
 
 use super::auth::{chrono_duration, Authenticated};
 use super::request::BundleCheck;
+use super::subject::may_use;
 use super::Broker;
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::error::{BrokerError, Refusal};
+use crate::error::BrokerError;
 use crate::notice;
 use crate::ports::{
     AfterCount, Challenge, Found, OutboxNotice, Plate, RegisterFailure, Rng, Subject,
@@ -51,11 +52,7 @@ impl Broker {
         // waits for the authentication, and is answered with the quota.
         let parsed =
             body.map(|r| BundleCheck::parse(&r, self.policy.bundle(&r.bundle), &self.keys.pepper));
-        let citizen = match &parsed {
-            Ok(Ok(r)) => r.citizen.clone(),
-            _ => None,
-        };
-        let (auth, activated) = self.authenticate_for(token, citizen).await?;
+        let (auth, activated) = self.authenticate_check(token, &parsed).await?;
         let run = async { self.run_bundle(&auth, activated, parsed??).await }.await;
         run.map_err(|e| self.with_quota(&auth, e))
     }
@@ -89,22 +86,20 @@ impl Broker {
                 Ok(r) => r,
                 Err(denial) => {
                     let code = denial.code();
-                    self.store.append_audit(base.refused(code)).await?;
-                    return Err(Refusal::new(code).detail(denial.to_string()).into());
+                    return Err(self.refuse_on_record(base, code, denial.to_string()).await);
                 }
             };
         // A driver named by licence number has no citizen to ask for a
         // code: only a consent-free role the policy lets look documents up
         // by number may do it (as a single check by number). Refused and
         // audited before anything is counted.
-        if let Some(Subject::LicenceNumber(_)) = &req.person {
+        if let Some(person @ Subject::LicenceNumber(_)) = &req.person {
             let role = self.role_of(officer)?;
-            if !(role.document_number_lookup && resolved.consent == ConsentMode::None) {
-                let code = ErrorCode::NotPermitted;
-                self.store.append_audit(base.refused(code)).await?;
-                return Err(Refusal::new(code)
-                    .detail("this role may not name the driver by licence number")
-                    .into());
+            if !may_use(role, person, resolved.consent == ConsentMode::None) {
+                let why = "this role may not name the driver by licence number";
+                return Err(self
+                    .refuse_on_record(base, ErrorCode::NotPermitted, why)
+                    .await);
             }
         }
         if resolved.consent == ConsentMode::Sms {

@@ -91,6 +91,24 @@ impl BundleCheck {
     }
 }
 
+/// A parsed request that may name a citizen by PESEL.
+pub(super) trait NamesCitizen {
+    /// The pseudonym of the citizen's PESEL, computed once by the parse.
+    fn citizen(&self) -> Option<&Pseudonym>;
+}
+
+impl NamesCitizen for CheckRequest {
+    fn citizen(&self) -> Option<&Pseudonym> {
+        self.citizen.as_ref()
+    }
+}
+
+impl NamesCitizen for BundleCheck {
+    fn citizen(&self) -> Option<&Pseudonym> {
+        self.citizen.as_ref()
+    }
+}
+
 /// The pseudonym of a subject named by PESEL: the one HMAC of a request.
 fn pseudonym_of(pepper: &SecretKey, subject: Option<&Subject>) -> Option<Pseudonym> {
     match subject {

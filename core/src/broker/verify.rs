@@ -11,7 +11,7 @@ use okaz_protocol::{
 };
 
 use super::auth::{chrono_duration, Authenticated, Bearer};
-use super::request::CheckRequest;
+use super::request::{CheckRequest, NamesCitizen};
 use super::subject::may_use;
 use super::Broker;
 use crate::audit::{AuditEntry, AuditEvent, Outcome};
@@ -39,13 +39,24 @@ impl Broker {
         // whose activation the authentication reads; a refusal waits for
         // the authentication, and is answered with the quota.
         let parsed = body.map(|r| CheckRequest::parse(&r, &self.keys.pepper));
-        let citizen = match &parsed {
-            Ok(Ok(r)) => r.citizen.clone(),
-            _ => None,
-        };
-        let (auth, activated) = self.authenticate_for(token, citizen).await?;
+        let (auth, activated) = self.authenticate_check(token, &parsed).await?;
         let started = async { self.start(&auth, activated, parsed?).await }.await;
         started.map_err(|e| self.with_quota(&auth, e))
+    }
+
+    /// The one authentication lookup of a check's start, which also reads
+    /// whether the citizen the request names (by the pseudonym its parse
+    /// computed) activated the service.
+    pub(super) async fn authenticate_check<R: NamesCitizen, E>(
+        &self,
+        token: Bearer<'_>,
+        parsed: &Result<Result<R, Refusal>, E>,
+    ) -> Result<(Authenticated, Option<bool>), BrokerError> {
+        let citizen = match parsed {
+            Ok(Ok(r)) => r.citizen().cloned(),
+            _ => None,
+        };
+        self.authenticate_for(token, citizen).await
     }
 
     /// Validates, authorises, counts, and goes on to release or challenge.
@@ -581,24 +592,32 @@ impl Broker {
             {
                 Ok(c) => c,
                 Err(denial) => {
-                    let code = denial.code();
-                    self.store.append_audit(base.clone().refused(code)).await?;
-                    return Err(Refusal::new(code).detail(denial.to_string()).into());
+                    let (code, why) = (denial.code(), denial.to_string());
+                    return Err(self.refuse_on_record(base.clone(), code, why).await);
                 }
             };
         base.case_reference = case_reference.map(str::to_string);
         if !may_use(role, subject, check.consent == ConsentMode::None) {
-            self.store
-                .append_audit(base.clone().refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail(format!(
-                    "this role may not name the subject by {}",
-                    subject.kind()
-                ))
-                .into());
+            let why = format!("this role may not name the subject by {}", subject.kind());
+            let refused = self.refuse_on_record(base.clone(), ErrorCode::NotPermitted, why);
+            return Err(refused.await);
         }
         Ok(check)
+    }
+
+    /// Refuses a check before anything is counted, on the record: `base`
+    /// written as a refusal with `code`, the answer saying why. A store
+    /// that cannot write the record answers instead (fail closed).
+    pub(super) async fn refuse_on_record(
+        &self,
+        base: AuditEntry,
+        code: ErrorCode,
+        why: impl Into<String>,
+    ) -> BrokerError {
+        match self.store.append_audit(base.refused(code)).await {
+            Ok(()) => Refusal::new(code).detail(why).into(),
+            Err(e) => e.into(),
+        }
     }
 }
 
