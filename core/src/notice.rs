@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use okaz_protocol::DocumentType;
+use okaz_protocol::{DocumentType, Pesel};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -33,8 +33,10 @@ use crate::pseudonym::SecretKey;
 /// up at delivery). Lives in memory or sealed in the outbox, nowhere else.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Notice {
-    /// The citizen, digits only; wiped when the notice is dropped.
-    pub pesel: String,
+    /// The citizen (digits only when sealed); wiped when the notice is
+    /// dropped. Typed, so nothing on the notice's way parses it again.
+    #[serde(with = "pesel_digits")]
+    pub pesel: Pesel,
     /// The check (verification id): the dispute link names it.
     pub verification: String,
     /// The unit that checked.
@@ -76,6 +78,23 @@ impl Notice {
     fn document_words(&self) -> (String, String) {
         let (pl, en): (Vec<_>, Vec<_>) = self.documents().map(document_words).unzip();
         (pl.join(", "), en.join(", "))
+    }
+}
+
+/// A PESEL in a sealed notice: its eleven digits, as before it was typed,
+/// so rows sealed earlier still open; parsed once, where the row opens.
+mod pesel_digits {
+    use okaz_protocol::Pesel;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use zeroize::Zeroizing;
+
+    pub fn serialize<S: Serializer>(pesel: &Pesel, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Zeroizing::new(pesel.expose()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Pesel, D::Error> {
+        let digits = Zeroizing::new(String::deserialize(d)?);
+        Pesel::parse(&digits).map_err(D::Error::custom)
     }
 }
 
@@ -352,7 +371,7 @@ mod tests {
 
     fn notice() -> Notice {
         Notice {
-            pesel: "44051401359".into(),
+            pesel: Pesel::parse("44051401359").unwrap(),
             verification: "v-1".into(),
             unit: "USC-Warszawa".into(),
             document: DocumentType::IdCard,

@@ -28,7 +28,6 @@ use okaz_core::ports::{
 };
 use okaz_core::pseudonym::{Pseudonym, SecretKey};
 use okaz_portal::i18n::{self, Lang};
-use okaz_protocol::Pesel;
 use okaz_registry::mail::{MailConfig, MailGateway};
 
 /// Why notices could not be set up.
@@ -133,12 +132,7 @@ impl Delivery {
     /// citizen without contact, or reserved against it, has nothing to
     /// receive). A failure is counted and left for the caller to retry.
     pub async fn deliver(&self, n: &mut Notice, prefs: NoticePrefs) -> bool {
-        let Ok(pesel) = Pesel::parse(&n.pesel) else {
-            // Cannot happen for a notice this broker made; nothing to send to.
-            self.metrics.notice("any", "unaddressable");
-            return true;
-        };
-        let contact = match self.registers.contact(&pesel).await {
+        let contact = match self.registers.contact(&n.pesel).await {
             Ok(c) if !c.reserved => c,
             Ok(_) | Err(RegisterFailure::NotFound(_)) => return true,
             Err(RegisterFailure::Unavailable { .. }) => {
@@ -215,14 +209,10 @@ impl Delivery {
                 pass.unreadable += 1;
                 continue;
             };
-            let prefs = match Pesel::parse(&n.pesel) {
-                Ok(p) => {
-                    self.store
-                        .notice_prefs(&Pseudonym::of(&self.pepper, &p))
-                        .await?
-                }
-                Err(_) => NoticePrefs::default(),
-            };
+            let prefs = self
+                .store
+                .notice_prefs(&Pseudonym::of(&self.pepper, &n.pesel))
+                .await?;
             if self.deliver(&mut n, prefs).await {
                 self.store.delete_notice(&row.id).await?;
                 pass.sent += 1;

@@ -6,19 +6,19 @@ use std::collections::HashMap;
 
 use okaz_protocol::{
     BreakGlassDecision, BreakGlassRequest, BreakGlassVerdict, BreakGlassView, ErrorCode,
-    OfficerView, Verification, VerificationStatus,
+    OfficerView, Verification,
 };
 
 use super::admin::valid_reason;
-use super::auth::{chrono_duration, Authenticated, Bearer};
-use super::subject::subject_of;
+use super::auth::{Authenticated, Bearer};
+use super::request::CheckRequest;
+use super::verify::AtOnce;
 use super::{officer_view, Broker};
 use crate::audit::{AuditEntry, AuditEvent, Outcome};
 use crate::break_glass::{self as rules, Decision, Override};
 use crate::error::{BrokerError, Refusal};
-use crate::ports::{BreakGlassRecord, BreakGlassStart, Found, NewBreakGlass, Rng};
-use crate::pseudonym::Pseudonym;
-use crate::{notice, quota};
+use crate::ports::{BreakGlassRecord, BreakGlassStart, NewBreakGlass, Rng};
+use crate::quota;
 
 /// How far back the supervisors' list looks (pending ones always show).
 const LIST_DAYS: i64 = 30;
@@ -43,38 +43,33 @@ impl Broker {
     ) -> Result<(Verification, Override), BrokerError> {
         let officer = &auth.officer;
         let role = self.role_of(officer)?;
-        let check_req = req.check();
         // Malformed input costs nothing, as for any check.
-        let subject = subject_of(&check_req)?;
+        let check_req = CheckRequest::parse(&req.check(), &self.keys.pepper)?;
         let justification = rules::clean_justification(
             &req.justification,
             self.policy.break_glass.justification_max,
         )
         .map_err(|e| Refusal::new(ErrorCode::InvalidRequest).detail(e.to_string()))?;
         let now = self.clock.now();
-        let mut base = self.check_record(officer, &subject, &check_req, now);
+        let mut base = self.check_record(officer, &check_req, now);
         if !role.break_glass {
-            self.store
-                .append_audit(base.refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail("this role may not break glass")
-                .into());
+            let why = "this role may not break glass";
+            return Err(self
+                .refuse_on_record(base, ErrorCode::NotPermitted, why)
+                .await);
         }
         let check = self
-            .authorize_check(officer, role, &subject, &check_req, &mut base)
+            .authorize_check(officer, role, &check_req, &mut base)
             .await?;
         let overrides = rules::override_for(check.consent);
         let allowance = quota::allowance(check.daily_limit, auth.counter.extra);
         if overrides == Override::DailyLimit && auth.counter.used < allowance {
             // Nothing to override: a consent-free check within the limit
             // is simply made as usual, with no break-glass on record.
-            self.store
-                .append_audit(base.refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail("the daily limit is not reached: check as usual")
-                .into());
+            let why = "the daily limit is not reached: check as usual";
+            return Err(self
+                .refuse_on_record(base, ErrorCode::NotPermitted, why)
+                .await);
         }
 
         let id = Rng(&*self.random).uuid();
@@ -115,28 +110,17 @@ impl Broker {
             BreakGlassStart::Locked => return Err(BrokerError::refused(ErrorCode::AccountLocked)),
         }
 
-        let Found {
-            mut document,
-            owner,
-        } = self.fetch(&subject, req.document, &base, None).await?;
-        let fields = document.restrict(super::verify::to_release(check.fields.iter(), req.photo));
-        // The flag on the release: its outcome says break-glass.
-        let mut released = base.released(fields).outcome(Outcome::BreakGlass);
-        if let Some(owner) = &owner {
-            released.citizen = Some(Pseudonym::of(&self.keys.pepper, owner).as_str().to_string());
-        }
-        let receipt = self.receipt(&released);
-        // The citizen hears of it at once, told it was an emergency check:
-        // the notice waits sealed in the outbox (due now), written in the
-        // release's own transaction, so it survives this replica.
-        let noticed = owner.as_ref().and_then(|owner| {
-            let n = self.notices.as_ref()?;
-            let mut notice = self.notice_of(owner, &released, req.document);
-            notice.emergency = true;
-            notice::outbox_row(n, &*self.random, &notice, released.at)
-        });
-        self.store
-            .append_audits(vec![released], noticed.as_slice())
+        // Released as any check made without a code, flagged break-glass.
+        let quota = self.quota_of(auth);
+        let verification = self
+            .release_at_once(
+                id.clone(),
+                &check_req,
+                &check,
+                base,
+                quota,
+                AtOnce::BreakGlass,
+            )
             .await?;
         tracing::warn!(
             verification = %id,
@@ -145,22 +129,7 @@ impl Broker {
             overrides = overrides.as_str(),
             "break-glass check released; awaiting countersign"
         );
-        Ok((
-            Verification {
-                receipt,
-                id,
-                status: VerificationStatus::Completed,
-                expires_at: None,
-                attempts_left: None,
-                sent_to: None,
-                document: Some(document),
-                display_until: Some(self.clock.now() + chrono_duration(check.display)),
-                bundle: None,
-                parts: Vec::new(),
-                quota: self.quota_of(auth),
-            },
-            overrides,
-        ))
+        Ok((verification, overrides))
     }
 
     /// `GET /v1/admin/break-glass`: the unit's break-glass checks (pending

@@ -23,28 +23,23 @@
 //! history lists each part's release with its receipt and proof.
 
 use futures::future::join_all;
-use okaz_policy::{Bundle, ConsentMode, PartSubject, ResolvedBundle};
+use okaz_policy::{ConsentMode, PartSubject, ResolvedBundle};
 use okaz_protocol::{
-    docnumber, plate, BundleRequest, BundleVerification, DocumentType, ErrorCode, PartResult,
-    PartStatus, Pesel, PhotoFit, QuotaView, Verification, VerificationStatus,
+    BundleRequest, BundleVerification, DocumentType, ErrorCode, PartResult, PartStatus, Pesel,
+    PhotoFit, QuotaView, Verification, VerificationStatus,
 };
 
 use super::auth::{chrono_duration, Authenticated};
+use super::request::BundleCheck;
+use super::subject::may_use;
 use super::Broker;
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::error::{BrokerError, Refusal};
+use crate::error::BrokerError;
 use crate::notice;
-use crate::ports::{AfterCount, Challenge, Found, OutboxNotice, RegisterFailure, Rng, Subject};
+use crate::ports::{
+    AfterCount, Challenge, Found, OutboxNotice, Plate, RegisterFailure, Rng, Subject,
+};
 use crate::pseudonym::Pseudonym;
-
-/// The subjects a bundle request names, validated.
-#[derive(Debug, PartialEq, Eq)]
-struct Subjects {
-    /// The person: by PESEL, or (a traffic stop's driver) by licence number.
-    person: Option<Subject>,
-    /// The vehicle, by its plate (normalised).
-    vehicle: Option<String>,
-}
 
 impl Broker {
     /// `POST /v1/bundles`: authenticates (one lookup), then runs the bundle.
@@ -53,14 +48,12 @@ impl Broker {
         token: super::Bearer<'_>,
         body: Result<BundleRequest, BrokerError>,
     ) -> Result<BundleVerification, BrokerError> {
-        let citizen = body
-            .as_ref()
-            .ok()
-            .and_then(|r| r.subject.pesel.as_deref())
-            .and_then(|p| Pesel::parse(p).ok())
-            .map(|p| Pseudonym::of(&self.keys.pepper, &p));
-        let (auth, activated) = self.authenticate_for(token, citizen).await?;
-        let run = async { self.run_bundle(&auth, activated, body?).await }.await;
+        // Parsed once, here, against what the bundle needs; a refusal
+        // waits for the authentication, and is answered with the quota.
+        let parsed =
+            body.map(|r| BundleCheck::parse(&r, self.policy.bundle(&r.bundle), &self.keys.pepper));
+        let (auth, activated) = self.authenticate_check(token, &parsed).await?;
+        let run = async { self.run_bundle(&auth, activated, parsed??).await }.await;
         run.map_err(|e| self.with_quota(&auth, e))
     }
 
@@ -68,10 +61,10 @@ impl Broker {
         &self,
         auth: &Authenticated,
         activated: Option<bool>,
-        req: BundleRequest,
+        req: BundleCheck,
     ) -> Result<BundleVerification, BrokerError> {
         let officer = &auth.officer;
-        let case_reference = super::verify::case_reference_of(req.case_reference.as_deref());
+        let case_reference = req.case_reference.as_deref();
         let mut base = AuditEntry::new(
             self.clock.now(),
             AuditEvent::VerificationRefused,
@@ -81,19 +74,10 @@ impl Broker {
         // The bundle's name stands where a single check's purpose would.
         base.purpose = Some(req.bundle.clone());
         base.case_reference = case_reference.map(str::to_string);
-        // A typo costs nothing: the subjects are validated against what the
-        // bundle needs before anything is counted or audited; an unknown
+        // A typo cost nothing: the subjects were validated against what the
+        // bundle needs before anything was counted or audited; an unknown
         // bundle is refused below, audited, like any other denial.
-        let subjects = match self.policy.bundle(&req.bundle) {
-            Some(b) => subjects_of(&req, b)?,
-            None => Subjects {
-                person: None,
-                vehicle: None,
-            },
-        };
-        if let Some(Subject::Pesel(p)) = &subjects.person {
-            base.citizen = Some(Pseudonym::of(&self.keys.pepper, p).as_str().to_string());
-        }
+        base.citizen = req.citizen.as_ref().map(|c| c.as_str().to_string());
         let resolved =
             match self
                 .policy
@@ -102,35 +86,32 @@ impl Broker {
                 Ok(r) => r,
                 Err(denial) => {
                     let code = denial.code();
-                    self.store.append_audit(base.refused(code)).await?;
-                    return Err(Refusal::new(code).detail(denial.to_string()).into());
+                    return Err(self.refuse_on_record(base, code, denial.to_string()).await);
                 }
             };
         // A driver named by licence number has no citizen to ask for a
         // code: only a consent-free role the policy lets look documents up
         // by number may do it (as a single check by number). Refused and
         // audited before anything is counted.
-        if let Some(Subject::LicenceNumber(_)) = &subjects.person {
+        if let Some(person @ Subject::LicenceNumber(_)) = &req.person {
             let role = self.role_of(officer)?;
-            if !(role.document_number_lookup && resolved.consent == ConsentMode::None) {
-                let code = ErrorCode::NotPermitted;
-                self.store.append_audit(base.refused(code)).await?;
-                return Err(Refusal::new(code)
-                    .detail("this role may not name the driver by licence number")
-                    .into());
+            if !may_use(role, person, resolved.consent == ConsentMode::None) {
+                let why = "this role may not name the driver by licence number";
+                return Err(self
+                    .refuse_on_record(base, ErrorCode::NotPermitted, why)
+                    .await);
             }
         }
         if resolved.consent == ConsentMode::Sms {
             return self
-                .challenge_bundle(auth, activated, &resolved, subjects, &req.bundle, base)
+                .challenge_bundle(auth, activated, &resolved, &req, base)
                 .await;
         }
         // One count for the whole bundle, in the single check's one transaction.
         let quota = self
             .count_attempt(auth, resolved.daily_limit, &base, AfterCount::Nothing)
             .await?;
-        self.release_parts(&resolved, &subjects, &req.bundle, base, quota, req.photo)
-            .await
+        self.release_parts(&resolved, &req, base, quota).await
     }
 
     /// One challenge for the whole bundle: counted once, one SMS naming
@@ -140,14 +121,13 @@ impl Broker {
         auth: &Authenticated,
         activated: Option<bool>,
         resolved: &ResolvedBundle<'_>,
-        subjects: Subjects,
-        bundle: &str,
+        req: &BundleCheck,
         base: AuditEntry,
     ) -> Result<BundleVerification, BrokerError> {
         // Validation lets only consent-free roles name a vehicle, so every
         // part of a bundle with consent is the person's.
-        let (Some(Subject::Pesel(pesel)), Some((_, first))) =
-            (subjects.person, resolved.parts.first())
+        let (Some(Subject::Pesel(pesel)), Some(citizen), Some((_, first))) =
+            (&req.person, &req.citizen, resolved.parts.first())
         else {
             return Err(BrokerError::refused(ErrorCode::InvalidRequest));
         };
@@ -156,7 +136,7 @@ impl Broker {
             .challenge(
                 auth,
                 activated.unwrap_or(false),
-                pesel,
+                (pesel, citizen),
                 &documents,
                 first,
                 base,
@@ -164,7 +144,7 @@ impl Broker {
             .await?;
         Ok(BundleVerification {
             id: v.id,
-            bundle: bundle.to_string(),
+            bundle: req.bundle.clone(),
             status: v.status,
             expires_at: v.expires_at,
             attempts_left: v.attempts_left,
@@ -195,29 +175,13 @@ impl Broker {
         base: AuditEntry,
         photo: Option<PhotoFit>,
     ) -> Result<Verification, BrokerError> {
-        let resolved = match self.policy.authorize_bundle(
+        let asked = self.policy.authorize_bundle(
             &auth.officer.role,
             &ch.purpose,
             ch.case_reference.as_deref(),
-        ) {
-            Ok(r) => r,
-            Err(d) => {
-                // The code was right: the challenge stays open.
-                let code = d.code();
-                let refused = base
-                    .clone()
-                    .as_event(AuditEvent::ReleaseFailed)
-                    .refused(code);
-                self.store.reopen_challenge(id, vec![refused]).await?;
-                self.notice_refused(&pesel, &ch.citizen, &base, ch.document, code)
-                    .await;
-                return Err(BrokerError::refused(code));
-            }
-        };
-        let subjects = Subjects {
-            person: Some(Subject::Pesel(pesel.clone())),
-            vehicle: None,
-        };
+        );
+        let resolved = self.reauthorised(id, ch, &pesel, &base, asked).await?;
+        let person = Subject::Pesel(pesel.clone());
         // This answer holds the challenge's lease (taken with its attempt):
         // no other answer reads the registers meanwhile.
         let record = base.clone();
@@ -226,7 +190,7 @@ impl Broker {
             parts,
             owners,
         } = self
-            .fetch_parts(&resolved, &subjects, &ch.purpose, base, photo)
+            .fetch_parts(&resolved, (Some(&person), None), &ch.purpose, base, photo)
             .await;
         if let Some(code) = nothing_released(&parts) {
             // Every register failed: nothing was shown, so the code is not
@@ -243,23 +207,12 @@ impl Broker {
         // One notice names every part released, sent from memory (the
         // PESEL is here); the citizen's channel choices come with the
         // completion, which writes every part's record.
-        let notice = self.notices.as_ref().and_then(|n| {
-            Some((
-                n,
-                self.bundle_notice(&pesel, &ch.purpose, &records, &owners)?,
-            ))
-        });
-        let Some(prefs) = self
-            .store
-            .complete_challenge(id, records, &ch.citizen)
-            .await?
-        else {
-            // Another request used the code first: release nothing.
-            return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
-        };
-        if let Some((n, notice)) = notice {
-            n.queue.push(notice, prefs);
-        }
+        let notice = self
+            .notices
+            .is_some()
+            .then(|| self.bundle_notice(&pesel, &ch.purpose, &records, &owners))
+            .flatten();
+        self.complete_on_code(id, ch, records, notice).await?;
         Ok(Verification {
             id: id.to_string(),
             status: VerificationStatus::Completed,
@@ -280,20 +233,20 @@ impl Broker {
     async fn release_parts(
         &self,
         resolved: &ResolvedBundle<'_>,
-        subjects: &Subjects,
-        bundle: &str,
+        req: &BundleCheck,
         base: AuditEntry,
         quota: QuotaView,
-        photo: Option<PhotoFit>,
     ) -> Result<BundleVerification, BrokerError> {
+        let bundle = req.bundle.as_str();
         let id = Rng(&*self.random).uuid();
         let base = base.verification(&id);
+        let subjects = (req.person.as_ref(), req.vehicle.as_ref());
         let Fetched {
             records,
             parts,
             owners,
         } = self
-            .fetch_parts(resolved, subjects, bundle, base, photo)
+            .fetch_parts(resolved, subjects, bundle, base, req.photo)
             .await;
         // Each person whose papers were released (the driver, the
         // vehicle's owner) is noticed once, after the policy's delay: the
@@ -319,15 +272,15 @@ impl Broker {
     async fn fetch_parts(
         &self,
         resolved: &ResolvedBundle<'_>,
-        subjects: &Subjects,
+        (person, vehicle): (Option<&Subject>, Option<&Plate>),
         bundle: &str,
         base: AuditEntry,
         photo: Option<PhotoFit>,
     ) -> Fetched {
         let fetches = resolved.parts.iter().map(|(part, _)| async move {
             let subject = match part.subject {
-                PartSubject::Person => subjects.person.clone(),
-                PartSubject::Vehicle => subjects.vehicle.clone().map(Subject::Plate),
+                PartSubject::Person => person.cloned(),
+                PartSubject::Vehicle => vehicle.cloned().map(Subject::Plate),
             };
             match subject {
                 Some(s) => self.registers.document(&s, part.document).await,
@@ -488,188 +441,5 @@ fn nothing_released(parts: &[PartResult]) -> Option<ErrorCode> {
         Some(ErrorCode::RegistryUnavailable)
     } else {
         Some(ErrorCode::DocumentNotFound)
-    }
-}
-
-/// Validates the subjects against what the bundle needs. Malformed input
-/// costs nothing: it is refused here, before anything is counted. The
-/// person is named by PESEL, or by licence number where every person's
-/// part is one a licence number names (a traffic stop's driving licence);
-/// whether the role may name them so is asked once the bundle is authorised.
-fn subjects_of(req: &BundleRequest, bundle: &Bundle) -> Result<Subjects, Refusal> {
-    let s = &req.subject;
-    let needs_person = bundle.needs_pesel();
-    if s.id_card_number.is_some() {
-        return Err(Refusal::new(ErrorCode::InvalidRequest)
-            .detail("a bundle names the person by pesel or licence number"));
-    }
-    let by_licence = bundle
-        .parts
-        .iter()
-        .filter(|p| p.subject == PartSubject::Person)
-        .all(|p| docnumber::LICENCE_DOCUMENTS.contains(&p.document));
-    let person = match (&s.pesel, &s.licence_number, needs_person) {
-        (Some(_), Some(_), _) => {
-            return Err(Refusal::new(ErrorCode::InvalidRequest)
-                .detail("name the person one way: pesel or licence_number"))
-        }
-        (Some(p), None, true) => Some(
-            Pesel::parse(p)
-                .map(Subject::Pesel)
-                .map_err(|e| Refusal::new(ErrorCode::InvalidPesel).detail(e.to_string()))?,
-        ),
-        (None, Some(n), true) if by_licence => Some(
-            docnumber::licence(n)
-                .map(Subject::LicenceNumber)
-                .map_err(|e| {
-                    Refusal::new(ErrorCode::InvalidDocumentNumber).detail(e.to_string())
-                })?,
-        ),
-        (None, Some(_), true) => {
-            return Err(Refusal::new(ErrorCode::InvalidRequest)
-                .detail("this bundle names the person by pesel"))
-        }
-        (None, None, true) => {
-            return Err(Refusal::new(ErrorCode::InvalidRequest)
-                .detail("this bundle needs the person's pesel or licence number"))
-        }
-        (_, _, false) => {
-            if s.pesel.is_some() || s.licence_number.is_some() {
-                return Err(
-                    Refusal::new(ErrorCode::InvalidRequest).detail("this bundle names no person")
-                );
-            }
-            None
-        }
-    };
-    let vehicle = match (&s.plate, bundle.needs_plate()) {
-        (Some(typed), true) => Some(plate::normalise(typed).ok_or_else(|| {
-            Refusal::new(ErrorCode::InvalidRequest)
-                .detail("a registration number has 1 to 8 letters and digits")
-        })?),
-        (None, true) => {
-            return Err(Refusal::new(ErrorCode::InvalidRequest)
-                .detail("this bundle needs the vehicle's plate"))
-        }
-        (Some(_), false) => {
-            return Err(Refusal::new(ErrorCode::InvalidRequest).detail("this bundle takes no plate"))
-        }
-        (None, false) => None,
-    };
-    Ok(Subjects { person, vehicle })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use okaz_policy::PolicySet;
-    use okaz_protocol::Subject as Wire;
-
-    fn default_policy() -> PolicySet {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
-        PolicySet::load_dir(std::path::Path::new(dir)).unwrap()
-    }
-
-    fn req(bundle: &str, subject: Wire) -> BundleRequest {
-        BundleRequest {
-            bundle: bundle.into(),
-            subject,
-            case_reference: None,
-            photo: None,
-        }
-    }
-
-    fn code(r: Result<Subjects, Refusal>) -> ErrorCode {
-        r.unwrap_err().code
-    }
-
-    #[test]
-    fn a_traffic_stop_names_the_driver_by_pesel_or_licence_number() {
-        let p = default_policy();
-        let stop = p.bundle("traffic_stop").unwrap();
-        let by = |pesel: Option<&str>, licence: Option<&str>, plate: Option<&str>| Wire {
-            pesel: pesel.map(Into::into),
-            licence_number: licence.map(Into::into),
-            plate: plate.map(Into::into),
-            ..Default::default()
-        };
-        assert_eq!(
-            subjects_of(
-                &req(
-                    "traffic_stop",
-                    by(None, Some("01234/19/1465"), Some("wa 1234x"))
-                ),
-                stop
-            )
-            .unwrap(),
-            Subjects {
-                person: Some(Subject::LicenceNumber("01234/19/1465".into())),
-                vehicle: Some("WA1234X".into()),
-            }
-        );
-        assert!(matches!(
-            subjects_of(
-                &req(
-                    "traffic_stop",
-                    by(Some("44051401359"), None, Some("WA1234X"))
-                ),
-                stop
-            )
-            .unwrap()
-            .person,
-            Some(Subject::Pesel(_))
-        ));
-        // A malformed number is its own code, refused before any count.
-        assert_eq!(
-            code(subjects_of(
-                &req(
-                    "traffic_stop",
-                    by(None, Some("01234-19-1465"), Some("WA1234X"))
-                ),
-                stop
-            )),
-            ErrorCode::InvalidDocumentNumber
-        );
-        // Both ways at once, or neither, is not a subject.
-        assert_eq!(
-            code(subjects_of(
-                &req(
-                    "traffic_stop",
-                    by(Some("44051401359"), Some("01234/19/1465"), Some("WA1234X"))
-                ),
-                stop
-            )),
-            ErrorCode::InvalidRequest
-        );
-        assert_eq!(
-            code(subjects_of(
-                &req("traffic_stop", by(None, None, Some("WA1234X"))),
-                stop
-            )),
-            ErrorCode::InvalidRequest
-        );
-        let id_card = Wire {
-            id_card_number: Some("ABA300000".into()),
-            plate: Some("WA1234X".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            code(subjects_of(&req("traffic_stop", id_card), stop)),
-            ErrorCode::InvalidRequest
-        );
-    }
-
-    #[test]
-    fn a_licence_number_names_no_other_document_of_a_bundle() {
-        let p = default_policy();
-        let pensioner = p.bundle("pensioner_discount").unwrap();
-        let licence = Wire {
-            licence_number: Some("01234/19/1465".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            code(subjects_of(&req("pensioner_discount", licence), pensioner)),
-            ErrorCode::InvalidRequest
-        );
     }
 }

@@ -13,6 +13,7 @@ mod idempotency;
 mod login;
 mod notify;
 mod portal_session;
+mod request;
 mod secrets;
 mod signals;
 mod subject;

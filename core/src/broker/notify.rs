@@ -20,7 +20,7 @@ impl Broker {
         document: DocumentType,
     ) -> Notice {
         Notice {
-            pesel: pesel.expose(),
+            pesel: pesel.clone(),
             verification: record.verification.clone().unwrap_or_default(),
             unit: record.unit.clone(),
             document,

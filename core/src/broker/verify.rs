@@ -4,21 +4,23 @@
 //! step's rule lives in its core module; this file orders them.
 
 use chrono::{DateTime, Utc};
-use okaz_policy::{ConsentMode, ResolvedCheck, Role};
+use okaz_policy::{ConsentMode, Denial, ResolvedCheck, Role};
 use okaz_protocol::{
-    CodeRequest, DocumentType, ErrorCode, Pesel, PhotoFit, QuotaView, Verification,
-    VerificationRequest, VerificationStatus,
+    CodeRequest, Document, DocumentType, ErrorCode, Pesel, PhotoFit, QuotaView, Receipt,
+    Verification, VerificationRequest, VerificationStatus,
 };
 
 use super::auth::{chrono_duration, Authenticated, Bearer};
-use super::subject::{may_use, subject_of};
+use super::request::{CheckRequest, NamesCitizen};
+use super::subject::may_use;
 use super::Broker;
-use crate::audit::{AuditEntry, AuditEvent};
+use crate::audit::{AuditEntry, AuditEvent, Outcome};
 use crate::consent::{self, Closed};
 use crate::error::{BrokerError, Refusal};
+use crate::notice::Notice;
 use crate::ports::{
-    AfterCount, AttemptOutcome, Found, NewChallenge, Officer, RegisterFailure, Reservation, Rng,
-    SessionView, Subject,
+    AfterCount, AttemptOutcome, Challenge, Found, NewChallenge, Officer, RegisterFailure,
+    Reservation, Rng, SessionView, Subject,
 };
 use crate::pseudonym::Pseudonym;
 use crate::{notice, quota, seal};
@@ -33,15 +35,28 @@ impl Broker {
         token: Bearer<'_>,
         body: Result<VerificationRequest, BrokerError>,
     ) -> Result<Verification, BrokerError> {
-        let citizen = body
-            .as_ref()
-            .ok()
-            .and_then(|r| r.subject.pesel.as_deref())
-            .and_then(|p| Pesel::parse(p).ok())
-            .map(|p| Pseudonym::of(&self.keys.pepper, &p));
-        let (auth, activated) = self.authenticate_for(token, citizen).await?;
-        let started = async { self.start(&auth, activated, body?).await }.await;
+        // Parsed once, here: the pseudonym it computes names the citizen
+        // whose activation the authentication reads; a refusal waits for
+        // the authentication, and is answered with the quota.
+        let parsed = body.map(|r| CheckRequest::parse(&r, &self.keys.pepper));
+        let (auth, activated) = self.authenticate_check(token, &parsed).await?;
+        let started = async { self.start(&auth, activated, parsed?).await }.await;
         started.map_err(|e| self.with_quota(&auth, e))
+    }
+
+    /// The one authentication lookup of a check's start, which also reads
+    /// whether the citizen the request names (by the pseudonym its parse
+    /// computed) activated the service.
+    pub(super) async fn authenticate_check<R: NamesCitizen, E>(
+        &self,
+        token: Bearer<'_>,
+        parsed: &Result<Result<R, Refusal>, E>,
+    ) -> Result<(Authenticated, Option<bool>), BrokerError> {
+        let citizen = match parsed {
+            Ok(Ok(r)) => r.citizen().cloned(),
+            _ => None,
+        };
+        self.authenticate_for(token, citizen).await
     }
 
     /// Validates, authorises, counts, and goes on to release or challenge.
@@ -49,32 +64,33 @@ impl Broker {
         &self,
         auth: &Authenticated,
         activated: Option<bool>,
-        req: VerificationRequest,
+        req: Result<CheckRequest, Refusal>,
     ) -> Result<Verification, BrokerError> {
         let officer = &auth.officer;
         let role = self.role_of(officer)?;
         // A typo costs nothing: validated before anything is counted.
-        let subject = subject_of(&req)?;
-        let mut base = self.check_record(officer, &subject, &req, self.clock.now());
-        let check = self
-            .authorize_check(officer, role, &subject, &req, &mut base)
-            .await?;
+        let req = req?;
+        let mut base = self.check_record(officer, &req, self.clock.now());
+        let check = self.authorize_check(officer, role, &req, &mut base).await?;
 
-        match (check.consent, subject) {
-            (ConsentMode::Sms, Subject::Pesel(pesel)) => {
+        match (check.consent, &req.subject, &req.citizen) {
+            (ConsentMode::Sms, Subject::Pesel(pesel), Some(citizen)) => {
                 let activated = activated.unwrap_or(false);
-                self.challenge(auth, activated, pesel, &[req.document], &check, base)
+                let person = (pesel, citizen);
+                self.challenge(auth, activated, person, &[req.document], &check, base)
                     .await
             }
-            (ConsentMode::Sms, _) => {
+            (ConsentMode::Sms, _, _) => {
                 // `may_use` refuses this above; fail closed all the same.
                 Err(BrokerError::refused(ErrorCode::NotPermitted))
             }
-            (ConsentMode::None, subject) => {
+            (ConsentMode::None, _, _) => {
                 let quota = self
                     .count_attempt(auth, check.daily_limit, &base, AfterCount::Nothing)
                     .await?;
-                self.release_at_once(subject, req.document, &check, base, quota, req.photo)
+                let id = Rng(&*self.random).uuid();
+                let base = base.verification(&id);
+                self.release_at_once(id, &req, &check, base, quota, AtOnce::NoConsentNeeded)
                     .await
             }
         }
@@ -113,54 +129,54 @@ impl Broker {
         }
     }
 
-    /// Checks that need no consent (policy `consent = "none"`): fetch and
-    /// release at once. The person the register names is the citizen the
-    /// audit records, so they see the check in their history.
-    async fn release_at_once(
+    /// A check released without a code (policy `consent = "none"`, or by
+    /// break-glass): fetch and release at once, as verification `id`
+    /// (which `base` names). The person the register names is the citizen
+    /// the audit records, so they see the check in their history.
+    pub(super) async fn release_at_once(
         &self,
-        subject: Subject,
-        kind: DocumentType,
+        id: String,
+        req: &CheckRequest,
         check: &ResolvedCheck<'_>,
         base: AuditEntry,
         quota: QuotaView,
-        photo: Option<PhotoFit>,
+        why: AtOnce,
     ) -> Result<Verification, BrokerError> {
-        let id = Rng(&*self.random).uuid();
-        let base = base.verification(&id);
+        let kind = req.document;
         let Found {
             mut document,
             owner,
-        } = self.fetch(&subject, kind, &base, None).await?;
-        let fields = document.restrict(to_release(check.fields.iter(), photo));
+        } = self.fetch(&req.subject, kind, &base, None).await?;
+        let fields = document.restrict(to_release(check.fields.iter(), req.photo));
         let mut released = base.released(fields);
+        if why == AtOnce::BreakGlass {
+            // The flag on the release: its outcome says break-glass.
+            released = released.outcome(Outcome::BreakGlass);
+        }
         if let Some(owner) = &owner {
             released.citizen = Some(Pseudonym::of(&self.keys.pepper, owner).as_str().to_string());
         }
         let receipt = self.receipt(&released);
-        // The notice waits for the policy's delay, sealed, in the release's
-        // own transaction: no extra round trip, and never one without the other.
-        let delayed = owner.as_ref().and_then(|owner| {
+        // The notice waits sealed in the outbox, in the release's own
+        // transaction: no extra round trip, never one without the other,
+        // and it survives this replica. It is due after the policy's delay;
+        // a break-glass check is told at once, as an emergency check.
+        let sealed = owner.as_ref().and_then(|owner| {
             let n = self.notices.as_ref()?;
-            let notice = self.notice_of(owner, &released, kind);
-            let due_at = released.at + chrono_duration(check.history_delay);
+            let mut notice = self.notice_of(owner, &released, kind);
+            let due_at = match why {
+                AtOnce::NoConsentNeeded => released.at + chrono_duration(check.history_delay),
+                AtOnce::BreakGlass => {
+                    notice.emergency = true;
+                    released.at
+                }
+            };
             notice::outbox_row(n, &*self.random, &notice, due_at)
         });
         self.store
-            .append_audits(vec![released], delayed.as_slice())
+            .append_audits(vec![released], sealed.as_slice())
             .await?;
-        Ok(Verification {
-            receipt,
-            id,
-            status: VerificationStatus::Completed,
-            expires_at: None,
-            attempts_left: None,
-            sent_to: None,
-            document: Some(document),
-            display_until: Some(self.clock.now() + chrono_duration(check.display)),
-            bundle: None,
-            parts: Vec::new(),
-            quota,
-        })
+        Ok(self.released(id, document, receipt, check, quota))
     }
 
     /// Checks consent's prerequisites, then counts the attempt and creates
@@ -174,7 +190,7 @@ impl Broker {
         &self,
         auth: &Authenticated,
         activated: bool,
-        pesel: Pesel,
+        (pesel, citizen): (&Pesel, &Pseudonym),
         documents: &[DocumentType],
         check: &ResolvedCheck<'_>,
         base: AuditEntry,
@@ -184,7 +200,7 @@ impl Broker {
             .first()
             .ok_or_else(|| BrokerError::refused(ErrorCode::InvalidRequest))?;
         let phone = if activated {
-            match self.registers.contact(&pesel).await {
+            match self.registers.contact(pesel).await {
                 Ok(c) if !c.reserved => c.phone.ok_or(ErrorCode::NoContact),
                 Ok(_) | Err(RegisterFailure::NotFound(_)) => Err(ErrorCode::NoContact),
                 Err(RegisterFailure::Unavailable { register, reason }) => {
@@ -218,12 +234,12 @@ impl Broker {
             id: id.clone(),
             officer_id: officer.id.clone(),
             session_hash: auth.session.clone(),
-            citizen: Pseudonym::of(&self.keys.pepper, &pesel),
+            citizen: citizen.clone(),
             document,
             purpose,
             case_reference: base.case_reference.clone(),
             code_mac: consent::code_mac(&self.keys.challenge, &id, &code).to_vec(),
-            sealed_subject: seal::seal(&self.keys.challenge, &id, &code, &pesel),
+            sealed_subject: seal::seal(&self.keys.challenge, &id, &code, pesel),
             created_at: now,
             expires_at: now + lifetime,
             max_attempts: check.challenge_attempts,
@@ -361,34 +377,17 @@ impl Broker {
                 .release_bundle_on_code(auth, id, &ch, pesel, base, photo)
                 .await;
         }
-        // The policy may have changed since the start: it is asked again.
-        // The code was right, so a refusal here leaves the challenge open.
-        let check = match self.policy.authorize(
+        let asked = self.policy.authorize(
             &officer.role,
             ch.document,
             &ch.purpose,
             ch.case_reference.as_deref(),
-        ) {
-            Ok(c) => c,
-            Err(d) => {
-                let code = d.code();
-                let refused = base
-                    .clone()
-                    .as_event(AuditEvent::ReleaseFailed)
-                    .refused(code);
-                self.store.reopen_challenge(id, vec![refused]).await?;
-                self.notice_refused(&pesel, &ch.citizen, &base, ch.document, code)
-                    .await;
-                return Err(BrokerError::refused(code));
-            }
-        };
+        );
+        let check = self.reauthorised(id, &ch, &pesel, &base, asked).await?;
         // The release: this answer holds the challenge's lease (taken with
         // its attempt), so no other answer reads the register meanwhile.
-        let subject = Subject::Pesel(pesel);
+        let subject = Subject::Pesel(pesel.clone());
         let fetched = self.fetch(&subject, ch.document, &base, Some(id)).await;
-        let Subject::Pesel(pesel) = subject else {
-            return Err(BrokerError::refused(ErrorCode::InvalidRequest));
-        };
         let Found { mut document, .. } = match fetched {
             Ok(found) => found,
             Err(e) => {
@@ -404,32 +403,87 @@ impl Broker {
         // citizen's choices come with the release's transaction.
         let notice = self
             .notices
-            .as_ref()
-            .map(|n| (n, self.notice_of(&pesel, &released, ch.document)));
+            .is_some()
+            .then(|| self.notice_of(&pesel, &released, ch.document));
+        self.complete_on_code(id, &ch, vec![released], notice)
+            .await?;
+        let quota = self.quota_of(auth);
+        Ok(self.released(id.to_string(), document, receipt, &check, quota))
+    }
+
+    /// The policy asked again at the right code: it may have changed since
+    /// the start. The code was right, so a denial leaves the challenge
+    /// open: it is recorded with the reopening, and the citizen noticed.
+    pub(super) async fn reauthorised<T>(
+        &self,
+        id: &str,
+        ch: &Challenge,
+        pesel: &Pesel,
+        base: &AuditEntry,
+        asked: Result<T, Denial>,
+    ) -> Result<T, BrokerError> {
+        let denial = match asked {
+            Ok(allowed) => return Ok(allowed),
+            Err(d) => d,
+        };
+        let code = denial.code();
+        let refused = base
+            .clone()
+            .as_event(AuditEvent::ReleaseFailed)
+            .refused(code);
+        self.store.reopen_challenge(id, vec![refused]).await?;
+        self.notice_refused(pesel, &ch.citizen, base, ch.document, code)
+            .await;
+        Err(BrokerError::refused(code))
+    }
+
+    /// Completes the challenge of a right code with the release's
+    /// `records`, then queues `notice` (from memory, off the answer's path)
+    /// on the channels the completion read. Another request that used the
+    /// code first leaves nothing released: `challenge_used`.
+    pub(super) async fn complete_on_code(
+        &self,
+        id: &str,
+        ch: &Challenge,
+        records: Vec<AuditEntry>,
+        notice: Option<Notice>,
+    ) -> Result<(), BrokerError> {
         let Some(prefs) = self
             .store
-            .complete_challenge(id, vec![released], &ch.citizen)
+            .complete_challenge(id, records, &ch.citizen)
             .await?
         else {
-            // Another request used the code first: release nothing.
             return Err(BrokerError::refused(ErrorCode::ChallengeUsed));
         };
-        if let Some((n, notice)) = notice {
+        if let (Some(n), Some(notice)) = (self.notices.as_ref(), notice) {
             n.queue.push(notice, prefs);
         }
-        Ok(Verification {
-            id: id.to_string(),
+        Ok(())
+    }
+
+    /// The answer of a single check released: its document, shown for the
+    /// purpose's display time.
+    fn released(
+        &self,
+        id: String,
+        document: Document,
+        receipt: Option<Receipt>,
+        check: &ResolvedCheck<'_>,
+        quota: QuotaView,
+    ) -> Verification {
+        Verification {
+            receipt,
+            id,
             status: VerificationStatus::Completed,
             expires_at: None,
             attempts_left: None,
             sent_to: None,
             document: Some(document),
             display_until: Some(self.clock.now() + chrono_duration(check.display)),
-            receipt,
             bundle: None,
             parts: Vec::new(),
-            quota: self.quota_of(auth),
-        })
+            quota,
+        }
     }
 
     /// Fetches a document live. A register failure is audited and
@@ -498,8 +552,7 @@ impl Broker {
     pub(super) fn check_record(
         &self,
         officer: &Officer,
-        subject: &Subject,
-        req: &VerificationRequest,
+        req: &CheckRequest,
         now: DateTime<Utc>,
     ) -> AuditEntry {
         let mut base = AuditEntry::new(
@@ -508,9 +561,7 @@ impl Broker {
             &officer.id,
             &officer.unit,
         );
-        if let Subject::Pesel(pesel) = subject {
-            base.citizen = Some(Pseudonym::of(&self.keys.pepper, pesel).as_str().to_string());
-        }
+        base.citizen = req.citizen.as_ref().map(|c| c.as_str().to_string());
         base.document = Some(req.document.as_str().to_string());
         base.purpose = Some(if self.policy.purpose(&req.purpose).is_some() {
             req.purpose.clone()
@@ -529,11 +580,11 @@ impl Broker {
         &self,
         officer: &Officer,
         role: &Role,
-        subject: &Subject,
-        req: &VerificationRequest,
+        req: &CheckRequest,
         base: &mut AuditEntry,
     ) -> Result<ResolvedCheck<'_>, BrokerError> {
-        let case_reference = case_reference_of(req.case_reference.as_deref());
+        let case_reference = req.case_reference.as_deref();
+        let subject = &req.subject;
         let check =
             match self
                 .policy
@@ -541,30 +592,44 @@ impl Broker {
             {
                 Ok(c) => c,
                 Err(denial) => {
-                    let code = denial.code();
-                    self.store.append_audit(base.clone().refused(code)).await?;
-                    return Err(Refusal::new(code).detail(denial.to_string()).into());
+                    let (code, why) = (denial.code(), denial.to_string());
+                    return Err(self.refuse_on_record(base.clone(), code, why).await);
                 }
             };
         base.case_reference = case_reference.map(str::to_string);
         if !may_use(role, subject, check.consent == ConsentMode::None) {
-            self.store
-                .append_audit(base.clone().refused(ErrorCode::NotPermitted))
-                .await?;
-            return Err(Refusal::new(ErrorCode::NotPermitted)
-                .detail(format!(
-                    "this role may not name the subject by {}",
-                    subject.kind()
-                ))
-                .into());
+            let why = format!("this role may not name the subject by {}", subject.kind());
+            let refused = self.refuse_on_record(base.clone(), ErrorCode::NotPermitted, why);
+            return Err(refused.await);
         }
         Ok(check)
     }
+
+    /// Refuses a check before anything is counted, on the record: `base`
+    /// written as a refusal with `code`, the answer saying why. A store
+    /// that cannot write the record answers instead (fail closed).
+    pub(super) async fn refuse_on_record(
+        &self,
+        base: AuditEntry,
+        code: ErrorCode,
+        why: impl Into<String>,
+    ) -> BrokerError {
+        match self.store.append_audit(base.refused(code)).await {
+            Ok(()) => Refusal::new(code).detail(why).into(),
+            Err(e) => e.into(),
+        }
+    }
 }
 
-/// A case reference as typed, trimmed; blank is none.
-pub(super) fn case_reference_of(typed: Option<&str>) -> Option<&str> {
-    typed.map(str::trim).filter(|c| !c.is_empty())
+/// Why a check is released without a code: the policy needs no consent
+/// for it, or the officer broke glass (flagged on the record, and the
+/// citizen told at once that it was an emergency check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AtOnce {
+    /// Policy `consent = "none"`, within the daily limit.
+    NoConsentNeeded,
+    /// An emergency check by break-glass (see [`crate::break_glass`]).
+    BreakGlass,
 }
 
 /// What the audit records for a purpose the policy does not name.

@@ -37,11 +37,76 @@ pub enum Subject {
     /// A person, by PESEL.
     Pesel(Pesel),
     /// A vehicle, by its canonical registration number.
-    Plate(String),
+    Plate(Plate),
     /// An identity card, by its canonical series and number (check digit right).
-    IdCardNumber(String),
+    IdCardNumber(IdCardNumber),
     /// A driving licence, by its canonical number.
-    LicenceNumber(String),
+    LicenceNumber(LicenceNumber),
+}
+
+/// Declares a canonical identifier: a string that only its parser makes,
+/// so a value of the type is one that was validated once, at the edge.
+macro_rules! canonical {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The canonical form, for the register's lookup.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                // Identifiers never reach logs.
+                write!(f, "{}(<redacted>)", stringify!($name))
+            }
+        }
+    };
+}
+
+canonical!(
+    /// A registration number in canonical form (`WA1234X`).
+    Plate
+);
+canonical!(
+    /// An identity card number in canonical form, its check digit right.
+    IdCardNumber
+);
+canonical!(
+    /// A driving licence number in canonical form (`01234/19/1465`).
+    LicenceNumber
+);
+
+impl Plate {
+    /// A plate as typed, normalised; `None` for anything not a plate.
+    pub fn parse(typed: &str) -> Option<Self> {
+        okaz_protocol::plate::normalise(typed).map(Self)
+    }
+}
+
+impl IdCardNumber {
+    /// An identity card number as typed, canonical and its check digit right.
+    pub fn parse(typed: &str) -> Result<Self, okaz_protocol::docnumber::DocumentNumberError> {
+        okaz_protocol::docnumber::id_card(typed).map(Self)
+    }
+}
+
+impl LicenceNumber {
+    /// A driving licence number as typed, in canonical form.
+    pub fn parse(typed: &str) -> Result<Self, okaz_protocol::docnumber::DocumentNumberError> {
+        okaz_protocol::docnumber::licence(typed).map(Self)
+    }
 }
 
 impl Subject {
