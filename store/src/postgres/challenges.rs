@@ -9,7 +9,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use super::PgConn;
-use super::{audit, count, int, map_err, PgStore};
+use super::{audit, count, map_err, PgStore};
+use crate::conn::Conn;
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::consent::{self, ChallengeState, Closed};
 use okaz_core::notice::NoticePrefs;
@@ -45,36 +46,11 @@ fn challenge(r: &Row) -> Result<Challenge, StoreError> {
     })
 }
 
-const INSERT: &str = "INSERT INTO challenges (id, officer_id, session_hash, citizen, document,
-         purpose, case_reference, code_mac, sealed_subject, state, attempts_used, max_attempts,
-         created_at, expires_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'awaiting',0,$10,$11,$12)";
-
-/// Inserts a new challenge inside `tx`.
+/// Inserts a new challenge inside `tx` (written once:
+/// [`crate::challenges::insert_row`]).
 pub(super) async fn insert_row(tx: &Transaction<'_>, ch: &NewChallenge) -> Result<(), StoreError> {
-    let id = super::uuid(&ch.id)?;
-    let officer = super::uuid(&ch.officer_id)?;
-    let st = tx.prepare_cached(INSERT).await.map_err(map_err)?;
-    tx.execute(
-        &st,
-        &[
-            &id,
-            &officer,
-            &ch.session_hash.0,
-            &ch.citizen.as_str(),
-            &ch.document.as_str(),
-            &ch.purpose,
-            &ch.case_reference,
-            &ch.code_mac,
-            &ch.sealed_subject,
-            &int(ch.max_attempts),
-            &ch.created_at,
-            &ch.expires_at,
-        ],
-    )
-    .await
-    .map_err(map_err)?;
-    Ok(())
+    let (sql, args) = crate::challenges::insert_row(ch)?;
+    PgConn::Tx(tx).exec(sql, &args).await.map(drop)
 }
 
 /// Takes one attempt at an awaiting, unexpired challenge of a session.

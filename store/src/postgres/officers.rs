@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use okaz_core::ports::{OfficerStore, SessionStore};
 use okaz_policy::LoginThrottle;
-use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use super::{audit, count, map_err, PgStore};
+use super::{audit, count, map_err, PgConn, PgStore};
+use crate::conn::Arg;
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::login;
 use okaz_core::ports::{
@@ -108,17 +108,8 @@ pub(super) async fn lock(
     reason: LockReason,
     cause: &AuditEntry,
 ) -> Result<bool, StoreError> {
-    let n = tx
-        .execute(
-            "UPDATE officers SET locked_at = $2, lock_reason = $3 WHERE id = $1 AND locked_at IS NULL",
-            &[id as &(dyn ToSql + Sync), &cause.at, &reason.as_str()],
-        )
-        .await
-        .map_err(map_err)?;
-    if n == 1 {
-        audit::append(tx, &cause.locked(reason)).await?;
-    }
-    Ok(n == 1)
+    let id = Arg::Text(id.to_string());
+    crate::officers::lock(&mut PgConn::Tx(tx), &id, reason, cause).await
 }
 
 #[async_trait]

@@ -20,7 +20,6 @@ mod audit;
 mod break_glass;
 mod challenges;
 mod officers;
-mod quota;
 mod tlog;
 
 use std::path::Path;

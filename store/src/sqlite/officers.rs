@@ -6,7 +6,8 @@ use okaz_core::ports::{OfficerStore, SessionStore};
 use okaz_policy::LoginThrottle;
 use rusqlite::{params, Connection, Row};
 
-use super::{audit, canonical_id, col, count, exec, instant, micros, one, SqliteStore};
+use super::{audit, canonical_id, col, count, exec, instant, micros, one, LiteConn, SqliteStore};
+use crate::conn::Arg;
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::login;
 use okaz_core::ports::{
@@ -68,15 +69,13 @@ pub(super) fn lock(
     reason: LockReason,
     cause: &AuditEntry,
 ) -> Result<bool, StoreError> {
-    let n = exec(
-        tx,
-        "UPDATE officers SET locked_at = ?2, lock_reason = ?3 WHERE id = ?1 AND locked_at IS NULL",
-        params![id, micros(cause.at), reason.as_str()],
-    )?;
-    if n == 1 {
-        audit::append(tx, &cause.locked(reason))?;
-    }
-    Ok(n == 1)
+    let id = Arg::Text(id.to_string());
+    futures::executor::block_on(crate::officers::lock(
+        &mut LiteConn { c: tx },
+        &id,
+        reason,
+        cause,
+    ))
 }
 
 #[async_trait]
