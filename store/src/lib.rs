@@ -16,15 +16,16 @@
 //!
 //! Written once so far: audit, activations, notices and disputes,
 //! idempotency, retention and TOTP re-sealing, throttle and portal
-//! revocations, quota (with the officer lock and the challenge insert it
+//! revocations, break-glass, quota (with the officer lock and the challenge insert it
 //! shares). Still per store (`postgres/`, `sqlite/`): the rest of officers
-//! and sessions, challenges, break-glass, the transparency log; they
+//! and sessions, challenges, the transparency log; they
 //! append audit records, lock officers and read channel choices through
 //! the shared code. `Sql::LiteOnly` marks a check PostgreSQL folds into
 //! its next statement.
 
 mod activations;
 mod audit;
+mod break_glass;
 mod challenges;
 mod conn;
 mod idempotency;

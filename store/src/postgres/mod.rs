@@ -8,7 +8,6 @@
 //! read and written back, so several broker replicas cannot overrun a limit.
 
 mod audit;
-mod break_glass;
 mod challenges;
 mod officers;
 mod tlog;
@@ -170,10 +169,6 @@ impl PgStore {
 /// so a negative read means corruption and is reported, not wrapped.
 pub(crate) fn count(v: i32) -> Result<u32, StoreError> {
     u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative count {v}")))
-}
-
-pub(crate) fn int(v: u32) -> i32 {
-    i32::try_from(v).unwrap_or(i32::MAX)
 }
 
 pub(crate) fn uuid(id: &str) -> Result<uuid::Uuid, StoreError> {

@@ -17,7 +17,6 @@
 //! (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), exactly as on PostgreSQL.
 
 mod audit;
-mod break_glass;
 mod challenges;
 mod officers;
 mod tlog;
