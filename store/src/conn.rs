@@ -70,6 +70,8 @@ pub(crate) enum Arg {
     OptText(Option<String>),
     /// An integer (narrowed to the column's width on PostgreSQL).
     Int(i64),
+    /// An integer or NULL.
+    OptInt(Option<i64>),
     /// A boolean (0 or 1 on SQLite).
     Bool(bool),
     /// Bytes.
@@ -182,6 +184,14 @@ impl Row {
         match self.at(i)? {
             Val::Null => Ok(None),
             _ => self.count(i).map(Some),
+        }
+    }
+
+    /// Column `i` as a boolean or NULL.
+    pub(crate) fn opt_bool(&self, i: usize) -> Result<Option<bool>, StoreError> {
+        match self.at(i)? {
+            Val::Null => Ok(None),
+            _ => self.bool(i).map(Some),
         }
     }
 

@@ -16,12 +16,12 @@
 //!
 //! Written once so far: audit, activations, notices and disputes,
 //! idempotency, retention and TOTP re-sealing, throttle and portal
-//! revocations, break-glass, quota (with the officer lock and the challenge insert it
-//! shares). Still per store (`postgres/`, `sqlite/`): the rest of officers
-//! and sessions, challenges, the transparency log; they
-//! append audit records, lock officers and read channel choices through
-//! the shared code. `Sql::LiteOnly` marks a check PostgreSQL folds into
-//! its next statement.
+//! revocations, break-glass, quota, officers and sessions (with the
+//! officer lock and the challenge insert the others share). Still per
+//! store (`postgres/`, `sqlite/`): challenges and the transparency log;
+//! they append audit records, lock officers and read channel choices
+//! through the shared code. `Sql::LiteOnly` marks a check PostgreSQL folds
+//! into its next statement.
 
 mod activations;
 mod audit;

@@ -169,7 +169,7 @@ impl ChallengeStore for PgStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
         let (lookup, reserve) = futures::try_join!(
-            tx.prepare_cached(super::officers::LOOKUP),
+            tx.prepare_cached(crate::officers::LOOKUP_PG),
             tx.prepare_cached(RESERVE_IN_SESSION)
         )
         .map_err(map_err)?;
@@ -191,7 +191,7 @@ impl ChallengeStore for PgStore {
         .map_err(map_err)?;
         let Some(view) = view
             .as_ref()
-            .map(super::officers::session_view)
+            .map(|r| crate::officers::session_view(&super::row(r)?))
             .transpose()?
         else {
             tx.rollback().await.map_err(map_err)?;
@@ -296,7 +296,14 @@ impl ChallengeStore for PgStore {
         audit::append(&tx, &entry).await?;
         let mut locked = false;
         if consent::wrong_codes_lock(wrong_codes_today, threshold) {
-            super::officers::lock(&tx, &officer, LockReason::WrongCodes, &entry).await?;
+            let officer = crate::conn::Arg::Text(officer.to_string());
+            crate::officers::lock(
+                &mut PgConn::Tx(&tx),
+                &officer,
+                LockReason::WrongCodes,
+                &entry,
+            )
+            .await?;
             locked = true;
         }
         tx.commit().await.map_err(map_err)?;

@@ -9,7 +9,6 @@
 
 mod audit;
 mod challenges;
-mod officers;
 mod tlog;
 pub mod tls;
 
@@ -334,6 +333,10 @@ fn bind_one(t: &Type, a: &Arg) -> Result<Bound, StoreError> {
             Type::INT4 => Box::new(i32::try_from(*v).unwrap_or(i32::MAX)),
             _ => Box::new(*v),
         },
+        Arg::OptInt(v) => match *t {
+            Type::INT4 => Box::new(v.map(|v| i32::try_from(v).unwrap_or(i32::MAX))),
+            _ => Box::new(*v),
+        },
         Arg::Bool(b) => Box::new(*b),
         Arg::Bytes(b) => Box::new(b.clone()),
         Arg::TextList(l) => Box::new(l.clone()),
@@ -344,7 +347,7 @@ fn bind_one(t: &Type, a: &Arg) -> Result<Bound, StoreError> {
 }
 
 /// A row's columns as the shared [`Val`]s.
-fn row(r: &tokio_postgres::Row) -> Result<Row, StoreError> {
+pub(super) fn row(r: &tokio_postgres::Row) -> Result<Row, StoreError> {
     let bad = |e: tokio_postgres::Error| StoreError::Corrupt(e.to_string());
     r.columns()
         .iter()

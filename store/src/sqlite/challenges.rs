@@ -204,7 +204,13 @@ impl ChallengeStore for SqliteStore {
         audit::append(tx, &entry)?;
         let mut locked = false;
         if consent::wrong_codes_lock(wrong_codes_today, threshold) {
-            super::officers::lock(tx, &officer, LockReason::WrongCodes, &entry)?;
+            let officer = crate::conn::Arg::Text(officer.clone());
+            futures::executor::block_on(crate::officers::lock(
+                &mut LiteConn { c: tx },
+                &officer,
+                LockReason::WrongCodes,
+                &entry,
+            ))?;
             locked = true;
         }
         Ok(WrongCode {

@@ -18,7 +18,6 @@
 
 mod audit;
 mod challenges;
-mod officers;
 mod tlog;
 
 use std::path::Path;
@@ -407,6 +406,7 @@ fn bind_lite(a: &Arg) -> rusqlite::types::Value {
         Arg::Text(s) => V::Text(s.clone()),
         Arg::OptText(s) => s.clone().map_or(V::Null, V::Text),
         Arg::Int(v) => V::Integer(*v),
+        Arg::OptInt(v) => v.map_or(V::Null, V::Integer),
         Arg::Bool(b) => V::Integer(i64::from(*b)),
         Arg::Bytes(b) => V::Blob(b.clone()),
         // A list of plain strings always serialises.
