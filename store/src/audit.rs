@@ -72,6 +72,17 @@ const CHAIN: Sql = Sql::Same(concat!(
 /// Appends records to their chains on `c` (inside its transaction), in
 /// order.
 pub(crate) async fn append_all(c: &mut dyn Conn, entries: &[AuditEntry]) -> Result<(), StoreError> {
+    append_all_with(c, entries, Vec::new()).await
+}
+
+/// As [`append_all`], and runs the independent writes `extra` (rows the
+/// records describe) in the first chain's pipeline, so on PostgreSQL they
+/// cost no round trip of their own.
+pub(crate) async fn append_all_with(
+    c: &mut dyn Conn,
+    entries: &[AuditEntry],
+    mut extra: Vec<(Sql, Vec<Arg>)>,
+) -> Result<(), StoreError> {
     let mut rest = entries;
     while let Some(first) = rest.first() {
         let chain = first.chain().to_string();
@@ -84,7 +95,8 @@ pub(crate) async fn append_all(c: &mut dyn Conn, entries: &[AuditEntry]) -> Resu
             .ok_or_else(|| StoreError::Unavailable("audit chain head vanished".to_string()))?;
         let mut seq = head.int(0)?;
         let mut prev = head.text(1)?;
-        let mut writes = Vec::with_capacity(this.len() + 1);
+        let mut writes = std::mem::take(&mut extra);
+        writes.reserve(this.len() + 1);
         for e in this {
             seq += 1;
             let hash = link_hash(&prev, seq, e);
@@ -117,6 +129,10 @@ pub(crate) async fn append_all(c: &mut dyn Conn, entries: &[AuditEntry]) -> Resu
             vec![Arg::Text(chain), Arg::Int(seq), Arg::Text(prev)],
         ));
         c.pipeline(&writes).await?;
+    }
+    if !extra.is_empty() {
+        // No records: the writes still happen.
+        c.pipeline(&extra).await?;
     }
     Ok(())
 }

@@ -26,6 +26,9 @@ pub(crate) enum Sql {
     /// PostgreSQL only (an advisory lock SQLite's single writer makes
     /// needless): SQLite skips it.
     PgOnly(&'static str),
+    /// SQLite only (a check PostgreSQL folds into the next statement, as
+    /// one `WITH` that SQLite cannot write): PostgreSQL skips it.
+    LiteOnly(&'static str),
     /// The dialects differ (casts, `GREATEST`, `SKIP LOCKED`): each its own.
     Split {
         /// PostgreSQL's text.
@@ -36,10 +39,11 @@ pub(crate) enum Sql {
 }
 
 impl Sql {
-    /// PostgreSQL's text.
-    pub(crate) fn pg(self) -> &'static str {
+    /// PostgreSQL's text (`None`: not run there).
+    pub(crate) fn pg(self) -> Option<&'static str> {
         match self {
-            Sql::Same(s) | Sql::PgOnly(s) | Sql::Split { pg: s, .. } => s,
+            Sql::Same(s) | Sql::PgOnly(s) | Sql::Split { pg: s, .. } => Some(s),
+            Sql::LiteOnly(_) => None,
         }
     }
 
@@ -48,7 +52,7 @@ impl Sql {
     /// first appearance, which would bind `$2 … $1` in the wrong order.
     pub(crate) fn sqlite(self) -> Option<String> {
         match self {
-            Sql::Same(s) => Some(s.replace('$', "?")),
+            Sql::Same(s) | Sql::LiteOnly(s) => Some(s.replace('$', "?")),
             Sql::PgOnly(_) => None,
             Sql::Split { sqlite, .. } => Some(sqlite.to_string()),
         }
@@ -66,6 +70,8 @@ pub(crate) enum Arg {
     OptText(Option<String>),
     /// An integer (narrowed to the column's width on PostgreSQL).
     Int(i64),
+    /// An integer or NULL.
+    OptInt(Option<i64>),
     /// A boolean (0 or 1 on SQLite).
     Bool(bool),
     /// Bytes.
@@ -171,6 +177,22 @@ impl Row {
     pub(crate) fn count(&self, i: usize) -> Result<u32, StoreError> {
         let v = self.int(i)?;
         u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("count out of range {v}")))
+    }
+
+    /// Column `i` as a count or NULL.
+    pub(crate) fn opt_count(&self, i: usize) -> Result<Option<u32>, StoreError> {
+        match self.at(i)? {
+            Val::Null => Ok(None),
+            _ => self.count(i).map(Some),
+        }
+    }
+
+    /// Column `i` as a boolean or NULL.
+    pub(crate) fn opt_bool(&self, i: usize) -> Result<Option<bool>, StoreError> {
+        match self.at(i)? {
+            Val::Null => Ok(None),
+            _ => self.bool(i).map(Some),
+        }
     }
 
     /// Column `i` as text.
@@ -303,4 +325,13 @@ impl<B> std::ops::Deref for Db<B> {
 /// The upsert's single row, or why there is none.
 pub(crate) fn returned(row: Option<Row>) -> Result<Row, StoreError> {
     row.ok_or_else(|| StoreError::Unavailable("upsert returned no row".into()))
+}
+
+/// An id in its canonical form (PostgreSQL's `uuid` prints lower-case
+/// hyphenated, and SQLite keeps that text); one that is not a UUID names
+/// no row.
+pub(crate) fn id(id: &str) -> Result<Arg, StoreError> {
+    uuid::Uuid::parse_str(id)
+        .map(|u| Arg::Text(u.to_string()))
+        .map_err(|_| StoreError::Conflict("not an id".to_string()))
 }

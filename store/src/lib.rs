@@ -12,20 +12,27 @@
 //! and in how work runs (async pool against a blocking connection) than in
 //! their SQL. PostgreSQL-only parts stay explicit at the statement:
 //! `Sql::Split` (casts, `FOR UPDATE SKIP LOCKED`), `Sql::PgOnly` (advisory
-//! locks), `Conn::each`/`Conn::pipeline` (pipelining).
+//! locks), `Sql::LiteOnly` (a check PostgreSQL folds into a `WITH`), `Conn::each`/`Conn::pipeline` (pipelining).
 //!
 //! Written once so far: audit, activations, notices and disputes,
 //! idempotency, retention and TOTP re-sealing, throttle and portal
-//! revocations. Still per store (`postgres/`, `sqlite/`): officers and
-//! sessions, quota, challenges, break-glass, the transparency log; they
-//! append audit records and read channel choices through the shared code.
+//! revocations, break-glass, quota, officers and sessions (with the
+//! officer lock and the challenge insert the others share). Still per
+//! store (`postgres/`, `sqlite/`): challenges and the transparency log;
+//! they append audit records, lock officers and read channel choices
+//! through the shared code. `Sql::LiteOnly` marks a check PostgreSQL folds
+//! into its next statement.
 
 mod activations;
 mod audit;
+mod break_glass;
+mod challenges;
 mod conn;
 mod idempotency;
 mod notices;
+mod officers;
 pub mod postgres;
+mod quota;
 mod retention;
 pub mod sqlite;
 mod throttle;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::audit::append_all;
-use crate::conn::{Arg, Backend, Conn, Db, Row, Sql};
+use crate::conn::{id, Arg, Backend, Conn, Db, Row, Sql};
 use okaz_core::audit::AuditEntry;
 use okaz_core::notice::NoticePrefs;
 use okaz_core::ports::{
@@ -91,13 +91,6 @@ pub(crate) async fn prefs_in(
         },
         None => NoticePrefs::default(),
     })
-}
-
-/// An id in its canonical form; one that is not a UUID names no row.
-fn id(id: &str) -> Result<Arg, StoreError> {
-    uuid::Uuid::parse_str(id)
-        .map(|u| Arg::Text(u.to_string()))
-        .map_err(|_| StoreError::Conflict("not an id".to_string()))
 }
 
 fn outbox_row(r: &Row) -> Result<OutboxNotice, StoreError> {

@@ -9,7 +9,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use super::PgConn;
-use super::{audit, count, int, map_err, PgStore};
+use super::{audit, count, map_err, PgStore};
+use crate::conn::Conn;
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::consent::{self, ChallengeState, Closed};
 use okaz_core::notice::NoticePrefs;
@@ -45,36 +46,11 @@ fn challenge(r: &Row) -> Result<Challenge, StoreError> {
     })
 }
 
-const INSERT: &str = "INSERT INTO challenges (id, officer_id, session_hash, citizen, document,
-         purpose, case_reference, code_mac, sealed_subject, state, attempts_used, max_attempts,
-         created_at, expires_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'awaiting',0,$10,$11,$12)";
-
-/// Inserts a new challenge inside `tx`.
+/// Inserts a new challenge inside `tx` (written once:
+/// [`crate::challenges::insert_row`]).
 pub(super) async fn insert_row(tx: &Transaction<'_>, ch: &NewChallenge) -> Result<(), StoreError> {
-    let id = super::uuid(&ch.id)?;
-    let officer = super::uuid(&ch.officer_id)?;
-    let st = tx.prepare_cached(INSERT).await.map_err(map_err)?;
-    tx.execute(
-        &st,
-        &[
-            &id,
-            &officer,
-            &ch.session_hash.0,
-            &ch.citizen.as_str(),
-            &ch.document.as_str(),
-            &ch.purpose,
-            &ch.case_reference,
-            &ch.code_mac,
-            &ch.sealed_subject,
-            &int(ch.max_attempts),
-            &ch.created_at,
-            &ch.expires_at,
-        ],
-    )
-    .await
-    .map_err(map_err)?;
-    Ok(())
+    let (sql, args) = crate::challenges::insert_row(ch)?;
+    PgConn::Tx(tx).exec(sql, &args).await.map(drop)
 }
 
 /// Takes one attempt at an awaiting, unexpired challenge of a session.
@@ -193,7 +169,7 @@ impl ChallengeStore for PgStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
         let (lookup, reserve) = futures::try_join!(
-            tx.prepare_cached(super::officers::LOOKUP),
+            tx.prepare_cached(crate::officers::LOOKUP_PG),
             tx.prepare_cached(RESERVE_IN_SESSION)
         )
         .map_err(map_err)?;
@@ -215,7 +191,7 @@ impl ChallengeStore for PgStore {
         .map_err(map_err)?;
         let Some(view) = view
             .as_ref()
-            .map(super::officers::session_view)
+            .map(|r| crate::officers::session_view(&super::row(r)?))
             .transpose()?
         else {
             tx.rollback().await.map_err(map_err)?;
@@ -320,7 +296,14 @@ impl ChallengeStore for PgStore {
         audit::append(&tx, &entry).await?;
         let mut locked = false;
         if consent::wrong_codes_lock(wrong_codes_today, threshold) {
-            super::officers::lock(&tx, &officer, LockReason::WrongCodes, &entry).await?;
+            let officer = crate::conn::Arg::Text(officer.to_string());
+            crate::officers::lock(
+                &mut PgConn::Tx(&tx),
+                &officer,
+                LockReason::WrongCodes,
+                &entry,
+            )
+            .await?;
             locked = true;
         }
         tx.commit().await.map_err(map_err)?;

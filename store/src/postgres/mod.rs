@@ -8,10 +8,7 @@
 //! read and written back, so several broker replicas cannot overrun a limit.
 
 mod audit;
-mod break_glass;
 mod challenges;
-mod officers;
-mod quota;
 mod tlog;
 pub mod tls;
 
@@ -173,10 +170,6 @@ pub(crate) fn count(v: i32) -> Result<u32, StoreError> {
     u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative count {v}")))
 }
 
-pub(crate) fn int(v: u32) -> i32 {
-    i32::try_from(v).unwrap_or(i32::MAX)
-}
-
 pub(crate) fn uuid(id: &str) -> Result<uuid::Uuid, StoreError> {
     // An id that is not a UUID cannot name any row; callers turn that into 404.
     uuid::Uuid::parse_str(id).map_err(|_| StoreError::Conflict("not an id".to_string()))
@@ -211,11 +204,16 @@ pub(crate) enum PgConn<'a> {
 }
 
 impl PgConn<'_> {
-    async fn prepare(&self, sql: Sql) -> Result<tokio_postgres::Statement, StoreError> {
+    /// The prepared statement; `None` for one PostgreSQL does not run.
+    async fn prepare(&self, sql: Sql) -> Result<Option<tokio_postgres::Statement>, StoreError> {
+        let Some(text) = sql.pg() else {
+            return Ok(None);
+        };
         match self {
-            PgConn::Client(c) => c.prepare_cached(sql.pg()).await,
-            PgConn::Tx(t) => t.prepare_cached(sql.pg()).await,
+            PgConn::Client(c) => c.prepare_cached(text).await,
+            PgConn::Tx(t) => t.prepare_cached(text).await,
         }
+        .map(Some)
         .map_err(map_err)
     }
 
@@ -239,12 +237,16 @@ impl PgConn<'_> {
 #[async_trait]
 impl Conn for PgConn<'_> {
     async fn query(&mut self, sql: Sql, args: &[Arg]) -> Result<Vec<Row>, StoreError> {
-        let st = self.prepare(sql).await?;
+        let Some(st) = self.prepare(sql).await? else {
+            return Ok(Vec::new());
+        };
         self.rows(&st, args).await
     }
 
     async fn exec(&mut self, sql: Sql, args: &[Arg]) -> Result<u64, StoreError> {
-        let st = self.prepare(sql).await?;
+        let Some(st) = self.prepare(sql).await? else {
+            return Ok(0);
+        };
         let owned = bind(&st, args)?;
         let refs: Vec<&(dyn ToSql + Sync)> =
             owned.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
@@ -258,12 +260,21 @@ impl Conn for PgConn<'_> {
     async fn pipeline(&mut self, stmts: &[(Sql, Vec<Arg>)]) -> Result<Vec<u64>, StoreError> {
         let mut prepared = Vec::with_capacity(stmts.len());
         for (sql, args) in stmts {
-            let st = self.prepare(*sql).await?;
-            let bound = bind(&st, args)?;
-            prepared.push((st, bound));
+            let st = match self.prepare(*sql).await? {
+                Some(st) => {
+                    let bound = bind(&st, args)?;
+                    Some((st, bound))
+                }
+                None => None,
+            };
+            prepared.push(st);
         }
         let this = &*self;
-        futures::future::try_join_all(prepared.iter().map(|(st, owned)| async move {
+        futures::future::try_join_all(prepared.iter().map(|p| async move {
+            // A statement PostgreSQL does not run changed no rows.
+            let Some((st, owned)) = p else {
+                return Ok(0);
+            };
             let refs: Vec<&(dyn ToSql + Sync)> =
                 owned.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
             match this {
@@ -276,7 +287,9 @@ impl Conn for PgConn<'_> {
     }
 
     async fn each(&mut self, sql: Sql, args: &[Vec<Arg>]) -> Result<Vec<Vec<Row>>, StoreError> {
-        let st = self.prepare(sql).await?;
+        let Some(st) = self.prepare(sql).await? else {
+            return Ok(vec![Vec::new(); args.len()]);
+        };
         // Sent together: tokio-postgres pipelines queries issued before the
         // first answer is awaited.
         let this = &*self;
@@ -320,6 +333,10 @@ fn bind_one(t: &Type, a: &Arg) -> Result<Bound, StoreError> {
             Type::INT4 => Box::new(i32::try_from(*v).unwrap_or(i32::MAX)),
             _ => Box::new(*v),
         },
+        Arg::OptInt(v) => match *t {
+            Type::INT4 => Box::new(v.map(|v| i32::try_from(v).unwrap_or(i32::MAX))),
+            _ => Box::new(*v),
+        },
         Arg::Bool(b) => Box::new(*b),
         Arg::Bytes(b) => Box::new(b.clone()),
         Arg::TextList(l) => Box::new(l.clone()),
@@ -330,7 +347,7 @@ fn bind_one(t: &Type, a: &Arg) -> Result<Bound, StoreError> {
 }
 
 /// A row's columns as the shared [`Val`]s.
-fn row(r: &tokio_postgres::Row) -> Result<Row, StoreError> {
+pub(super) fn row(r: &tokio_postgres::Row) -> Result<Row, StoreError> {
     let bad = |e: tokio_postgres::Error| StoreError::Corrupt(e.to_string());
     r.columns()
         .iter()

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, Row};
 
 use super::LiteConn;
 use super::{audit, canonical_id, col, count, day, exec, instant, micros, one, SqliteStore};
+use crate::conn::Conn;
 use okaz_core::audit::{AuditEntry, LockReason};
 use okaz_core::consent::{self, ChallengeState, Closed};
 use okaz_core::notice::NoticePrefs;
@@ -39,31 +40,11 @@ fn challenge(r: &Row<'_>) -> Result<Challenge, StoreError> {
     })
 }
 
-/// Inserts a new challenge inside the write transaction `tx`.
-pub(super) fn insert_row(tx: &Connection, ch: &NewChallenge) -> Result<(), StoreError> {
-    let id = super::uuid(&ch.id)?;
-    let officer = super::uuid(&ch.officer_id)?;
-    exec(
-        tx,
-        "INSERT INTO challenges (id, officer_id, session_hash, citizen, document, purpose, case_reference,
-             code_mac, sealed_subject, state, attempts_used, max_attempts, created_at, expires_at)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,'awaiting',0,?10,?11,?12)",
-        params![
-            id,
-            officer,
-            ch.session_hash.0,
-            ch.citizen.as_str(),
-            ch.document.as_str(),
-            ch.purpose,
-            ch.case_reference,
-            ch.code_mac,
-            ch.sealed_subject,
-            i64::from(ch.max_attempts),
-            micros(ch.created_at),
-            micros(ch.expires_at),
-        ],
-    )?;
-    Ok(())
+/// Inserts a new challenge inside the write transaction `tx` (written
+/// once: [`crate::challenges::insert_row`]).
+pub(super) fn insert_row(tx: &mut Connection, ch: &NewChallenge) -> Result<(), StoreError> {
+    let (sql, args) = crate::challenges::insert_row(ch)?;
+    futures::executor::block_on(LiteConn { c: tx }.exec(sql, &args)).map(drop)
 }
 
 #[async_trait]
@@ -223,7 +204,13 @@ impl ChallengeStore for SqliteStore {
         audit::append(tx, &entry)?;
         let mut locked = false;
         if consent::wrong_codes_lock(wrong_codes_today, threshold) {
-            super::officers::lock(tx, &officer, LockReason::WrongCodes, &entry)?;
+            let officer = crate::conn::Arg::Text(officer.clone());
+            futures::executor::block_on(crate::officers::lock(
+                &mut LiteConn { c: tx },
+                &officer,
+                LockReason::WrongCodes,
+                &entry,
+            ))?;
             locked = true;
         }
         Ok(WrongCode {

@@ -17,10 +17,7 @@
 //! (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), exactly as on PostgreSQL.
 
 mod audit;
-mod break_glass;
 mod challenges;
-mod officers;
-mod quota;
 mod tlog;
 
 use std::path::Path;
@@ -409,6 +406,7 @@ fn bind_lite(a: &Arg) -> rusqlite::types::Value {
         Arg::Text(s) => V::Text(s.clone()),
         Arg::OptText(s) => s.clone().map_or(V::Null, V::Text),
         Arg::Int(v) => V::Integer(*v),
+        Arg::OptInt(v) => v.map_or(V::Null, V::Integer),
         Arg::Bool(b) => V::Integer(i64::from(*b)),
         Arg::Bytes(b) => V::Blob(b.clone()),
         // A list of plain strings always serialises.
