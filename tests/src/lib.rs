@@ -51,13 +51,25 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
+/// A client on this database URL (over the store's TLS connector, as the
+/// broker connects), its connection driven by a spawned task.
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = okaz_store::postgres::tls::connect(url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {url} ({e}). Run the tests with scripts/test, which starts one.")
+    });
+    tokio::spawn(conn);
+    client
+}
+
+/// A client on the server's administrative database ([`admin_url`]).
+pub async fn admin_db() -> tokio_postgres::Client {
+    connect(&admin_url()).await
+}
+
 /// Creates a fresh database and returns its URL and name.
 pub async fn fresh_database() -> (String, String) {
     let admin = admin_url();
-    let (client, conn) = okaz_store::postgres::tls::connect(&admin).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL is not reachable at {admin} ({e}). Run the tests with scripts/test, which starts one.")
-    });
-    tokio::spawn(conn);
+    let client = connect(&admin).await;
     let name = format!("okaz_t_{}", uuid::Uuid::new_v4().simple());
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -481,9 +493,15 @@ impl Kit {
 
     /// The messages in a phone's inbox at the sandbox SMS gateway, oldest first.
     pub async fn inbox(&self, phone: &str) -> Vec<String> {
-        let url = format!("{}phones/{phone}/messages", self.sandbox.base_url());
+        self.sandbox_texts(&format!("phones/{phone}/messages"))
+            .await
+    }
+
+    /// The `text` of each message the sandbox lists at `path`, oldest first.
+    async fn sandbox_texts(&self, path: &str) -> Vec<String> {
+        let url = format!("{}{path}", self.sandbox.base_url());
         let r = self.http.request("GET", &url, None, None).await;
-        assert_eq!(r.status, 200, "inbox: {}", r.body);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
         r.body
             .as_array()
             .unwrap()
@@ -515,15 +533,8 @@ impl Kit {
 
     /// A mailbox's messages (subject, blank line, text), oldest first.
     pub async fn mailbox(&self, address: &str) -> Vec<String> {
-        let url = format!("{}mailboxes/{address}/messages", self.sandbox.base_url());
-        let r = self.http.request("GET", &url, None, None).await;
-        assert_eq!(r.status, 200, "mailbox: {}", r.body);
-        r.body
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["text"].as_str().unwrap().to_string())
-            .collect()
+        self.sandbox_texts(&format!("mailboxes/{address}/messages"))
+            .await
     }
 
     /// `POST` JSON to the broker.
@@ -551,6 +562,11 @@ impl Kit {
     /// A scripted citizen for the portal (no browser), with its own cookies.
     pub fn portal_agent(&self) -> portal_agent::PortalAgent {
         portal_agent::PortalAgent::new(self)
+    }
+
+    /// A client on this kit's own database, as someone with database access.
+    pub async fn db(&self) -> tokio_postgres::Client {
+        connect(&self.database_url).await
     }
 
     /// Starts a verification.

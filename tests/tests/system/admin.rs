@@ -25,10 +25,7 @@ async fn unlock_with_extra_allowance_grants_exactly_that_many_checks() {
         assert_eq!(check().await.status, 201);
     }
     let r = check().await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("daily_limit_exceeded"))
-    );
+    r.assert_refused(423, "daily_limit_exceeded");
 
     let sec = kit.login(&security).await;
     let lockouts = kit.get("/v1/admin/lockouts", Some(&sec)).await;
@@ -71,10 +68,7 @@ async fn unlock_with_extra_allowance_grants_exactly_that_many_checks() {
         assert_eq!(r.status, 201, "check {i} after unlock: {}", r.body);
     }
     let r = check().await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("daily_limit_exceeded"))
-    );
+    r.assert_refused(423, "daily_limit_exceeded");
     assert!(kit
         .store
         .officer_by_id(&clerk.id)
@@ -128,10 +122,7 @@ async fn a_security_officer_acts_only_in_their_own_unit() {
             json!({"reason": "x"}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    r.assert_refused(403, "not_permitted");
     let audit = kit
         .get(
             &format!("/v1/admin/audit?officer={}", clerk_b.id),

@@ -42,10 +42,7 @@ async fn changing_one_audit_row_is_detected_and_named() {
     assert!(text.contains("audit trail intact"), "{text}");
 
     // Someone with database access rewrites a release as a refusal.
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let db = kit.db().await;
     let row = db
         .query_one(
             "SELECT id FROM audit_log WHERE event = 'document_released' ORDER BY id LIMIT 1 OFFSET 1",

@@ -79,10 +79,7 @@ async fn a_break_glass_left_unsigned_locks_the_officer_after_the_deadline() {
                    "purpose": "identity_confirmation", "justification": " \u{7}\n "}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    r.assert_refused(400, "invalid_request");
 
     // The citizen is unconscious: no code can be read out. The PESEL typed
     // into the justification by mistake never reaches the database.
@@ -186,10 +183,7 @@ async fn a_break_glass_left_unsigned_locks_the_officer_after_the_deadline() {
             json!({"login": medic.login, "password": medic.password, "totp": kit.totp(&medic)}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("account_locked"))
-    );
+    r.assert_refused(423, "account_locked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,12 +276,7 @@ async fn a_countersigned_break_glass_does_not_lock_and_the_cap_holds() {
                    "purpose": "identity_confirmation", "justification": "third"}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (429, Some("break_glass_limit_reached")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(429, "break_glass_limit_reached");
     assert!(r.body.get("document").is_none());
 
     // A clerk's role has no break-glass.
@@ -300,10 +289,7 @@ async fn a_countersigned_break_glass_does_not_lock_and_the_cap_holds() {
                    "purpose": "identity_confirmation", "justification": "please"}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    r.assert_refused(403, "not_permitted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,10 +309,7 @@ async fn a_police_officer_past_the_limit_breaks_glass_and_a_rejection_locks() {
     let r = kit
         .post("/v1/break-glass", Some(&token), check.clone())
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    r.assert_refused(403, "not_permitted");
     let r = kit
         .post(
             "/v1/verifications",
@@ -392,12 +375,7 @@ async fn night_checks_show_up_in_the_security_officers_signals() {
     let r = kit
         .start_check(&day_token, &citizens[3].pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (409, Some("not_activated")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(409, "not_activated");
     assert_eq!(r.body["quota"]["used"], 1, "counted: {}", r.body);
 
     let security = kit.officer("security_officer", "USC-Night").await;

@@ -160,12 +160,7 @@ async fn a_clerk_may_not_run_a_traffic_stop_and_that_costs_nothing() {
             json!({"bundle": "traffic_stop", "subject": {"pesel": citizen.pesel, "plate": "WA1234X"}}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(403, "not_permitted");
     assert_eq!(r.body["quota"]["used"], 0);
 }
 
@@ -307,12 +302,7 @@ async fn a_traffic_stop_names_the_driver_by_licence_number_counted_once() {
         ),
     ] {
         let r = kit.post("/v1/bundles", Some(&token), stop(subject)).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (400, Some(code)),
-            "{}",
-            r.body
-        );
+        r.assert_refused(400, code);
     }
     assert_eq!(
         kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
@@ -401,12 +391,7 @@ async fn a_role_without_number_lookup_may_not_name_a_driver_by_licence_number() 
             json!({"bundle": "pensioner_discount", "subject": {"licence_number": "01234/19/1465"}}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(400, "invalid_request");
     assert_eq!(
         kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
         0

@@ -45,12 +45,7 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
         by("licence_number", "01234-19-1465", "driving_licence"),
     ] {
         let r = kit.post("/v1/verifications", Some(&token), body).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (400, Some("invalid_document_number")),
-            "{}",
-            r.body
-        );
+        r.assert_refused(400, "invalid_document_number");
     }
     // A number names its own document only.
     let r = kit
@@ -60,10 +55,7 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
             by("id_card_number", &holder.id_card_number, "driving_licence"),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    r.assert_refused(400, "invalid_request");
     assert_eq!(used(&kit, token.clone()).await, 0);
 
     // Found by identity card number, typed loosely: the holder's card.
@@ -111,12 +103,7 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
         by("licence_number", &nobody_licence, "driving_licence"),
     ] {
         let r = kit.post("/v1/verifications", Some(&token), body).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (404, Some("document_not_found")),
-            "{}",
-            r.body
-        );
+        r.assert_refused(404, "document_not_found");
         assert!(r.body.get("document").is_none());
     }
     assert_eq!(used(&kit, token.clone()).await, 4);
@@ -154,12 +141,7 @@ async fn a_role_without_number_lookup_is_refused_and_not_offered_it() {
             json!({"subject": {"id_card_number": holder.id_card_number}, "document": "id_card", "purpose": "identity_confirmation"}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(403, "not_permitted");
     let me = kit.get("/v1/me", Some(&token)).await;
     assert_eq!(me.body["permissions"]["subjects"], json!(["pesel"]));
 }

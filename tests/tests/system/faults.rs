@@ -19,12 +19,7 @@ async fn a_down_contact_register_or_sms_gateway_refuses_clearly() {
     let r = kit
         .start_check(&token, &citizen.pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(502, "registry_unavailable");
     kit.sandbox.clear_faults();
 
     kit.sandbox.set_fault(
@@ -37,12 +32,7 @@ async fn a_down_contact_register_or_sms_gateway_refuses_clearly() {
     let r = kit
         .start_check(&token, &citizen.pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (503, Some("sms_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(503, "sms_unavailable");
     kit.sandbox.clear_faults();
     assert!(
         kit.inbox(citizen.phone.as_deref().unwrap())
@@ -71,12 +61,7 @@ async fn a_hanging_register_after_the_code_releases_nothing_and_the_code_can_be_
     );
     let started = std::time::Instant::now();
     let r = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(502, "registry_unavailable");
     assert!(r.body.get("document").is_none());
     // Bounded by the configured register timeout (2 s in the kit), not hung.
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
@@ -103,12 +88,7 @@ async fn a_malformed_register_answer_is_refused_without_release() {
         },
     );
     let r = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(502, "registry_unavailable");
     kit.sandbox.set_fault(
         "persons",
         Fault {
@@ -117,12 +97,7 @@ async fn a_malformed_register_answer_is_refused_without_release() {
         },
     );
     let r = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(502, "registry_unavailable");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,10 +108,7 @@ async fn the_broker_recovers_when_its_database_connections_are_cut() {
     assert_eq!(kit.get("/v1/me", Some(&token)).await.status, 200);
 
     // What a database restart does to the broker: every connection dies.
-    let (admin, conn) = okaz_store::postgres::tls::connect(&okaz_tests::admin_url())
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let admin = okaz_tests::admin_db().await;
     let killed = admin
         .query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
@@ -184,12 +156,7 @@ async fn register_errors_after_the_right_code_leave_the_attempts_unchanged() {
     );
     for _ in 0..4 {
         let r = kit.give_code(&token, &id, &code).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (502, Some("registry_unavailable")),
-            "{}",
-            r.body
-        );
+        r.assert_refused(502, "registry_unavailable");
     }
     kit.sandbox.clear_faults();
     let wrong = if code == "000000" { "000001" } else { "000000" };
@@ -220,10 +187,7 @@ async fn a_submit_during_the_release_is_told_challenge_releasing() {
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
     let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let db = kit.db().await;
 
     kit.sandbox.set_fault(
         "persons",
@@ -257,19 +221,9 @@ async fn a_submit_during_the_release_is_told_challenge_releasing() {
         kit.give_code(&token, &id, &code).await
     };
     let (first, second) = futures::join!(first, second);
-    assert_eq!(
-        (second.status, second.body["code"].as_str()),
-        (409, Some("challenge_releasing")),
-        "{}",
-        second.body
-    );
+    second.assert_refused(409, "challenge_releasing");
     assert!(second.body.get("document").is_none());
-    assert_eq!(
-        (first.status, first.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        first.body
-    );
+    first.assert_refused(502, "registry_unavailable");
 
     // Neither submit burned the code: with the register back, it releases.
     kit.sandbox.clear_faults();

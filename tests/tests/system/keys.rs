@@ -126,10 +126,7 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
     assert!(said.contains("2 re-encrypted"), "{said}");
 
     // Every stored TOTP secret now names version 2 of the TOTP key.
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let db = kit.db().await;
     let rows = db
         .query("SELECT totp_secret FROM officers", &[])
         .await

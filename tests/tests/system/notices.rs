@@ -64,17 +64,9 @@ fn assert_private(notice: &str, c: &TestCitizen, code: Option<&str>) {
     }
 }
 
-async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (client, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-}
-
 /// The outbox's rows: id and sealed bytes.
 async fn outbox(kit: &Kit) -> Vec<(String, Vec<u8>, i32)> {
-    db(kit)
+    kit.db()
         .await
         .query(
             "SELECT id::text, sealed, attempts FROM notice_outbox ORDER BY due_at",
@@ -659,12 +651,7 @@ async fn a_check_refused_after_the_right_code_is_noticed_without_a_dispute_link(
     let id = started.body["id"].as_str().unwrap().to_string();
     let code = kit.latest_code(&phone).await;
     let refused = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (refused.status, refused.body["code"].as_str()),
-        (404, Some("document_not_found")),
-        "{}",
-        refused.body
-    );
+    refused.assert_refused(404, "document_not_found");
     let notices = notices_at_least(&kit, &phone, 1).await;
     assert_eq!(notices.len(), 1, "{notices:?}");
     let n = &notices[0];

@@ -25,10 +25,7 @@ async fn a_police_check_needs_a_case_reference_and_no_sms() {
             "operational_check",
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("case_reference_required"))
-    );
+    r.assert_refused(400, "case_reference_required");
     let r = kit
         .post(
             "/v1/verifications",
@@ -99,10 +96,7 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
             by_plate("WA-12!", "vehicle_registration", Some("RSD-1/2026")),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    r.assert_refused(400, "invalid_request");
     let r = kit
         .post(
             "/v1/verifications",
@@ -110,10 +104,7 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
             by_plate(&plate, "id_card", Some("RSD-1/2026")),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    r.assert_refused(400, "invalid_request");
     let r = kit
         .post(
             "/v1/verifications",
@@ -121,10 +112,7 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
             by_plate(&plate, "vehicle_registration", None),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("case_reference_required"))
-    );
+    r.assert_refused(400, "case_reference_required");
     let both = json!({"subject": {"plate": plate, "pesel": owner.pesel}, "document": "vehicle_registration", "purpose": "operational_check", "case_reference": "RSD-1/2026"});
     assert_eq!(
         kit.post("/v1/verifications", Some(&token), both)
@@ -169,8 +157,5 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
     // A clerk's role has no plate lookups.
     let clerk_token = kit.login(&clerk).await;
     let r = kit.post("/v1/verifications", Some(&clerk_token), json!({"subject": {"plate": plate}, "document": "vehicle_registration", "purpose": "vehicle_check"})).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    r.assert_refused(403, "not_permitted");
 }

@@ -49,10 +49,7 @@ async fn two_hundred_concurrent_starts_pass_exactly_the_limit_and_lock() {
     assert!(t.contains_key(&(423, "daily_limit_exceeded".to_string())));
 
     let me = kit.get("/v1/me", Some(&token)).await;
-    assert_eq!(
-        (me.status, me.body["code"].as_str()),
-        (423, Some("account_locked"))
-    );
+    me.assert_refused(423, "account_locked");
     let officer = kit.store.officer_by_id(&clerk.id).await.unwrap().unwrap();
     assert_eq!(officer.locked.unwrap().reason, "daily_limit_exceeded");
 

@@ -11,14 +11,6 @@ struct Row {
     code_mac: Vec<u8>,
 }
 
-async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (c, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    c
-}
-
 async fn challenge_row(c: &tokio_postgres::Client, id: &str) -> Option<Row> {
     c.query_opt(
         "SELECT sealed_subject, code_mac FROM challenges WHERE id::text = $1",
@@ -39,7 +31,7 @@ async fn count(c: &tokio_postgres::Client, sql: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweeper_wipes_an_expired_seal_and_deletes_after_retention() {
     let kit = Kit::start().await;
-    let db = db(&kit).await;
+    let db = kit.db().await;
     let c = &kit
         .citizens_with(&["adult", "valid_id", "contactable"], 1)
         .await[0];

@@ -29,14 +29,6 @@ fn cli(kit: &Kit, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    db
-}
-
 /// Three released checks by one clerk; the clerk's id, the last answer
 /// and the citizen's PESEL.
 async fn three_checks(kit: &Kit) -> (String, serde_json::Value, String) {
@@ -71,7 +63,7 @@ async fn a_deleted_chain_tail_is_named_by_audit_verify() {
     kit.integrate().await;
     let (status, text) = cli(&kit, &["audit", "verify"]);
     assert_eq!(status, 0, "{text}");
-    db(&kit)
+    kit.db()
         .await
         .execute(
             "DELETE FROM audit_log WHERE chain = $1 AND seq > 3",
@@ -92,7 +84,7 @@ async fn a_deleted_chain_is_named_by_audit_verify() {
     let kit = Kit::start().await;
     let (clerk, _, _) = three_checks(&kit).await;
     kit.integrate().await;
-    db(&kit)
+    kit.db()
         .await
         .execute("DELETE FROM audit_log WHERE chain = $1", &[&clerk])
         .await
@@ -218,7 +210,7 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
 
     // The insider rewrites the clerk's second record, rehashes the chain
     // and its head, and rebuilds the tree from the rewritten records.
-    let db = db(&kit).await;
+    let db = kit.db().await;
     let chain = kit.store.audit_chain(&clerk).await.unwrap();
     let mut prev = chain[1].prev_hash.clone();
     let mut stmts = vec![format!(
@@ -341,7 +333,7 @@ async fn two_broker_processes_write_10000_records_into_one_consistent_tree() {
         assert_eq!(login.status, 201, "{}", login.body);
         tokens.push(login.body["token"].as_str().unwrap().to_string());
     }
-    let db = db(&kit).await;
+    let db = kit.db().await;
     let before = audit_rows(&db).await;
 
     let left = Arc::new(AtomicUsize::new(RECORDS));

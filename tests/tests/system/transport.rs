@@ -416,10 +416,7 @@ async fn postgresql_refuses_plain_tcp_and_the_broker_speaks_tls_with_each_sslmod
     assert_eq!(reply.status, 201, "{}", reply.body);
 
     // Every connection to this database, the broker's included, is TLS.
-    let (admin, conn) = okaz_store::postgres::tls::connect(&okaz_tests::admin_url())
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let admin = okaz_tests::admin_db().await;
     let row = admin
         .query_one(
             "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s \

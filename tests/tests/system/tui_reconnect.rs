@@ -226,10 +226,7 @@ async fn the_terminal_retries_while_the_broker_restarts_and_shows_only_this_chec
     let config = dir.join("okaz.toml");
     let broker = serve(&config, &listen, &cert, &key);
     let net = Relay::start(listen.clone());
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let db = kit.db().await;
 
     let tmux = Tmux::start(80, 24);
     tmux.run(&format!(
