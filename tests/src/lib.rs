@@ -51,6 +51,40 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
+/// `okaz-server --config <config>`, logging warnings only, for a CLI step.
+pub fn server_command(config: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(binary("okaz-server"));
+    c.arg("--config").arg(config).env("OKAZ_LOG", "warn");
+    c
+}
+
+/// Runs a command that must succeed and returns its standard output; a
+/// failure stops the test with the command and everything it printed.
+#[track_caller]
+pub fn run_ok(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Runs a command that must fail and returns its standard error, for the
+/// test to read the reason in.
+#[track_caller]
+pub fn run_fails(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        !out.status.success(),
+        "{cmd:?} succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
 /// A client on this database URL (over the store's TLS connector, as the
 /// broker connects), its connection driven by a spawned task.
 pub async fn connect(url: &str) -> tokio_postgres::Client {
@@ -562,6 +596,11 @@ impl Kit {
     /// A scripted citizen for the portal (no browser), with its own cookies.
     pub fn portal_agent(&self) -> portal_agent::PortalAgent {
         portal_agent::PortalAgent::new(self)
+    }
+
+    /// `okaz-server --config <this kit's config>`, logging warnings only.
+    pub fn server_cmd(&self) -> std::process::Command {
+        server_command(&self.config_path)
     }
 
     /// A client on this kit's own database, as someone with database access.

@@ -381,15 +381,7 @@ async fn lockouts_export_as_csv_and_the_operator_unlocks_from_the_command_line()
             && lines[1].ends_with("\"2\"")
     );
 
-    let cli = |args: &[&str]| {
-        std::process::Command::new(okaz_tests::binary("okaz-server"))
-            .arg("--config")
-            .arg(kit.dir.path().join("okaz.toml"))
-            .args(args)
-            .env("OKAZ_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let cli = |args: &[&str]| kit.server_cmd().args(args).output().unwrap();
     let out = cli(&["admin", "lockouts", "--unit", "USC-A"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&clerk.login));
     let out = cli(&[

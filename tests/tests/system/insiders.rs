@@ -234,17 +234,9 @@ async fn audit_searches_and_exports_are_on_record() {
         .any(|r| r.entry.event.as_str() == "lockouts_exported"));
 
     // The operator's command-line search is on record too.
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(kit.dir.path().join("okaz.toml"))
-        .args(["admin", "audit", "--pesel", &citizen.pesel])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    okaz_tests::run_ok(
+        kit.server_cmd()
+            .args(["admin", "audit", "--pesel", &citizen.pesel]),
     );
     let operator = kit.store.audit_chain("operator").await.unwrap();
     assert!(operator

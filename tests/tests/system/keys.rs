@@ -7,7 +7,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 
 use okaz_tests::replica::Replica;
 use okaz_tests::Kit;
@@ -20,14 +19,11 @@ fn chmod(path: &Path, mode: u32) {
 /// `okaz-server serve` with the kit's configuration; its exit status and
 /// stderr (it must not get as far as listening).
 fn serve_refuses(config: &Path, cert: &Path) -> String {
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(config)
+    let out = okaz_tests::server_command(config)
         .args(["serve", "--dev-self-signed", "--write-cert"])
         .arg(cert)
         .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
         .env("OKAZ_SERVER_OPS_LISTEN", "127.0.0.1:0")
-        .env("OKAZ_LOG", "warn")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -86,31 +82,11 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
     let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
 
     // The pepper refuses, and says why.
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["keys", "rotate", "--key", "pepper"])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = okaz_tests::run_fails(kit.server_cmd().args(["keys", "rotate", "--key", "pepper"]));
     assert!(err.contains("pepper cannot be rotated"), "{err}");
     assert!(err.contains("pseudonym"), "{err}");
 
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["keys", "rotate"])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "keys rotate: {said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = okaz_tests::run_ok(kit.server_cmd().args(["keys", "rotate"]));
     println!("{said}");
     let keys = kit.dir.path().join("keys");
     for name in ["challenge", "cookie", "totp", "notice_outbox"] {
@@ -234,34 +210,20 @@ async fn a_first_stage_install_moves_to_split_keys_keeping_pseudonyms_and_logins
 
     // Still configured with the master key: the broker refuses and says how.
     let cert = kit.dir.path().join("m.pem");
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["serve", "--dev-self-signed", "--write-cert"])
-        .arg(&cert)
-        .env("OKAZ_SECRETS_MASTER_KEY_FILE", &master)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = okaz_tests::run_fails(
+        kit.server_cmd()
+            .args(["serve", "--dev-self-signed", "--write-cert"])
+            .arg(&cert)
+            .env("OKAZ_SECRETS_MASTER_KEY_FILE", &master),
+    );
     assert!(err.contains("keys init --from-master"), "{err}");
 
     let split = kit.dir.path().join("split");
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["keys", "init", "--from-master"])
-        .arg(&master)
-        .env("OKAZ_SECRETS_DIR", &split)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let said = okaz_tests::run_ok(
+        kit.server_cmd()
+            .args(["keys", "init", "--from-master"])
+            .arg(&master)
+            .env("OKAZ_SECRETS_DIR", &split),
     );
     // The only officer's secret was in clear; now it is sealed.
     assert!(said.contains("encrypted from clear"), "{said}");
@@ -293,14 +255,10 @@ async fn a_first_stage_install_moves_to_split_keys_keeping_pseudonyms_and_logins
         okaz_core::pseudonym::Pseudonym::of(&old, &pesel)
     );
     // Never overwrites.
-    let again = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["keys", "init"])
-        .env("OKAZ_SECRETS_DIR", &split)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+    let again = okaz_tests::run_fails(
+        kit.server_cmd()
+            .args(["keys", "init"])
+            .env("OKAZ_SECRETS_DIR", &split),
+    );
+    assert!(again.contains("never overwrites"), "{again}");
 }

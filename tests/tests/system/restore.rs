@@ -8,19 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use okaz_tests::replica::{Replica, ReplicaOptions};
-use okaz_tests::{fresh_database, Kit};
+use okaz_tests::{fresh_database, run_ok, Kit};
 use serde_json::json;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_dump_taken_under_load_restores_verifies_and_serves() {
@@ -65,11 +54,13 @@ async fn a_dump_taken_under_load_restores_verifies_and_serves() {
     // Runbook, backup: pg_dump --format=custom.
     let dump = kit.dir.path().join("okaz.dump");
     let before = flows.load(Ordering::SeqCst);
-    run(Command::new("pg_dump")
-        .arg("--format=custom")
-        .arg("--file")
-        .arg(&dump)
-        .arg(&kit.database_url));
+    run_ok(
+        Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg("--file")
+            .arg(&dump)
+            .arg(&kit.database_url),
+    );
     let during = flows.load(Ordering::SeqCst) - before;
     stop.store(true, Ordering::SeqCst);
     for l in load {
@@ -83,29 +74,29 @@ async fn a_dump_taken_under_load_restores_verifies_and_serves() {
 
     // Runbook, restore: a new database, pg_restore --no-owner.
     let (restored_url, restored) = fresh_database().await;
-    run(Command::new("pg_restore")
-        .arg("--no-owner")
-        .arg("--exit-on-error")
-        .arg("--dbname")
-        .arg(&restored_url)
-        .arg(&dump));
+    run_ok(
+        Command::new("pg_restore")
+            .arg("--no-owner")
+            .arg("--exit-on-error")
+            .arg("--dbname")
+            .arg(&restored_url)
+            .arg(&dump),
+    );
 
     // The same configuration and the same key files, the restored database.
     let config = kit.dir.path().join("okaz.toml");
-    let verified = run(Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&config)
-        .args(["audit", "verify"])
-        .env("OKAZ_DATABASE_URL", &restored_url)
-        .env("OKAZ_LOG", "warn"));
+    let verified = run_ok(
+        kit.server_cmd()
+            .args(["audit", "verify"])
+            .env("OKAZ_DATABASE_URL", &restored_url),
+    );
     println!("restored into {restored}: {}", verified.trim());
     assert!(verified.contains("audit trail intact"), "{verified}");
-    run(Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("migrate")
-        .env("OKAZ_DATABASE_URL", &restored_url)
-        .env("OKAZ_LOG", "warn"));
+    run_ok(
+        kit.server_cmd()
+            .arg("migrate")
+            .env("OKAZ_DATABASE_URL", &restored_url),
+    );
 
     // Runbook, smoke test: a broker on the restored database; an officer
     // logs in and completes a check.

@@ -87,16 +87,5 @@ async fn the_sweeper_wipes_an_expired_seal_and_deletes_after_retention() {
     // Nothing in the audit trail is deleted, and its chains still verify.
     assert!(count(&db, "SELECT count(*) FROM audit_log").await >= audit);
     assert!(audit > 0);
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["audit", "verify"])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    okaz_tests::run_ok(kit.server_cmd().args(["audit", "verify"]));
 }

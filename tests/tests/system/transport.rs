@@ -433,38 +433,25 @@ async fn postgresql_refuses_plain_tcp_and_the_broker_speaks_tls_with_each_sslmod
     // [database] sslmode and ca_file instead of URL parameters: verify-full.
     let bare = with_query(&kit.database_url, None);
     let ca = database_ca();
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .arg("migrate")
-        .env("OKAZ_DATABASE_URL", &bare)
-        .env("OKAZ_DATABASE_SSLMODE", "verify-full")
-        .env("OKAZ_DATABASE_CA_FILE", &ca)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    okaz_tests::run_ok(
+        kit.server_cmd()
+            .arg("migrate")
+            .env("OKAZ_DATABASE_URL", &bare)
+            .env("OKAZ_DATABASE_SSLMODE", "verify-full")
+            .env("OKAZ_DATABASE_CA_FILE", &ca),
     );
 
     // verify-full against a CA that did not sign the server's certificate.
     let stranger = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     let wrong_ca = kit.dir.path().join("stranger-ca.pem");
     std::fs::write(&wrong_ca, stranger.cert.pem()).unwrap();
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .arg("migrate")
-        .env("OKAZ_DATABASE_URL", &bare)
-        .env("OKAZ_DATABASE_SSLMODE", "verify-full")
-        .env("OKAZ_DATABASE_CA_FILE", &wrong_ca)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "an unknown CA is refused");
+    let stderr = okaz_tests::run_fails(
+        kit.server_cmd()
+            .arg("migrate")
+            .env("OKAZ_DATABASE_URL", &bare)
+            .env("OKAZ_DATABASE_SSLMODE", "verify-full")
+            .env("OKAZ_DATABASE_CA_FILE", &wrong_ca),
+    );
     assert!(stderr.contains("certificate"), "{stderr}");
 }
 
@@ -529,17 +516,13 @@ async fn plain_http_off_loopback_is_refused_at_start_naming_the_key() {
             "[sms] sendsms_url",
         ),
     ] {
-        let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-            .arg("--config")
-            .arg(&kit.config_path)
-            .args(["serve", "--dev-self-signed"])
-            .env(var, url)
-            .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
-            .env("OKAZ_SERVER_OPS_LISTEN", "127.0.0.1:0")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{var}={url} was accepted");
+        let stderr = okaz_tests::run_fails(
+            kit.server_cmd()
+                .args(["serve", "--dev-self-signed"])
+                .env(var, url)
+                .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
+                .env("OKAZ_SERVER_OPS_LISTEN", "127.0.0.1:0"),
+        );
         assert!(
             stderr.contains(&format!("{key}: plain http://")),
             "{stderr}"
@@ -549,14 +532,7 @@ async fn plain_http_off_loopback_is_refused_at_start_naming_the_key() {
     let mut text = std::fs::read_to_string(&kit.config_path).unwrap();
     text.push_str("[[audit.witnesses]]\nurl = \"http://witness.example:7380/add-checkpoint\"\nkey = \"w+00000000+AA\"\n");
     std::fs::write(&with_witness, text).unwrap();
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&with_witness)
-        .arg("migrate")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = okaz_tests::run_fails(okaz_tests::server_command(&with_witness).arg("migrate"));
     assert!(
         stderr.contains("[[audit.witnesses]] #1 url: plain http://"),
         "{stderr}"
