@@ -100,6 +100,57 @@ pub async fn admin_db() -> tokio_postgres::Client {
     connect(&admin_url()).await
 }
 
+/// Drops a test database made by [`fresh_database`] (a test calls this once
+/// it passed, so that a failed one leaves its database behind for a look).
+pub async fn drop_database(url: &str) {
+    let name = url::Url::parse(url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
+    admin_db()
+        .await
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+/// The SQL of an insider with database access who rewrites record `at` of
+/// `chain` (its `records`, as the store reads them) as a refusal, rehashes
+/// the chain from there and its head, and clears the Merkle tree so that
+/// the integrator rebuilds it from the rewritten records: what the
+/// transparency log must catch.
+pub fn rewrite_as_refused(
+    records: &[okaz_core::audit::StoredRecord],
+    at: usize,
+    chain: &str,
+) -> Vec<String> {
+    let mut prev = records[at].prev_hash.clone();
+    let mut stmts = vec![format!(
+        "UPDATE audit_log SET outcome = 'not_permitted' WHERE id = {}",
+        records[at].id
+    )];
+    for (i, r) in records.iter().enumerate().skip(at) {
+        let mut e = r.entry.clone();
+        if i == at {
+            e.outcome = okaz_core::audit::Outcome::Refused(okaz_protocol::ErrorCode::NotPermitted);
+        }
+        let hash = okaz_core::audit::link_hash(&prev, r.seq, &e);
+        stmts.push(format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
+            r.id
+        ));
+        prev = hash;
+    }
+    stmts.push(format!(
+        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = '{chain}'"
+    ));
+    stmts.push("DELETE FROM audit_tree".into());
+    stmts.push("UPDATE audit_log SET leaf = NULL".into());
+    stmts.push("UPDATE audit_tree_size SET size = 0".into());
+    stmts
+}
+
 /// Creates a fresh database and returns its URL and name.
 pub async fn fresh_database() -> (String, String) {
     let admin = admin_url();

@@ -9,8 +9,8 @@
 use std::process::Command;
 
 use base64::Engine;
-use okaz_core::audit::{self, Outcome};
-use okaz_protocol::{ErrorCode, Receipt};
+use okaz_core::audit;
+use okaz_protocol::Receipt;
 use okaz_tests::{Kit, Options};
 use okaz_tlog::note::{Checkpoint, Note, Verifier};
 
@@ -212,29 +212,7 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
     // and its head, and rebuilds the tree from the rewritten records.
     let db = kit.db().await;
     let chain = kit.store.audit_chain(&clerk).await.unwrap();
-    let mut prev = chain[1].prev_hash.clone();
-    let mut stmts = vec![format!(
-        "UPDATE audit_log SET outcome = 'not_permitted' WHERE id = {}",
-        chain[1].id
-    )];
-    for (i, r) in chain.iter().enumerate().skip(1) {
-        let mut e = r.entry.clone();
-        if i == 1 {
-            e.outcome = Outcome::Refused(ErrorCode::NotPermitted);
-        }
-        let hash = audit::link_hash(&prev, r.seq, &e);
-        stmts.push(format!(
-            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
-            r.id
-        ));
-        prev = hash;
-    }
-    stmts.push(format!(
-        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = '{clerk}'"
-    ));
-    stmts.push("DELETE FROM audit_tree".into());
-    stmts.push("UPDATE audit_log SET leaf = NULL".into());
-    stmts.push("UPDATE audit_tree_size SET size = 0".into());
+    let stmts = okaz_tests::rewrite_as_refused(&chain, 1, &clerk);
     db.batch_execute(&stmts.join(";\n")).await.unwrap();
     kit.integrate().await;
 
