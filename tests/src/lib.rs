@@ -654,6 +654,33 @@ impl Kit {
         server_command(&self.config_path)
     }
 
+    /// Starts a check of this citizen, which must be accepted, and reads
+    /// the code the citizen was sent: the check's id and the code.
+    pub async fn check_with_code(
+        &self,
+        token: &str,
+        citizen: &TestCitizen,
+        document: &str,
+        purpose: &str,
+    ) -> (String, String) {
+        let r = self
+            .start_check(token, &citizen.pesel, document, purpose)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = self
+            .latest_code(citizen.phone.as_deref().expect("a contactable citizen"))
+            .await;
+        (r.body["id"].as_str().unwrap().to_string(), code)
+    }
+
+    /// Makes the sandbox's `service` misbehave as `how` sets its fault, until
+    /// `sandbox.clear_faults()`.
+    pub fn fault(&self, service: &str, how: impl FnOnce(&mut okaz_sandbox::Fault)) {
+        let mut fault = okaz_sandbox::Fault::default();
+        how(&mut fault);
+        self.sandbox.set_fault(service, fault);
+    }
+
     /// A client on this kit's own database, as someone with database access.
     pub async fn db(&self) -> tokio_postgres::Client {
         connect(&self.database_url).await

@@ -3,7 +3,6 @@
 //! audited check; a part whose register is down shows as unavailable while
 //! the others show.
 
-use okaz_sandbox::Fault;
 use okaz_tests::Kit;
 use serde_json::json;
 
@@ -121,13 +120,7 @@ async fn a_part_whose_register_is_down_is_unavailable_and_the_others_show() {
     let owner = kit.citizen(&["adult", "vehicle"]).await;
     let plate = owner.plates.first().unwrap().clone();
     let token = kit.login(&officer).await;
-    kit.sandbox.set_fault(
-        "insurance",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    kit.fault("insurance", |f| f.error_rate = 1.0);
     let r = kit
         .post(
             "/v1/bundles",

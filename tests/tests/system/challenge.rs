@@ -5,12 +5,8 @@
 use okaz_tests::{Kit, TestCitizen};
 
 async fn started(kit: &Kit, token: &str, citizen: &TestCitizen) -> (String, String) {
-    let r = kit
-        .start_check(token, &citizen.pesel, "id_card", "identity_confirmation")
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
-    (r.body["id"].as_str().unwrap().to_string(), code)
+    kit.check_with_code(token, citizen, "id_card", "identity_confirmation")
+        .await
 }
 
 fn wrong(code: &str) -> String {

@@ -1,7 +1,6 @@
 //! What a clerk sees when a register or the SMS gateway fails: a clear
 //! refusal, and nothing released.
 
-use okaz_sandbox::Fault;
 use okaz_tests::Kit;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -9,26 +8,14 @@ async fn a_down_contact_register_or_sms_gateway_refuses_clearly() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
 
-    kit.sandbox.set_fault(
-        "contacts",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    kit.fault("contacts", |f| f.error_rate = 1.0);
     let r = kit
         .start_check(&token, &citizen.pesel, "id_card", "age_check")
         .await;
     r.assert_refused(502, "registry_unavailable");
     kit.sandbox.clear_faults();
 
-    kit.sandbox.set_fault(
-        "sms",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    kit.fault("sms", |f| f.error_rate = 1.0);
     let r = kit
         .start_check(&token, &citizen.pesel, "id_card", "age_check")
         .await;
@@ -46,19 +33,11 @@ async fn a_down_contact_register_or_sms_gateway_refuses_clearly() {
 async fn a_hanging_register_after_the_code_releases_nothing_and_the_code_can_be_retried() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
-    let r = kit
-        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+    let (id, code) = kit
+        .check_with_code(&token, &citizen, "id_card", "age_check")
         .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
 
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.hang = true);
     let started = std::time::Instant::now();
     let r = kit.give_code(&token, &id, &code).await;
     r.assert_refused(502, "registry_unavailable");
@@ -75,27 +54,13 @@ async fn a_hanging_register_after_the_code_releases_nothing_and_the_code_can_be_
 async fn a_malformed_register_answer_is_refused_without_release() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
-    let r = kit
-        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+    let (id, code) = kit
+        .check_with_code(&token, &citizen, "id_card", "age_check")
         .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            malformed: true,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.malformed = true);
     let r = kit.give_code(&token, &id, &code).await;
     r.assert_refused(502, "registry_unavailable");
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            oversized: true,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.oversized = true);
     let r = kit.give_code(&token, &id, &code).await;
     r.assert_refused(502, "registry_unavailable");
 }
@@ -142,18 +107,10 @@ async fn the_broker_recovers_when_its_database_connections_are_cut() {
 async fn register_errors_after_the_right_code_leave_the_attempts_unchanged() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
-    let r = kit
-        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+    let (id, code) = kit
+        .check_with_code(&token, &citizen, "id_card", "age_check")
         .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.error_rate = 1.0);
     for _ in 0..4 {
         let r = kit.give_code(&token, &id, &code).await;
         r.assert_refused(502, "registry_unavailable");
@@ -181,21 +138,12 @@ async fn register_errors_after_the_right_code_leave_the_attempts_unchanged() {
 async fn a_submit_during_the_release_is_told_challenge_releasing() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
-    let r = kit
-        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+    let (id, code) = kit
+        .check_with_code(&token, &citizen, "id_card", "age_check")
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
     let db = kit.db().await;
 
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.hang = true);
     let first = kit.give_code(&token, &id, &code);
     let second = async {
         // Wait until the first submit holds the lease (it then waits on the
@@ -268,13 +216,7 @@ async fn with_the_person_register_failing_half_the_time_no_code_is_lost_or_relea
         }
         clerks.push(clerk);
     }
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            error_rate: 0.5,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.error_rate = 0.5);
     let outcomes = futures::future::join_all(checks.iter().map(|(token, id, code)| {
         let kit = &kit;
         async move {

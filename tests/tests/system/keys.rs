@@ -74,12 +74,7 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
     // Logs in only after the rotation, on the new broker.
     let later = kit.officer("clerk", "U1").await;
     let token = kit.login(&clerk).await;
-    let r = kit
-        .start_check(&token, &c.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let sealed_before = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+    let (sealed_before, code) = kit.check_with_code(&token, c, "id_card", "age_check").await;
 
     // The pepper refuses, and says why.
     let err = okaz_tests::run_fails(kit.server_cmd().args(["keys", "rotate", "--key", "pepper"]));

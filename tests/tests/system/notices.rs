@@ -81,12 +81,7 @@ async fn outbox(kit: &Kit) -> Vec<(String, Vec<u8>, i32)> {
 
 /// A clerk's consent check, released; returns (verification id, code).
 async fn clerk_check(kit: &Kit, token: &str, c: &TestCitizen) -> (String, String) {
-    let started = kit
-        .start_check(token, &c.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(started.status, 201, "{}", started.body);
-    let id = started.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+    let (id, code) = kit.check_with_code(token, c, "id_card", "age_check").await;
     let done = kit.give_code(token, &id, &code).await;
     assert_eq!(done.status, 200, "{}", done.body);
     (id, code)
@@ -449,13 +444,7 @@ async fn a_failed_delivery_is_retried_with_backoff_counted_and_never_sent_twice(
     let police = kit.officer("police", "KMP-Gdansk").await;
     let token = kit.login(&police).await;
     // The SMS gateway is down: the check is not affected.
-    kit.sandbox.set_fault(
-        "sms",
-        okaz_sandbox::Fault {
-            error_rate: 1.0,
-            ..Default::default()
-        },
-    );
+    kit.fault("sms", |f| f.error_rate = 1.0);
     police_check(&kit, &token, &cara).await;
     kit.clock.advance(chrono::Duration::hours(25));
     let pass = kit.deliver_notices().await;

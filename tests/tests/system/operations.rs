@@ -3,7 +3,6 @@
 
 use std::process::Command;
 
-use okaz_sandbox::Fault;
 use okaz_tests::replica::Replica;
 use okaz_tests::Kit;
 use serde_json::json;
@@ -104,13 +103,7 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
     .await;
 
     // A slow register keeps the release in flight while SIGTERM arrives.
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            latency_ms: 1500,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.latency_ms = 1500);
     let url = format!("{base}/v1/verifications/{id}/code");
     let body = json!({"code": code}).to_string();
     let in_flight = {

@@ -38,12 +38,7 @@ async fn the_sweeper_wipes_an_expired_seal_and_deletes_after_retention() {
     kit.activate(&c.pesel).await;
     let clerk = kit.officer("clerk", "U1").await;
     let token = kit.login(&clerk).await;
-    let r = kit
-        .start_check(&token, &c.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+    let (id, code) = kit.check_with_code(&token, c, "id_card", "age_check").await;
     let audit = count(&db, "SELECT count(*) FROM audit_log").await;
 
     // Expired, but within the grace: the sweeper leaves the seal.
