@@ -681,6 +681,12 @@ impl Kit {
         self.sandbox.set_fault(service, fault);
     }
 
+    /// A security officer's unlock of an officer's account, with this body.
+    pub async fn unlock(&self, token: &str, officer_id: &str, body: Value) -> Reply {
+        let path = format!("/v1/admin/officers/{officer_id}/unlock");
+        self.post(&path, Some(token), body).await
+    }
+
     /// A client on this kit's own database, as someone with database access.
     pub async fn db(&self) -> tokio_postgres::Client {
         connect(&self.database_url).await

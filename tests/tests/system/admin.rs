@@ -1,7 +1,7 @@
 //! The security officer: lockouts and unlocks within their own unit only,
 //! always with a reason; an extra allowance grants exactly that many checks.
 
-use okaz_tests::{Kit, NowUtc, Options};
+use okaz_tests::{Kit, NowUtc, Options, TestCitizen, TestOfficer};
 use serde_json::json;
 
 fn limit(n: u32) -> Options {
@@ -9,6 +9,22 @@ fn limit(n: u32) -> Options {
         policy_edits: vec![("daily_limit = 100".into(), format!("daily_limit = {n}"))],
         ..Options::default()
     }
+}
+
+/// Logs the clerk in and runs it past a daily limit of one (`limit(1)`):
+/// its token, and the citizen it checked.
+async fn locked_out(kit: &Kit, clerk: &TestOfficer) -> (String, TestCitizen) {
+    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
+    kit.activate(&citizen.pesel).await;
+    let token = kit.login(clerk).await;
+    let first = kit
+        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
+        .await
+        .assert_refused(423, "daily_limit_exceeded");
+    (token, citizen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,30 +52,18 @@ async fn unlock_with_extra_allowance_grants_exactly_that_many_checks() {
     assert_eq!(list[0]["reason"], "daily_limit_exceeded");
     assert_eq!(list[0]["attempts_today"], 6);
 
-    let path = format!("/v1/admin/officers/{}/unlock", clerk.id);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "  ", "extra_allowance": 10}),
-        )
-        .await;
+    let unlock = |body| kit.unlock(&sec, &clerk.id, body);
+    let r = unlock(json!({"reason": "  ", "extra_allowance": 10})).await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
         (400, Some("invalid_request")),
         "a reason is required"
     );
-    let r = kit
-        .post(&path, Some(&sec), json!({"extra_allowance": 10}))
-        .await;
+    let r = unlock(json!({"extra_allowance": 10})).await;
     assert_eq!(r.status, 400);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "court order 12/2026 needs more checks", "extra_allowance": 10}),
-        )
-        .await;
+    let r =
+        unlock(json!({"reason": "court order 12/2026 needs more checks", "extra_allowance": 10}))
+            .await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     // The clerk's session survived the lock; exactly ten more pass.
@@ -98,15 +102,7 @@ async fn a_security_officer_acts_only_in_their_own_unit() {
     let kit = Kit::start_with(limit(1)).await;
     let clerk_b = kit.officer("clerk", "USC-B").await;
     let security_a = kit.officer("security_officer", "USC-A").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token_b = kit.login(&clerk_b).await;
-    kit.start_check(&token_b, &citizen.pesel, "id_card", "age_check")
-        .await;
-    let r = kit
-        .start_check(&token_b, &citizen.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(r.status, 423);
+    let (token_b, _) = locked_out(&kit, &clerk_b).await;
 
     let sec_a = kit.login(&security_a).await;
     let lockouts = kit.get("/v1/admin/lockouts", Some(&sec_a)).await;
@@ -116,11 +112,7 @@ async fn a_security_officer_acts_only_in_their_own_unit() {
         "unit B's lockouts are not shown to A"
     );
     let r = kit
-        .post(
-            &format!("/v1/admin/officers/{}/unlock", clerk_b.id),
-            Some(&sec_a),
-            json!({"reason": "x"}),
-        )
+        .unlock(&sec_a, &clerk_b.id, json!({"reason": "x"}))
         .await;
     r.assert_refused(403, "not_permitted");
     let audit = kit
@@ -354,17 +346,7 @@ async fn lockouts_export_as_csv_and_the_operator_unlocks_from_the_command_line()
     let kit = Kit::start_with(limit(1)).await;
     let clerk = kit.officer("clerk", "USC-A").await;
     let security = kit.officer("security_officer", "USC-A").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token = kit.login(&clerk).await;
-    kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(
-        kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
-            .await
-            .status,
-        423
-    );
+    let (token, citizen) = locked_out(&kit, &clerk).await;
 
     let sec = kit.login(&security).await;
     let csv = kit.get("/v1/admin/lockouts?format=csv", Some(&sec)).await;

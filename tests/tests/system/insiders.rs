@@ -23,7 +23,7 @@ async fn a_security_officer_cannot_mint_police_but_a_police_unit_admin_can() {
             json!({"login": "fake.patrol", "display_name": "F", "role": "police", "unit": "KMP-Warszawa"}),
         )
         .await;
-    assert_eq!(code(&r), (403, Some("not_permitted")), "{}", r.body);
+    r.assert_refused(403, "not_permitted");
     assert!(kit
         .store
         .officer_by_login("fake.patrol")
@@ -39,7 +39,7 @@ async fn a_security_officer_cannot_mint_police_but_a_police_unit_admin_can() {
             json!({}),
         )
         .await;
-    assert_eq!(code(&r), (403, Some("not_permitted")), "{}", r.body);
+    r.assert_refused(403, "not_permitted");
 
     let admin = kit.officer("police_admin", "KMP-Warszawa").await;
     let adm = kit.login(&admin).await;
@@ -61,7 +61,7 @@ async fn a_security_officer_cannot_mint_police_but_a_police_unit_admin_can() {
             json!({"login": "patrol.7", "password": created, "totp": "000000"}),
         )
         .await;
-    assert_eq!(code(&r), (401, Some("invalid_credentials")));
+    r.assert_refused(401, "invalid_credentials");
     // And a police admin cannot mint clerks or security officers.
     for role in ["clerk", "security_officer", "police_admin"] {
         let r = kit
@@ -81,30 +81,12 @@ async fn unlock_applies_only_to_a_locked_account_and_within_the_cap() {
     let clerk = kit.officer("clerk", "USC-A").await;
     let security = kit.officer("security_officer", "USC-A").await;
     let sec = kit.login(&security).await;
-    let path = format!("/v1/admin/officers/{}/unlock", clerk.id);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "why not", "extra_allowance": 0}),
-        )
-        .await;
-    assert_eq!(code(&r), (409, Some("not_locked")), "{}", r.body);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "why not", "extra_allowance": 4_000_000_000u64}),
-        )
-        .await;
-    assert_eq!(code(&r), (400, Some("invalid_request")), "{}", r.body);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "why not", "extra_allowance": 51}),
-        )
-        .await;
+    let unlock = |body| kit.unlock(&sec, &clerk.id, body);
+    let r = unlock(json!({"reason": "why not", "extra_allowance": 0})).await;
+    r.assert_refused(409, "not_locked");
+    let r = unlock(json!({"reason": "why not", "extra_allowance": 4_000_000_000u64})).await;
+    r.assert_refused(400, "invalid_request");
+    let r = unlock(json!({"reason": "why not", "extra_allowance": 51})).await;
     assert_eq!(
         code(&r),
         (400, Some("invalid_request")),
@@ -262,7 +244,7 @@ async fn a_refused_free_text_purpose_is_not_stored() {
         .await;
     // Over the broker's body limit (16 KiB in the kit): refused at the edge,
     // before any of it is read into a request.
-    assert_eq!(code(&r), (413, Some("payload_too_large")), "{}", r.body);
+    r.assert_refused(413, "payload_too_large");
     let short = "Call +48 600 000 000";
     let r = kit
         .post(
@@ -271,7 +253,7 @@ async fn a_refused_free_text_purpose_is_not_stored() {
             json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": short}),
         )
         .await;
-    assert_eq!(code(&r), (403, Some("not_permitted")), "{}", r.body);
+    r.assert_refused(403, "not_permitted");
     let chain = kit.store.audit_chain(&clerk.id).await.unwrap();
     let refused = chain
         .iter()
