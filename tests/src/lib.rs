@@ -485,17 +485,21 @@ impl Kit {
         totp_code_at(&o.totp_secret, self.clock.now_utc().timestamp() as u64).unwrap()
     }
 
+    /// A login attempt with these credentials, as the terminal sends it.
+    pub async fn sign_in(&self, login: &str, password: &str, totp: &str) -> Reply {
+        self.post(
+            "/v1/sessions",
+            None,
+            json!({"login": login, "password": password, "totp": totp}),
+        )
+        .await
+    }
+
     /// Logs in over HTTPS and returns the token; moves the clock one TOTP
     /// step first so that consecutive logins never reuse a step.
     pub async fn login(&self, o: &TestOfficer) -> String {
         self.clock.advance(chrono::Duration::seconds(30));
-        let r = self
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"login": o.login, "password": o.password, "totp": self.totp(o)}),
-            )
-            .await;
+        let r = self.sign_in(&o.login, &o.password, &self.totp(o)).await;
         assert_eq!(r.status, 201, "login failed: {}", r.body);
         r.body["token"].as_str().unwrap().to_string()
     }

@@ -251,11 +251,7 @@ async fn a_security_officer_manages_accounts_of_the_unit() {
     assert_eq!(kit.get("/v1/me", Some(&clerk_token)).await.status, 401);
     kit.clock.advance(chrono::Duration::seconds(30));
     let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &clerk.password, &kit.totp(&clerk))
         .await;
     assert_eq!(r.status, 401);
     assert_eq!(
@@ -272,20 +268,12 @@ async fn a_security_officer_manages_accounts_of_the_unit() {
     let new_password = reset.body["initial_password"].as_str().unwrap().to_string();
     kit.clock.advance(chrono::Duration::seconds(30));
     let old = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &clerk.password, &kit.totp(&clerk))
         .await;
     assert_eq!(old.status, 401);
     kit.clock.advance(chrono::Duration::seconds(30));
     let new = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": new_password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &new_password, &kit.totp(&clerk))
         .await;
     assert_eq!(new.status, 201, "{}", new.body);
 
@@ -302,24 +290,14 @@ async fn a_security_officer_manages_accounts_of_the_unit() {
     let secret = okaz_tests::base32_decode(&secret);
     kit.clock.advance(chrono::Duration::seconds(30));
     let old = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": new_password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &new_password, &kit.totp(&clerk))
         .await;
     assert_eq!(old.status, 401);
     kit.clock.advance(chrono::Duration::seconds(30));
     let code =
         okaz_core::credentials::totp_code_at(&secret, kit.clock.now_utc().timestamp() as u64)
             .unwrap();
-    let new = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": new_password, "totp": code}),
-        )
-        .await;
+    let new = kit.sign_in(&clerk.login, &new_password, &code).await;
     assert_eq!(new.status, 201, "{}", new.body);
 
     let events: Vec<String> = kit

@@ -177,11 +177,7 @@ async fn a_break_glass_left_unsigned_locks_the_officer_after_the_deadline() {
     let lockouts = kit.get("/v1/admin/lockouts", Some(&sec)).await;
     assert_eq!(lockouts.body[0]["reason"], "break_glass_unsigned");
     let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": medic.login, "password": medic.password, "totp": kit.totp(&medic)}),
-        )
+        .sign_in(&medic.login, &medic.password, &kit.totp(&medic))
         .await;
     r.assert_refused(423, "account_locked");
 }

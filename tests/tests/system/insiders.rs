@@ -54,13 +54,7 @@ async fn a_security_officer_cannot_mint_police_but_a_police_unit_admin_can() {
     // The police role logs in by certificate only: the password it was
     // given does not open a session.
     let created = r.body["initial_password"].as_str().unwrap().to_string();
-    let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": "patrol.7", "password": created, "totp": "000000"}),
-        )
-        .await;
+    let r = kit.sign_in("patrol.7", &created, "000000").await;
     r.assert_refused(401, "invalid_credentials");
     // And a police admin cannot mint clerks or security officers.
     for role in ["clerk", "security_officer", "police_admin"] {
@@ -142,11 +136,7 @@ async fn a_burst_of_wrong_logins_hides_no_right_one_and_locks_nobody() {
     // After the throttle's quiet minute the officer gets in.
     kit.clock.advance(chrono::Duration::seconds(61));
     let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &clerk.password, &kit.totp(&clerk))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
@@ -158,20 +148,8 @@ async fn known_and_unknown_logins_answer_alike_through_a_lockout() {
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for _ in 0..12 {
-        let k = kit
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"login": clerk.login, "password": "guess", "totp": "123456"}),
-            )
-            .await;
-        let u = kit
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"login": "no.such.officer", "password": "guess", "totp": "123456"}),
-            )
-            .await;
+        let k = kit.sign_in(&clerk.login, "guess", "123456").await;
+        let u = kit.sign_in("no.such.officer", "guess", "123456").await;
         known.push((k.status, k.body["code"].clone(), k.body["detail"].clone()));
         unknown.push((u.status, u.body["code"].clone(), u.body["detail"].clone()));
     }

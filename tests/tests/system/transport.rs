@@ -85,6 +85,20 @@ async fn h2(addr: SocketAddr, c: &TlsConnector) -> H2 {
     }
 }
 
+/// An HTTP/2 connection that has been served once (`/v1/me`, 401).
+async fn served_h2(addr: SocketAddr, c: &TlsConnector) -> H2 {
+    let mut conn = h2(addr, c).await;
+    assert_eq!(me(addr, &mut conn.send).await.unwrap().0, 401);
+    conn
+}
+
+/// A replica started with `env`, its address and an HTTP/2 connector to it.
+fn h2_replica(kit: &Kit, name: &str, env: &[(&str, &str)]) -> (Replica, SocketAddr, TlsConnector) {
+    let r = replica(kit, name, env);
+    let addr = addr_of(&r.url);
+    (r, addr, connector(kit, name, &[b"h2"]))
+}
+
 /// `GET /v1/me` without a token: the cheapest real request (401).
 async fn me(
     addr: SocketAddr,
@@ -135,13 +149,10 @@ async fn metric(replica: &Replica, sample: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_http2_dribble_and_a_silent_socket_are_closed_within_the_header_timeout() {
     let kit = Kit::start().await;
-    let r = replica(&kit, "dribble", &[("OKAZ_SERVER_HEADER_TIMEOUT_SECS", "2")]);
-    let addr = addr_of(&r.url);
-    let h2c = connector(&kit, "dribble", &[b"h2"]);
+    let (r, addr, h2c) = h2_replica(&kit, "dribble", &[("OKAZ_SERVER_HEADER_TIMEOUT_SECS", "2")]);
 
     // A well-behaved client, to see that the deadline spares it.
-    let mut good = h2(addr, &h2c).await;
-    assert_eq!(me(addr, &mut good.send).await.unwrap().0, 401);
+    let mut good = served_h2(addr, &h2c).await;
 
     // 20 clients send part of the HTTP/2 preface and go silent; 5 more
     // never start TLS at all.
@@ -202,14 +213,11 @@ async fn an_http2_dribble_and_a_silent_socket_are_closed_within_the_header_timeo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_idle_connections_are_closed_after_the_idle_timeout_and_a_busy_one_is_not() {
     let kit = Kit::start().await;
-    let r = replica(&kit, "idle", &[("OKAZ_SERVER_IDLE_TIMEOUT_SECS", "3")]);
-    let addr = addr_of(&r.url);
-    let h2c = connector(&kit, "idle", &[b"h2"]);
+    let (r, addr, h2c) = h2_replica(&kit, "idle", &[("OKAZ_SERVER_IDLE_TIMEOUT_SECS", "3")]);
 
     let mut idle = Vec::new();
     for _ in 0..200 {
-        let mut c = h2(addr, &h2c).await;
-        assert_eq!(me(addr, &mut c.send).await.unwrap().0, 401);
+        let c = served_h2(addr, &h2c).await;
         idle.push(c);
     }
     // An HTTP/1.1 keep-alive connection, idle after one request.
@@ -267,13 +275,10 @@ async fn two_hundred_idle_connections_are_closed_after_the_idle_timeout_and_a_bu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_connection_cap_new_connections_get_a_503_and_open_ones_keep_working() {
     let kit = Kit::start().await;
-    let r = replica(&kit, "cap", &[("OKAZ_SERVER_MAX_CONNECTIONS", "5")]);
-    let addr = addr_of(&r.url);
-    let h2c = connector(&kit, "cap", &[b"h2"]);
+    let (r, addr, h2c) = h2_replica(&kit, "cap", &[("OKAZ_SERVER_MAX_CONNECTIONS", "5")]);
     let mut open = Vec::new();
     for _ in 0..5 {
-        let mut c = h2(addr, &h2c).await;
-        assert_eq!(me(addr, &mut c.send).await.unwrap().0, 401);
+        let c = served_h2(addr, &h2c).await;
         open.push(c);
     }
     assert_eq!(metric(&r, "okaz_connections_open").await, 5);
