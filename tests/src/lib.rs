@@ -704,12 +704,16 @@ impl Kit {
         document: &str,
         purpose: &str,
     ) -> Reply {
-        self.post(
-            "/v1/verifications",
-            Some(token),
+        self.post_check(
+            token,
             json!({"subject": {"pesel": pesel}, "document": document, "purpose": purpose}),
         )
         .await
+    }
+
+    /// Starts a verification with this request body, as it is.
+    pub async fn post_check(&self, token: &str, body: Value) -> Reply {
+        self.post("/v1/verifications", Some(token), body).await
     }
 
     /// Gives a code for a verification.

@@ -307,9 +307,8 @@ async fn a_police_officer_past_the_limit_breaks_glass_and_a_rejection_locks() {
         .await;
     r.assert_refused(403, "not_permitted");
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"pesel": driver.pesel}, "document": "id_card",
                    "purpose": "operational_check", "case_reference": "RSD-2026/0042"}),
         )

@@ -49,9 +49,8 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
     }
     // A number names its own document only.
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             by("id_card_number", &holder.id_card_number, "driving_licence"),
         )
         .await;
@@ -65,11 +64,7 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
         &holder.id_card_number[3..]
     );
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
-            by("id_card_number", &typed, "id_card"),
-        )
+        .post_check(&token, by("id_card_number", &typed, "id_card"))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["status"], "completed");
@@ -81,11 +76,7 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
 
     // Found by licence number.
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
-            by("licence_number", &licence, "driving_licence"),
-        )
+        .post_check(&token, by("licence_number", &licence, "driving_licence"))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(
@@ -135,9 +126,8 @@ async fn a_role_without_number_lookup_is_refused_and_not_offered_it() {
     let holder = kit.citizen(&["adult"]).await;
     let token = kit.login(&clerk).await;
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"id_card_number": holder.id_card_number}, "document": "id_card", "purpose": "identity_confirmation"}),
         )
         .await;

@@ -214,9 +214,8 @@ async fn a_refused_free_text_purpose_is_not_stored() {
     let token = kit.login(&clerk).await;
     let text = format!("Call +48 600 000 000 {}", "x".repeat(30_000));
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": text}),
         )
         .await;
@@ -225,9 +224,8 @@ async fn a_refused_free_text_purpose_is_not_stored() {
     r.assert_refused(413, "payload_too_large");
     let short = "Call +48 600 000 000";
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": short}),
         )
         .await;

@@ -90,9 +90,8 @@ async fn clerk_check(kit: &Kit, token: &str, c: &TestCitizen) -> (String, String
 /// A police check without consent, released at once.
 async fn police_check(kit: &Kit, token: &str, c: &TestCitizen) -> String {
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(token),
+        .post_check(
+            token,
             json!({"subject": {"pesel": c.pesel}, "document": "driving_licence",
                    "purpose": "operational_check", "case_reference": "RSD-77/2026"}),
         )
