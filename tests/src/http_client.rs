@@ -95,6 +95,28 @@ impl HttpClient {
         self.raw(method, url, token, body, "application/json").await
     }
 
+    /// `POST`s `body` as JSON to `url`.
+    pub async fn post_json(&self, url: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.request("POST", url, token, Some(body.to_string().into_bytes()))
+            .await
+    }
+
+    /// Logs in at the broker at `base` that runs on the real clock (a broker
+    /// process, not the kit's broker on its manual clock): the session token.
+    pub async fn login_now(&self, base: &str, o: &crate::TestOfficer) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let totp = okaz_core::credentials::totp_code_at(&o.totp_secret, now).unwrap();
+        let login = serde_json::json!({"login": o.login, "password": o.password, "totp": totp});
+        let r = self
+            .post_json(&format!("{base}/v1/sessions"), None, &login)
+            .await;
+        assert_eq!(r.status, 201, "login at {base}: {}", r.body);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
     /// Sends a request with an explicit content type.
     pub async fn raw(
         &self,

@@ -111,12 +111,10 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
     // A broker started after the rotation holds versions 1 and 2.
     let mut replica = Replica::spawn(&kit.config_path, &kit.dir.path().join("r.pem"), "warn");
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications/{sealed_before}/code", replica.url),
+        .post(
+            &format!("/v1/verifications/{sealed_before}/code"),
             Some(&token),
-            Some(json!({ "code": code }).to_string().into_bytes()),
+            &json!({ "code": code }),
         )
         .await;
     assert_eq!(
@@ -128,44 +126,20 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
 
     // An officer whose secret was re-encrypted logs in, and checks again
     // (this challenge is sealed under version 2).
-    let totp = okaz_core::credentials::totp_code_at(
-        &later.totp_secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
-    let login = json!({"login": later.login, "password": later.password, "totp": totp});
-    let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", replica.url),
-            None,
-            Some(login.to_string().into_bytes()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "login after the rotation: {}", r.body);
-    let token2 = r.body["token"].as_str().unwrap().to_string();
+    let token2 = replica.login(&later).await;
     let start =
         json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"});
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications", replica.url),
-            Some(&token2),
-            Some(start.to_string().into_bytes()),
-        )
+        .post("/v1/verifications", Some(&token2), &start)
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
     let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications/{id}/code", replica.url),
+        .post(
+            &format!("/v1/verifications/{id}/code"),
             Some(&token2),
-            Some(json!({ "code": code }).to_string().into_bytes()),
+            &json!({ "code": code }),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -113,49 +113,23 @@ async fn a_dump_taken_under_load_restores_verifies_and_serves() {
         .await
         .unwrap();
     assert_eq!(ready.status, 200);
-    let totp = okaz_core::credentials::totp_code_at(
-        &after.totp_secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
-    let login = json!({"login": after.login, "password": after.password, "totp": totp}).to_string();
-    let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", replica.url),
-            None,
-            Some(login.into_bytes()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "login on the restored database: {}", r.body);
-    let token = r.body["token"].as_str().unwrap().to_string();
+    let token = replica.login(&after).await;
     // A citizen activated before the dump is still activated: the
     // pseudonyms open with the same key.
     let c = &citizens[2];
     let start =
-        json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"})
-            .to_string();
+        json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"});
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications", replica.url),
-            Some(&token),
-            Some(start.into_bytes()),
-        )
+        .post("/v1/verifications", Some(&token), &start)
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
     let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
-    let body = json!({"code": code}).to_string();
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications/{id}/code", replica.url),
+        .post(
+            &format!("/v1/verifications/{id}/code"),
             Some(&token),
-            Some(body.into_bytes()),
+            &json!({"code": code}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);

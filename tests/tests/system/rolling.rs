@@ -130,23 +130,6 @@ impl Tally {
     }
 }
 
-async fn login(http: &HttpClient, lb: &str, o: &okaz_tests::TestOfficer) -> String {
-    let totp =
-        okaz_core::credentials::totp_code_at(&o.totp_secret, chrono::Utc::now().timestamp() as u64)
-            .unwrap();
-    let body = json!({"login": o.login, "password": o.password, "totp": totp}).to_string();
-    let r = http
-        .request(
-            "POST",
-            &format!("{lb}/v1/sessions"),
-            None,
-            Some(body.into_bytes()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["token"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_request() {
     let haproxy = haproxy_binary();
@@ -214,7 +197,7 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
         kit.activate(&citizen.pesel).await;
         let officer = kit.officer("clerk", "U1").await;
         let http = HttpClient::new(&[&cert_pem]);
-        let token = login(&http, &lb, &officer).await;
+        let token = http.login_now(&lb, &officer).await;
         let (kit, tally, stop, lb) = (kit.clone(), tally.clone(), stop.clone(), lb.clone());
         workers.push(tokio::spawn(async move {
             let phone = citizen.phone.clone().unwrap();

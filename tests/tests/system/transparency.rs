@@ -290,26 +290,7 @@ async fn two_broker_processes_write_10000_records_into_one_consistent_tree() {
     let mut tokens = Vec::new();
     for r in &replicas {
         let o = kit.officer("security_officer", "U1").await;
-        let totp = okaz_core::credentials::totp_code_at(
-            &o.totp_secret,
-            chrono::Utc::now().timestamp() as u64,
-        )
-        .unwrap();
-        let login = r
-            .http
-            .request(
-                "POST",
-                &format!("{}/v1/sessions", r.url),
-                None,
-                Some(
-                    serde_json::json!({"login": o.login, "password": o.password, "totp": totp})
-                        .to_string()
-                        .into_bytes(),
-                ),
-            )
-            .await;
-        assert_eq!(login.status, 201, "{}", login.body);
-        tokens.push(login.body["token"].as_str().unwrap().to_string());
+        tokens.push(r.login(&o).await);
     }
     let db = kit.db().await;
     let before = audit_rows(&db).await;

@@ -403,22 +403,7 @@ async fn postgresql_refuses_plain_tcp_and_the_broker_speaks_tls_with_each_sslmod
     assert_eq!(ready.status, 200, "{}", ready.text);
     let clerk = kit.officer("clerk", "USC-1").await;
     // The replica's clock is the system's.
-    let totp = okaz_core::credentials::totp_code_at(
-        &clerk.totp_secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
-    let login = json!({"login": clerk.login, "password": clerk.password, "totp": totp});
-    let reply = r
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", r.url),
-            None,
-            Some(login.to_string().into_bytes()),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
+    r.login(&clerk).await;
 
     // Every connection to this database, the broker's included, is TLS.
     let admin = okaz_tests::admin_db().await;
@@ -474,15 +459,7 @@ async fn at_trace_level_the_database_driver_logs_no_statement_or_parameter() {
     );
     // A login runs statements with the login as a parameter.
     let login = json!({"login": clerk.login, "password": "not-the-password", "totp": "000000"});
-    let reply = r
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", r.url),
-            None,
-            Some(login.to_string().into_bytes()),
-        )
-        .await;
+    let reply = r.post("/v1/sessions", None, &login).await;
     assert_eq!(reply.status, 401, "{}", reply.body);
     let status = r.terminate();
     assert!(status.success());
