@@ -72,6 +72,39 @@ pub fn run_ok(cmd: &mut std::process::Command) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
+/// Runs a command that may fail: its exit code (-1 for a signal) and
+/// everything it printed, standard output first.
+pub fn run_said(cmd: &mut std::process::Command) -> (i32, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), said)
+}
+
+/// A port free on the loopback interface at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The TOTP secret in an `otpauth://` URI, decoded.
+pub fn totp_secret_in(uri: &str) -> Vec<u8> {
+    let secret = url::Url::parse(uri)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "secret")
+        .expect("the URI carries a secret")
+        .1
+        .to_string();
+    base32_decode(&secret)
+}
+
 /// Runs a command that must fail and returns its standard error, for the
 /// test to read the reason in.
 #[track_caller]
@@ -689,6 +722,26 @@ impl Kit {
     pub async fn unlock(&self, token: &str, officer_id: &str, body: Value) -> Reply {
         let path = format!("/v1/admin/officers/{officer_id}/unlock");
         self.post(&path, Some(token), body).await
+    }
+
+    /// A break-glass release of this citizen's ID card for an identity
+    /// confirmation, with this justification.
+    pub async fn break_glass(&self, token: &str, pesel: &str, justification: &str) -> Reply {
+        self.post(
+            "/v1/break-glass",
+            Some(token),
+            json!({"subject": {"pesel": pesel}, "document": "id_card",
+                   "purpose": "identity_confirmation", "justification": justification}),
+        )
+        .await
+    }
+
+    /// The pseudonym this broker records a citizen under.
+    pub fn pseudonym(&self, pesel: &str) -> String {
+        let pesel = okaz_protocol::Pesel::parse(pesel).unwrap();
+        okaz_core::pseudonym::Pseudonym::of(&self.broker.keys.pepper, &pesel)
+            .as_str()
+            .to_string()
     }
 
     /// A client on this kit's own database, as someone with database access.

@@ -280,14 +280,7 @@ async fn a_security_officer_manages_accounts_of_the_unit() {
     // A TOTP reset: codes from the old secret stop working.
     let reset = kit.post(&path("reset-totp"), Some(&sec), json!({})).await;
     let uri = reset.body["totp_uri"].as_str().unwrap();
-    let secret = url::Url::parse(uri)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "secret")
-        .unwrap()
-        .1
-        .to_string();
-    let secret = okaz_tests::base32_decode(&secret);
+    let secret = okaz_tests::totp_secret_in(uri);
     kit.clock.advance(chrono::Duration::seconds(30));
     let old = kit
         .sign_in(&clerk.login, &new_password, &kit.totp(&clerk))

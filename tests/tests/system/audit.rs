@@ -1,27 +1,10 @@
 //! The audit trail is tamper-evident: `okaz-server audit verify` passes on
 //! an intact trail and names the first broken link when a row is changed.
 
-use std::process::Command;
-
 use okaz_tests::Kit;
 
 fn verify(kit: &Kit) -> (i32, String) {
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .args([
-            "--config",
-            kit.dir.path().join("okaz.toml").to_str().unwrap(),
-            "audit",
-            "verify",
-        ])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    okaz_tests::run_said(kit.server_cmd().args(["audit", "verify"]))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,18 +22,7 @@ async fn emergency(kit: &Kit) -> (TestOfficer, TestOfficer, TestCitizen) {
 }
 
 async fn break_glass(kit: &Kit, token: &str, citizen: &TestCitizen, justification: &str) -> Value {
-    let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(token),
-            json!({
-                "subject": {"pesel": citizen.pesel},
-                "document": "id_card",
-                "purpose": "identity_confirmation",
-                "justification": justification,
-            }),
-        )
-        .await;
+    let r = kit.break_glass(token, &citizen.pesel, justification).await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.body
 }
@@ -71,14 +60,7 @@ async fn a_break_glass_left_unsigned_locks_the_officer_after_the_deadline() {
 
     // Without a justification (or with only control characters): refused,
     // nothing released, nothing counted.
-    let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation", "justification": " \u{7}\n "}),
-        )
-        .await;
+    let r = kit.break_glass(&token, &citizen.pesel, " \u{7}\n ").await;
     r.assert_refused(400, "invalid_request");
 
     // The citizen is unconscious: no code can be read out. The PESEL typed
@@ -264,26 +246,14 @@ async fn a_countersigned_break_glass_does_not_lock_and_the_cap_holds() {
     // The cap: two a day (policy), the third refused and not released.
     let token = kit.login(&medic).await;
     break_glass(&kit, &token, &citizen, "second emergency of the day").await;
-    let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation", "justification": "third"}),
-        )
-        .await;
+    let r = kit.break_glass(&token, &citizen.pesel, "third").await;
     r.assert_refused(429, "break_glass_limit_reached");
     assert!(r.body.get("document").is_none());
 
     // A clerk's role has no break-glass.
     let (_, clerk_token, _) = kit.clerk_and_citizen("USC-A").await;
     let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&clerk_token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation", "justification": "please"}),
-        )
+        .break_glass(&clerk_token, &citizen.pesel, "please")
         .await;
     r.assert_refused(403, "not_permitted");
 }

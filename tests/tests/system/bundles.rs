@@ -97,10 +97,7 @@ async fn a_traffic_stop_is_one_counted_check_with_four_documents() {
     assert!(of_check
         .iter()
         .all(|r| r.entry.case_reference.as_deref() == Some("RSD-9/2026")));
-    let owner_pseudonym = okaz_core::pseudonym::Pseudonym::of(
-        &kit.broker.keys.pepper,
-        &okaz_protocol::Pesel::parse(&owner.pesel).unwrap(),
-    );
+    let owner_pseudonym = kit.pseudonym(&owner.pesel);
     let vehicle = of_check
         .iter()
         .find(|r| r.entry.document.as_deref() == Some("vehicle_registration"))
@@ -336,10 +333,7 @@ async fn a_traffic_stop_names_the_driver_by_licence_number_counted_once() {
         .filter(|r| r.entry.event.as_str() == "document_released")
         .collect();
     assert_eq!(of_check.len(), 4, "four documents under one check");
-    let driver_pseudonym = okaz_core::pseudonym::Pseudonym::of(
-        &kit.broker.keys.pepper,
-        &okaz_protocol::Pesel::parse(&driver.pesel).unwrap(),
-    );
+    let driver_pseudonym = kit.pseudonym(&driver.pesel);
     let licence_record = of_check
         .iter()
         .find(|r| r.entry.document.as_deref() == Some("driving_licence"))

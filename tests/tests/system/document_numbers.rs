@@ -100,8 +100,7 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
     assert_eq!(used(&kit, token.clone()).await, 4);
 
     // Both releases are on the holder's history, under their pseudonym.
-    let pesel = okaz_protocol::Pesel::parse(&holder.pesel).unwrap();
-    let pseudonym = okaz_core::pseudonym::Pseudonym::of(&kit.broker.keys.pepper, &pesel);
+    let pseudonym = kit.pseudonym(&holder.pesel);
     let audit = kit.store.audit_chain(&officer.id).await.unwrap();
     let released: Vec<_> = audit
         .iter()

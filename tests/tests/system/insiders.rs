@@ -177,10 +177,7 @@ async fn audit_searches_and_exports_are_on_record() {
         .iter()
         .find(|r| r.entry.event.as_str() == "audit_searched")
         .expect("the search is on record");
-    let pseudonym = okaz_core::pseudonym::Pseudonym::of(
-        &kit.broker.keys.pepper,
-        &okaz_protocol::Pesel::parse(&citizen.pesel).unwrap(),
-    );
+    let pseudonym = kit.pseudonym(&citizen.pesel);
     assert_eq!(search.entry.citizen.as_deref(), Some(pseudonym.as_str()));
     assert_eq!(search.entry.unit, "USC-A");
     let filter = search.entry.reason.clone().unwrap_or_default();

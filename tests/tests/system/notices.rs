@@ -589,13 +589,7 @@ async fn a_break_glass_check_is_noticed_at_once_as_an_emergency() {
     let phone = citizen.phone.clone().unwrap();
     let token = kit.login(&medic).await;
     let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation",
-                   "justification": "unconscious after a road accident"}),
-        )
+        .break_glass(&token, &citizen.pesel, "unconscious after a road accident")
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();

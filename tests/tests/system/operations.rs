@@ -39,14 +39,7 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
         .trim()
         .to_string();
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
-    let secret = url::Url::parse(&uri)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "secret")
-        .unwrap()
-        .1
-        .to_string();
-    let secret = okaz_tests::base32_decode(&secret);
+    let secret = okaz_tests::totp_secret_in(&uri);
 
     let config = kit.dir.path().join("okaz.toml");
     let mut replica = Replica::spawn(&config, &kit.dir.path().join("replica.pem"), "debug");

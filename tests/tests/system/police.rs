@@ -128,8 +128,7 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
         .iter()
         .find(|r| r.entry.event.as_str() == "document_released")
         .unwrap();
-    let pesel = okaz_protocol::Pesel::parse(&owner.pesel).unwrap();
-    let pseudonym = okaz_core::pseudonym::Pseudonym::of(&kit.broker.keys.pepper, &pesel);
+    let pseudonym = kit.pseudonym(&owner.pesel);
     assert_eq!(
         released.entry.citizen.as_deref(),
         Some(pseudonym.as_str()),

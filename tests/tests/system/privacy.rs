@@ -159,17 +159,6 @@ fn base32(bytes: &[u8]) -> String {
     out
 }
 
-fn secret_of(totp_uri: &str) -> Vec<u8> {
-    let secret = url::Url::parse(totp_uri)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "secret")
-        .unwrap()
-        .1
-        .to_string();
-    okaz_tests::base32_decode(&secret)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_dump_holds_no_totp_secret_in_clear() {
     let kit = Kit::start().await;
@@ -191,7 +180,9 @@ async fn a_database_dump_holds_no_totp_secret_in_clear() {
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
-    secrets.push(secret_of(created.body["totp_uri"].as_str().unwrap()));
+    secrets.push(okaz_tests::totp_secret_in(
+        created.body["totp_uri"].as_str().unwrap(),
+    ));
     let id = created.body["officer"]["id"].as_str().unwrap().to_string();
     let reset = kit
         .post(
@@ -201,7 +192,9 @@ async fn a_database_dump_holds_no_totp_secret_in_clear() {
         )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.body);
-    secrets.push(secret_of(reset.body["totp_uri"].as_str().unwrap()));
+    secrets.push(okaz_tests::totp_secret_in(
+        reset.body["totp_uri"].as_str().unwrap(),
+    ));
 
     {
         let out = Command::new("pg_dump")

@@ -18,14 +18,6 @@ use serde_json::json;
 const LIMIT: u64 = 400;
 const WORKERS: usize = 3;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn haproxy_binary() -> PathBuf {
     [
         "/usr/sbin/haproxy",
@@ -152,8 +144,8 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
 
     let slots: Vec<Slot> = (0..2)
         .map(|_| Slot {
-            listen: format!("127.0.0.1:{}", free_port()),
-            ops: format!("127.0.0.1:{}", free_port()),
+            listen: format!("127.0.0.1:{}", okaz_tests::free_port()),
+            ops: format!("127.0.0.1:{}", okaz_tests::free_port()),
         })
         .collect();
     let mut replicas: Vec<Replica> = slots
@@ -161,9 +153,9 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
         .map(|s| start_replica(&config, &cert, &key, s))
         .collect();
 
-    let lb_port = free_port();
+    let lb_port = okaz_tests::free_port();
     let lb_log = kit.dir.path().join("haproxy.log");
-    let stats = format!("http://127.0.0.1:{}", free_port());
+    let stats = format!("http://127.0.0.1:{}", okaz_tests::free_port());
     let port_of = |a: &str| a.rsplit(':').next().unwrap().to_string();
     let _lb = Haproxy(
         Command::new(haproxy)

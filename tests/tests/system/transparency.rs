@@ -15,18 +15,7 @@ use okaz_tests::{Kit, Options};
 use okaz_tlog::note::{Checkpoint, Note, Verifier};
 
 fn cli(kit: &Kit, args: &[&str]) -> (i32, String) {
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .args(["--config", kit.config_path.to_str().unwrap()])
-        .args(args)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    okaz_tests::run_said(kit.server_cmd().args(args))
 }
 
 /// Three released checks by one clerk; the clerk's id, the last answer
