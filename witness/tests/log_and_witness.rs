@@ -181,6 +181,18 @@ async fn sqlite_witness_process_refuses_a_forked_log_and_the_broker_raises_the_a
     witness_refuses_a_forked_log(&url, false).await;
 }
 
+/// The independent Python verifier of inclusion proofs, run on one proof file.
+fn python_verifier(file: &Path) -> std::process::Output {
+    Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/verify_inclusion.py"
+        ))
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
 /// Must-show 4: an inclusion proof verifies with an independent
 /// implementation (Python, RFC 9162 §2.1.3.2), not only with ours.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -210,14 +222,7 @@ async fn an_inclusion_proof_verifies_in_python() {
         });
         let file = dir.path().join(format!("proof-{leaf}.json"));
         std::fs::write(&file, doc.to_string()).unwrap();
-        let out = Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/verify_inclusion.py"
-            ))
-            .arg(&file)
-            .output()
-            .unwrap();
+        let out = python_verifier(&file);
         assert!(
             out.status.success(),
             "python verifier refused leaf {leaf}: {}",
@@ -227,14 +232,7 @@ async fn an_inclusion_proof_verifies_in_python() {
         let mut forged = doc.clone();
         forged["leaf_data"] = serde_json::json!(b64.encode(b"forged"));
         std::fs::write(&file, forged.to_string()).unwrap();
-        let out = Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/verify_inclusion.py"
-            ))
-            .arg(&file)
-            .output()
-            .unwrap();
+        let out = python_verifier(&file);
         assert!(!out.status.success());
     }
     drop(store);
