@@ -141,15 +141,7 @@ async fn missing_documents_and_unknown_citizens_are_not_found() {
         .fetch_document(&pesel(&none.pesel), DocumentType::DrivingLicence)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            RegistryError::NotFound {
-                register: "drivers"
-            }
-        ),
-        "{e}"
-    );
+    assert_not_found(&e, "drivers");
     let nv = &sb.find("no_vehicle", 1)[0];
     for kind in [
         DocumentType::VehicleRegistration,
@@ -173,12 +165,7 @@ async fn missing_documents_and_unknown_citizens_are_not_found() {
         .fetch_document(&outsider, DocumentType::IdCard)
         .await
         .unwrap_err();
-    assert!(matches!(
-        e,
-        RegistryError::NotFound {
-            register: "persons"
-        }
-    ));
+    assert_not_found(&e, "persons");
     assert!(!e.to_string().contains(&outsider.expose()));
     // Not-found is a healthy answer: the breaker stays closed.
     assert_eq!(

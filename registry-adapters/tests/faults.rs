@@ -11,25 +11,16 @@ use std::time::{Duration, Instant};
 use common::*;
 use okaz_protocol::DocumentType;
 use okaz_registry::breaker::BreakerState;
-use okaz_registry::{Register, RegisterClient, RegistryConfig, RegistryError};
-use okaz_sandbox::Fault;
+use okaz_registry::{Register, RegisterClient, RegistryError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_register_is_unavailable_within_the_bound() {
     let sb = sandbox().await;
-    let client = RegisterClient::new(RegistryConfig {
-        total_timeout: Duration::from_millis(400),
-        ..config(&sb)
-    })
-    .unwrap();
+    let client = client_with(&sb, |c| {
+        c.total_timeout = Duration::from_millis(400);
+    });
     let s = &sb.find("valid_id", 1)[0];
-    sb.set_fault(
-        "persons",
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "persons", |f| f.hang = true);
     let t0 = Instant::now();
     let e = client
         .fetch_document(&pesel(&s.pesel), DocumentType::IdCard)
@@ -55,30 +46,16 @@ async fn a_hanging_register_is_unavailable_within_the_bound() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_below_the_bound_is_tolerated_and_above_it_is_not() {
     let sb = sandbox().await;
-    let client = RegisterClient::new(RegistryConfig {
-        total_timeout: Duration::from_millis(600),
-        ..config(&sb)
-    })
-    .unwrap();
+    let client = client_with(&sb, |c| {
+        c.total_timeout = Duration::from_millis(600);
+    });
     let s = &sb.find("licence", 1)[0];
-    sb.set_fault(
-        "drivers",
-        Fault {
-            latency_ms: 100,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "drivers", |f| f.latency_ms = 100);
     client
         .fetch_document(&pesel(&s.pesel), DocumentType::DrivingLicence)
         .await
         .unwrap();
-    sb.set_fault(
-        "drivers",
-        Fault {
-            latency_ms: 2000,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "drivers", |f| f.latency_ms = 2000);
     let e = client
         .fetch_document(&pesel(&s.pesel), DocumentType::DrivingLicence)
         .await
@@ -90,22 +67,14 @@ async fn latency_below_the_bound_is_tolerated_and_above_it_is_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn circuit_opens_after_repeated_failures_and_closes_after_cooldown() {
     let sb = sandbox().await;
-    let client = RegisterClient::new(RegistryConfig {
-        breaker_failures: 3,
-        breaker_cooldown: Duration::from_millis(300),
-        retries: 1,
-        ..config(&sb)
-    })
-    .unwrap();
+    let client = client_with(&sb, |c| {
+        c.breaker_failures = 3;
+        c.breaker_cooldown = Duration::from_millis(300);
+        c.retries = 1;
+    });
     let s = &sb.find("valid_id", 1)[0];
     let p = pesel(&s.pesel);
-    sb.set_fault(
-        "persons",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "persons", |f| f.error_rate = 1.0);
     for _ in 0..3 {
         let e = client
             .fetch_document(&p, DocumentType::IdCard)
@@ -152,20 +121,12 @@ async fn circuit_opens_after_repeated_failures_and_closes_after_cooldown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_ride_over_intermittent_errors() {
     let sb = sandbox().await;
-    let client = RegisterClient::new(RegistryConfig {
-        retries: 8,
-        breaker_failures: 100,
-        ..config(&sb)
-    })
-    .unwrap();
+    let client = client_with(&sb, |c| {
+        c.retries = 8;
+        c.breaker_failures = 100;
+    });
     let s = &sb.find("valid_id", 1)[0];
-    sb.set_fault(
-        "persons",
-        Fault {
-            error_rate: 0.5,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "persons", |f| f.error_rate = 0.5);
     let mut ok = 0;
     for _ in 0..10 {
         if client
@@ -184,18 +145,10 @@ async fn retries_ride_over_intermittent_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_answers_are_typed_errors_for_every_register() {
     let sb = sandbox().await;
-    let client = RegisterClient::new(RegistryConfig {
-        breaker_failures: 1000,
-        ..config(&sb)
-    })
-    .unwrap();
-    sb.set_fault(
-        "all",
-        Fault {
-            malformed: true,
-            ..Fault::default()
-        },
-    );
+    let client = client_with(&sb, |c| {
+        c.breaker_failures = 1000;
+    });
+    fault(&sb, "all", |f| f.malformed = true);
     for kind in DocumentType::ALL {
         let tag = format!("{}:valid", kind.as_str());
         let s = &sb.find(&tag, 1)[0];
@@ -229,13 +182,7 @@ async fn oversized_answers_are_too_large() {
     let sb = sandbox().await;
     let client = client(&sb);
     let s = &sb.find("student_id:valid", 1)[0];
-    sb.set_fault(
-        "students",
-        Fault {
-            oversized: true,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "students", |f| f.oversized = true);
     let e = client
         .fetch_document(&pesel(&s.pesel), DocumentType::StudentId)
         .await

@@ -63,28 +63,12 @@ async fn numbers_no_one_holds_are_not_found_and_malformed_ones_never_leave() {
         .fetch_id_card_by_number(&okaz_sandbox::numbers::id_card_number(SEED, beyond))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            RegistryError::NotFound {
-                register: "persons"
-            }
-        ),
-        "{e}"
-    );
+    assert_not_found(&e, "persons");
     let e = client
         .fetch_licence_by_number(&okaz_sandbox::numbers::licence_number(SEED, beyond))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            RegistryError::NotFound {
-                register: "drivers"
-            }
-        ),
-        "{e}"
-    );
+    assert_not_found(&e, "drivers");
     // A citizen without a licence holds no licence number: the one their
     // index would have is not found either.
     let none = sb.find("no_licence", 1);

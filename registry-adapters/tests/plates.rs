@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::*;
 use okaz_protocol::{DocumentStatus, DocumentType, FieldValue};
 use okaz_registry::breaker::BreakerState;
-use okaz_registry::{Register, RegisterClient, RegistryConfig, RegistryError};
+use okaz_registry::{Register, RegistryError};
 use okaz_sandbox::{Citizen, Fault};
 
 fn text(s: &str) -> Option<FieldValue> {
@@ -170,13 +170,11 @@ async fn malformed_plates_and_other_kinds_are_refused_without_a_request() {
     // Nothing listens on this port: any request would be Unavailable and
     // count against the breaker, so a typed refusal proves none was made.
     let sb = sandbox().await;
-    let client = RegisterClient::new(RegistryConfig {
-        base_url: url::Url::parse("https://127.0.0.1:1/").unwrap(),
-        retries: 0,
-        breaker_failures: 1,
-        ..config(&sb)
-    })
-    .unwrap();
+    let client = client_with(&sb, |c| {
+        c.base_url = url::Url::parse("https://127.0.0.1:1/").unwrap();
+        c.retries = 0;
+        c.breaker_failures = 1;
+    });
     for bad in [
         "",
         "   ",
@@ -229,14 +227,12 @@ async fn malformed_plates_and_other_kinds_are_refused_without_a_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_make_plate_lookups_unavailable() {
     let sb = sandbox().await;
-    let client = RegisterClient::new(RegistryConfig {
-        total_timeout: Duration::from_millis(500),
-        retries: 1,
+    let client = client_with(&sb, |c| {
+        c.total_timeout = Duration::from_millis(500);
+        c.retries = 1;
         // High enough that the breaker does not open during this test.
-        breaker_failures: 100,
-        ..config(&sb)
-    })
-    .unwrap();
+        c.breaker_failures = 100;
+    });
     let plate = drivers(&sb)[0].vehicles[0].plate.clone();
     let errors = Fault {
         error_rate: 1.0,
@@ -263,13 +259,7 @@ async fn faults_make_plate_lookups_unavailable() {
         );
     }
     // A hanging CEPIK is unavailable within the bound.
-    sb.set_fault(
-        "vehicles",
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "vehicles", |f| f.hang = true);
     let t0 = std::time::Instant::now();
     let e = client
         .fetch_by_plate(&plate, DocumentType::VehicleRegistration)
@@ -302,13 +292,7 @@ async fn faults_make_plate_lookups_unavailable() {
 
     // Broken answers are typed errors, never a document.
     sb.clear_faults();
-    sb.set_fault(
-        "vehicles",
-        Fault {
-            malformed: true,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "vehicles", |f| f.malformed = true);
     for _ in 0..3 {
         let e = client
             .fetch_by_plate(&plate, DocumentType::VehicleRegistration)

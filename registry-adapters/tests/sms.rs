@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use okaz_registry::http::{build_client, get_json, ReadLimits};
 use okaz_registry::sms::{KannelConfig, KannelGateway, SmsError};
-use okaz_sandbox::{Fault, KANNEL_PASSWORD, KANNEL_USERNAME};
+use okaz_sandbox::{KANNEL_PASSWORD, KANNEL_USERNAME};
 
 fn kannel(url: url::Url, ca: &str, password: &str) -> KannelGateway {
     KannelGateway::new(KannelConfig {
@@ -67,13 +67,7 @@ async fn wrong_credentials_are_refused_with_403() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusing_gateway_is_a_typed_error() {
     let sb = sandbox().await;
-    sb.set_fault(
-        "sms",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "sms", |f| f.error_rate = 1.0);
     let gw = kannel(sb.sendsms_url(), &sb.ca_pem, KANNEL_PASSWORD);
     let e = gw.send("+48601234567", "x").await.unwrap_err();
     assert!(matches!(e, SmsError::Refused { status: 503 }), "{e}");
@@ -108,13 +102,7 @@ async fn a_gateway_that_is_down_is_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_gateway_times_out() {
     let sb = sandbox().await;
-    sb.set_fault(
-        "sms",
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    fault(&sb, "sms", |f| f.hang = true);
     let gw = KannelGateway::new(KannelConfig {
         sendsms_url: sb.sendsms_url(),
         username: KANNEL_USERNAME.into(),

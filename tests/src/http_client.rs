@@ -20,6 +20,20 @@ pub struct Reply {
     pub text: String,
 }
 
+impl Reply {
+    /// Asserts that this is a refusal with this status and this error `code`,
+    /// showing the body when it is not.
+    #[track_caller]
+    pub fn assert_refused(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.body["code"].as_str()),
+            (status, Some(code)),
+            "{}",
+            self.body
+        );
+    }
+}
+
 /// HTTPS client.
 #[derive(Clone)]
 pub struct HttpClient {
@@ -81,6 +95,28 @@ impl HttpClient {
         self.raw(method, url, token, body, "application/json").await
     }
 
+    /// `POST`s `body` as JSON to `url`.
+    pub async fn post_json(&self, url: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.request("POST", url, token, Some(body.to_string().into_bytes()))
+            .await
+    }
+
+    /// Logs in at the broker at `base` that runs on the real clock (a broker
+    /// process, not the kit's broker on its manual clock): the session token.
+    pub async fn login_now(&self, base: &str, o: &crate::TestOfficer) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let totp = okaz_core::credentials::totp_code_at(&o.totp_secret, now).unwrap();
+        let login = serde_json::json!({"login": o.login, "password": o.password, "totp": totp});
+        let r = self
+            .post_json(&format!("{base}/v1/sessions"), None, &login)
+            .await;
+        assert_eq!(r.status, 201, "login at {base}: {}", r.body);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
     /// Sends a request with an explicit content type.
     pub async fn raw(
         &self,
@@ -130,24 +166,12 @@ impl HttpClient {
             .request(req)
             .await
             .map_err(|e| format!("{e:?}"))?;
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("{e:?}"))?
-            .to_bytes();
+        let (status, headers, bytes) = read_response(resp).await?;
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text.clone()));
         Ok(Reply {
             status,
-            content_type,
+            content_type: content_type_of(&headers),
             body,
             text,
         })
@@ -164,14 +188,7 @@ impl HttpClient {
             .request(req)
             .await
             .map_err(|e| format!("{e:?}"))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("{e:?}"))?
-            .to_bytes();
+        let (status, headers, bytes) = read_response(resp).await?;
         Ok((status, headers, String::from_utf8_lossy(&bytes).to_string()))
     }
 }
@@ -185,24 +202,37 @@ pub async fn plain_get(url: &str) -> Result<Reply, String> {
         .body(Full::new(Bytes::new()))
         .map_err(|e| e.to_string())?;
     let resp = client.request(req).await.map_err(|e| format!("{e:?}"))?;
+    let (status, headers, bytes) = read_response(resp).await?;
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    Ok(Reply {
+        status,
+        content_type: content_type_of(&headers),
+        body: Value::String(text.clone()),
+        text,
+    })
+}
+
+/// The status, the headers and the whole body of a response; one reader for
+/// every client here, so that they all fail the same way on a cut body.
+async fn read_response(
+    resp: http::Response<hyper::body::Incoming>,
+) -> Result<(u16, http::HeaderMap, Bytes), String> {
     let status = resp.status().as_u16();
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let headers = resp.headers().clone();
     let bytes = resp
         .into_body()
         .collect()
         .await
         .map_err(|e| format!("{e:?}"))?
         .to_bytes();
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    Ok(Reply {
-        status,
-        content_type,
-        body: Value::String(text.clone()),
-        text,
-    })
+    Ok((status, headers, bytes))
+}
+
+/// The `content-type` header's text, empty when absent or not text.
+fn content_type_of(headers: &http::HeaderMap) -> String {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }

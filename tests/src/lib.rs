@@ -50,13 +50,143 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
+/// `okaz-server --config <config>`, logging warnings only, for a CLI step.
+pub fn server_command(config: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(binary("okaz-server"));
+    c.arg("--config").arg(config).env("OKAZ_LOG", "warn");
+    c
+}
+
+/// Runs a command that must succeed and returns its standard output; a
+/// failure stops the test with the command and everything it printed.
+#[track_caller]
+pub fn run_ok(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Runs a command that may fail: its exit code (-1 for a signal) and
+/// everything it printed, standard output first.
+pub fn run_said(cmd: &mut std::process::Command) -> (i32, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), said)
+}
+
+/// A port free on the loopback interface at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The TOTP secret in an `otpauth://` URI, decoded.
+pub fn totp_secret_in(uri: &str) -> Vec<u8> {
+    let secret = url::Url::parse(uri)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "secret")
+        .expect("the URI carries a secret")
+        .1
+        .to_string();
+    base32_decode(&secret)
+}
+
+/// Runs a command that must fail and returns its standard error, for the
+/// test to read the reason in.
+#[track_caller]
+pub fn run_fails(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        !out.status.success(),
+        "{cmd:?} succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// A client on this database URL (over the store's TLS connector, as the
+/// broker connects), its connection driven by a spawned task.
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = okaz_store::postgres::tls::connect(url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {url} ({e}). Run the tests with scripts/test, which starts one.")
+    });
+    tokio::spawn(conn);
+    client
+}
+
+/// A client on the server's administrative database ([`admin_url`]).
+pub async fn admin_db() -> tokio_postgres::Client {
+    connect(&admin_url()).await
+}
+
+/// Drops a test database made by [`fresh_database`] (a test calls this once
+/// it passed, so that a failed one leaves its database behind for a look).
+pub async fn drop_database(url: &str) {
+    let name = url::Url::parse(url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
+    admin_db()
+        .await
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+/// The SQL of an insider with database access who rewrites record `at` of
+/// `chain` (its `records`, as the store reads them) as a refusal, rehashes
+/// the chain from there and its head, and clears the Merkle tree so that
+/// the integrator rebuilds it from the rewritten records: what the
+/// transparency log must catch.
+pub fn rewrite_as_refused(
+    records: &[okaz_core::audit::StoredRecord],
+    at: usize,
+    chain: &str,
+) -> Vec<String> {
+    let mut prev = records[at].prev_hash.clone();
+    let mut stmts = vec![format!(
+        "UPDATE audit_log SET outcome = 'not_permitted' WHERE id = {}",
+        records[at].id
+    )];
+    for (i, r) in records.iter().enumerate().skip(at) {
+        let mut e = r.entry.clone();
+        if i == at {
+            e.outcome = okaz_core::audit::Outcome::Refused(okaz_protocol::ErrorCode::NotPermitted);
+        }
+        let hash = okaz_core::audit::link_hash(&prev, r.seq, &e);
+        stmts.push(format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
+            r.id
+        ));
+        prev = hash;
+    }
+    stmts.push(format!(
+        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = '{chain}'"
+    ));
+    stmts.push("DELETE FROM audit_tree".into());
+    stmts.push("UPDATE audit_log SET leaf = NULL".into());
+    stmts.push("UPDATE audit_tree_size SET size = 0".into());
+    stmts
+}
+
 /// Creates a fresh database and returns its URL and name.
 pub async fn fresh_database() -> (String, String) {
     let admin = admin_url();
-    let (client, conn) = okaz_store::postgres::tls::connect(&admin).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL is not reachable at {admin} ({e}). Run the tests with scripts/test, which starts one.")
-    });
-    tokio::spawn(conn);
+    let client = connect(&admin).await;
     let name = format!("okaz_t_{}", uuid::Uuid::new_v4().simple());
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -376,17 +506,21 @@ impl Kit {
         totp_code_at(&o.totp_secret, self.clock.now_utc().timestamp() as u64).unwrap()
     }
 
+    /// A login attempt with these credentials, as the terminal sends it.
+    pub async fn sign_in(&self, login: &str, password: &str, totp: &str) -> Reply {
+        self.post(
+            "/v1/sessions",
+            None,
+            json!({"login": login, "password": password, "totp": totp}),
+        )
+        .await
+    }
+
     /// Logs in over HTTPS and returns the token; moves the clock one TOTP
     /// step first so that consecutive logins never reuse a step.
     pub async fn login(&self, o: &TestOfficer) -> String {
         self.clock.advance(chrono::Duration::seconds(30));
-        let r = self
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"login": o.login, "password": o.password, "totp": self.totp(o)}),
-            )
-            .await;
+        let r = self.sign_in(&o.login, &o.password, &self.totp(o)).await;
         assert_eq!(r.status, 201, "login failed: {}", r.body);
         r.body["token"].as_str().unwrap().to_string()
     }
@@ -469,9 +603,15 @@ impl Kit {
 
     /// The messages in a phone's inbox at the sandbox SMS gateway, oldest first.
     pub async fn inbox(&self, phone: &str) -> Vec<String> {
-        let url = format!("{}phones/{phone}/messages", self.sandbox.base_url());
+        self.sandbox_texts(&format!("phones/{phone}/messages"))
+            .await
+    }
+
+    /// The `text` of each message the sandbox lists at `path`, oldest first.
+    async fn sandbox_texts(&self, path: &str) -> Vec<String> {
+        let url = format!("{}{path}", self.sandbox.base_url());
         let r = self.http.request("GET", &url, None, None).await;
-        assert_eq!(r.status, 200, "inbox: {}", r.body);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
         r.body
             .as_array()
             .unwrap()
@@ -503,15 +643,8 @@ impl Kit {
 
     /// A mailbox's messages (subject, blank line, text), oldest first.
     pub async fn mailbox(&self, address: &str) -> Vec<String> {
-        let url = format!("{}mailboxes/{address}/messages", self.sandbox.base_url());
-        let r = self.http.request("GET", &url, None, None).await;
-        assert_eq!(r.status, 200, "mailbox: {}", r.body);
-        r.body
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["text"].as_str().unwrap().to_string())
-            .collect()
+        self.sandbox_texts(&format!("mailboxes/{address}/messages"))
+            .await
     }
 
     /// `POST` JSON to the broker.
@@ -541,6 +674,69 @@ impl Kit {
         portal_agent::PortalAgent::new(self)
     }
 
+    /// `okaz-server --config <this kit's config>`, logging warnings only.
+    pub fn server_cmd(&self) -> std::process::Command {
+        server_command(&self.config_path)
+    }
+
+    /// Starts a check of this citizen, which must be accepted, and reads
+    /// the code the citizen was sent: the check's id and the code.
+    pub async fn check_with_code(
+        &self,
+        token: &str,
+        citizen: &TestCitizen,
+        document: &str,
+        purpose: &str,
+    ) -> (String, String) {
+        let r = self
+            .start_check(token, &citizen.pesel, document, purpose)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = self
+            .latest_code(citizen.phone.as_deref().expect("a contactable citizen"))
+            .await;
+        (r.body["id"].as_str().unwrap().to_string(), code)
+    }
+
+    /// Makes the sandbox's `service` misbehave as `how` sets its fault, until
+    /// `sandbox.clear_faults()`.
+    pub fn fault(&self, service: &str, how: impl FnOnce(&mut okaz_sandbox::Fault)) {
+        let mut fault = okaz_sandbox::Fault::default();
+        how(&mut fault);
+        self.sandbox.set_fault(service, fault);
+    }
+
+    /// A security officer's unlock of an officer's account, with this body.
+    pub async fn unlock(&self, token: &str, officer_id: &str, body: Value) -> Reply {
+        let path = format!("/v1/admin/officers/{officer_id}/unlock");
+        self.post(&path, Some(token), body).await
+    }
+
+    /// A break-glass release of this citizen's ID card for an identity
+    /// confirmation, with this justification.
+    pub async fn break_glass(&self, token: &str, pesel: &str, justification: &str) -> Reply {
+        self.post(
+            "/v1/break-glass",
+            Some(token),
+            json!({"subject": {"pesel": pesel}, "document": "id_card",
+                   "purpose": "identity_confirmation", "justification": justification}),
+        )
+        .await
+    }
+
+    /// The pseudonym this broker records a citizen under.
+    pub fn pseudonym(&self, pesel: &str) -> String {
+        let pesel = okaz_protocol::Pesel::parse(pesel).unwrap();
+        okaz_core::pseudonym::Pseudonym::of(&self.broker.keys.pepper, &pesel)
+            .as_str()
+            .to_string()
+    }
+
+    /// A client on this kit's own database, as someone with database access.
+    pub async fn db(&self) -> tokio_postgres::Client {
+        connect(&self.database_url).await
+    }
+
     /// Starts a verification.
     pub async fn start_check(
         &self,
@@ -549,12 +745,16 @@ impl Kit {
         document: &str,
         purpose: &str,
     ) -> Reply {
-        self.post(
-            "/v1/verifications",
-            Some(token),
+        self.post_check(
+            token,
             json!({"subject": {"pesel": pesel}, "document": document, "purpose": purpose}),
         )
         .await
+    }
+
+    /// Starts a verification with this request body, as it is.
+    pub async fn post_check(&self, token: &str, body: Value) -> Reply {
+        self.post("/v1/verifications", Some(token), body).await
     }
 
     /// Gives a code for a verification.

@@ -47,6 +47,23 @@ impl Default for ReplicaOptions {
 }
 
 impl Replica {
+    /// Logs this officer in at this replica (on the real clock): the token.
+    pub async fn login(&self, o: &crate::TestOfficer) -> String {
+        self.http.login_now(&self.url, o).await
+    }
+
+    /// `POST`s `body` as JSON to `path` at this replica.
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> crate::Reply {
+        self.http
+            .post_json(&format!("{}{path}", self.url), token, body)
+            .await
+    }
+
     /// Starts `okaz-server serve --dev-self-signed` with `config`, logging at
     /// `log` level; waits until it listens.
     pub fn spawn(config: &Path, cert: &Path, log: &str) -> Replica {

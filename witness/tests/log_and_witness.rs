@@ -11,125 +11,21 @@
     reason = "test code: a failed step must stop the test loudly"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use base64::Engine;
-use okaz_core::audit::{self, AuditEntry, AuditEvent, Outcome};
+use okaz_core::audit::{AuditEntry, AuditEvent};
 use okaz_core::ports::Store;
 use okaz_core::tlog;
-use okaz_protocol::{DocumentType, ErrorCode};
+use okaz_protocol::DocumentType;
 use okaz_server::config::{AuditConfig, WitnessConfig};
 use okaz_server::tlog::Transparency;
 use okaz_tlog::note::{Checkpoint, Note, Verifier};
 
 const ORIGIN: &str = "okaz.test/audit";
-
-fn admin_url() -> String {
-    std::env::var("OKAZ_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-async fn fresh_pg() -> String {
-    let (c, conn) = okaz_store::postgres::tls::connect(&admin_url())
-        .await
-        .expect("PostgreSQL must be reachable (OKAZ_TEST_DATABASE_URL)");
-    tokio::spawn(conn);
-    let db = format!("okaz_w_{}", uuid::Uuid::new_v4().simple());
-    c.batch_execute(&format!("CREATE DATABASE {db}"))
-        .await
-        .unwrap();
-    let mut u = url::Url::parse(&admin_url()).unwrap();
-    u.set_path(&db);
-    u.to_string()
-}
-
-/// Drops a test database once its test passed (a failed test leaves it
-/// behind for a look).
-async fn drop_pg(url: &str) {
-    let db = url::Url::parse(url)
-        .unwrap()
-        .path()
-        .trim_start_matches('/')
-        .to_string();
-    let (c, conn) = okaz_store::postgres::tls::connect(&admin_url())
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-        .await
-        .unwrap();
-}
-
-async fn sql(url: &str, stmt: &str) {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let _ = path;
-        panic!("sql() is for PostgreSQL");
-    }
-    let (c, conn) = okaz_store::postgres::tls::connect(url).await.unwrap();
-    tokio::spawn(conn);
-    c.batch_execute(stmt).await.unwrap();
-}
-
-/// `okaz-witness` running as its own process.
-struct WitnessProcess {
-    child: Child,
-    url: String,
-    key: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for WitnessProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_witness(log_verifier: &str) -> WitnessProcess {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_okaz-witness");
-    let key_file = dir.path().join("witness.key");
-    let out = Command::new(bin)
-        .args(["init-key", "--name", "witness.test", "--key-file"])
-        .arg(&key_file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
-        .arg(dir.path().join("state"))
-        .arg("--key-file")
-        .arg(&key_file)
-        .args(["--log", log_verifier])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
-    WitnessProcess {
-        child,
-        url: format!("{addr}/add-checkpoint"),
-        key,
-        _dir: dir,
-    }
-}
 
 fn log_key(dir: &Path) -> (AuditConfig, String) {
     let path = dir.join("log.key");
@@ -186,7 +82,7 @@ async fn witness_refuses_a_forked_log(url: &str, pg: bool) {
     let dir = tempfile::tempdir().unwrap();
     let (mut cfg, public) = log_key(dir.path());
     cfg.checkpoint_refresh_secs = 1;
-    let witness = start_witness(&public);
+    let witness = okaz_tests::WitnessProcess::start(&public);
     cfg.witnesses.push(WitnessConfig {
         url: witness.url.clone(),
         key: witness.key.clone(),
@@ -231,34 +127,16 @@ async fn witness_refuses_a_forked_log(url: &str, pg: bool) {
     // The insider rewrites record 5 of o-a, rehashes its chain and head,
     // and rebuilds the tree from the rewritten records.
     let chain = store.audit_chain("o-a").await.unwrap();
-    let mut prev = chain[4].prev_hash.clone();
-    let mut stmts = vec![format!(
-        "UPDATE audit_log SET outcome = 'not_permitted' WHERE id = {}",
-        chain[4].id
-    )];
-    for (i, r) in chain.iter().enumerate().skip(4) {
-        let mut e = r.entry.clone();
-        if i == 4 {
-            e.outcome = Outcome::Refused(ErrorCode::NotPermitted);
-        }
-        let hash = audit::link_hash(&prev, r.seq, &e);
-        stmts.push(format!(
-            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
-            r.id
-        ));
-        prev = hash;
-    }
-    stmts.push(format!(
-        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = 'o-a'"
-    ));
-    stmts.push("DELETE FROM audit_tree".into());
-    stmts.push("UPDATE audit_log SET leaf = NULL".into());
-    stmts.push("UPDATE audit_tree_size SET size = 0".into());
+    let mut stmts = okaz_tests::rewrite_as_refused(&chain, 4, "o-a");
     // The insider also drops the stored checkpoints so the log signs anew.
     stmts.push("DELETE FROM audit_cosignatures".into());
     stmts.push("DELETE FROM audit_checkpoints".into());
     if pg {
-        sql(url, &stmts.join(";\n")).await;
+        okaz_tests::connect(url)
+            .await
+            .batch_execute(&stmts.join(";\n"))
+            .await
+            .unwrap();
     } else {
         let path = url.strip_prefix("sqlite://").unwrap();
         rusqlite_exec(path, &stmts.join(";\n"));
@@ -291,9 +169,9 @@ fn rusqlite_exec(path: &str, stmt: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_witness_process_refuses_a_forked_log_and_the_broker_raises_the_alarm() {
-    let url = fresh_pg().await;
+    let (url, _) = okaz_tests::fresh_database().await;
     witness_refuses_a_forked_log(&url, true).await;
-    drop_pg(&url).await;
+    okaz_tests::drop_database(&url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -303,11 +181,23 @@ async fn sqlite_witness_process_refuses_a_forked_log_and_the_broker_raises_the_a
     witness_refuses_a_forked_log(&url, false).await;
 }
 
+/// The independent Python verifier of inclusion proofs, run on one proof file.
+fn python_verifier(file: &Path) -> std::process::Output {
+    Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/verify_inclusion.py"
+        ))
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
 /// Must-show 4: an inclusion proof verifies with an independent
 /// implementation (Python, RFC 9162 §2.1.3.2), not only with ours.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_inclusion_proof_verifies_in_python() {
-    let url = fresh_pg().await;
+    let (url, _) = okaz_tests::fresh_database().await;
     let dir = tempfile::tempdir().unwrap();
     let (cfg, public) = log_key(dir.path());
     let store = okaz_store::open(&url, 4).await.unwrap();
@@ -332,14 +222,7 @@ async fn an_inclusion_proof_verifies_in_python() {
         });
         let file = dir.path().join(format!("proof-{leaf}.json"));
         std::fs::write(&file, doc.to_string()).unwrap();
-        let out = Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/verify_inclusion.py"
-            ))
-            .arg(&file)
-            .output()
-            .unwrap();
+        let out = python_verifier(&file);
         assert!(
             out.status.success(),
             "python verifier refused leaf {leaf}: {}",
@@ -349,17 +232,10 @@ async fn an_inclusion_proof_verifies_in_python() {
         let mut forged = doc.clone();
         forged["leaf_data"] = serde_json::json!(b64.encode(b"forged"));
         std::fs::write(&file, forged.to_string()).unwrap();
-        let out = Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/verify_inclusion.py"
-            ))
-            .arg(&file)
-            .output()
-            .unwrap();
+        let out = python_verifier(&file);
         assert!(!out.status.success());
     }
     drop(store);
     drop(t);
-    drop_pg(&url).await;
+    okaz_tests::drop_database(&url).await;
 }

@@ -2,10 +2,8 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
-use std::time::Duration;
-
-use okaz_registry::{RegisterClient, RegistryConfig};
-use okaz_sandbox::{Faults, Sandbox, SandboxOptions};
+use okaz_registry::{RegisterClient, RegistryConfig, RegistryError};
+use okaz_sandbox::{Fault, Faults, Sandbox, SandboxOptions};
 
 pub const SEED: u64 = 7;
 pub const POPULATION: u64 = 200_000;
@@ -25,13 +23,22 @@ pub fn config(sb: &Sandbox) -> RegistryConfig {
     RegistryConfig {
         base_url: sb.base_url(),
         ca_pem: Some(sb.ca_pem.clone().into_bytes()),
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(5),
-        retries: 2,
-        breaker_failures: 5,
-        breaker_cooldown: Duration::from_secs(30),
-        max_response_bytes: 2 * 1024 * 1024,
+        ..RegistryConfig::default()
     }
+}
+
+/// A client of the sandbox with the default configuration changed by `tune`.
+pub fn client_with(sb: &Sandbox, tune: impl FnOnce(&mut RegistryConfig)) -> RegisterClient {
+    let mut cfg = config(sb);
+    tune(&mut cfg);
+    RegisterClient::new(cfg).expect("client builds")
+}
+
+/// Makes the sandbox's `service` misbehave as `how` sets its fault.
+pub fn fault(sb: &Sandbox, service: &str, how: impl FnOnce(&mut Fault)) {
+    let mut f = Fault::default();
+    how(&mut f);
+    sb.set_fault(service, f);
 }
 
 pub fn client(sb: &Sandbox) -> RegisterClient {
@@ -40,4 +47,13 @@ pub fn client(sb: &Sandbox) -> RegisterClient {
 
 pub fn pesel(s: &str) -> okaz_protocol::Pesel {
     okaz_protocol::Pesel::parse(s).expect("sandbox PESEL is valid")
+}
+
+/// Asserts that `e` says this register does not hold what was asked for.
+#[track_caller]
+pub fn assert_not_found(e: &RegistryError, register: &str) {
+    assert!(
+        matches!(e, RegistryError::NotFound { register: r } if *r == register),
+        "{e}"
+    );
 }

@@ -1,7 +1,7 @@
 //! The security officer: lockouts and unlocks within their own unit only,
 //! always with a reason; an extra allowance grants exactly that many checks.
 
-use okaz_tests::{Kit, NowUtc, Options};
+use okaz_tests::{Kit, NowUtc, Options, TestCitizen, TestOfficer};
 use serde_json::json;
 
 fn limit(n: u32) -> Options {
@@ -9,6 +9,22 @@ fn limit(n: u32) -> Options {
         policy_edits: vec![("daily_limit = 100".into(), format!("daily_limit = {n}"))],
         ..Options::default()
     }
+}
+
+/// Logs the clerk in and runs it past a daily limit of one (`limit(1)`):
+/// its token, and the citizen it checked.
+async fn locked_out(kit: &Kit, clerk: &TestOfficer) -> (String, TestCitizen) {
+    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
+    kit.activate(&citizen.pesel).await;
+    let token = kit.login(clerk).await;
+    let first = kit
+        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
+        .await
+        .assert_refused(423, "daily_limit_exceeded");
+    (token, citizen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,10 +41,7 @@ async fn unlock_with_extra_allowance_grants_exactly_that_many_checks() {
         assert_eq!(check().await.status, 201);
     }
     let r = check().await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("daily_limit_exceeded"))
-    );
+    r.assert_refused(423, "daily_limit_exceeded");
 
     let sec = kit.login(&security).await;
     let lockouts = kit.get("/v1/admin/lockouts", Some(&sec)).await;
@@ -39,30 +52,18 @@ async fn unlock_with_extra_allowance_grants_exactly_that_many_checks() {
     assert_eq!(list[0]["reason"], "daily_limit_exceeded");
     assert_eq!(list[0]["attempts_today"], 6);
 
-    let path = format!("/v1/admin/officers/{}/unlock", clerk.id);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "  ", "extra_allowance": 10}),
-        )
-        .await;
+    let unlock = |body| kit.unlock(&sec, &clerk.id, body);
+    let r = unlock(json!({"reason": "  ", "extra_allowance": 10})).await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
         (400, Some("invalid_request")),
         "a reason is required"
     );
-    let r = kit
-        .post(&path, Some(&sec), json!({"extra_allowance": 10}))
-        .await;
+    let r = unlock(json!({"extra_allowance": 10})).await;
     assert_eq!(r.status, 400);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "court order 12/2026 needs more checks", "extra_allowance": 10}),
-        )
-        .await;
+    let r =
+        unlock(json!({"reason": "court order 12/2026 needs more checks", "extra_allowance": 10}))
+            .await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     // The clerk's session survived the lock; exactly ten more pass.
@@ -71,10 +72,7 @@ async fn unlock_with_extra_allowance_grants_exactly_that_many_checks() {
         assert_eq!(r.status, 201, "check {i} after unlock: {}", r.body);
     }
     let r = check().await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("daily_limit_exceeded"))
-    );
+    r.assert_refused(423, "daily_limit_exceeded");
     assert!(kit
         .store
         .officer_by_id(&clerk.id)
@@ -104,15 +102,7 @@ async fn a_security_officer_acts_only_in_their_own_unit() {
     let kit = Kit::start_with(limit(1)).await;
     let clerk_b = kit.officer("clerk", "USC-B").await;
     let security_a = kit.officer("security_officer", "USC-A").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token_b = kit.login(&clerk_b).await;
-    kit.start_check(&token_b, &citizen.pesel, "id_card", "age_check")
-        .await;
-    let r = kit
-        .start_check(&token_b, &citizen.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(r.status, 423);
+    let (token_b, _) = locked_out(&kit, &clerk_b).await;
 
     let sec_a = kit.login(&security_a).await;
     let lockouts = kit.get("/v1/admin/lockouts", Some(&sec_a)).await;
@@ -122,16 +112,9 @@ async fn a_security_officer_acts_only_in_their_own_unit() {
         "unit B's lockouts are not shown to A"
     );
     let r = kit
-        .post(
-            &format!("/v1/admin/officers/{}/unlock", clerk_b.id),
-            Some(&sec_a),
-            json!({"reason": "x"}),
-        )
+        .unlock(&sec_a, &clerk_b.id, json!({"reason": "x"}))
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    r.assert_refused(403, "not_permitted");
     let audit = kit
         .get(
             &format!("/v1/admin/audit?officer={}", clerk_b.id),
@@ -268,11 +251,7 @@ async fn a_security_officer_manages_accounts_of_the_unit() {
     assert_eq!(kit.get("/v1/me", Some(&clerk_token)).await.status, 401);
     kit.clock.advance(chrono::Duration::seconds(30));
     let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &clerk.password, &kit.totp(&clerk))
         .await;
     assert_eq!(r.status, 401);
     assert_eq!(
@@ -289,54 +268,29 @@ async fn a_security_officer_manages_accounts_of_the_unit() {
     let new_password = reset.body["initial_password"].as_str().unwrap().to_string();
     kit.clock.advance(chrono::Duration::seconds(30));
     let old = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &clerk.password, &kit.totp(&clerk))
         .await;
     assert_eq!(old.status, 401);
     kit.clock.advance(chrono::Duration::seconds(30));
     let new = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": new_password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &new_password, &kit.totp(&clerk))
         .await;
     assert_eq!(new.status, 201, "{}", new.body);
 
     // A TOTP reset: codes from the old secret stop working.
     let reset = kit.post(&path("reset-totp"), Some(&sec), json!({})).await;
     let uri = reset.body["totp_uri"].as_str().unwrap();
-    let secret = url::Url::parse(uri)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "secret")
-        .unwrap()
-        .1
-        .to_string();
-    let secret = okaz_tests::base32_decode(&secret);
+    let secret = okaz_tests::totp_secret_in(uri);
     kit.clock.advance(chrono::Duration::seconds(30));
     let old = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": new_password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &new_password, &kit.totp(&clerk))
         .await;
     assert_eq!(old.status, 401);
     kit.clock.advance(chrono::Duration::seconds(30));
     let code =
         okaz_core::credentials::totp_code_at(&secret, kit.clock.now_utc().timestamp() as u64)
             .unwrap();
-    let new = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": new_password, "totp": code}),
-        )
-        .await;
+    let new = kit.sign_in(&clerk.login, &new_password, &code).await;
     assert_eq!(new.status, 201, "{}", new.body);
 
     let events: Vec<String> = kit
@@ -363,17 +317,7 @@ async fn lockouts_export_as_csv_and_the_operator_unlocks_from_the_command_line()
     let kit = Kit::start_with(limit(1)).await;
     let clerk = kit.officer("clerk", "USC-A").await;
     let security = kit.officer("security_officer", "USC-A").await;
-    let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
-    kit.activate(&citizen.pesel).await;
-    let token = kit.login(&clerk).await;
-    kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(
-        kit.start_check(&token, &citizen.pesel, "id_card", "age_check")
-            .await
-            .status,
-        423
-    );
+    let (token, citizen) = locked_out(&kit, &clerk).await;
 
     let sec = kit.login(&security).await;
     let csv = kit.get("/v1/admin/lockouts?format=csv", Some(&sec)).await;
@@ -390,15 +334,7 @@ async fn lockouts_export_as_csv_and_the_operator_unlocks_from_the_command_line()
             && lines[1].ends_with("\"2\"")
     );
 
-    let cli = |args: &[&str]| {
-        std::process::Command::new(okaz_tests::binary("okaz-server"))
-            .arg("--config")
-            .arg(kit.dir.path().join("okaz.toml"))
-            .args(args)
-            .env("OKAZ_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let cli = |args: &[&str]| kit.server_cmd().args(args).output().unwrap();
     let out = cli(&["admin", "lockouts", "--unit", "USC-A"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&clerk.login));
     let out = cli(&[

@@ -1,27 +1,10 @@
 //! The audit trail is tamper-evident: `okaz-server audit verify` passes on
 //! an intact trail and names the first broken link when a row is changed.
 
-use std::process::Command;
-
 use okaz_tests::Kit;
 
 fn verify(kit: &Kit) -> (i32, String) {
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .args([
-            "--config",
-            kit.dir.path().join("okaz.toml").to_str().unwrap(),
-            "audit",
-            "verify",
-        ])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    okaz_tests::run_said(kit.server_cmd().args(["audit", "verify"]))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,10 +25,7 @@ async fn changing_one_audit_row_is_detected_and_named() {
     assert!(text.contains("audit trail intact"), "{text}");
 
     // Someone with database access rewrites a release as a refusal.
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let db = kit.db().await;
     let row = db
         .query_one(
             "SELECT id FROM audit_log WHERE event = 'document_released' ORDER BY id LIMIT 1 OFFSET 1",

@@ -22,18 +22,7 @@ async fn emergency(kit: &Kit) -> (TestOfficer, TestOfficer, TestCitizen) {
 }
 
 async fn break_glass(kit: &Kit, token: &str, citizen: &TestCitizen, justification: &str) -> Value {
-    let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(token),
-            json!({
-                "subject": {"pesel": citizen.pesel},
-                "document": "id_card",
-                "purpose": "identity_confirmation",
-                "justification": justification,
-            }),
-        )
-        .await;
+    let r = kit.break_glass(token, &citizen.pesel, justification).await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.body
 }
@@ -71,18 +60,8 @@ async fn a_break_glass_left_unsigned_locks_the_officer_after_the_deadline() {
 
     // Without a justification (or with only control characters): refused,
     // nothing released, nothing counted.
-    let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation", "justification": " \u{7}\n "}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    let r = kit.break_glass(&token, &citizen.pesel, " \u{7}\n ").await;
+    r.assert_refused(400, "invalid_request");
 
     // The citizen is unconscious: no code can be read out. The PESEL typed
     // into the justification by mistake never reaches the database.
@@ -180,16 +159,9 @@ async fn a_break_glass_left_unsigned_locks_the_officer_after_the_deadline() {
     let lockouts = kit.get("/v1/admin/lockouts", Some(&sec)).await;
     assert_eq!(lockouts.body[0]["reason"], "break_glass_unsigned");
     let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": medic.login, "password": medic.password, "totp": kit.totp(&medic)}),
-        )
+        .sign_in(&medic.login, &medic.password, &kit.totp(&medic))
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("account_locked"))
-    );
+    r.assert_refused(423, "account_locked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,36 +246,16 @@ async fn a_countersigned_break_glass_does_not_lock_and_the_cap_holds() {
     // The cap: two a day (policy), the third refused and not released.
     let token = kit.login(&medic).await;
     break_glass(&kit, &token, &citizen, "second emergency of the day").await;
-    let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation", "justification": "third"}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (429, Some("break_glass_limit_reached")),
-        "{}",
-        r.body
-    );
+    let r = kit.break_glass(&token, &citizen.pesel, "third").await;
+    r.assert_refused(429, "break_glass_limit_reached");
     assert!(r.body.get("document").is_none());
 
     // A clerk's role has no break-glass.
     let (_, clerk_token, _) = kit.clerk_and_citizen("USC-A").await;
     let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&clerk_token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation", "justification": "please"}),
-        )
+        .break_glass(&clerk_token, &citizen.pesel, "please")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    r.assert_refused(403, "not_permitted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,14 +275,10 @@ async fn a_police_officer_past_the_limit_breaks_glass_and_a_rejection_locks() {
     let r = kit
         .post("/v1/break-glass", Some(&token), check.clone())
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    r.assert_refused(403, "not_permitted");
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"pesel": driver.pesel}, "document": "id_card",
                    "purpose": "operational_check", "case_reference": "RSD-2026/0042"}),
         )
@@ -392,12 +340,7 @@ async fn night_checks_show_up_in_the_security_officers_signals() {
     let r = kit
         .start_check(&day_token, &citizens[3].pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (409, Some("not_activated")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(409, "not_activated");
     assert_eq!(r.body["quota"]["used"], 1, "counted: {}", r.body);
 
     let security = kit.officer("security_officer", "USC-Night").await;

@@ -3,7 +3,6 @@
 //! audited check; a part whose register is down shows as unavailable while
 //! the others show.
 
-use okaz_sandbox::Fault;
 use okaz_tests::Kit;
 use serde_json::json;
 
@@ -98,10 +97,7 @@ async fn a_traffic_stop_is_one_counted_check_with_four_documents() {
     assert!(of_check
         .iter()
         .all(|r| r.entry.case_reference.as_deref() == Some("RSD-9/2026")));
-    let owner_pseudonym = okaz_core::pseudonym::Pseudonym::of(
-        &kit.broker.keys.pepper,
-        &okaz_protocol::Pesel::parse(&owner.pesel).unwrap(),
-    );
+    let owner_pseudonym = kit.pseudonym(&owner.pesel);
     let vehicle = of_check
         .iter()
         .find(|r| r.entry.document.as_deref() == Some("vehicle_registration"))
@@ -121,13 +117,7 @@ async fn a_part_whose_register_is_down_is_unavailable_and_the_others_show() {
     let owner = kit.citizen(&["adult", "vehicle"]).await;
     let plate = owner.plates.first().unwrap().clone();
     let token = kit.login(&officer).await;
-    kit.sandbox.set_fault(
-        "insurance",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    kit.fault("insurance", |f| f.error_rate = 1.0);
     let r = kit
         .post(
             "/v1/bundles",
@@ -160,12 +150,7 @@ async fn a_clerk_may_not_run_a_traffic_stop_and_that_costs_nothing() {
             json!({"bundle": "traffic_stop", "subject": {"pesel": citizen.pesel, "plate": "WA1234X"}}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(403, "not_permitted");
     assert_eq!(r.body["quota"]["used"], 0);
 }
 
@@ -307,12 +292,7 @@ async fn a_traffic_stop_names_the_driver_by_licence_number_counted_once() {
         ),
     ] {
         let r = kit.post("/v1/bundles", Some(&token), stop(subject)).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (400, Some(code)),
-            "{}",
-            r.body
-        );
+        r.assert_refused(400, code);
     }
     assert_eq!(
         kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
@@ -353,10 +333,7 @@ async fn a_traffic_stop_names_the_driver_by_licence_number_counted_once() {
         .filter(|r| r.entry.event.as_str() == "document_released")
         .collect();
     assert_eq!(of_check.len(), 4, "four documents under one check");
-    let driver_pseudonym = okaz_core::pseudonym::Pseudonym::of(
-        &kit.broker.keys.pepper,
-        &okaz_protocol::Pesel::parse(&driver.pesel).unwrap(),
-    );
+    let driver_pseudonym = kit.pseudonym(&driver.pesel);
     let licence_record = of_check
         .iter()
         .find(|r| r.entry.document.as_deref() == Some("driving_licence"))
@@ -401,12 +378,7 @@ async fn a_role_without_number_lookup_may_not_name_a_driver_by_licence_number() 
             json!({"bundle": "pensioner_discount", "subject": {"licence_number": "01234/19/1465"}}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(400, "invalid_request");
     assert_eq!(
         kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
         0

@@ -313,12 +313,9 @@ async fn a_certificate_from_another_units_ca_is_refused_at_login_and_not_bound_a
     let bind = |login: &str, t: &Terminal| {
         let file = dir.join(format!("{}.pem", &t.fingerprint[..8]));
         std::fs::write(&file, &t.pem).unwrap();
-        let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-            .arg("--config")
-            .arg(&config_path)
+        let out = okaz_tests::server_command(&config_path)
             .args(["officer", "bind-certificate", "--login", login, "--cert"])
             .arg(&file)
-            .env("OKAZ_LOG", "warn")
             .output()
             .unwrap();
         (

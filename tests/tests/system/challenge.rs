@@ -5,12 +5,8 @@
 use okaz_tests::{Kit, TestCitizen};
 
 async fn started(kit: &Kit, token: &str, citizen: &TestCitizen) -> (String, String) {
-    let r = kit
-        .start_check(token, &citizen.pesel, "id_card", "identity_confirmation")
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
-    (r.body["id"].as_str().unwrap().to_string(), code)
+    kit.check_with_code(token, citizen, "id_card", "identity_confirmation")
+        .await
 }
 
 fn wrong(code: &str) -> String {
@@ -30,20 +26,12 @@ async fn three_wrong_codes_end_the_challenge() {
     let (id, code) = started(&kit, &token, &citizen).await;
     for left in [2, 1, 0] {
         let r = kit.give_code(&token, &id, &wrong(&code)).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (422, Some("wrong_code")),
-            "{}",
-            r.body
-        );
+        r.assert_refused(422, "wrong_code");
         assert_eq!(r.body["attempts_left"], left);
     }
     // Even the right code is refused now.
     let r = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (410, Some("challenge_exhausted"))
-    );
+    r.assert_refused(410, "challenge_exhausted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,10 +41,7 @@ async fn a_code_is_used_once() {
     let first = kit.give_code(&token, &id, &code).await;
     assert_eq!(first.status, 200, "{}", first.body);
     let again = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (again.status, again.body["code"].as_str()),
-        (410, Some("challenge_used"))
-    );
+    again.assert_refused(410, "challenge_used");
     assert!(again.body.get("document").is_none());
 }
 
@@ -79,10 +64,7 @@ async fn an_expired_challenge_is_refused() {
     // The default policy gives the citizen 300 seconds.
     kit.clock.advance(chrono::Duration::seconds(300));
     let r = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (410, Some("challenge_expired"))
-    );
+    r.assert_refused(410, "challenge_expired");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,10 +74,7 @@ async fn another_officers_challenge_is_not_found() {
     let other = kit.officer("clerk", "U1").await;
     let other_token = kit.login(&other).await;
     let r = kit.give_code(&other_token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (404, Some("not_found"))
-    );
+    r.assert_refused(404, "not_found");
     let r = kit
         .delete(&format!("/v1/verifications/{id}"), Some(&other_token))
         .await;
@@ -133,12 +112,7 @@ async fn wrong_codes_across_challenges_lock_the_account() {
         }
     }
     let r = last.expect("the account was never locked");
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("account_locked")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(423, "account_locked");
     let me = kit.get("/v1/me", Some(&token)).await;
     assert_eq!(me.status, 423);
 }

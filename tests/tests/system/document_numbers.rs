@@ -45,25 +45,16 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
         by("licence_number", "01234-19-1465", "driving_licence"),
     ] {
         let r = kit.post("/v1/verifications", Some(&token), body).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (400, Some("invalid_document_number")),
-            "{}",
-            r.body
-        );
+        r.assert_refused(400, "invalid_document_number");
     }
     // A number names its own document only.
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             by("id_card_number", &holder.id_card_number, "driving_licence"),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    r.assert_refused(400, "invalid_request");
     assert_eq!(used(&kit, token.clone()).await, 0);
 
     // Found by identity card number, typed loosely: the holder's card.
@@ -73,11 +64,7 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
         &holder.id_card_number[3..]
     );
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
-            by("id_card_number", &typed, "id_card"),
-        )
+        .post_check(&token, by("id_card_number", &typed, "id_card"))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["status"], "completed");
@@ -89,11 +76,7 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
 
     // Found by licence number.
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
-            by("licence_number", &licence, "driving_licence"),
-        )
+        .post_check(&token, by("licence_number", &licence, "driving_licence"))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(
@@ -111,19 +94,13 @@ async fn police_look_documents_up_by_number_and_only_the_holders_data_comes_back
         by("licence_number", &nobody_licence, "driving_licence"),
     ] {
         let r = kit.post("/v1/verifications", Some(&token), body).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (404, Some("document_not_found")),
-            "{}",
-            r.body
-        );
+        r.assert_refused(404, "document_not_found");
         assert!(r.body.get("document").is_none());
     }
     assert_eq!(used(&kit, token.clone()).await, 4);
 
     // Both releases are on the holder's history, under their pseudonym.
-    let pesel = okaz_protocol::Pesel::parse(&holder.pesel).unwrap();
-    let pseudonym = okaz_core::pseudonym::Pseudonym::of(&kit.broker.keys.pepper, &pesel);
+    let pseudonym = kit.pseudonym(&holder.pesel);
     let audit = kit.store.audit_chain(&officer.id).await.unwrap();
     let released: Vec<_> = audit
         .iter()
@@ -148,18 +125,12 @@ async fn a_role_without_number_lookup_is_refused_and_not_offered_it() {
     let holder = kit.citizen(&["adult"]).await;
     let token = kit.login(&clerk).await;
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"id_card_number": holder.id_card_number}, "document": "id_card", "purpose": "identity_confirmation"}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(403, "not_permitted");
     let me = kit.get("/v1/me", Some(&token)).await;
     assert_eq!(me.body["permissions"]["subjects"], json!(["pesel"]));
 }

@@ -1,7 +1,6 @@
 //! What a clerk sees when a register or the SMS gateway fails: a clear
 //! refusal, and nothing released.
 
-use okaz_sandbox::Fault;
 use okaz_tests::Kit;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -9,40 +8,18 @@ async fn a_down_contact_register_or_sms_gateway_refuses_clearly() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
 
-    kit.sandbox.set_fault(
-        "contacts",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    kit.fault("contacts", |f| f.error_rate = 1.0);
     let r = kit
         .start_check(&token, &citizen.pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(502, "registry_unavailable");
     kit.sandbox.clear_faults();
 
-    kit.sandbox.set_fault(
-        "sms",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    kit.fault("sms", |f| f.error_rate = 1.0);
     let r = kit
         .start_check(&token, &citizen.pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (503, Some("sms_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(503, "sms_unavailable");
     kit.sandbox.clear_faults();
     assert!(
         kit.inbox(citizen.phone.as_deref().unwrap())
@@ -56,27 +33,14 @@ async fn a_down_contact_register_or_sms_gateway_refuses_clearly() {
 async fn a_hanging_register_after_the_code_releases_nothing_and_the_code_can_be_retried() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
-    let r = kit
-        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+    let (id, code) = kit
+        .check_with_code(&token, &citizen, "id_card", "age_check")
         .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
 
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.hang = true);
     let started = std::time::Instant::now();
     let r = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(502, "registry_unavailable");
     assert!(r.body.get("document").is_none());
     // Bounded by the configured register timeout (2 s in the kit), not hung.
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
@@ -90,39 +54,15 @@ async fn a_hanging_register_after_the_code_releases_nothing_and_the_code_can_be_
 async fn a_malformed_register_answer_is_refused_without_release() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
-    let r = kit
-        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+    let (id, code) = kit
+        .check_with_code(&token, &citizen, "id_card", "age_check")
         .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            malformed: true,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.malformed = true);
     let r = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        r.body
-    );
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            oversized: true,
-            ..Fault::default()
-        },
-    );
+    r.assert_refused(502, "registry_unavailable");
+    kit.fault("persons", |f| f.oversized = true);
     let r = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(502, "registry_unavailable");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,10 +73,7 @@ async fn the_broker_recovers_when_its_database_connections_are_cut() {
     assert_eq!(kit.get("/v1/me", Some(&token)).await.status, 200);
 
     // What a database restart does to the broker: every connection dies.
-    let (admin, conn) = okaz_store::postgres::tls::connect(&okaz_tests::admin_url())
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let admin = okaz_tests::admin_db().await;
     let killed = admin
         .query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
@@ -170,26 +107,13 @@ async fn the_broker_recovers_when_its_database_connections_are_cut() {
 async fn register_errors_after_the_right_code_leave_the_attempts_unchanged() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
-    let r = kit
-        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+    let (id, code) = kit
+        .check_with_code(&token, &citizen, "id_card", "age_check")
         .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            error_rate: 1.0,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.error_rate = 1.0);
     for _ in 0..4 {
         let r = kit.give_code(&token, &id, &code).await;
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (502, Some("registry_unavailable")),
-            "{}",
-            r.body
-        );
+        r.assert_refused(502, "registry_unavailable");
     }
     kit.sandbox.clear_faults();
     let wrong = if code == "000000" { "000001" } else { "000000" };
@@ -214,24 +138,12 @@ async fn register_errors_after_the_right_code_leave_the_attempts_unchanged() {
 async fn a_submit_during_the_release_is_told_challenge_releasing() {
     let kit = Kit::start().await;
     let (_, token, citizen) = kit.clerk_and_citizen("U1").await;
-    let r = kit
-        .start_check(&token, &citizen.pesel, "id_card", "age_check")
+    let (id, code) = kit
+        .check_with_code(&token, &citizen, "id_card", "age_check")
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(citizen.phone.as_deref().unwrap()).await;
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let db = kit.db().await;
 
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            hang: true,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.hang = true);
     let first = kit.give_code(&token, &id, &code);
     let second = async {
         // Wait until the first submit holds the lease (it then waits on the
@@ -257,19 +169,9 @@ async fn a_submit_during_the_release_is_told_challenge_releasing() {
         kit.give_code(&token, &id, &code).await
     };
     let (first, second) = futures::join!(first, second);
-    assert_eq!(
-        (second.status, second.body["code"].as_str()),
-        (409, Some("challenge_releasing")),
-        "{}",
-        second.body
-    );
+    second.assert_refused(409, "challenge_releasing");
     assert!(second.body.get("document").is_none());
-    assert_eq!(
-        (first.status, first.body["code"].as_str()),
-        (502, Some("registry_unavailable")),
-        "{}",
-        first.body
-    );
+    first.assert_refused(502, "registry_unavailable");
 
     // Neither submit burned the code: with the register back, it releases.
     kit.sandbox.clear_faults();
@@ -314,13 +216,7 @@ async fn with_the_person_register_failing_half_the_time_no_code_is_lost_or_relea
         }
         clerks.push(clerk);
     }
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            error_rate: 0.5,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.error_rate = 0.5);
     let outcomes = futures::future::join_all(checks.iter().map(|(token, id, code)| {
         let kit = &kit;
         async move {

@@ -97,10 +97,7 @@ async fn refusals_before_the_code_say_why() {
     let r = kit
         .start_check(&token, &stranger.pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (409, Some("not_activated"))
-    );
+    r.assert_refused(409, "not_activated");
     assert_eq!(r.content_type, "application/problem+json");
     assert!(
         r.body["quota"]["used"].is_number(),
@@ -123,10 +120,7 @@ async fn refusals_before_the_code_say_why() {
     let r = kit
         .start_check(&token, &silent.pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (409, Some("no_contact"))
-    );
+    r.assert_refused(409, "no_contact");
     assert_eq!(
         r.body["quota"]["used"].as_u64(),
         Some(2),
@@ -138,10 +132,7 @@ async fn refusals_before_the_code_say_why() {
     let r = kit
         .start_check(&token, &stranger.pesel, "id_card", "operational_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    r.assert_refused(403, "not_permitted");
     assert_eq!(
         used().await,
         Some(2),

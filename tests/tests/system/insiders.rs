@@ -23,7 +23,7 @@ async fn a_security_officer_cannot_mint_police_but_a_police_unit_admin_can() {
             json!({"login": "fake.patrol", "display_name": "F", "role": "police", "unit": "KMP-Warszawa"}),
         )
         .await;
-    assert_eq!(code(&r), (403, Some("not_permitted")), "{}", r.body);
+    r.assert_refused(403, "not_permitted");
     assert!(kit
         .store
         .officer_by_login("fake.patrol")
@@ -39,7 +39,7 @@ async fn a_security_officer_cannot_mint_police_but_a_police_unit_admin_can() {
             json!({}),
         )
         .await;
-    assert_eq!(code(&r), (403, Some("not_permitted")), "{}", r.body);
+    r.assert_refused(403, "not_permitted");
 
     let admin = kit.officer("police_admin", "KMP-Warszawa").await;
     let adm = kit.login(&admin).await;
@@ -54,14 +54,8 @@ async fn a_security_officer_cannot_mint_police_but_a_police_unit_admin_can() {
     // The police role logs in by certificate only: the password it was
     // given does not open a session.
     let created = r.body["initial_password"].as_str().unwrap().to_string();
-    let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": "patrol.7", "password": created, "totp": "000000"}),
-        )
-        .await;
-    assert_eq!(code(&r), (401, Some("invalid_credentials")));
+    let r = kit.sign_in("patrol.7", &created, "000000").await;
+    r.assert_refused(401, "invalid_credentials");
     // And a police admin cannot mint clerks or security officers.
     for role in ["clerk", "security_officer", "police_admin"] {
         let r = kit
@@ -81,30 +75,12 @@ async fn unlock_applies_only_to_a_locked_account_and_within_the_cap() {
     let clerk = kit.officer("clerk", "USC-A").await;
     let security = kit.officer("security_officer", "USC-A").await;
     let sec = kit.login(&security).await;
-    let path = format!("/v1/admin/officers/{}/unlock", clerk.id);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "why not", "extra_allowance": 0}),
-        )
-        .await;
-    assert_eq!(code(&r), (409, Some("not_locked")), "{}", r.body);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "why not", "extra_allowance": 4_000_000_000u64}),
-        )
-        .await;
-    assert_eq!(code(&r), (400, Some("invalid_request")), "{}", r.body);
-    let r = kit
-        .post(
-            &path,
-            Some(&sec),
-            json!({"reason": "why not", "extra_allowance": 51}),
-        )
-        .await;
+    let unlock = |body| kit.unlock(&sec, &clerk.id, body);
+    let r = unlock(json!({"reason": "why not", "extra_allowance": 0})).await;
+    r.assert_refused(409, "not_locked");
+    let r = unlock(json!({"reason": "why not", "extra_allowance": 4_000_000_000u64})).await;
+    r.assert_refused(400, "invalid_request");
+    let r = unlock(json!({"reason": "why not", "extra_allowance": 51})).await;
     assert_eq!(
         code(&r),
         (400, Some("invalid_request")),
@@ -160,11 +136,7 @@ async fn a_burst_of_wrong_logins_hides_no_right_one_and_locks_nobody() {
     // After the throttle's quiet minute the officer gets in.
     kit.clock.advance(chrono::Duration::seconds(61));
     let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &clerk.password, &kit.totp(&clerk))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
@@ -176,20 +148,8 @@ async fn known_and_unknown_logins_answer_alike_through_a_lockout() {
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for _ in 0..12 {
-        let k = kit
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"login": clerk.login, "password": "guess", "totp": "123456"}),
-            )
-            .await;
-        let u = kit
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"login": "no.such.officer", "password": "guess", "totp": "123456"}),
-            )
-            .await;
+        let k = kit.sign_in(&clerk.login, "guess", "123456").await;
+        let u = kit.sign_in("no.such.officer", "guess", "123456").await;
         known.push((k.status, k.body["code"].clone(), k.body["detail"].clone()));
         unknown.push((u.status, u.body["code"].clone(), u.body["detail"].clone()));
     }
@@ -217,10 +177,7 @@ async fn audit_searches_and_exports_are_on_record() {
         .iter()
         .find(|r| r.entry.event.as_str() == "audit_searched")
         .expect("the search is on record");
-    let pseudonym = okaz_core::pseudonym::Pseudonym::of(
-        &kit.broker.keys.pepper,
-        &okaz_protocol::Pesel::parse(&citizen.pesel).unwrap(),
-    );
+    let pseudonym = kit.pseudonym(&citizen.pesel);
     assert_eq!(search.entry.citizen.as_deref(), Some(pseudonym.as_str()));
     assert_eq!(search.entry.unit, "USC-A");
     let filter = search.entry.reason.clone().unwrap_or_default();
@@ -234,17 +191,9 @@ async fn audit_searches_and_exports_are_on_record() {
         .any(|r| r.entry.event.as_str() == "lockouts_exported"));
 
     // The operator's command-line search is on record too.
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(kit.dir.path().join("okaz.toml"))
-        .args(["admin", "audit", "--pesel", &citizen.pesel])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    okaz_tests::run_ok(
+        kit.server_cmd()
+            .args(["admin", "audit", "--pesel", &citizen.pesel]),
     );
     let operator = kit.store.audit_chain("operator").await.unwrap();
     assert!(operator
@@ -262,24 +211,22 @@ async fn a_refused_free_text_purpose_is_not_stored() {
     let token = kit.login(&clerk).await;
     let text = format!("Call +48 600 000 000 {}", "x".repeat(30_000));
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": text}),
         )
         .await;
     // Over the broker's body limit (16 KiB in the kit): refused at the edge,
     // before any of it is read into a request.
-    assert_eq!(code(&r), (413, Some("payload_too_large")), "{}", r.body);
+    r.assert_refused(413, "payload_too_large");
     let short = "Call +48 600 000 000";
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": short}),
         )
         .await;
-    assert_eq!(code(&r), (403, Some("not_permitted")), "{}", r.body);
+    r.assert_refused(403, "not_permitted");
     let chain = kit.store.audit_chain(&clerk.id).await.unwrap();
     let refused = chain
         .iter()

@@ -23,14 +23,6 @@ const FAKESMSC: &str = "/usr/lib/kannel/test/fakesmsc";
 const SENDSMS_PASSWORD: &str = "kannel-test-sendsms-pw";
 const DLR_TOKEN: &str = "dlr-token-0123456789abcdef";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn need(path: &str) -> PathBuf {
     let p = PathBuf::from(path);
     assert!(
@@ -289,10 +281,10 @@ async fn codes_go_through_real_kannel_with_delivery_reports_and_a_restart() {
     let dir = kit.dir.path().join("kannel");
     std::fs::create_dir_all(&dir).unwrap();
     let ports = Ports {
-        admin: free_port(),
-        smsbox: free_port(),
-        smsc: free_port(),
-        sendsms: free_port(),
+        admin: okaz_tests::free_port(),
+        smsbox: okaz_tests::free_port(),
+        smsc: okaz_tests::free_port(),
+        sendsms: okaz_tests::free_port(),
     };
     let conf = write_conf(&dir, &ports);
     let received = Arc::new(Mutex::new(Vec::new()));
@@ -306,7 +298,7 @@ async fn codes_go_through_real_kannel_with_delivery_reports_and_a_restart() {
 
     okaz_tests::write_private(&dir.join("sendsms.pw"), SENDSMS_PASSWORD.as_bytes());
     okaz_tests::write_private(&dir.join("dlr.token"), DLR_TOKEN.as_bytes());
-    let ops = format!("127.0.0.1:{}", free_port());
+    let ops = format!("127.0.0.1:{}", okaz_tests::free_port());
     let replica = Replica::spawn_with(
         &kit.dir.path().join("okaz.toml"),
         &kit.dir.path().join("kannel-broker.pem"),

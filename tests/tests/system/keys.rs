@@ -7,7 +7,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 
 use okaz_tests::replica::Replica;
 use okaz_tests::Kit;
@@ -20,14 +19,11 @@ fn chmod(path: &Path, mode: u32) {
 /// `okaz-server serve` with the kit's configuration; its exit status and
 /// stderr (it must not get as far as listening).
 fn serve_refuses(config: &Path, cert: &Path) -> String {
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(config)
+    let out = okaz_tests::server_command(config)
         .args(["serve", "--dev-self-signed", "--write-cert"])
         .arg(cert)
         .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
         .env("OKAZ_SERVER_OPS_LISTEN", "127.0.0.1:0")
-        .env("OKAZ_LOG", "warn")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -78,39 +74,14 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
     // Logs in only after the rotation, on the new broker.
     let later = kit.officer("clerk", "U1").await;
     let token = kit.login(&clerk).await;
-    let r = kit
-        .start_check(&token, &c.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let sealed_before = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+    let (sealed_before, code) = kit.check_with_code(&token, c, "id_card", "age_check").await;
 
     // The pepper refuses, and says why.
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["keys", "rotate", "--key", "pepper"])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = okaz_tests::run_fails(kit.server_cmd().args(["keys", "rotate", "--key", "pepper"]));
     assert!(err.contains("pepper cannot be rotated"), "{err}");
     assert!(err.contains("pseudonym"), "{err}");
 
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["keys", "rotate"])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "keys rotate: {said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = okaz_tests::run_ok(kit.server_cmd().args(["keys", "rotate"]));
     println!("{said}");
     let keys = kit.dir.path().join("keys");
     for name in ["challenge", "cookie", "totp", "notice_outbox"] {
@@ -126,10 +97,7 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
     assert!(said.contains("2 re-encrypted"), "{said}");
 
     // Every stored TOTP secret now names version 2 of the TOTP key.
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let db = kit.db().await;
     let rows = db
         .query("SELECT totp_secret FROM officers", &[])
         .await
@@ -143,12 +111,10 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
     // A broker started after the rotation holds versions 1 and 2.
     let mut replica = Replica::spawn(&kit.config_path, &kit.dir.path().join("r.pem"), "warn");
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications/{sealed_before}/code", replica.url),
+        .post(
+            &format!("/v1/verifications/{sealed_before}/code"),
             Some(&token),
-            Some(json!({ "code": code }).to_string().into_bytes()),
+            &json!({ "code": code }),
         )
         .await;
     assert_eq!(
@@ -160,44 +126,20 @@ async fn after_keys_rotate_old_challenges_complete_and_officers_log_in() {
 
     // An officer whose secret was re-encrypted logs in, and checks again
     // (this challenge is sealed under version 2).
-    let totp = okaz_core::credentials::totp_code_at(
-        &later.totp_secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
-    let login = json!({"login": later.login, "password": later.password, "totp": totp});
-    let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", replica.url),
-            None,
-            Some(login.to_string().into_bytes()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "login after the rotation: {}", r.body);
-    let token2 = r.body["token"].as_str().unwrap().to_string();
+    let token2 = replica.login(&later).await;
     let start =
         json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"});
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications", replica.url),
-            Some(&token2),
-            Some(start.to_string().into_bytes()),
-        )
+        .post("/v1/verifications", Some(&token2), &start)
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
     let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications/{id}/code", replica.url),
+        .post(
+            &format!("/v1/verifications/{id}/code"),
             Some(&token2),
-            Some(json!({ "code": code }).to_string().into_bytes()),
+            &json!({ "code": code }),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -237,34 +179,20 @@ async fn a_first_stage_install_moves_to_split_keys_keeping_pseudonyms_and_logins
 
     // Still configured with the master key: the broker refuses and says how.
     let cert = kit.dir.path().join("m.pem");
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["serve", "--dev-self-signed", "--write-cert"])
-        .arg(&cert)
-        .env("OKAZ_SECRETS_MASTER_KEY_FILE", &master)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = okaz_tests::run_fails(
+        kit.server_cmd()
+            .args(["serve", "--dev-self-signed", "--write-cert"])
+            .arg(&cert)
+            .env("OKAZ_SECRETS_MASTER_KEY_FILE", &master),
+    );
     assert!(err.contains("keys init --from-master"), "{err}");
 
     let split = kit.dir.path().join("split");
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["keys", "init", "--from-master"])
-        .arg(&master)
-        .env("OKAZ_SECRETS_DIR", &split)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let said = okaz_tests::run_ok(
+        kit.server_cmd()
+            .args(["keys", "init", "--from-master"])
+            .arg(&master)
+            .env("OKAZ_SECRETS_DIR", &split),
     );
     // The only officer's secret was in clear; now it is sealed.
     assert!(said.contains("encrypted from clear"), "{said}");
@@ -296,14 +224,10 @@ async fn a_first_stage_install_moves_to_split_keys_keeping_pseudonyms_and_logins
         okaz_core::pseudonym::Pseudonym::of(&old, &pesel)
     );
     // Never overwrites.
-    let again = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["keys", "init"])
-        .env("OKAZ_SECRETS_DIR", &split)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+    let again = okaz_tests::run_fails(
+        kit.server_cmd()
+            .args(["keys", "init"])
+            .env("OKAZ_SECRETS_DIR", &split),
+    );
+    assert!(again.contains("never overwrites"), "{again}");
 }

@@ -130,10 +130,7 @@ async fn terminals_log_in_with_a_good_certificate_and_pin_only() {
     let r = kit
         .post("/v1/sessions/certificate", None, json!({"pin": pin_now}))
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (401, Some("invalid_credentials"))
-    );
+    r.assert_refused(401, "invalid_credentials");
 
     // Wrong PINs count like wrong passwords: throttled after five.
     let wrong = if pin_now == "000000" {
@@ -146,19 +143,11 @@ async fn terminals_log_in_with_a_good_certificate_and_pin_only() {
             .try_request("POST", &url, None, body(wrong))
             .await
             .unwrap();
-        assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (401, Some("invalid_credentials"))
-        );
+        r.assert_refused(401, "invalid_credentials");
     }
     let r = client(&good)
         .try_request("POST", &url, None, body(&pin_now))
         .await
         .unwrap();
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (429, Some("login_throttled")),
-        "{}",
-        r.body
-    );
+    r.assert_refused(429, "login_throttled");
 }

@@ -64,17 +64,9 @@ fn assert_private(notice: &str, c: &TestCitizen, code: Option<&str>) {
     }
 }
 
-async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (client, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-}
-
 /// The outbox's rows: id and sealed bytes.
 async fn outbox(kit: &Kit) -> Vec<(String, Vec<u8>, i32)> {
-    db(kit)
+    kit.db()
         .await
         .query(
             "SELECT id::text, sealed, attempts FROM notice_outbox ORDER BY due_at",
@@ -89,12 +81,7 @@ async fn outbox(kit: &Kit) -> Vec<(String, Vec<u8>, i32)> {
 
 /// A clerk's consent check, released; returns (verification id, code).
 async fn clerk_check(kit: &Kit, token: &str, c: &TestCitizen) -> (String, String) {
-    let started = kit
-        .start_check(token, &c.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(started.status, 201, "{}", started.body);
-    let id = started.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+    let (id, code) = kit.check_with_code(token, c, "id_card", "age_check").await;
     let done = kit.give_code(token, &id, &code).await;
     assert_eq!(done.status, 200, "{}", done.body);
     (id, code)
@@ -103,9 +90,8 @@ async fn clerk_check(kit: &Kit, token: &str, c: &TestCitizen) -> (String, String
 /// A police check without consent, released at once.
 async fn police_check(kit: &Kit, token: &str, c: &TestCitizen) -> String {
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(token),
+        .post_check(
+            token,
             json!({"subject": {"pesel": c.pesel}, "document": "driving_licence",
                    "purpose": "operational_check", "case_reference": "RSD-77/2026"}),
         )
@@ -457,13 +443,7 @@ async fn a_failed_delivery_is_retried_with_backoff_counted_and_never_sent_twice(
     let police = kit.officer("police", "KMP-Gdansk").await;
     let token = kit.login(&police).await;
     // The SMS gateway is down: the check is not affected.
-    kit.sandbox.set_fault(
-        "sms",
-        okaz_sandbox::Fault {
-            error_rate: 1.0,
-            ..Default::default()
-        },
-    );
+    kit.fault("sms", |f| f.error_rate = 1.0);
     police_check(&kit, &token, &cara).await;
     kit.clock.advance(chrono::Duration::hours(25));
     let pass = kit.deliver_notices().await;
@@ -609,13 +589,7 @@ async fn a_break_glass_check_is_noticed_at_once_as_an_emergency() {
     let phone = citizen.phone.clone().unwrap();
     let token = kit.login(&medic).await;
     let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation",
-                   "justification": "unconscious after a road accident"}),
-        )
+        .break_glass(&token, &citizen.pesel, "unconscious after a road accident")
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
@@ -659,12 +633,7 @@ async fn a_check_refused_after_the_right_code_is_noticed_without_a_dispute_link(
     let id = started.body["id"].as_str().unwrap().to_string();
     let code = kit.latest_code(&phone).await;
     let refused = kit.give_code(&token, &id, &code).await;
-    assert_eq!(
-        (refused.status, refused.body["code"].as_str()),
-        (404, Some("document_not_found")),
-        "{}",
-        refused.body
-    );
+    refused.assert_refused(404, "document_not_found");
     let notices = notices_at_least(&kit, &phone, 1).await;
     assert_eq!(notices.len(), 1, "{notices:?}");
     let n = &notices[0];

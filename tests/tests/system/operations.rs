@@ -3,16 +3,9 @@
 
 use std::process::Command;
 
-use okaz_sandbox::Fault;
 use okaz_tests::replica::Replica;
 use okaz_tests::Kit;
 use serde_json::json;
-
-fn server_cmd(kit: &Kit) -> Command {
-    let mut c = Command::new(okaz_tests::binary("okaz-server"));
-    c.arg("--config").arg(kit.dir.path().join("okaz.toml"));
-    c
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
@@ -21,28 +14,18 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
     kit.activate(&citizen.pesel).await;
 
     // An officer created the way an administrator would.
-    let out = server_cmd(&kit)
-        .args([
-            "officer",
-            "add",
-            "--login",
-            "jkowalska",
-            "--name",
-            "Jan Kowalska",
-            "--role",
-            "clerk",
-            "--unit",
-            "USC-1",
-        ])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let printed = okaz_tests::run_ok(kit.server_cmd().args([
+        "officer",
+        "add",
+        "--login",
+        "jkowalska",
+        "--name",
+        "Jan Kowalska",
+        "--role",
+        "clerk",
+        "--unit",
+        "USC-1",
+    ]));
     let password = printed
         .lines()
         .find_map(|l| l.strip_prefix("initial password: "))
@@ -56,14 +39,7 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
         .trim()
         .to_string();
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
-    let secret = url::Url::parse(&uri)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "secret")
-        .unwrap()
-        .1
-        .to_string();
-    let secret = okaz_tests::base32_decode(&secret);
+    let secret = okaz_tests::totp_secret_in(&uri);
 
     let config = kit.dir.path().join("okaz.toml");
     let mut replica = Replica::spawn(&config, &kit.dir.path().join("replica.pem"), "debug");
@@ -120,13 +96,7 @@ async fn a_broker_process_serves_drains_on_sigterm_and_logs_no_personal_data() {
     .await;
 
     // A slow register keeps the release in flight while SIGTERM arrives.
-    kit.sandbox.set_fault(
-        "persons",
-        Fault {
-            latency_ms: 1500,
-            ..Fault::default()
-        },
-    );
+    kit.fault("persons", |f| f.latency_ms = 1500);
     let url = format!("{base}/v1/verifications/{id}/code");
     let body = json!({"code": code}).to_string();
     let in_flight = {
@@ -256,26 +226,20 @@ fn check_policy_names_file_line_and_key() {
         "{err}"
     );
 
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .arg("check-policy")
-        .arg(okaz_tests::workspace().join("policies"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    okaz_tests::run_ok(
+        Command::new(okaz_tests::binary("okaz-server"))
+            .arg("check-policy")
+            .arg(okaz_tests::workspace().join("policies")),
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_refuses_to_start_without_tls_material() {
     let kit = Kit::start().await;
-    let out = server_cmd(&kit)
-        .arg("serve")
-        .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--dev-self-signed"));
+    let err = okaz_tests::run_fails(
+        kit.server_cmd()
+            .arg("serve")
+            .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0"),
+    );
+    assert!(err.contains("--dev-self-signed"), "{err}");
 }

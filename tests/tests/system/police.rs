@@ -2,13 +2,18 @@
 //! against the daily limit and audited.
 
 use okaz_tests::{Kit, Options};
+use serde_json::json;
 
 /// These tests are about what police checks do; logging in by certificate
 /// is tested in mtls.rs.
 async fn kit() -> Kit {
     Kit::start_with(Options::with_police_passwords()).await
 }
-use serde_json::json;
+
+/// An operational check of a driver's licence under this case reference.
+fn licence_check(pesel: &str, case: &str) -> serde_json::Value {
+    json!({"subject": {"pesel": pesel}, "document": "driving_licence", "purpose": "operational_check", "case_reference": case})
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_police_check_needs_a_case_reference_and_no_sms() {
@@ -25,16 +30,9 @@ async fn a_police_check_needs_a_case_reference_and_no_sms() {
             "operational_check",
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("case_reference_required"))
-    );
+    r.assert_refused(400, "case_reference_required");
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
-            json!({"subject": {"pesel": driver.pesel}, "document": "driving_licence", "purpose": "operational_check", "case_reference": "name: Jan Kowalski"}),
-        )
+        .post_check(&token, licence_check(&driver.pesel, "name: Jan Kowalski"))
         .await;
     assert_eq!(
         r.status, 400,
@@ -48,11 +46,7 @@ async fn a_police_check_needs_a_case_reference_and_no_sms() {
     );
 
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
-            json!({"subject": {"pesel": driver.pesel}, "document": "driving_licence", "purpose": "operational_check", "case_reference": "RSD-123/2026"}),
-        )
+        .post_check(&token, licence_check(&driver.pesel, "RSD-123/2026"))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["status"], "completed");
@@ -93,45 +87,22 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
     };
 
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             by_plate("WA-12!", "vehicle_registration", Some("RSD-1/2026")),
         )
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    r.assert_refused(400, "invalid_request");
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
-            by_plate(&plate, "id_card", Some("RSD-1/2026")),
-        )
+        .post_check(&token, by_plate(&plate, "id_card", Some("RSD-1/2026")))
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    r.assert_refused(400, "invalid_request");
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
-            by_plate(&plate, "vehicle_registration", None),
-        )
+        .post_check(&token, by_plate(&plate, "vehicle_registration", None))
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("case_reference_required"))
-    );
+    r.assert_refused(400, "case_reference_required");
     let both = json!({"subject": {"plate": plate, "pesel": owner.pesel}, "document": "vehicle_registration", "purpose": "operational_check", "case_reference": "RSD-1/2026"});
-    assert_eq!(
-        kit.post("/v1/verifications", Some(&token), both)
-            .await
-            .status,
-        400
-    );
+    assert_eq!(kit.post_check(&token, both).await.status, 400);
     assert_eq!(
         kit.get("/v1/me", Some(&token)).await.body["quota"]["used"],
         0
@@ -139,9 +110,8 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
 
     let typed = plate.to_lowercase();
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             by_plate(&typed, "vehicle_registration", Some("RSD-1/2026")),
         )
         .await;
@@ -158,8 +128,7 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
         .iter()
         .find(|r| r.entry.event.as_str() == "document_released")
         .unwrap();
-    let pesel = okaz_protocol::Pesel::parse(&owner.pesel).unwrap();
-    let pseudonym = okaz_core::pseudonym::Pseudonym::of(&kit.broker.keys.pepper, &pesel);
+    let pseudonym = kit.pseudonym(&owner.pesel);
     assert_eq!(
         released.entry.citizen.as_deref(),
         Some(pseudonym.as_str()),
@@ -168,9 +137,6 @@ async fn police_look_a_vehicle_up_by_plate_and_the_owner_is_audited() {
 
     // A clerk's role has no plate lookups.
     let clerk_token = kit.login(&clerk).await;
-    let r = kit.post("/v1/verifications", Some(&clerk_token), json!({"subject": {"plate": plate}, "document": "vehicle_registration", "purpose": "vehicle_check"})).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (403, Some("not_permitted"))
-    );
+    let r = kit.post_check(&clerk_token, json!({"subject": {"plate": plate}, "document": "vehicle_registration", "purpose": "vehicle_check"})).await;
+    r.assert_refused(403, "not_permitted");
 }

@@ -32,6 +32,20 @@ async fn exercise(kit: &Kit, token: &str, citizens: &[TestCitizen]) {
     }
 }
 
+/// The kit database's rows as `pg_dump --data-only --inserts` writes them.
+fn data_dump(kit: &Kit) -> Vec<u8> {
+    let out = Command::new("pg_dump")
+        .args(["--data-only", "--inserts", &kit.database_url])
+        .output()
+        .expect("pg_dump is part of the PostgreSQL client tools the test command installs");
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_dump_reveals_no_citizen() {
     let kit = Kit::start_with(Options {
@@ -95,16 +109,8 @@ async fn a_database_dump_reveals_no_citizen() {
             .await;
     }
 
-    let out = Command::new("pg_dump")
-        .args(["--data-only", "--inserts", &kit.database_url])
-        .output()
-        .expect("pg_dump is part of the PostgreSQL client tools the test command installs");
-    assert!(
-        out.status.success(),
-        "pg_dump failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dump = String::from_utf8_lossy(&out.stdout);
+    let dump = data_dump(kit);
+    let dump = String::from_utf8_lossy(&dump);
     assert!(dump.contains("audit_log"), "the dump has the audit trail");
     assert!(
         dump.contains("verification_started"),
@@ -159,17 +165,6 @@ fn base32(bytes: &[u8]) -> String {
     out
 }
 
-fn secret_of(totp_uri: &str) -> Vec<u8> {
-    let secret = url::Url::parse(totp_uri)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "secret")
-        .unwrap()
-        .1
-        .to_string();
-    okaz_tests::base32_decode(&secret)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_dump_holds_no_totp_secret_in_clear() {
     let kit = Kit::start().await;
@@ -191,7 +186,9 @@ async fn a_database_dump_holds_no_totp_secret_in_clear() {
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
-    secrets.push(secret_of(created.body["totp_uri"].as_str().unwrap()));
+    secrets.push(okaz_tests::totp_secret_in(
+        created.body["totp_uri"].as_str().unwrap(),
+    ));
     let id = created.body["officer"]["id"].as_str().unwrap().to_string();
     let reset = kit
         .post(
@@ -201,19 +198,12 @@ async fn a_database_dump_holds_no_totp_secret_in_clear() {
         )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.body);
-    secrets.push(secret_of(reset.body["totp_uri"].as_str().unwrap()));
+    secrets.push(okaz_tests::totp_secret_in(
+        reset.body["totp_uri"].as_str().unwrap(),
+    ));
 
     {
-        let out = Command::new("pg_dump")
-            .args(["--data-only", "--inserts", &kit.database_url])
-            .output()
-            .expect("pg_dump is part of the PostgreSQL client tools the test command installs");
-        assert!(
-            out.status.success(),
-            "pg_dump failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dump = &out.stdout;
+        let dump = &data_dump(&kit);
         let text = String::from_utf8_lossy(dump).to_lowercase();
         assert!(
             text.contains("insert into public.officers"),

@@ -49,10 +49,7 @@ async fn two_hundred_concurrent_starts_pass_exactly_the_limit_and_lock() {
     assert!(t.contains_key(&(423, "daily_limit_exceeded".to_string())));
 
     let me = kit.get("/v1/me", Some(&token)).await;
-    assert_eq!(
-        (me.status, me.body["code"].as_str()),
-        (423, Some("account_locked"))
-    );
+    me.assert_refused(423, "account_locked");
     let officer = kit.store.officer_by_id(&clerk.id).await.unwrap().unwrap();
     assert_eq!(officer.locked.unwrap().reason, "daily_limit_exceeded");
 
@@ -95,22 +92,7 @@ async fn two_broker_processes_on_one_database_share_the_limit() {
     let http = okaz_tests::HttpClient::new(&[&pems[0], &pems[1]]);
 
     // The replicas run on the real clock; log in with the current code.
-    let totp = okaz_core::credentials::totp_code_at(
-        &clerk.totp_secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
-    let login = json!({"login": clerk.login, "password": clerk.password, "totp": totp}).to_string();
-    let r = http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", a.url),
-            None,
-            Some(login.into_bytes()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let token = r.body["token"].as_str().unwrap().to_string();
+    let token = http.login_now(&a.url, &clerk).await;
 
     let body =
         json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": "age_check"})

@@ -51,23 +51,7 @@ async fn start_check(kit: &Kit, replica: &Replica) -> (u16, String) {
     let citizen = kit.citizen(&["adult", "valid_id", "contactable"]).await;
     kit.activate(&citizen.pesel).await;
     let clerk = kit.officer("clerk", "U1").await;
-    let totp = okaz_core::credentials::totp_code_at(
-        &clerk.totp_secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
-    let login = json!({"login": clerk.login, "password": clerk.password, "totp": totp}).to_string();
-    let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", replica.url),
-            None,
-            Some(login.into_bytes()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let token = r.body["token"].as_str().unwrap().to_string();
+    let token = replica.login(&clerk).await;
     let body =
         json!({"subject": {"pesel": citizen.pesel}, "document": "id_card", "purpose": "age_check"});
     let req = http::Request::post(format!("{}/v1/verifications", replica.url))

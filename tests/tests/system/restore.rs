@@ -8,19 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use okaz_tests::replica::{Replica, ReplicaOptions};
-use okaz_tests::{fresh_database, Kit};
+use okaz_tests::{fresh_database, run_ok, Kit};
 use serde_json::json;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_dump_taken_under_load_restores_verifies_and_serves() {
@@ -65,11 +54,13 @@ async fn a_dump_taken_under_load_restores_verifies_and_serves() {
     // Runbook, backup: pg_dump --format=custom.
     let dump = kit.dir.path().join("okaz.dump");
     let before = flows.load(Ordering::SeqCst);
-    run(Command::new("pg_dump")
-        .arg("--format=custom")
-        .arg("--file")
-        .arg(&dump)
-        .arg(&kit.database_url));
+    run_ok(
+        Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg("--file")
+            .arg(&dump)
+            .arg(&kit.database_url),
+    );
     let during = flows.load(Ordering::SeqCst) - before;
     stop.store(true, Ordering::SeqCst);
     for l in load {
@@ -83,29 +74,29 @@ async fn a_dump_taken_under_load_restores_verifies_and_serves() {
 
     // Runbook, restore: a new database, pg_restore --no-owner.
     let (restored_url, restored) = fresh_database().await;
-    run(Command::new("pg_restore")
-        .arg("--no-owner")
-        .arg("--exit-on-error")
-        .arg("--dbname")
-        .arg(&restored_url)
-        .arg(&dump));
+    run_ok(
+        Command::new("pg_restore")
+            .arg("--no-owner")
+            .arg("--exit-on-error")
+            .arg("--dbname")
+            .arg(&restored_url)
+            .arg(&dump),
+    );
 
     // The same configuration and the same key files, the restored database.
     let config = kit.dir.path().join("okaz.toml");
-    let verified = run(Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&config)
-        .args(["audit", "verify"])
-        .env("OKAZ_DATABASE_URL", &restored_url)
-        .env("OKAZ_LOG", "warn"));
+    let verified = run_ok(
+        kit.server_cmd()
+            .args(["audit", "verify"])
+            .env("OKAZ_DATABASE_URL", &restored_url),
+    );
     println!("restored into {restored}: {}", verified.trim());
     assert!(verified.contains("audit trail intact"), "{verified}");
-    run(Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("migrate")
-        .env("OKAZ_DATABASE_URL", &restored_url)
-        .env("OKAZ_LOG", "warn"));
+    run_ok(
+        kit.server_cmd()
+            .arg("migrate")
+            .env("OKAZ_DATABASE_URL", &restored_url),
+    );
 
     // Runbook, smoke test: a broker on the restored database; an officer
     // logs in and completes a check.
@@ -122,49 +113,23 @@ async fn a_dump_taken_under_load_restores_verifies_and_serves() {
         .await
         .unwrap();
     assert_eq!(ready.status, 200);
-    let totp = okaz_core::credentials::totp_code_at(
-        &after.totp_secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
-    let login = json!({"login": after.login, "password": after.password, "totp": totp}).to_string();
-    let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", replica.url),
-            None,
-            Some(login.into_bytes()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "login on the restored database: {}", r.body);
-    let token = r.body["token"].as_str().unwrap().to_string();
+    let token = replica.login(&after).await;
     // A citizen activated before the dump is still activated: the
     // pseudonyms open with the same key.
     let c = &citizens[2];
     let start =
-        json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"})
-            .to_string();
+        json!({"subject": {"pesel": c.pesel}, "document": "id_card", "purpose": "age_check"});
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications", replica.url),
-            Some(&token),
-            Some(start.into_bytes()),
-        )
+        .post("/v1/verifications", Some(&token), &start)
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
     let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
-    let body = json!({"code": code}).to_string();
     let r = replica
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/verifications/{id}/code", replica.url),
+        .post(
+            &format!("/v1/verifications/{id}/code"),
             Some(&token),
-            Some(body.into_bytes()),
+            &json!({"code": code}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);

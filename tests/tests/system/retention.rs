@@ -11,14 +11,6 @@ struct Row {
     code_mac: Vec<u8>,
 }
 
-async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (c, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    c
-}
-
 async fn challenge_row(c: &tokio_postgres::Client, id: &str) -> Option<Row> {
     c.query_opt(
         "SELECT sealed_subject, code_mac FROM challenges WHERE id::text = $1",
@@ -39,19 +31,14 @@ async fn count(c: &tokio_postgres::Client, sql: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweeper_wipes_an_expired_seal_and_deletes_after_retention() {
     let kit = Kit::start().await;
-    let db = db(&kit).await;
+    let db = kit.db().await;
     let c = &kit
         .citizens_with(&["adult", "valid_id", "contactable"], 1)
         .await[0];
     kit.activate(&c.pesel).await;
     let clerk = kit.officer("clerk", "U1").await;
     let token = kit.login(&clerk).await;
-    let r = kit
-        .start_check(&token, &c.pesel, "id_card", "age_check")
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let code = kit.latest_code(c.phone.as_deref().unwrap()).await;
+    let (id, code) = kit.check_with_code(&token, c, "id_card", "age_check").await;
     let audit = count(&db, "SELECT count(*) FROM audit_log").await;
 
     // Expired, but within the grace: the sweeper leaves the seal.
@@ -95,16 +82,5 @@ async fn the_sweeper_wipes_an_expired_seal_and_deletes_after_retention() {
     // Nothing in the audit trail is deleted, and its chains still verify.
     assert!(count(&db, "SELECT count(*) FROM audit_log").await >= audit);
     assert!(audit > 0);
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .args(["audit", "verify"])
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    okaz_tests::run_ok(kit.server_cmd().args(["audit", "verify"]));
 }

@@ -18,14 +18,6 @@ use serde_json::json;
 const LIMIT: u64 = 400;
 const WORKERS: usize = 3;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn haproxy_binary() -> PathBuf {
     [
         "/usr/sbin/haproxy",
@@ -130,23 +122,6 @@ impl Tally {
     }
 }
 
-async fn login(http: &HttpClient, lb: &str, o: &okaz_tests::TestOfficer) -> String {
-    let totp =
-        okaz_core::credentials::totp_code_at(&o.totp_secret, chrono::Utc::now().timestamp() as u64)
-            .unwrap();
-    let body = json!({"login": o.login, "password": o.password, "totp": totp}).to_string();
-    let r = http
-        .request(
-            "POST",
-            &format!("{lb}/v1/sessions"),
-            None,
-            Some(body.into_bytes()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["token"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_request() {
     let haproxy = haproxy_binary();
@@ -169,8 +144,8 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
 
     let slots: Vec<Slot> = (0..2)
         .map(|_| Slot {
-            listen: format!("127.0.0.1:{}", free_port()),
-            ops: format!("127.0.0.1:{}", free_port()),
+            listen: format!("127.0.0.1:{}", okaz_tests::free_port()),
+            ops: format!("127.0.0.1:{}", okaz_tests::free_port()),
         })
         .collect();
     let mut replicas: Vec<Replica> = slots
@@ -178,9 +153,9 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
         .map(|s| start_replica(&config, &cert, &key, s))
         .collect();
 
-    let lb_port = free_port();
+    let lb_port = okaz_tests::free_port();
     let lb_log = kit.dir.path().join("haproxy.log");
-    let stats = format!("http://127.0.0.1:{}", free_port());
+    let stats = format!("http://127.0.0.1:{}", okaz_tests::free_port());
     let port_of = |a: &str| a.rsplit(':').next().unwrap().to_string();
     let _lb = Haproxy(
         Command::new(haproxy)
@@ -214,7 +189,7 @@ async fn replicas_behind_haproxy_restart_one_after_the_other_without_a_failed_re
         kit.activate(&citizen.pesel).await;
         let officer = kit.officer("clerk", "U1").await;
         let http = HttpClient::new(&[&cert_pem]);
-        let token = login(&http, &lb, &officer).await;
+        let token = http.login_now(&lb, &officer).await;
         let (kit, tally, stop, lb) = (kit.clone(), tally.clone(), stop.clone(), lb.clone());
         workers.push(tokio::spawn(async move {
             let phone = citizen.phone.clone().unwrap();

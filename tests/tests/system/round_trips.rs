@@ -14,14 +14,6 @@ use okaz_tests::{Kit, Options};
 /// The most transactions a full flow (start + code) may take.
 const MAX_TRANSACTIONS_PER_FLOW: i64 = 4;
 
-async fn admin() -> tokio_postgres::Client {
-    let (client, conn) = okaz_store::postgres::tls::connect(&okaz_tests::admin_url())
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-}
-
 /// Committed and rolled-back transactions in the broker's database.
 async fn transactions(db: &tokio_postgres::Client, name: &str) -> i64 {
     let row = db
@@ -55,13 +47,10 @@ async fn a_full_flow_takes_at_most_four_transactions() {
         ..Options::default()
     })
     .await;
-    let db = admin().await;
+    let db = okaz_tests::admin_db().await;
     // Autovacuum's workers would count their own transactions in this
     // database; they have nothing to do in a test this short.
-    let (own, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let own = kit.db().await;
     own.batch_execute(
         "DO $$ DECLARE t record; BEGIN
            FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP

@@ -4,6 +4,21 @@
 use okaz_tests::Kit;
 use serde_json::json;
 
+/// A kit with a clerk logged in; the clerk's session token.
+async fn clerk_signed_in() -> (Kit, String) {
+    let kit = Kit::start().await;
+    let clerk = kit.officer("clerk", "U1").await;
+    let token = kit.login(&clerk).await;
+    (kit, token)
+}
+
+/// Asserts that the session of `token` has ended.
+async fn ended(kit: &Kit, token: &str) {
+    kit.get("/v1/me", Some(token))
+        .await
+        .assert_refused(401, "session_expired");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_totp_code_is_refused() {
     let kit = Kit::start().await;
@@ -12,18 +27,11 @@ async fn a_replayed_totp_code_is_refused() {
     let first = kit.post("/v1/sessions", None, body.clone()).await;
     assert_eq!(first.status, 201, "{}", first.body);
     let replay = kit.post("/v1/sessions", None, body).await;
-    assert_eq!(
-        (replay.status, replay.body["code"].as_str()),
-        (401, Some("invalid_credentials"))
-    );
+    replay.assert_refused(401, "invalid_credentials");
     // The next step's code is fine.
     kit.clock.advance(chrono::Duration::seconds(30));
     let next = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)}),
-        )
+        .sign_in(&clerk.login, &clerk.password, &kit.totp(&clerk))
         .await;
     assert_eq!(next.status, 201, "{}", next.body);
 }
@@ -32,46 +40,17 @@ async fn a_replayed_totp_code_is_refused() {
 async fn wrong_password_or_code_is_refused_alike() {
     let kit = Kit::start().await;
     let clerk = kit.officer("clerk", "U1").await;
-    let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": "nope", "totp": kit.totp(&clerk)}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (401, Some("invalid_credentials"))
-    );
-    let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": clerk.login, "password": clerk.password, "totp": "000000"}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (401, Some("invalid_credentials"))
-    );
-    let r = kit
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"login": "nobody", "password": "x", "totp": "123456"}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (401, Some("invalid_credentials"))
-    );
+    let r = kit.sign_in(&clerk.login, "nope", &kit.totp(&clerk)).await;
+    r.assert_refused(401, "invalid_credentials");
+    let r = kit.sign_in(&clerk.login, &clerk.password, "000000").await;
+    r.assert_refused(401, "invalid_credentials");
+    let r = kit.sign_in("nobody", "x", "123456").await;
+    r.assert_refused(401, "invalid_credentials");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_session_ends() {
-    let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let token = kit.login(&clerk).await;
+    let (kit, token) = clerk_signed_in().await;
     kit.clock.advance(chrono::Duration::minutes(14));
     assert_eq!(
         kit.get("/v1/me", Some(&token)).await.status,
@@ -79,47 +58,31 @@ async fn an_idle_session_ends() {
         "activity within the idle time keeps it"
     );
     kit.clock.advance(chrono::Duration::minutes(15));
-    let r = kit.get("/v1/me", Some(&token)).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (401, Some("session_expired"))
-    );
+    ended(&kit, &token).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ends_with_the_shift_however_active() {
-    let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let token = kit.login(&clerk).await;
+    let (kit, token) = clerk_signed_in().await;
     // Clerks' shifts are 10 hours; stay active every 10 minutes.
     for _ in 0..59 {
         kit.clock.advance(chrono::Duration::minutes(10));
         assert_eq!(kit.get("/v1/me", Some(&token)).await.status, 200);
     }
     kit.clock.advance(chrono::Duration::minutes(10));
-    let r = kit.get("/v1/me", Some(&token)).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (401, Some("session_expired"))
-    );
+    ended(&kit, &token).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_the_session() {
-    let kit = Kit::start().await;
-    let clerk = kit.officer("clerk", "U1").await;
-    let token = kit.login(&clerk).await;
+    let (kit, token) = clerk_signed_in().await;
     assert_eq!(
         kit.delete("/v1/sessions/current", Some(&token))
             .await
             .status,
         204
     );
-    let r = kit.get("/v1/me", Some(&token)).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (401, Some("session_expired"))
-    );
+    ended(&kit, &token).await;
     assert_eq!(kit.get("/v1/me", Some("made-up-token")).await.status, 401);
     assert_eq!(kit.get("/v1/me", None).await.status, 401);
 }
@@ -135,10 +98,7 @@ async fn repeated_login_failures_throttle_and_second_factor_failures_lock() {
         assert_eq!(kit.post("/v1/sessions", None, bad()).await.status, 401);
     }
     let r = kit.post("/v1/sessions", None, bad()).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (429, Some("login_throttled"))
-    );
+    r.assert_refused(429, "login_throttled");
     // Throttled even with the right password: no guessing while throttled.
     kit.clock.advance(chrono::Duration::seconds(30));
     let right = json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)});
@@ -162,8 +122,5 @@ async fn repeated_login_failures_throttle_and_second_factor_failures_lock() {
     kit.clock.advance(chrono::Duration::seconds(61));
     let right = json!({"login": clerk.login, "password": clerk.password, "totp": kit.totp(&clerk)});
     let r = kit.post("/v1/sessions", None, right).await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("account_locked"))
-    );
+    r.assert_refused(423, "account_locked");
 }

@@ -9,32 +9,13 @@
 use std::process::Command;
 
 use base64::Engine;
-use okaz_core::audit::{self, Outcome};
-use okaz_protocol::{ErrorCode, Receipt};
+use okaz_core::audit;
+use okaz_protocol::Receipt;
 use okaz_tests::{Kit, Options};
 use okaz_tlog::note::{Checkpoint, Note, Verifier};
 
 fn cli(kit: &Kit, args: &[&str]) -> (i32, String) {
-    let out = Command::new(okaz_tests::binary("okaz-server"))
-        .args(["--config", kit.config_path.to_str().unwrap()])
-        .args(args)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
-
-async fn db(kit: &Kit) -> tokio_postgres::Client {
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    db
+    okaz_tests::run_said(kit.server_cmd().args(args))
 }
 
 /// Three released checks by one clerk; the clerk's id, the last answer
@@ -71,7 +52,7 @@ async fn a_deleted_chain_tail_is_named_by_audit_verify() {
     kit.integrate().await;
     let (status, text) = cli(&kit, &["audit", "verify"]);
     assert_eq!(status, 0, "{text}");
-    db(&kit)
+    kit.db()
         .await
         .execute(
             "DELETE FROM audit_log WHERE chain = $1 AND seq > 3",
@@ -92,7 +73,7 @@ async fn a_deleted_chain_is_named_by_audit_verify() {
     let kit = Kit::start().await;
     let (clerk, _, _) = three_checks(&kit).await;
     kit.integrate().await;
-    db(&kit)
+    kit.db()
         .await
         .execute("DELETE FROM audit_log WHERE chain = $1", &[&clerk])
         .await
@@ -218,31 +199,9 @@ async fn a_rehashed_rewrite_fails_against_the_witness_cosigned_checkpoint_and_th
 
     // The insider rewrites the clerk's second record, rehashes the chain
     // and its head, and rebuilds the tree from the rewritten records.
-    let db = db(&kit).await;
+    let db = kit.db().await;
     let chain = kit.store.audit_chain(&clerk).await.unwrap();
-    let mut prev = chain[1].prev_hash.clone();
-    let mut stmts = vec![format!(
-        "UPDATE audit_log SET outcome = 'not_permitted' WHERE id = {}",
-        chain[1].id
-    )];
-    for (i, r) in chain.iter().enumerate().skip(1) {
-        let mut e = r.entry.clone();
-        if i == 1 {
-            e.outcome = Outcome::Refused(ErrorCode::NotPermitted);
-        }
-        let hash = audit::link_hash(&prev, r.seq, &e);
-        stmts.push(format!(
-            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {}",
-            r.id
-        ));
-        prev = hash;
-    }
-    stmts.push(format!(
-        "UPDATE audit_chain_heads SET hash = '{prev}' WHERE chain = '{clerk}'"
-    ));
-    stmts.push("DELETE FROM audit_tree".into());
-    stmts.push("UPDATE audit_log SET leaf = NULL".into());
-    stmts.push("UPDATE audit_tree_size SET size = 0".into());
+    let stmts = okaz_tests::rewrite_as_refused(&chain, 1, &clerk);
     db.batch_execute(&stmts.join(";\n")).await.unwrap();
     kit.integrate().await;
 
@@ -320,28 +279,9 @@ async fn two_broker_processes_write_10000_records_into_one_consistent_tree() {
     let mut tokens = Vec::new();
     for r in &replicas {
         let o = kit.officer("security_officer", "U1").await;
-        let totp = okaz_core::credentials::totp_code_at(
-            &o.totp_secret,
-            chrono::Utc::now().timestamp() as u64,
-        )
-        .unwrap();
-        let login = r
-            .http
-            .request(
-                "POST",
-                &format!("{}/v1/sessions", r.url),
-                None,
-                Some(
-                    serde_json::json!({"login": o.login, "password": o.password, "totp": totp})
-                        .to_string()
-                        .into_bytes(),
-                ),
-            )
-            .await;
-        assert_eq!(login.status, 201, "{}", login.body);
-        tokens.push(login.body["token"].as_str().unwrap().to_string());
+        tokens.push(r.login(&o).await);
     }
-    let db = db(&kit).await;
+    let db = kit.db().await;
     let before = audit_rows(&db).await;
 
     let left = Arc::new(AtomicUsize::new(RECORDS));

@@ -85,6 +85,20 @@ async fn h2(addr: SocketAddr, c: &TlsConnector) -> H2 {
     }
 }
 
+/// An HTTP/2 connection that has been served once (`/v1/me`, 401).
+async fn served_h2(addr: SocketAddr, c: &TlsConnector) -> H2 {
+    let mut conn = h2(addr, c).await;
+    assert_eq!(me(addr, &mut conn.send).await.unwrap().0, 401);
+    conn
+}
+
+/// A replica started with `env`, its address and an HTTP/2 connector to it.
+fn h2_replica(kit: &Kit, name: &str, env: &[(&str, &str)]) -> (Replica, SocketAddr, TlsConnector) {
+    let r = replica(kit, name, env);
+    let addr = addr_of(&r.url);
+    (r, addr, connector(kit, name, &[b"h2"]))
+}
+
 /// `GET /v1/me` without a token: the cheapest real request (401).
 async fn me(
     addr: SocketAddr,
@@ -135,13 +149,10 @@ async fn metric(replica: &Replica, sample: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_http2_dribble_and_a_silent_socket_are_closed_within_the_header_timeout() {
     let kit = Kit::start().await;
-    let r = replica(&kit, "dribble", &[("OKAZ_SERVER_HEADER_TIMEOUT_SECS", "2")]);
-    let addr = addr_of(&r.url);
-    let h2c = connector(&kit, "dribble", &[b"h2"]);
+    let (r, addr, h2c) = h2_replica(&kit, "dribble", &[("OKAZ_SERVER_HEADER_TIMEOUT_SECS", "2")]);
 
     // A well-behaved client, to see that the deadline spares it.
-    let mut good = h2(addr, &h2c).await;
-    assert_eq!(me(addr, &mut good.send).await.unwrap().0, 401);
+    let mut good = served_h2(addr, &h2c).await;
 
     // 20 clients send part of the HTTP/2 preface and go silent; 5 more
     // never start TLS at all.
@@ -202,14 +213,11 @@ async fn an_http2_dribble_and_a_silent_socket_are_closed_within_the_header_timeo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_idle_connections_are_closed_after_the_idle_timeout_and_a_busy_one_is_not() {
     let kit = Kit::start().await;
-    let r = replica(&kit, "idle", &[("OKAZ_SERVER_IDLE_TIMEOUT_SECS", "3")]);
-    let addr = addr_of(&r.url);
-    let h2c = connector(&kit, "idle", &[b"h2"]);
+    let (r, addr, h2c) = h2_replica(&kit, "idle", &[("OKAZ_SERVER_IDLE_TIMEOUT_SECS", "3")]);
 
     let mut idle = Vec::new();
     for _ in 0..200 {
-        let mut c = h2(addr, &h2c).await;
-        assert_eq!(me(addr, &mut c.send).await.unwrap().0, 401);
+        let c = served_h2(addr, &h2c).await;
         idle.push(c);
     }
     // An HTTP/1.1 keep-alive connection, idle after one request.
@@ -267,13 +275,10 @@ async fn two_hundred_idle_connections_are_closed_after_the_idle_timeout_and_a_bu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_connection_cap_new_connections_get_a_503_and_open_ones_keep_working() {
     let kit = Kit::start().await;
-    let r = replica(&kit, "cap", &[("OKAZ_SERVER_MAX_CONNECTIONS", "5")]);
-    let addr = addr_of(&r.url);
-    let h2c = connector(&kit, "cap", &[b"h2"]);
+    let (r, addr, h2c) = h2_replica(&kit, "cap", &[("OKAZ_SERVER_MAX_CONNECTIONS", "5")]);
     let mut open = Vec::new();
     for _ in 0..5 {
-        let mut c = h2(addr, &h2c).await;
-        assert_eq!(me(addr, &mut c.send).await.unwrap().0, 401);
+        let c = served_h2(addr, &h2c).await;
         open.push(c);
     }
     assert_eq!(metric(&r, "okaz_connections_open").await, 5);
@@ -398,28 +403,10 @@ async fn postgresql_refuses_plain_tcp_and_the_broker_speaks_tls_with_each_sslmod
     assert_eq!(ready.status, 200, "{}", ready.text);
     let clerk = kit.officer("clerk", "USC-1").await;
     // The replica's clock is the system's.
-    let totp = okaz_core::credentials::totp_code_at(
-        &clerk.totp_secret,
-        chrono::Utc::now().timestamp() as u64,
-    )
-    .unwrap();
-    let login = json!({"login": clerk.login, "password": clerk.password, "totp": totp});
-    let reply = r
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", r.url),
-            None,
-            Some(login.to_string().into_bytes()),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
+    r.login(&clerk).await;
 
     // Every connection to this database, the broker's included, is TLS.
-    let (admin, conn) = okaz_store::postgres::tls::connect(&okaz_tests::admin_url())
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let admin = okaz_tests::admin_db().await;
     let row = admin
         .query_one(
             "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s \
@@ -436,38 +423,25 @@ async fn postgresql_refuses_plain_tcp_and_the_broker_speaks_tls_with_each_sslmod
     // [database] sslmode and ca_file instead of URL parameters: verify-full.
     let bare = with_query(&kit.database_url, None);
     let ca = database_ca();
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .arg("migrate")
-        .env("OKAZ_DATABASE_URL", &bare)
-        .env("OKAZ_DATABASE_SSLMODE", "verify-full")
-        .env("OKAZ_DATABASE_CA_FILE", &ca)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    okaz_tests::run_ok(
+        kit.server_cmd()
+            .arg("migrate")
+            .env("OKAZ_DATABASE_URL", &bare)
+            .env("OKAZ_DATABASE_SSLMODE", "verify-full")
+            .env("OKAZ_DATABASE_CA_FILE", &ca),
     );
 
     // verify-full against a CA that did not sign the server's certificate.
     let stranger = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     let wrong_ca = kit.dir.path().join("stranger-ca.pem");
     std::fs::write(&wrong_ca, stranger.cert.pem()).unwrap();
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&kit.config_path)
-        .arg("migrate")
-        .env("OKAZ_DATABASE_URL", &bare)
-        .env("OKAZ_DATABASE_SSLMODE", "verify-full")
-        .env("OKAZ_DATABASE_CA_FILE", &wrong_ca)
-        .env("OKAZ_LOG", "warn")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "an unknown CA is refused");
+    let stderr = okaz_tests::run_fails(
+        kit.server_cmd()
+            .arg("migrate")
+            .env("OKAZ_DATABASE_URL", &bare)
+            .env("OKAZ_DATABASE_SSLMODE", "verify-full")
+            .env("OKAZ_DATABASE_CA_FILE", &wrong_ca),
+    );
     assert!(stderr.contains("certificate"), "{stderr}");
 }
 
@@ -485,15 +459,7 @@ async fn at_trace_level_the_database_driver_logs_no_statement_or_parameter() {
     );
     // A login runs statements with the login as a parameter.
     let login = json!({"login": clerk.login, "password": "not-the-password", "totp": "000000"});
-    let reply = r
-        .http
-        .request(
-            "POST",
-            &format!("{}/v1/sessions", r.url),
-            None,
-            Some(login.to_string().into_bytes()),
-        )
-        .await;
+    let reply = r.post("/v1/sessions", None, &login).await;
     assert_eq!(reply.status, 401, "{}", reply.body);
     let status = r.terminate();
     assert!(status.success());
@@ -532,17 +498,13 @@ async fn plain_http_off_loopback_is_refused_at_start_naming_the_key() {
             "[sms] sendsms_url",
         ),
     ] {
-        let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-            .arg("--config")
-            .arg(&kit.config_path)
-            .args(["serve", "--dev-self-signed"])
-            .env(var, url)
-            .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
-            .env("OKAZ_SERVER_OPS_LISTEN", "127.0.0.1:0")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{var}={url} was accepted");
+        let stderr = okaz_tests::run_fails(
+            kit.server_cmd()
+                .args(["serve", "--dev-self-signed"])
+                .env(var, url)
+                .env("OKAZ_SERVER_LISTEN", "127.0.0.1:0")
+                .env("OKAZ_SERVER_OPS_LISTEN", "127.0.0.1:0"),
+        );
         assert!(
             stderr.contains(&format!("{key}: plain http://")),
             "{stderr}"
@@ -552,14 +514,7 @@ async fn plain_http_off_loopback_is_refused_at_start_naming_the_key() {
     let mut text = std::fs::read_to_string(&kit.config_path).unwrap();
     text.push_str("[[audit.witnesses]]\nurl = \"http://witness.example:7380/add-checkpoint\"\nkey = \"w+00000000+AA\"\n");
     std::fs::write(&with_witness, text).unwrap();
-    let out = std::process::Command::new(okaz_tests::binary("okaz-server"))
-        .arg("--config")
-        .arg(&with_witness)
-        .arg("migrate")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = okaz_tests::run_fails(okaz_tests::server_command(&with_witness).arg("migrate"));
     assert!(
         stderr.contains("[[audit.witnesses]] #1 url: plain http://"),
         "{stderr}"

@@ -61,10 +61,7 @@ async fn a_security_officer_creates_an_account_and_saves_the_lockouts() {
     let r = kit
         .start_check(&clerk_token, &citizen.pesel, "id_card", "age_check")
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (423, Some("daily_limit_exceeded"))
-    );
+    r.assert_refused(423, "daily_limit_exceeded");
     let tmux = Tmux::start(80, 24);
     start_terminal(&kit, &tmux, "desktop");
     log_in(&kit, &tmux, &so);

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use okaz_tests::tmux::Tmux;
 use okaz_tests::{binary, Kit};
-use serde_json::json;
 
 /// Bound on each wait for the screen; never an assertion on a fixed sleep.
 const WAIT: Duration = Duration::from_secs(20);
@@ -50,13 +49,7 @@ async fn a_break_glass_shows_on_the_supervisors_screen_without_a_key_pressed() {
     kit.clock.advance(chrono::Duration::seconds(30));
     let token = kit.login(&medic).await;
     let r = kit
-        .post(
-            "/v1/break-glass",
-            Some(&token),
-            json!({"subject": {"pesel": citizen.pesel}, "document": "id_card",
-                   "purpose": "identity_confirmation",
-                   "justification": "unconscious after a road accident"}),
-        )
+        .break_glass(&token, &citizen.pesel, "unconscious after a road accident")
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 

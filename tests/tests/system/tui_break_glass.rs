@@ -34,9 +34,8 @@ async fn a_police_officer_at_the_limit_breaks_glass_at_40x16_and_sees_the_flagge
     // The day's one check, made through the API: the limit is reached.
     let token = kit.login(&police).await;
     let r = kit
-        .post(
-            "/v1/verifications",
-            Some(&token),
+        .post_check(
+            &token,
             json!({"subject": {"pesel": driver.pesel}, "document": "id_card",
                    "purpose": "operational_check", "case_reference": CASE}),
         )

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use okaz_sandbox::Fault;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -226,10 +225,7 @@ async fn the_terminal_retries_while_the_broker_restarts_and_shows_only_this_chec
     let config = dir.join("okaz.toml");
     let broker = serve(&config, &listen, &cert, &key);
     let net = Relay::start(listen.clone());
-    let (db, conn) = okaz_store::postgres::tls::connect(&kit.database_url)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let db = kit.db().await;
 
     let tmux = Tmux::start(80, 24);
     tmux.run(&format!(
@@ -251,13 +247,7 @@ async fn the_terminal_retries_while_the_broker_restarts_and_shows_only_this_chec
 
     // A slow SMS gateway holds the broker's answer back after the count, so
     // the network can drop while the start is counted but not yet answered.
-    kit.sandbox.set_fault(
-        "sms",
-        Fault {
-            latency_ms: 2000,
-            ..Fault::default()
-        },
-    );
+    kit.fault("sms", |f| f.latency_ms = 2000);
     tmux.press(&["Enter"]);
     wait_counted(
         &db,
