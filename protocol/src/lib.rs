@@ -7,6 +7,7 @@ pub mod docnumber;
 pub mod document;
 pub mod error;
 pub mod pesel;
+pub mod photo;
 pub mod plate;
 pub mod transport;
 pub mod watch;
