@@ -128,6 +128,8 @@ pub(crate) struct Visit {
     ended: bool,
     now: chrono::DateTime<chrono::Utc>,
     form_to: Option<String>,
+    /// The query string, read once (first value of each key).
+    query: std::collections::HashMap<String, String>,
 }
 
 impl Visit {
@@ -157,6 +159,19 @@ impl Visit {
             pages::message(&self.ctx(portal), title, text, alert),
         )
     }
+}
+
+/// A failure of ours: logged (without the citizen), and the visitor told
+/// only that something went wrong.
+pub(crate) fn internal(portal: &Portal, v: &Visit, what: &str, e: &dyn std::fmt::Display) -> Resp {
+    tracing::error!(error = %e, what, "portal failure");
+    let t = v.lang.t();
+    v.message(
+        portal,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        t.error_title,
+        t.internal,
+    )
 }
 
 /// Answers a request under `/citizen`.
@@ -209,6 +224,7 @@ where
         ended,
         now,
         form_to: portal.oidc.provider_origin().await,
+        query: web::query(&req),
     };
     let method = req.method().clone();
     let path = v.path.clone();
@@ -217,13 +233,13 @@ where
         (&Method::GET, "/citizen/static/portal.css") => {
             return web::css(include_str!("portal.css"));
         }
-        (&Method::GET, "/citizen/") => account::home(broker, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/") => account::home(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/login") => signin::login(portal, &mut v).await,
         (&Method::GET, "/citizen/callback") => signin::callback(broker, portal, &mut v, &req).await,
         (&Method::GET, "/citizen/activate") => account::activate_page(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/activate/code") => account::code_page(portal, &mut v),
-        (&Method::GET, "/citizen/history") => account::history(broker, portal, &mut v, &req).await,
-        (&Method::GET, "/citizen/receipt") => account::receipt(broker, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/history") => account::history(broker, portal, &mut v).await,
+        (&Method::GET, "/citizen/receipt") => account::receipt(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/notices") => disputes::notices_get(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/history.json") => {
             disputes::history_json(broker, portal, &mut v).await

@@ -6,6 +6,7 @@ pub mod dispute;
 pub mod docnumber;
 pub mod document;
 pub mod error;
+pub mod html;
 pub mod pesel;
 pub mod photo;
 pub mod plate;
