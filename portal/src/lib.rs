@@ -32,6 +32,7 @@ pub mod web;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
+use web::RequestBody;
 
 pub use config::PortalConfig;
 use i18n::Lang;
@@ -175,15 +176,11 @@ pub(crate) fn internal(portal: &Portal, v: &Visit, what: &str, e: &dyn std::fmt:
 }
 
 /// Answers a request under `/citizen`.
-pub async fn handle<B>(
+pub async fn handle<B: RequestBody>(
     portal: Option<&Portal>,
     broker: &Broker,
     req: Request<B>,
-) -> Response<Full<Bytes>>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+) -> Response<Full<Bytes>> {
     let Some(portal) = portal else {
         let lang = lang_of(&req).0;
         let ctx = Ctx {
@@ -270,17 +267,13 @@ where
 
 /// The forms: the session must be live, the request must come from our
 /// own pages (`Origin`, when the browser sends it) and carry the token.
-async fn post<B>(
+async fn post<B: RequestBody>(
     broker: &Broker,
     portal: &Portal,
     visit: &mut Visit,
     req: Request<B>,
     path: &str,
-) -> Resp
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+) -> Resp {
     let t = visit.lang.t();
     // Defence in depth beside the token: a browser says where a form came
     // from. `null` is what it sends under our `no-referrer` policy.
