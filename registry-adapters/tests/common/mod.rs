@@ -2,8 +2,6 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
-use std::time::Duration;
-
 use okaz_registry::{RegisterClient, RegistryConfig};
 use okaz_sandbox::{Faults, Sandbox, SandboxOptions};
 
@@ -25,12 +23,8 @@ pub fn config(sb: &Sandbox) -> RegistryConfig {
     RegistryConfig {
         base_url: sb.base_url(),
         ca_pem: Some(sb.ca_pem.clone().into_bytes()),
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(5),
-        retries: 2,
-        breaker_failures: 5,
-        breaker_cooldown: Duration::from_secs(30),
-        max_response_bytes: 2 * 1024 * 1024,
+        // The production defaults, so the tests run what the broker runs.
+        ..RegistryConfig::default()
     }
 }
 
