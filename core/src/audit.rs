@@ -192,6 +192,21 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome but the refusals (those are one per [`ErrorCode`]).
+    pub const SPECIAL: [Outcome; 11] = [
+        Outcome::Ok,
+        Outcome::CertificatePin,
+        Outcome::InvalidPin,
+        Outcome::TotpReplayed,
+        Outcome::WrongCodes,
+        Outcome::LoginFailures,
+        Outcome::BreakGlass,
+        Outcome::NoCode,
+        Outcome::DailyLimit,
+        Outcome::BreakGlassUnsigned,
+        Outcome::BreakGlassRejected,
+    ];
+
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -213,20 +228,7 @@ impl Outcome {
     /// The outcome a stored name means; `None` for a name no version of
     /// okaz writes (the store reports such a record as corrupt).
     pub fn parse(s: &str) -> Option<Outcome> {
-        let special = [
-            Outcome::Ok,
-            Outcome::CertificatePin,
-            Outcome::InvalidPin,
-            Outcome::TotpReplayed,
-            Outcome::WrongCodes,
-            Outcome::LoginFailures,
-            Outcome::BreakGlass,
-            Outcome::NoCode,
-            Outcome::DailyLimit,
-            Outcome::BreakGlassUnsigned,
-            Outcome::BreakGlassRejected,
-        ];
-        special
+        Outcome::SPECIAL
             .into_iter()
             .find(|o| o.as_str() == s)
             .or_else(|| ErrorCode::parse(s).map(Outcome::Refused))
@@ -570,19 +572,7 @@ mod tests {
 
     #[test]
     fn every_outcome_and_event_round_trips_through_its_stored_name() {
-        let mut outcomes = vec![
-            Outcome::Ok,
-            Outcome::CertificatePin,
-            Outcome::InvalidPin,
-            Outcome::TotpReplayed,
-            Outcome::WrongCodes,
-            Outcome::LoginFailures,
-            Outcome::BreakGlass,
-            Outcome::NoCode,
-            Outcome::DailyLimit,
-            Outcome::BreakGlassUnsigned,
-            Outcome::BreakGlassRejected,
-        ];
+        let mut outcomes = Outcome::SPECIAL.to_vec();
         outcomes.extend(ErrorCode::ALL.iter().map(|c| Outcome::Refused(*c)));
         for o in outcomes {
             assert_eq!(Outcome::parse(o.as_str()), Some(o), "{o:?}");

@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 
-use bytes::Bytes;
 use chrono::Duration;
-use http::{Request, StatusCode};
+use http::StatusCode;
 use okaz_core::broker::{ActivationCode, PhoneOnRecord, SendOutcome};
 use okaz_core::error::BrokerError;
 use okaz_core::pseudonym::Pseudonym;
@@ -15,20 +14,9 @@ use okaz_protocol::{ErrorCode, Pesel};
 
 use super::history::{self, PAGE_SIZE};
 use super::session::PendingCode;
-use super::{pages, web, Portal, Visit};
+use super::{internal, pages, web, Portal, Visit};
 use okaz_core::broker::Broker;
 use web::Resp;
-
-fn internal(portal: &Portal, v: &Visit, what: &str, e: &dyn std::fmt::Display) -> Resp {
-    tracing::error!(error = %e, what, "portal failure");
-    let t = v.lang.t();
-    v.message(
-        portal,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        t.error_title,
-        t.internal,
-    )
-}
 
 /// A failure of the core's flow: a register or the SMS gateway down is
 /// "try later"; anything else is ours.
@@ -54,14 +42,9 @@ fn pesel_of(v: &Visit) -> Option<Pesel> {
 }
 
 /// `GET /citizen/`.
-pub(super) async fn home<B>(
-    broker: &Broker,
-    portal: &Portal,
-    v: &mut Visit,
-    req: &Request<B>,
-) -> Resp {
+pub(super) async fn home(broker: &Broker, portal: &Portal, v: &mut Visit) -> Resp {
     let t = v.lang.t();
-    let done = web::query(req).get("done").cloned();
+    let done = v.query.get("done").cloned();
     let notice = match done.as_deref() {
         Some("activated") => Some(t.done_activated),
         Some("deactivated") => Some(t.done_deactivated),
@@ -213,19 +196,12 @@ pub(super) async fn deactivate(broker: &Broker, portal: &Portal, v: &mut Visit) 
 }
 
 /// `GET /citizen/history?page=N`.
-pub(super) async fn history<B>(
-    broker: &Broker,
-    portal: &Portal,
-    v: &mut Visit,
-    req: &Request<B>,
-) -> Resp
-where
-    B: hyper::body::Body<Data = Bytes>,
-{
+pub(super) async fn history(broker: &Broker, portal: &Portal, v: &mut Visit) -> Resp {
     let Some(s) = &v.session else {
         return super::signin::ended(portal, v);
     };
-    let page_no = web::query(req)
+    let page_no = v
+        .query
         .get("page")
         .and_then(|p| p.parse::<usize>().ok())
         .filter(|p| (1..=1000).contains(p))
@@ -277,25 +253,14 @@ where
 /// citizen's released checks with its leaf index and an inclusion proof
 /// against the latest witnessed checkpoint, as a JSON file anyone can check
 /// offline (the log key and the checkpoint are inside).
-pub(super) async fn receipt<B>(
-    broker: &Broker,
-    portal: &Portal,
-    v: &mut Visit,
-    req: &Request<B>,
-) -> Resp
-where
-    B: hyper::body::Body<Data = Bytes>,
-{
+pub(super) async fn receipt(broker: &Broker, portal: &Portal, v: &mut Visit) -> Resp {
     use base64::Engine;
     let Some(s) = &v.session else {
         return super::signin::ended(portal, v);
     };
     let t = v.lang.t();
     let not_found = |v: &Visit| v.message(portal, StatusCode::NOT_FOUND, t.error_title, t.internal);
-    let Some(id) = web::query(req)
-        .get("record")
-        .and_then(|r| r.parse::<i64>().ok())
-    else {
+    let Some(id) = v.query.get("record").and_then(|r| r.parse::<i64>().ok()) else {
         return not_found(v);
     };
     let records = match broker.citizen_records(&Pseudonym(s.citizen.clone())).await {

@@ -19,7 +19,7 @@ use okaz_core::pseudonym::Pseudonym;
 use super::history::{self, Row};
 use super::i18n::{self, Lang};
 use super::pages::{esc, page};
-use super::{web, Portal, Visit};
+use super::{internal, web, Portal, Visit};
 use web::Resp;
 
 /// The words of these pages, Polish and English.
@@ -100,17 +100,6 @@ fn words(lang: Lang) -> &'static Words {
 
 fn pseudonym(v: &Visit) -> Option<Pseudonym> {
     v.session.as_ref().map(|s| Pseudonym(s.citizen.clone()))
-}
-
-fn internal(portal: &Portal, v: &Visit, what: &str, e: &dyn std::fmt::Display) -> Resp {
-    tracing::error!(error = %e, what, "portal failure");
-    let t = v.lang.t();
-    v.message(
-        portal,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        t.error_title,
-        t.internal,
-    )
 }
 
 /// The citizen's rows (every check, as the history shows them).

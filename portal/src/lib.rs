@@ -32,6 +32,7 @@ pub mod web;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
+use web::RequestBody;
 
 pub use config::PortalConfig;
 use i18n::Lang;
@@ -128,6 +129,8 @@ pub(crate) struct Visit {
     ended: bool,
     now: chrono::DateTime<chrono::Utc>,
     form_to: Option<String>,
+    /// The query string, read once (first value of each key).
+    query: std::collections::HashMap<String, String>,
 }
 
 impl Visit {
@@ -159,16 +162,25 @@ impl Visit {
     }
 }
 
+/// A failure of ours: logged (without the citizen), and the visitor told
+/// only that something went wrong.
+pub(crate) fn internal(portal: &Portal, v: &Visit, what: &str, e: &dyn std::fmt::Display) -> Resp {
+    tracing::error!(error = %e, what, "portal failure");
+    let t = v.lang.t();
+    v.message(
+        portal,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        t.error_title,
+        t.internal,
+    )
+}
+
 /// Answers a request under `/citizen`.
-pub async fn handle<B>(
+pub async fn handle<B: RequestBody>(
     portal: Option<&Portal>,
     broker: &Broker,
     req: Request<B>,
-) -> Response<Full<Bytes>>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+) -> Response<Full<Bytes>> {
     let Some(portal) = portal else {
         let lang = lang_of(&req).0;
         let ctx = Ctx {
@@ -209,6 +221,7 @@ where
         ended,
         now,
         form_to: portal.oidc.provider_origin().await,
+        query: web::query(&req),
     };
     let method = req.method().clone();
     let path = v.path.clone();
@@ -217,13 +230,13 @@ where
         (&Method::GET, "/citizen/static/portal.css") => {
             return web::css(include_str!("portal.css"));
         }
-        (&Method::GET, "/citizen/") => account::home(broker, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/") => account::home(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/login") => signin::login(portal, &mut v).await,
         (&Method::GET, "/citizen/callback") => signin::callback(broker, portal, &mut v, &req).await,
         (&Method::GET, "/citizen/activate") => account::activate_page(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/activate/code") => account::code_page(portal, &mut v),
-        (&Method::GET, "/citizen/history") => account::history(broker, portal, &mut v, &req).await,
-        (&Method::GET, "/citizen/receipt") => account::receipt(broker, portal, &mut v, &req).await,
+        (&Method::GET, "/citizen/history") => account::history(broker, portal, &mut v).await,
+        (&Method::GET, "/citizen/receipt") => account::receipt(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/notices") => disputes::notices_get(broker, portal, &mut v).await,
         (&Method::GET, "/citizen/history.json") => {
             disputes::history_json(broker, portal, &mut v).await
@@ -254,17 +267,13 @@ where
 
 /// The forms: the session must be live, the request must come from our
 /// own pages (`Origin`, when the browser sends it) and carry the token.
-async fn post<B>(
+async fn post<B: RequestBody>(
     broker: &Broker,
     portal: &Portal,
     visit: &mut Visit,
     req: Request<B>,
     path: &str,
-) -> Resp
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+) -> Resp {
     let t = visit.lang.t();
     // Defence in depth beside the token: a browser says where a form came
     // from. `null` is what it sends under our `no-referrer` policy.

@@ -13,6 +13,20 @@ pub type Resp = Response<Full<Bytes>>;
 /// Largest form body accepted: the portal's forms hold a token and a code.
 pub const MAX_FORM: usize = 8 * 1024;
 
+/// A request body the handlers can read: what hyper hands in, or a test's
+/// `Full<Bytes>`. One name for the bound every handler would spell out.
+pub trait RequestBody:
+    hyper::body::Body<Data = Bytes, Error: std::error::Error + Send + Sync + 'static> + Send + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: hyper::body::Body<Data = Bytes, Error: std::error::Error + Send + Sync + 'static>
+        + Send
+        + 'static
+{
+}
+
 /// The value of cookie `name` in the request, if sent once.
 pub fn cookie<B>(req: &Request<B>, name: &str) -> Option<String> {
     let mut found = None;
@@ -56,11 +70,7 @@ pub fn query<B>(req: &Request<B>) -> HashMap<String, String> {
 
 /// Reads an urlencoded form body; `None` if it is too large, unreadable,
 /// of another type, or names a field twice.
-pub async fn form<B>(req: Request<B>) -> Option<HashMap<String, String>>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+pub async fn form<B: RequestBody>(req: Request<B>) -> Option<HashMap<String, String>> {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -366,12 +366,12 @@ impl RegisterClient {
         &self,
         number: &str,
     ) -> Result<registers::numbers::NumberAnswer, RegistryError> {
-        let number = okaz_protocol::docnumber::id_card(number)
-            .map_err(RegistryError::InvalidDocumentNumber)?;
-        let u = self.number_url(registers::numbers::ID_CARD_PATH, "seriaNumer", &number)?;
-        self.call(Register::Persons, u, |b| {
-            registers::numbers::parse_id_card_by_number(b, &number)
-        })
+        self.fetch_by_number(
+            Register::Persons,
+            okaz_protocol::docnumber::id_card(number),
+            (registers::numbers::ID_CARD_PATH, "seriaNumer"),
+            registers::numbers::parse_id_card_by_number,
+        )
         .await
     }
 
@@ -381,13 +381,28 @@ impl RegisterClient {
         &self,
         number: &str,
     ) -> Result<registers::numbers::NumberAnswer, RegistryError> {
-        let number = okaz_protocol::docnumber::licence(number)
-            .map_err(RegistryError::InvalidDocumentNumber)?;
-        let u = self.number_url(registers::numbers::LICENCE_PATH, "licenceNumber", &number)?;
-        self.call(Register::Drivers, u, |b| {
-            registers::numbers::parse_licence_by_number(b, &number)
-        })
+        self.fetch_by_number(
+            Register::Drivers,
+            okaz_protocol::docnumber::licence(number),
+            (registers::numbers::LICENCE_PATH, "licenceNumber"),
+            registers::numbers::parse_licence_by_number,
+        )
         .await
+    }
+
+    /// One lookup by document number: the number as normalised (refused
+    /// before any request when malformed), asked at `path?key=number`, the
+    /// answer read by `parse`, which checks it is about that number.
+    async fn fetch_by_number(
+        &self,
+        register: Register,
+        number: Result<String, okaz_protocol::docnumber::DocumentNumberError>,
+        (path, key): (&str, &str),
+        parse: fn(&[u8], &str) -> Result<registers::numbers::NumberAnswer, RegistryError>,
+    ) -> Result<registers::numbers::NumberAnswer, RegistryError> {
+        let number = number.map_err(RegistryError::InvalidDocumentNumber)?;
+        let u = self.number_url(path, key, &number)?;
+        self.call(register, u, |b| parse(b, &number)).await
     }
 
     fn number_url(&self, path: &str, key: &str, value: &str) -> Result<url::Url, RegistryError> {

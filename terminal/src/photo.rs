@@ -7,10 +7,6 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 use zeroize::Zeroize;
 
-/// Largest photo accepted, in pixels per side: a register answer is never
-/// trusted to be small.
-const MAX_SIDE: u32 = 1024;
-
 /// A decoded photo as RGB triples, wiped when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pixels {
@@ -37,7 +33,8 @@ impl Pixels {
         let mut bytes = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
             .ok()?;
-        let decoded = decode_png(&bytes);
+        let decoded = okaz_protocol::photo::decode_png_rgb(&bytes)
+            .map(|(width, height, rgb)| Pixels { width, height, rgb });
         bytes.zeroize();
         decoded
     }
@@ -90,46 +87,6 @@ impl Pixels {
             }
         }
     }
-}
-
-fn decode_png(bytes: &[u8]) -> Option<Pixels> {
-    let mut decoder = png::Decoder::new_with_limits(
-        bytes,
-        png::Limits {
-            bytes: (MAX_SIDE * MAX_SIDE * 4) as usize,
-        },
-    );
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().ok()?;
-    let (w, h) = (reader.info().width, reader.info().height);
-    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
-        return None;
-    }
-    let mut raw = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut raw).ok()?;
-    let channels = match info.color_type {
-        png::ColorType::Grayscale => 1,
-        png::ColorType::GrayscaleAlpha => 2,
-        png::ColorType::Rgb => 3,
-        png::ColorType::Rgba => 4,
-        png::ColorType::Indexed => return None,
-    };
-    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
-    for y in 0..h as usize {
-        let row = raw.get(y * info.line_size..(y + 1) * info.line_size)?;
-        for px in row.chunks_exact(channels).take(w as usize) {
-            match channels {
-                1 | 2 => rgb.extend_from_slice(&[px[0], px[0], px[0]]),
-                _ => rgb.extend_from_slice(&px[..3]),
-            }
-        }
-    }
-    raw.zeroize();
-    Some(Pixels {
-        width: w,
-        height: h,
-        rgb,
-    })
 }
 
 /// A small PNG for tests: a `w`×`h` gradient, base64 encoded.

@@ -199,6 +199,13 @@ impl Broker {
             .is_ok_and(|r| r.auth.contains(&method))
     }
 
+    /// The login policy and the window its attempts are counted over.
+    fn login_throttle(&self) -> (&okaz_policy::LoginThrottle, chrono::Duration) {
+        let policy = &self.policy.global.login;
+        let window = chrono::Duration::from_std(policy.throttle_for).unwrap_or_default();
+        (policy, window)
+    }
+
     /// Counts this attempt under each key before anything else; refuses it
     /// when a key is over its limit.
     async fn count_attempt_to_log_in(
@@ -206,8 +213,7 @@ impl Broker {
         keys: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), BrokerError> {
-        let policy = &self.policy.global.login;
-        let window = chrono::Duration::from_std(policy.throttle_for).unwrap_or_default();
+        let (policy, window) = self.login_throttle();
         let counts = self.store.note_attempts(keys, now, now - window).await?;
         if login::over(&counts, policy) {
             return Err(throttled(now + window));
@@ -223,8 +229,7 @@ impl Broker {
         keys: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), BrokerError> {
-        let policy = &self.policy.global.login;
-        let window = chrono::Duration::from_std(policy.throttle_for).unwrap_or_default();
+        let (policy, window) = self.login_throttle();
         let Some(name_key) = keys.first() else {
             return Ok(());
         };

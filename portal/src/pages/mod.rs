@@ -11,20 +11,7 @@ use std::fmt::Write as _;
 use super::i18n::Lang;
 
 /// Escapes text for element content and double-quoted attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use okaz_protocol::html::escape as esc;
 
 /// What every page needs to know about the request.
 #[derive(Debug, Clone)]

@@ -23,6 +23,7 @@ pub fn config(sb: &Sandbox) -> RegistryConfig {
     RegistryConfig {
         base_url: sb.base_url(),
         ca_pem: Some(sb.ca_pem.clone().into_bytes()),
+        // The production defaults, so the tests run what the broker runs.
         ..RegistryConfig::default()
     }
 }

@@ -3,24 +3,10 @@
 
 use std::fmt::Write as _;
 
+use okaz_protocol::html::escape;
+
 use super::request::AuthRequest;
 use crate::directory::Subject;
-
-/// Escapes text for HTML element content and double-quoted attributes.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto;\
 padding:0 1rem;color:#111;background:#fff;line-height:1.5}\

@@ -11,6 +11,7 @@ pub mod server;
 pub mod tls;
 mod watch;
 
+use okaz_portal::web::RequestBody;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -44,11 +45,10 @@ pub struct ClientAddress(pub String);
 type Resp = Response<Full<Bytes>>;
 
 /// Answers one request. Never fails: every error becomes a problem document.
-pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Result<Resp, std::convert::Infallible>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+pub async fn handle<B: RequestBody>(
+    app: Arc<App>,
+    req: Request<B>,
+) -> Result<Resp, std::convert::Infallible> {
     let request_id = uuid::Uuid::new_v4().to_string();
     // Every log line of this request names it, and the register and SMS
     // clients send it on as `X-Request-Id`.
@@ -60,11 +60,7 @@ where
     Ok(answered.await)
 }
 
-async fn answer<B>(app: Arc<App>, req: Request<B>, request_id: String) -> Resp
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+async fn answer<B: RequestBody>(app: Arc<App>, req: Request<B>, request_id: String) -> Resp {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -123,16 +119,12 @@ fn plain_problem(code: ErrorCode, status: u16, detail: &str) -> Resp {
     problem(p)
 }
 
-async fn dispatch<B>(
+async fn dispatch<B: RequestBody>(
     app: &App,
     route: Route,
     id: Option<&str>,
     req: Request<B>,
-) -> Result<Resp, BrokerError>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+) -> Result<Resp, BrokerError> {
     let b = &app.broker;
     match route {
         Route::Checkpoint => json(StatusCode::OK, &checkpoint(app).await?),
@@ -236,17 +228,13 @@ where
 }
 
 /// Routes that need a session; their errors get the quota attached.
-async fn authed<B>(
+async fn authed<B: RequestBody>(
     app: &App,
     route: Route,
     id: Option<&str>,
     auth: &Authenticated,
     req: Request<B>,
-) -> Result<Resp, BrokerError>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+) -> Result<Resp, BrokerError> {
     let b = &app.broker;
     let id = id.unwrap_or_default();
     match route {
@@ -498,11 +486,10 @@ pub(super) fn with_certificate<'a>(token: &'a str, certificate: &'a Option<Strin
 
 /// Reads a bounded JSON body. Oversized, unreadable or malformed bodies are
 /// refused with a precise message; unknown fields are refused by the types.
-async fn read_json<T: DeserializeOwned, B>(req: Request<B>, max: usize) -> Result<T, BrokerError>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+async fn read_json<T: DeserializeOwned, B: RequestBody>(
+    req: Request<B>,
+    max: usize,
+) -> Result<T, BrokerError> {
     if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
         let ct = ct.to_str().unwrap_or_default();
         if !ct.starts_with("application/json") {

@@ -9,9 +9,6 @@ use base64::Engine as _;
 use okaz_protocol::{Document, Photo, PhotoFit};
 use zeroize::Zeroize;
 
-/// Largest side decoded: register answers are never trusted to be small.
-const MAX_SIDE: u32 = 1024;
-
 /// Scales the document's photo down to fit `fit`, if one was named. A photo
 /// that cannot be decoded is dropped rather than sent at a size the
 /// terminal did not ask for.
@@ -53,7 +50,7 @@ fn scaled(photo: &Photo, fit: PhotoFit) -> Result<Option<String>, ()> {
     let mut bytes = base64::engine::general_purpose::STANDARD
         .decode(photo.data.trim())
         .map_err(|_| ())?;
-    let decoded = decode(&bytes);
+    let decoded = okaz_protocol::photo::decode_png_rgb(&bytes);
     bytes.zeroize();
     let (w, h, mut rgb) = decoded.ok_or(())?;
     let (fw, fh) = (u32::from(fit.width), u32::from(fit.height));
@@ -108,43 +105,6 @@ fn scaled(photo: &Photo, fit: PhotoFit) -> Result<Option<String>, ()> {
     Ok(Some(data))
 }
 
-/// Decodes a PNG into (width, height, RGB triples).
-fn decode(bytes: &[u8]) -> Option<(u32, u32, Vec<u8>)> {
-    let mut decoder = png::Decoder::new_with_limits(
-        bytes,
-        png::Limits {
-            bytes: (MAX_SIDE * MAX_SIDE * 4) as usize,
-        },
-    );
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().ok()?;
-    let (w, h) = (reader.info().width, reader.info().height);
-    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
-        return None;
-    }
-    let mut raw = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut raw).ok()?;
-    let channels = match info.color_type {
-        png::ColorType::Grayscale => 1,
-        png::ColorType::GrayscaleAlpha => 2,
-        png::ColorType::Rgb => 3,
-        png::ColorType::Rgba => 4,
-        png::ColorType::Indexed => return None,
-    };
-    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
-    for y in 0..h as usize {
-        let row = raw.get(y * info.line_size..(y + 1) * info.line_size)?;
-        for px in row.chunks_exact(channels).take(w as usize) {
-            match channels {
-                1 | 2 => rgb.extend_from_slice(&[px[0], px[0], px[0]]),
-                _ => rgb.extend_from_slice(px.get(..3)?),
-            }
-        }
-    }
-    raw.zeroize();
-    Some((w, h, rgb))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,7 +125,7 @@ mod tests {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data)
             .unwrap();
-        let (w, h, _) = decode(&bytes).unwrap();
+        let (w, h, _) = okaz_protocol::photo::decode_png_rgb(&bytes).unwrap();
         (w, h)
     }
 

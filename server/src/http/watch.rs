@@ -1,8 +1,8 @@
 //! Break-glass and anomaly-signal routes: translate only; the rules are in
 //! `okaz_core::break_glass` and `okaz_core::signals`.
 
-use bytes::Bytes;
 use http::{Request, StatusCode};
+use okaz_portal::web::RequestBody;
 use okaz_protocol::{BreakGlassDecision, BreakGlassRequest, BreakGlassVerdict};
 
 use super::routes::Route;
@@ -13,11 +13,10 @@ use okaz_core::error::BrokerError;
 use okaz_protocol::ErrorCode;
 
 /// `POST /v1/break-glass`: the officer's emergency check.
-pub(super) async fn break_glass<B>(app: &App, req: Request<B>) -> Result<Resp, BrokerError>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+pub(super) async fn break_glass<B: RequestBody>(
+    app: &App,
+    req: Request<B>,
+) -> Result<Resp, BrokerError> {
     let token = bearer(&req)?;
     let cert = super::peer_certificate(&req);
     let body = read_json::<BreakGlassRequest, _>(req, app.max_body).await;
@@ -38,17 +37,13 @@ where
 }
 
 /// The supervisors' routes.
-pub(super) async fn admin<B>(
+pub(super) async fn admin<B: RequestBody>(
     app: &App,
     route: Route,
     id: &str,
     auth: &Authenticated,
     req: Request<B>,
-) -> Result<Resp, BrokerError>
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+) -> Result<Resp, BrokerError> {
     let b = &app.broker;
     match route {
         Route::BreakGlassList => json(StatusCode::OK, &b.break_glass_list(auth).await?),
