@@ -99,7 +99,11 @@ fn refusal_of(r: &Row, now: DateTime<Utc>) -> Result<Closed, StoreError> {
         r.get(12),
         now,
     );
-    Ok(why.unwrap_or(Closed::NotFound))
+    // The row is there and nothing closes it, yet the attempt's UPDATE did
+    // not match: under READ COMMITTED it saw the row leased by a concurrent
+    // answer whose release has ended since (a register error reopens it).
+    // That answer was being released when this one came: retry, not 404.
+    Ok(why.unwrap_or(Closed::Releasing))
 }
 
 #[async_trait]
