@@ -547,3 +547,29 @@ fn a_traffic_stop_the_policy_names_by_pesel_only_offers_no_driver_choice() {
         "{cmds:?}"
     );
 }
+
+#[test]
+fn a_bundle_challenge_answered_after_the_form_is_gone_is_withdrawn() {
+    use okaz_protocol::{BundleVerification, VerificationStatus};
+    let mut m = traffic_stop_form(Lang::En, Profile::Desktop);
+    let cmds = key(&mut m, Key::Enter);
+    assert!(matches!(&cmds[..], [Command::StartBundle(_)]), "{cmds:?}");
+    // The officer logs out before the broker answers.
+    key(&mut m, Key::F(10));
+    assert!(!matches!(m.screen, Screen::Query(_)));
+    let cmds = update(
+        &mut m,
+        Msg::BundleStarted(Ok(BundleVerification {
+            status: VerificationStatus::AwaitingCode,
+            expires_at: Some(t0() + chrono::Duration::minutes(5)),
+            attempts_left: Some(3),
+            display_until: None,
+            ..traffic_stop_answer()
+        })),
+    );
+    assert!(
+        matches!(&cmds[..], [Command::Cancel { id }] if id == "b-1"),
+        "{cmds:?}"
+    );
+    assert!(!matches!(m.screen, Screen::Awaiting(_)));
+}

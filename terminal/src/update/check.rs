@@ -79,8 +79,15 @@ pub fn started(
 pub fn bundle_started(m: &mut Model, r: Result<BundleVerification, Failure>) -> Vec<Command> {
     m.busy = false;
     if !matches!(m.screen, Screen::Query(_)) {
-        // An answer for a form that is gone: dropped, and with it any document.
-        return Vec::new();
+        // An answer for a form that is gone (idle lock, logout): dropped with
+        // any document, and a challenge nobody will answer withdrawn, as for
+        // a single check.
+        return match r {
+            Ok(v) if v.status == VerificationStatus::AwaitingCode => {
+                vec![Command::Cancel { id: v.id }]
+            }
+            _ => Vec::new(),
+        };
     }
     let v = match r {
         Ok(v) => v,
